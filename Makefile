@@ -1,0 +1,44 @@
+# Nightwatch — the two commands first: `make up` (run the platform) and `make test` (every test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv must never try to download a Python build: use the machine's 3.11.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON ?= python3.11
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help install up down status test lint format migrate init-sql
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: ## install what is missing (uv, Python deps from uv.lock)
+	@tools/bootstrap.sh
+
+up: install ## start the whole stack detached (embedded PostgreSQL unless DATABASE_URL is set)
+	@$(RUN) python tools/stack.py up
+
+down: ## stop everything `make up` started
+	@$(RUN) python tools/stack.py down
+
+status: ## show what is running
+	@$(RUN) python tools/stack.py status
+
+test: install ## run every test against real PostgreSQL (TEST_DATABASE_URL, else embedded)
+	@$(RUN) pytest
+
+lint: install ## ruff, format check, mypy
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+	@$(RUN) mypy libs/nightwatch-core/src services/*/src
+
+format: install ## apply ruff's fixes and formatting
+	@$(RUN) ruff check --fix .
+	@$(RUN) ruff format .
+
+migrate: install ## apply database migrations to DATABASE_URL
+	@$(RUN) python -m nightwatch_core.migrations apply
+
+init-sql: install ## regenerate database/init.sql from database/migrations
+	@$(RUN) python -m nightwatch_core.migrations write-init-sql

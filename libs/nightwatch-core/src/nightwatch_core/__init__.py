@@ -1,0 +1,1 @@
+"""Shared infrastructure for every Nightwatch service (no domain logic lives here)."""

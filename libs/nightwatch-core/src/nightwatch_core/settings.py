@@ -1,0 +1,49 @@
+"""Settings from the environment: the only place that reads it.
+
+Every service subclasses :class:`ServiceSettings` for its own fields; the app factory builds one
+instance per app, so tests construct settings explicitly instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/nightwatch"
+
+
+def to_asyncpg_url(url: str) -> str:
+    """Accept the usual ``postgres://`` / ``postgresql://`` spellings and pick the asyncpg driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must start with postgresql:// (or postgres://)")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    service_name: str = "nightwatch"
+    environment: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    ready_timeout_seconds: float = Field(default=2.0, gt=0)
+    log_level: str = "INFO"
+    access_log: bool = True
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # Inter-service calls.
+    http_timeout_seconds: float = Field(default=5.0, gt=0)
+    http_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    http_retries: int = Field(default=2, ge=0, le=10)
+    alert_ingestion_url: str = "http://127.0.0.1:8001"
+    incident_management_url: str = "http://127.0.0.1:8002"
+    oncall_url: str = "http://127.0.0.1:8003"
+    notification_url: str = "http://127.0.0.1:8004"
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str) -> str:
+        return to_asyncpg_url(value)

@@ -1,0 +1,105 @@
+"""Every 4xx/5xx has the same JSON body; bad input is never a 5xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    assert error["request_id"] == response.headers["x-request-id"]
+    return error
+
+
+async def test_unknown_route_is_404_in_the_common_body(
+    sample_app: FastAPI, app_client: Any
+) -> None:
+    async with app_client(sample_app) as client:
+        assert_error(await client.get("/nope"), 404, "not_found")
+
+
+async def test_wrong_method_is_405(sample_app: FastAPI, app_client: Any) -> None:
+    async with app_client(sample_app) as client:
+        assert_error(await client.delete("/items"), 405, "method_not_allowed")
+
+
+async def test_api_error_keeps_its_code(sample_app: FastAPI, app_client: Any) -> None:
+    async with app_client(sample_app) as client:
+        error = assert_error(await client.get("/items/0"), 404, "not_found")
+        assert error["message"] == "Item 0 not found"
+
+
+async def test_validation_error_names_the_field(sample_app: FastAPI, app_client: Any) -> None:
+    async with app_client(sample_app) as client:
+        response = await client.post("/items", json={"name": "x", "count": -1})
+        error = assert_error(response, 422, "validation_error")
+        assert "body.count" in error["message"]
+        assert error["details"][0]["loc"] == "body.count"
+        assert "input" not in error["details"][0]  # rejected values are never echoed
+
+
+async def test_path_parameter_of_wrong_type_is_422(sample_app: FastAPI, app_client: Any) -> None:
+    async with app_client(sample_app) as client:
+        assert_error(await client.get("/items/abc"), 422, "validation_error")
+
+
+async def test_malformed_json_is_400(sample_app: FastAPI, app_client: Any) -> None:
+    async with app_client(sample_app) as client:
+        response = await client.post(
+            "/items", content=b'{"name": "x",', headers={"content-type": "application/json"}
+        )
+        assert_error(response, 400, "malformed_json")
+
+
+async def test_body_over_one_mib_is_413_before_parsing(
+    sample_app: FastAPI, app_client: Any
+) -> None:
+    async with app_client(sample_app) as client:
+        big = b'{"name": "' + b"a" * (1024 * 1024) + b'", "count": 1}'
+        response = await client.post(
+            "/items", content=big, headers={"content-type": "application/json"}
+        )
+        assert_error(response, 413, "payload_too_large")
+
+
+async def test_streamed_body_over_limit_is_413(sample_app: FastAPI, app_client: Any) -> None:
+    async def chunks():  # no Content-Length: the limit is enforced while reading
+        for _ in range(20):
+            yield b"x" * 65536
+
+    async with app_client(sample_app) as client:
+        response = await client.post(
+            "/items", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert_error(response, 413, "payload_too_large")
+
+
+async def test_body_just_under_limit_is_accepted(sample_app: FastAPI, app_client: Any) -> None:
+    async with app_client(sample_app) as client:
+        padding = " " * (1024 * 1024 - 100)
+        body = ('{"name": "ok", "count": 1}' + padding).encode()
+        response = await client.post(
+            "/items", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 201
+
+
+async def test_nul_byte_reaching_postgres_is_a_4xx(sample_app: FastAPI, app_client: Any) -> None:
+    async with app_client(sample_app) as client:
+        response = await client.post("/echo-text", json={"v": "a\u0000b"})
+        assert_error(response, 422, "invalid_value")
+
+
+async def test_unhandled_exception_is_500_in_the_common_body(
+    sample_app: FastAPI, app_client: Any
+) -> None:
+    async with app_client(sample_app) as client:
+        error = assert_error(await client.get("/boom"), 500, "internal_error")
+        assert "kaboom" not in error["message"]  # internals stay in the log

@@ -1,0 +1,1 @@
+"""Nightwatch alert ingestion: Receives alerts, deduplicates by fingerprint and correlates them into incidents."""

@@ -1,0 +1,1 @@
+"""Nightwatch notification: Notification delivery through channels with a durable outbox."""

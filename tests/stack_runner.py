@@ -1,0 +1,85 @@
+"""Start the real stack as processes for end-to-end tests: the same code path as `make up`."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stack_ports() -> dict[str, int]:
+    services = tomllib.loads((ROOT / "tools" / "stack.toml").read_text())["services"]
+    return {name: spec["port"] for name, spec in services.items()}
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_offset(extra_ports: tuple[int, ...] = ()) -> int:
+    """An offset that puts every stack port on a free port (so a test stack runs beside yours)."""
+    ports = (*stack_ports().values(), *extra_ports)
+    for _ in range(200):
+        offset = random.randrange(10_000, 50_000, 10)
+        if all(port_is_free(port + offset) for port in ports):
+            return offset
+    raise RuntimeError("no free port range for a test stack")
+
+
+@dataclass
+class Stack:
+    state_dir: Path
+    env: dict[str, str]
+    urls: dict[str, str]
+
+    def run(self, target: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "--no-print-directory", target],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def up(self) -> None:
+        result = self.run("up")
+        if result.returncode != 0:
+            raise RuntimeError(f"make up failed:\n{result.stdout}\n{result.stderr}")
+
+    def down(self) -> None:
+        self.run("down", timeout=120)
+
+    def pids(self) -> dict[str, int]:
+        pid_dir = self.state_dir / "pids"
+        if not pid_dir.exists():
+            return {}
+        return {p.stem: int(p.read_text()) for p in pid_dir.glob("*.pid")}
+
+
+def make_stack(state_dir: Path, *, database_url: str | None, **extra_env: str) -> Stack:
+    offset = free_port_offset()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        STACK_DIR=str(state_dir),
+        STACK_PORT_OFFSET=str(offset),
+        PYTHON=sys.executable,
+        **extra_env,
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in stack_ports().items()}
+    return Stack(state_dir=state_dir, env=env, urls=urls)

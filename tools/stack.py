@@ -1,0 +1,305 @@
+"""Run the whole stack as local processes, detached: ``make up`` / ``make down`` / ``make status``.
+
+Environment:
+  DATABASE_URL        PostgreSQL to use; unset -> an embedded PostgreSQL (pgserver) whose data
+                      stays in $STACK_DIR/pgdata between runs.
+  STACK_DIR           where pids, logs and embedded data live (default: .stack in the repo).
+  STACK_HOST          bind address of the services (default 127.0.0.1).
+  STACK_PORT_OFFSET   added to every port (tests run a second stack beside yours).
+  STACK_READY_TIMEOUT seconds to wait for every /health/ready (default 90).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_TOML = ROOT / "tools" / "stack.toml"
+EMBEDDED_DB_NAME = "nightwatch"
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    argv: list[str]
+    port: int
+    ready_url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StackConfig:
+    state_dir: Path
+    host: str
+    port_offset: int
+    ready_timeout: float
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        return cls(
+            state_dir=Path(os.environ.get("STACK_DIR", ROOT / ".stack")).resolve(),
+            host=os.environ.get("STACK_HOST", "127.0.0.1"),
+            port_offset=int(os.environ.get("STACK_PORT_OFFSET", "0")),
+            ready_timeout=float(os.environ.get("STACK_READY_TIMEOUT", "90")),
+        )
+
+    @property
+    def logs(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def pids(self) -> Path:
+        return self.state_dir / "pids"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.state_dir / "pgdata"
+
+
+def load_services() -> dict[str, dict]:
+    return tomllib.loads(STACK_TOML.read_text())["services"]
+
+
+def service_processes(config: StackConfig, database_url: str) -> list[ManagedProcess]:
+    services = load_services()
+    base = "http://127.0.0.1:{port}"
+    urls = {
+        spec["url_env"]: base.format(port=spec["port"] + config.port_offset)
+        for spec in services.values()
+    }
+    processes = []
+    for name, spec in services.items():
+        port = spec["port"] + config.port_offset
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            spec["module"],
+            "--host",
+            config.host,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "5",
+        ]
+        env = {"DATABASE_URL": database_url, "SERVICE_NAME": name, **urls}
+        processes.append(
+            ManagedProcess(name, argv, port, f"http://127.0.0.1:{port}/health/ready", env)
+        )
+    return processes
+
+
+# ------------------------------------------------------------------ processes by pid file
+def _pid_file(config: StackConfig, name: str) -> Path:
+    return config.pids / f"{name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours still answers kill(0); treat it as gone.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def running_pid(config: StackConfig, name: str) -> int | None:
+    path = _pid_file(config, name)
+    if not path.exists():
+        return None
+    try:
+        pid = int(path.read_text().strip())
+    except ValueError:
+        return None
+    return pid if _alive(pid) else None
+
+
+def start(config: StackConfig, process: ManagedProcess) -> int:
+    existing = running_pid(config, process.name)
+    if existing:
+        return existing
+    config.logs.mkdir(parents=True, exist_ok=True)
+    config.pids.mkdir(parents=True, exist_ok=True)
+    log = open(config.logs / f"{process.name}.log", "ab")  # noqa: SIM115 - handed to the child
+    child = subprocess.Popen(
+        process.argv,
+        cwd=ROOT,
+        env={**os.environ, **process.env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # detached: survives this command, stopped by pid
+    )
+    log.close()
+    _pid_file(config, process.name).write_text(str(child.pid))
+    return child.pid
+
+
+def stop_pid(pid: int, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def log_tail(config: StackConfig, name: str, lines: int = 40) -> str:
+    path = config.logs / f"{name}.log"
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_ready(config: StackConfig, processes: list[ManagedProcess]) -> list[str]:
+    """Wait until every ready_url answers 200; return the names that never did."""
+    pending = {p.name: p for p in processes}
+    deadline = time.monotonic() + config.ready_timeout
+    while pending and time.monotonic() < deadline:
+        for name, process in list(pending.items()):
+            if running_pid(config, name) is None:
+                return [name]  # died: no point waiting for it
+            with (
+                contextlib.suppress(urllib.error.URLError, OSError),
+                urllib.request.urlopen(process.ready_url, timeout=2) as response,
+            ):
+                if response.status == 200:
+                    del pending[name]
+        time.sleep(0.25)
+    return list(pending)
+
+
+# ------------------------------------------------------------------ database
+def embedded_database_url(config: StackConfig) -> str:
+    import pgserver  # only needed when no DATABASE_URL is given
+
+    config.pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(config.pgdata, cleanup_mode=None)  # keep running after we exit
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
+    if "1 row" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
+    uri = server.get_uri(EMBEDDED_DB_NAME)
+    return uri
+
+
+def stop_embedded_database(config: StackConfig) -> bool:
+    pid_file = config.pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+    except (ValueError, IndexError):
+        return False
+    if not _alive(pid):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown: clean, no waiting for clients
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True
+
+
+def resolve_database_url(config: StackConfig) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return embedded_database_url(config)
+
+
+def migrate(database_url: str) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nightwatch_core.migrations",
+            "apply",
+            "--database-url",
+            database_url,
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+
+
+# ------------------------------------------------------------------ commands
+def up(config: StackConfig) -> int:
+    database_url = resolve_database_url(config)
+    embedded = "DATABASE_URL" not in os.environ
+    print(
+        f"database: {'embedded PostgreSQL in ' + str(config.pgdata) if embedded else 'DATABASE_URL'}"
+    )
+    migrate(database_url)
+    processes = service_processes(config, database_url)
+    for process in processes:
+        pid = start(config, process)
+        print(f"  {process.name:<22} pid {pid:<7} port {process.port}")
+    failed = wait_ready(config, processes)
+    if failed:
+        for name in failed:
+            print(
+                f"\n{name} did not become ready; last log lines "
+                f"({config.logs / (name + '.log')}):\n{log_tail(config, name)}",
+                file=sys.stderr,
+            )
+        return 1
+    print("\nNightwatch is up:")
+    for process in processes:
+        print(f"  {process.name:<22} http://127.0.0.1:{process.port}  (docs: /docs)")
+    print(f"logs: {config.logs}\nstop: make down")
+    return 0
+
+
+def down(config: StackConfig) -> int:
+    names = [p.stem for p in config.pids.glob("*.pid")] if config.pids.exists() else []
+    for name in names:
+        pid = running_pid(config, name)
+        if pid:
+            stop_pid(pid)
+            print(f"stopped {name} (pid {pid})")
+        _pid_file(config, name).unlink(missing_ok=True)
+    if stop_embedded_database(config):
+        print("stopped embedded PostgreSQL")
+    if not names:
+        print("nothing was running")
+    return 0
+
+
+def status(config: StackConfig) -> int:
+    for name in load_services():
+        pid = running_pid(config, name)
+        print(f"{name:<22} {'running pid ' + str(pid) if pid else 'stopped'}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    commands = {"up": up, "down": down, "status": status}
+    if len(argv) != 1 or argv[0] not in commands:
+        print("usage: python tools/stack.py up|down|status", file=sys.stderr)
+        return 2
+    return commands[argv[0]](StackConfig.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
