@@ -91,3 +91,30 @@ CREATE INDEX alerts_service_severity_idx ON ingestion.alerts (service, severity,
 CREATE INDEX alerts_incident_idx ON ingestion.alerts (incident_id);
 CREATE INDEX alerts_received_idx ON ingestion.alerts (received_at DESC);
 INSERT INTO public.schema_migrations (version) VALUES ('0001_foundation');
+
+-- ==== migration 0002_jobs ====
+-- Durable job tables (outbox), one per service schema, used by nightwatch_core.jobs.
+-- Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED; a dead job (dead_at set) is kept.
+DO $$
+DECLARE
+    owner_schema text;
+BEGIN
+    FOREACH owner_schema IN ARRAY ARRAY['ingestion', 'incidents', 'oncall', 'notification'] LOOP
+        EXECUTE format($ddl$
+            CREATE TABLE %1$I.jobs (
+                id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                kind        text        NOT NULL,
+                payload     jsonb       NOT NULL,
+                dedup_key   text        UNIQUE,
+                run_at      timestamptz NOT NULL DEFAULT now(),
+                attempts    integer     NOT NULL DEFAULT 0,
+                last_error  text,
+                dead_at     timestamptz,
+                created_at  timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX jobs_due_idx ON %1$I.jobs (run_at) WHERE dead_at IS NULL;
+        $ddl$, owner_schema);
+    END LOOP;
+END
+$$;
+INSERT INTO public.schema_migrations (version) VALUES ('0002_jobs');

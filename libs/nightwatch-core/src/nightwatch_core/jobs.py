@@ -1,0 +1,195 @@
+"""Durable jobs: work that must survive a crash or a neighbour's outage.
+
+A job is written to the service's own ``<schema>.jobs`` table in the same transaction as the change
+that causes it (the outbox pattern), then done by a worker. Workers claim due rows with
+``SELECT … FOR UPDATE SKIP LOCKED``, so N replicas never run one job twice at the same time; a
+failure reschedules it with capped exponential backoff; nothing is silently dropped — after
+``max_attempts`` (if set) the row stays, marked dead, for an operator to see.
+
+    queue = JobQueue("incidents", {"start_escalation": start_escalation})
+    await enqueue(session, schema="incidents", kind="start_escalation", payload={...},
+                  dedup_key=f"escalate:{incident.id}")
+    create_service_app(..., workers=[queue.worker])
+
+A handler is ``async def handler(*, app, session, payload) -> None``; it runs inside a savepoint of
+the claiming transaction, so its own writes commit atomically with the job's removal. Raise to
+retry later; raise :class:`PermanentJobError` to give up at once (the job is kept as dead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import orjson
+from fastapi import FastAPI
+from prometheus_client import Counter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger("nightwatch.jobs")
+
+JOBS_PROCESSED = Counter(
+    "jobs_processed_total",
+    "Durable jobs run by a worker, by outcome (done, retry, dead)",
+    ["schema", "kind", "outcome"],
+)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class JobHandler(Protocol):
+    def __call__(
+        self, *, app: FastAPI, session: AsyncSession, payload: dict[str, Any]
+    ) -> Awaitable[None]: ...
+
+
+class PermanentJobError(Exception):
+    """The job can never succeed (e.g. the target says 404/422): keep it as dead, stop retrying."""
+
+
+def _checked_schema(schema: str) -> str:
+    if not _IDENTIFIER.match(schema):
+        raise ValueError(f"not a schema name: {schema!r}")
+    return schema
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    schema: str,
+    kind: str,
+    payload: dict[str, Any],
+    run_at: datetime | None = None,
+    dedup_key: str | None = None,
+) -> bool:
+    """Add a job in the caller's transaction; False when ``dedup_key`` is already queued."""
+    table = f"{_checked_schema(schema)}.jobs"
+    result = await session.execute(
+        text(
+            f"INSERT INTO {table} (kind, payload, run_at, dedup_key) "  # noqa: S608 - checked name
+            "VALUES (:kind, CAST(:payload AS jsonb), coalesce(:run_at, now()), :dedup_key) "
+            "ON CONFLICT (dedup_key) DO NOTHING"
+        ),
+        {
+            "kind": kind,
+            "payload": orjson.dumps(payload).decode(),
+            "run_at": run_at,
+            "dedup_key": dedup_key,
+        },
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+class JobQueue:
+    def __init__(
+        self,
+        schema: str,
+        handlers: dict[str, JobHandler],
+        *,
+        batch_size: int = 20,
+        poll_interval: float = 0.2,
+        base_backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        max_attempts: int | None = None,
+    ) -> None:
+        self.schema = _checked_schema(schema)
+        self.table = f"{self.schema}.jobs"
+        self.handlers = handlers
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the worker now instead of at its next poll (call after committing new jobs)."""
+        self._wake.set()
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
+
+    async def run_due(self, app: FastAPI) -> int:
+        """Claim and run one batch of due jobs; return how many were claimed."""
+        now: datetime = app.state.clock.now()
+        async with app.state.sessionmaker() as session, session.begin():
+            rows = (
+                await session.execute(
+                    text(
+                        f"SELECT id, kind, payload, attempts FROM {self.table} "  # noqa: S608
+                        "WHERE dead_at IS NULL AND run_at <= :now "
+                        "ORDER BY run_at, id LIMIT :limit FOR UPDATE SKIP LOCKED"
+                    ),
+                    {"now": now, "limit": self.batch_size},
+                )
+            ).all()
+            for row in rows:
+                await self._run_one(app, session, row, now)
+        return len(rows)
+
+    async def _run_one(self, app: FastAPI, session: AsyncSession, row: Any, now: datetime) -> None:
+        handler = self.handlers.get(row.kind)
+        try:
+            if handler is None:
+                raise PermanentJobError(f"no handler for job kind {row.kind!r}")
+            async with session.begin_nested():
+                await handler(app=app, session=session, payload=row.payload)
+        except Exception as exc:
+            attempts = row.attempts + 1
+            dead = isinstance(exc, PermanentJobError) or (
+                self.max_attempts is not None and attempts >= self.max_attempts
+            )
+            await session.execute(
+                text(
+                    f"UPDATE {self.table} SET attempts = :attempts, last_error = :error, "  # noqa: S608
+                    "run_at = :run_at, dead_at = :dead_at WHERE id = :id"
+                ),
+                {
+                    "id": row.id,
+                    "attempts": attempts,
+                    "error": f"{type(exc).__name__}: {exc}"[:2000],
+                    "run_at": now + self.backoff(attempts),
+                    "dead_at": now if dead else None,
+                },
+            )
+            outcome = "dead" if dead else "retry"
+            log.warning(
+                "job failed",
+                extra={
+                    "job_kind": row.kind,
+                    "job_id": row.id,
+                    "attempts": attempts,
+                    "outcome": outcome,
+                    "error": str(exc)[:300],
+                },
+            )
+        else:
+            await session.execute(
+                text(f"DELETE FROM {self.table} WHERE id = :id"),  # noqa: S608
+                {"id": row.id},
+            )
+            outcome = "done"
+        JOBS_PROCESSED.labels(self.schema, row.kind, outcome).inc()
+
+    async def worker(self, app: FastAPI) -> None:
+        """Run for the app's whole life (pass to ``create_service_app(workers=[...])``)."""
+        while True:
+            try:
+                claimed = await self.run_due(app)
+            except Exception:
+                # The database may be down: keep the jobs, try again after a pause.
+                log.exception("job worker could not run a batch")
+                claimed = 0
+            if claimed >= self.batch_size:
+                continue  # more may be due right away
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+
