@@ -7,6 +7,8 @@ Environment:
   STACK_HOST          bind address of the services (default 127.0.0.1).
   STACK_PORT_OFFSET   added to every port (tests run a second stack beside yours).
   STACK_READY_TIMEOUT seconds to wait for every /health/ready (default 90).
+  PROMETHEUS_BIN, PROMETHEUS_SCRAPE_INTERVAL: see tools/prometheus_local.py (Prometheus runs on
+                      9090 + offset when its binary is present).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:  # `python tools/stack.py` puts tools/ on sys.path; tests import it as tools.stack
+    import prometheus_local
+except ModuleNotFoundError:
+    from tools import prometheus_local
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_TOML = ROOT / "tools" / "stack.toml"
@@ -99,6 +106,19 @@ def service_processes(config: StackConfig, database_url: str) -> list[ManagedPro
             ManagedProcess(name, argv, port, f"http://127.0.0.1:{port}/health/ready", env)
         )
     return processes
+
+
+def prometheus_process(config: StackConfig) -> ManagedProcess | None:
+    """Prometheus scraping this stack, or None when the binary is not installed."""
+    binary = prometheus_local.prometheus_binary()
+    if binary is None:
+        return None
+    port = prometheus_local.PROMETHEUS_PORT + config.port_offset
+    ports = {name: spec["port"] + config.port_offset for name, spec in load_services().items()}
+    argv = prometheus_local.prometheus_argv(
+        binary, config.state_dir / "prometheus", ports, prometheus_port=port
+    )
+    return ManagedProcess("prometheus", argv, port, f"http://127.0.0.1:{port}/-/ready")
 
 
 # ------------------------------------------------------------------ processes by pid file
@@ -255,6 +275,16 @@ def up(config: StackConfig) -> int:
     for process in processes:
         pid = start(config, process)
         print(f"  {process.name:<22} pid {pid:<7} port {process.port}")
+    monitoring = prometheus_process(config)
+    if monitoring is None:
+        print(
+            "  prometheus             not started: no `prometheus` binary "
+            "(`make install` as root installs Debian's package)"
+        )
+    else:
+        pid = start(config, monitoring)
+        print(f"  {monitoring.name:<22} pid {pid:<7} port {monitoring.port}")
+        processes.append(monitoring)
     failed = wait_ready(config, processes)
     if failed:
         for name in failed:
@@ -266,7 +296,8 @@ def up(config: StackConfig) -> int:
         return 1
     print("\nNightwatch is up:")
     for process in processes:
-        print(f"  {process.name:<22} http://127.0.0.1:{process.port}  (docs: /docs)")
+        hint = "(targets: /targets)" if process is monitoring else "(docs: /docs)"
+        print(f"  {process.name:<22} http://127.0.0.1:{process.port}  {hint}")
     print(f"logs: {config.logs}\nstop: make down")
     return 0
 
@@ -287,7 +318,7 @@ def down(config: StackConfig) -> int:
 
 
 def status(config: StackConfig) -> int:
-    for name in load_services():
+    for name in [*load_services(), "prometheus"]:
         pid = running_pid(config, name)
         print(f"{name:<22} {'running pid ' + str(pid) if pid else 'stopped'}")
     return 0
