@@ -26,6 +26,11 @@ GRAFANA_BUILTINS = {
     "__org",
     "__user",
 }
+PROMQL_WORDS = {
+    "sum", "max", "min", "avg", "count", "by", "without", "rate", "increase", "irate",
+    "histogram_quantile", "topk", "bottomk", "or", "and", "unless", "on", "ignoring",
+    "label_values", "le", "vector", "abs", "clamp_min",
+}  # fmt: skip
 VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -87,3 +92,17 @@ def expand_sql(sql: str, *, dashboard_range: str) -> str:
         rf"\1 BETWEEN now() - interval '{dashboard_range}' AND now()",
         sql,
     )
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names an expression selects (histogram suffixes folded)."""
+    without_strings = re.sub(r'"[^"]*"', '""', expr)
+    without_matchers = re.sub(r"\{[^}]*\}", "", without_strings)
+    without_ranges = re.sub(r"\[[^\]]*\]", "", without_matchers)
+    without_groupings = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", without_ranges)
+    names = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", without_groupings))
+    names -= PROMQL_WORDS
+    names = {n for n in names if not n.startswith("__")}
+    return {
+        re.sub(r"_(bucket|sum|count)$", "", n) for n in names if not n.replace(".", "").isdigit()
+    }

@@ -13,6 +13,7 @@ from tests.ops.dashboards import (
     VARIABLE,
     all_panels,
     load_dashboards,
+    metric_names,
     panel_queries,
     rule_queries,
 )
@@ -31,11 +32,6 @@ CONTRACT_METRICS = {
     "notifications_sent_total", "http_requests_total", "http_request_duration_seconds",
     "up", "scrape_duration_seconds", "scrape_samples_scraped",
 }  # fmt: skip
-PROMQL_WORDS = {
-    "sum", "max", "min", "avg", "count", "by", "without", "rate", "increase", "irate",
-    "histogram_quantile", "topk", "bottomk", "or", "and", "unless", "on", "ignoring",
-    "label_values", "le", "vector", "abs", "clamp_min",
-}  # fmt: skip
 DASHBOARD_TITLES = {
     "Nightwatch — Live Incident Overview",
     "Nightwatch — SRE Performance Metrics",
@@ -46,19 +42,6 @@ DASHBOARD_TITLES = {
 def _datasources() -> dict[str, str]:
     provisioned = yaml.safe_load((PROVISIONING_DIR / "datasources" / "nightwatch.yml").read_text())
     return {ds["uid"]: ds["type"] for ds in provisioned["datasources"]}
-
-
-def _metric_names(expr: str) -> set[str]:
-    without_strings = re.sub(r'"[^"]*"', '""', expr)
-    without_matchers = re.sub(r"\{[^}]*\}", "", without_strings)
-    without_ranges = re.sub(r"\[[^\]]*\]", "", without_matchers)
-    without_groupings = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", without_ranges)
-    names = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", without_groupings))
-    names -= PROMQL_WORDS
-    names = {n for n in names if not n.startswith("__")}
-    return {
-        re.sub(r"_(bucket|sum|count)$", "", n) for n in names if not n.replace(".", "").isdigit()
-    }
 
 
 def test_the_three_dashboards_of_the_design_exist() -> None:
@@ -129,14 +112,14 @@ def test_no_dangling_variables() -> None:
 def test_queries_use_only_contract_metrics() -> None:
     for query in [*panel_queries(), *rule_queries()]:
         if query.language == "promql":
-            assert _metric_names(query.text) <= CONTRACT_METRICS, (query.where, query.text)
+            assert metric_names(query.text) <= CONTRACT_METRICS, (query.where, query.text)
 
 
 def test_every_contract_metric_is_on_a_dashboard() -> None:
     shown: set[str] = set()
     for query in panel_queries():
         if query.language == "promql":
-            shown |= _metric_names(query.text)
+            shown |= metric_names(query.text)
     assert shown == CONTRACT_METRICS
 
 
