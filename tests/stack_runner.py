@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PROMETHEUS_PORT = 9090  # `make up` also starts Prometheus on 9090 + offset
 
 
 def stack_ports() -> dict[str, int]:
@@ -71,7 +72,7 @@ class Stack:
 
 
 def make_stack(state_dir: Path, *, database_url: str | None, **extra_env: str) -> Stack:
-    offset = free_port_offset()
+    offset = free_port_offset(extra_ports=(PROMETHEUS_PORT,))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
         STACK_DIR=str(state_dir),
