@@ -118,3 +118,98 @@ BEGIN
 END
 $$;
 INSERT INTO public.schema_migrations (version) VALUES ('0002_jobs');
+
+-- ==== migration 0030_oncall_people ====
+-- On-call people and teams (oncall-escalation). Users carry their contact methods; teams are
+-- looked up by a unique slug-like name as well as by id.
+
+CREATE TABLE oncall.users (
+    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    name        text        NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+    email       text        NOT NULL CHECK (char_length(email) BETWEEN 3 AND 320),
+    phone       text        CHECK (phone IS NULL OR char_length(phone) BETWEEN 3 AND 32),
+    timezone    text        NOT NULL DEFAULT 'UTC',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+-- One account per address, whatever its case.
+CREATE UNIQUE INDEX users_email_key ON oncall.users (lower(email));
+
+CREATE TABLE oncall.contact_methods (
+    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id     uuid        NOT NULL REFERENCES oncall.users (id) ON DELETE CASCADE,
+    position    integer     NOT NULL,
+    type        text        NOT NULL CHECK (type IN ('email', 'sms', 'phone', 'slack', 'webhook')),
+    address     text        NOT NULL CHECK (char_length(address) BETWEEN 1 AND 2000),
+    UNIQUE (user_id, position)
+);
+
+CREATE TABLE oncall.teams (
+    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    name        text        NOT NULL UNIQUE CHECK (name ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+    description text        NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE oncall.team_members (
+    team_id     uuid        NOT NULL REFERENCES oncall.teams (id) ON DELETE CASCADE,
+    user_id     uuid        NOT NULL REFERENCES oncall.users (id) ON DELETE CASCADE,
+    role        text        NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'manager')),
+    added_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX team_members_user_idx ON oncall.team_members (user_id);
+INSERT INTO public.schema_migrations (version) VALUES ('0030_oncall_people');
+
+-- ==== migration 0031_oncall_schedules ====
+-- On-call schedules: a schedule belongs to a team and has ordered layers (rotations); a layer with
+-- a higher level wins where it has someone; overrides win over every layer. Rotation times are
+-- wall-clock times in the schedule's IANA time zone, computed in Python with zoneinfo.
+
+CREATE TABLE oncall.schedules (
+    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    team_id     uuid        NOT NULL REFERENCES oncall.teams (id) ON DELETE RESTRICT,
+    name        text        NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+    description text        NOT NULL DEFAULT '',
+    timezone    text        NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (team_id, name)
+);
+
+CREATE TABLE oncall.schedule_layers (
+    id            uuid      PRIMARY KEY DEFAULT gen_random_uuid(),
+    schedule_id   uuid      NOT NULL REFERENCES oncall.schedules (id) ON DELETE CASCADE,
+    level         integer   NOT NULL CHECK (level >= 1),
+    name          text      NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+    rotation_type text      NOT NULL CHECK (rotation_type IN ('hourly', 'daily', 'weekly')),
+    shift_length  integer   NOT NULL CHECK (shift_length BETWEEN 1 AND 1000),
+    start_date    date      NOT NULL,
+    handoff_time  time      NOT NULL,
+    -- [{"days": [0..6], "start": "09:00", "end": "17:00"}], Monday = 0, schedule-local times.
+    restrictions  jsonb     NOT NULL DEFAULT '[]'::jsonb,
+    UNIQUE (schedule_id, level)
+);
+
+CREATE TABLE oncall.layer_participants (
+    layer_id    uuid        NOT NULL REFERENCES oncall.schedule_layers (id) ON DELETE CASCADE,
+    position    integer     NOT NULL CHECK (position >= 0),
+    -- A person in a rotation cannot be deleted until they are taken out of it (clear 409).
+    user_id     uuid        NOT NULL REFERENCES oncall.users (id) ON DELETE RESTRICT,
+    PRIMARY KEY (layer_id, position)
+);
+CREATE INDEX layer_participants_user_idx ON oncall.layer_participants (user_id);
+
+CREATE TABLE oncall.schedule_overrides (
+    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    schedule_id uuid        NOT NULL REFERENCES oncall.schedules (id) ON DELETE CASCADE,
+    user_id     uuid        NOT NULL REFERENCES oncall.users (id) ON DELETE RESTRICT,
+    starts_at   timestamptz NOT NULL,
+    ends_at     timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT schedule_overrides_range CHECK (ends_at > starts_at)
+);
+CREATE INDEX schedule_overrides_range_idx ON oncall.schedule_overrides (schedule_id, starts_at, ends_at);
+CREATE INDEX schedule_overrides_user_idx ON oncall.schedule_overrides (user_id);
+INSERT INTO public.schema_migrations (version) VALUES ('0031_oncall_schedules');

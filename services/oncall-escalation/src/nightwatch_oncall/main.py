@@ -1,18 +1,28 @@
-"""App factory of the oncall-escalation service: `uvicorn --factory nightwatch_oncall.main:create_app`."""
+"""App factory of the oncall-escalation service: `uvicorn --factory nightwatch_oncall.main:create_app`.
+
+Each domain contributes routers (and, where it has timers, workers) to the lists below.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from nightwatch_core.app_factory import create_service_app
+from fastapi import APIRouter, FastAPI
+from nightwatch_core.app_factory import Worker, create_service_app
+from nightwatch_core.clock import Clock
 
+from nightwatch_oncall.people.router import router as people_router
+from nightwatch_oncall.schedules.router import router as schedules_router
 from nightwatch_oncall.settings import OncallSettings
 
 
-def create_app(settings: OncallSettings | None = None) -> FastAPI:
+def create_app(settings: OncallSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or OncallSettings()
+    routers: list[APIRouter] = [people_router, schedules_router]
+    workers: list[Worker] = []
     return create_service_app(
         title="Nightwatch on-call and escalation",
-        description="Schedules, who is on call, escalation policies with durable timers.",
+        description="People, teams, schedules, who is on call, escalation policies with durable timers.",
         settings=settings,
-        routers=[],
+        routers=routers,
+        workers=workers,
+        clock=clock,
     )

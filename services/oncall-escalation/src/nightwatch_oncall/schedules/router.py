@@ -1,0 +1,194 @@
+"""HTTP API of schedules, overrides, shifts, iCal and who is on call (thin)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from nightwatch_core.clock import ClockDep
+from nightwatch_core.db import SessionDep
+from nightwatch_core.errors import ApiError
+
+from nightwatch_oncall.people.service import get_team, get_users
+from nightwatch_oncall.schedules import oncall, service
+from nightwatch_oncall.schedules.ical import render_ical
+from nightwatch_oncall.schedules.models import Schedule
+from nightwatch_oncall.schedules.schemas import (
+    Instant,
+    OnCallAnswer,
+    OverrideCreate,
+    OverrideRead,
+    ScheduleCreate,
+    ScheduleRead,
+    ScheduleUpdate,
+    ShiftList,
+)
+from nightwatch_oncall.validation import Limit, Offset, Page, TeamRef
+
+router = APIRouter(prefix="/api/v1", tags=["schedules"])
+
+
+async def _current_schedule(schedule_id: uuid.UUID, session: SessionDep) -> Schedule:
+    return await service.get_schedule(session=session, schedule_id=schedule_id)
+
+
+CurrentSchedule = Annotated[Schedule, Depends(_current_schedule)]
+At = Annotated[Instant | None, Query(description="Any instant (ISO 8601); default now")]
+
+
+def _range(
+    start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    start = start or now
+    end = end or start + timedelta(days=14)
+    if end <= start:
+        raise ApiError(422, "`to` must be after `from`", code="invalid_range")
+    if end - start > oncall.MAX_RANGE:
+        raise ApiError(422, "The range may span at most 366 days", code="range_too_long")
+    return start, end
+
+
+@router.post("/schedules", status_code=201)
+async def create_schedule(data: ScheduleCreate, session: SessionDep) -> ScheduleRead:
+    schedule = await service.create_schedule(session=session, data=data)
+    read = await service.schedule_read(session=session, schedule=schedule)
+    await session.commit()
+    return read
+
+
+@router.get("/schedules")
+async def list_schedules(
+    session: SessionDep,
+    team: Annotated[TeamRef | None, Query(description="Only this team's (name or id)")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ScheduleRead]:
+    schedules, total = await service.list_schedules(
+        session=session, team=team, limit=limit, offset=offset
+    )
+    items = [await service.schedule_read(session=session, schedule=s) for s in schedules]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/schedules/{schedule_id}")
+async def read_schedule(schedule: CurrentSchedule, session: SessionDep) -> ScheduleRead:
+    return await service.schedule_read(session=session, schedule=schedule)
+
+
+@router.patch("/schedules/{schedule_id}")
+async def update_schedule(
+    schedule: CurrentSchedule, data: ScheduleUpdate, session: SessionDep
+) -> ScheduleRead:
+    schedule = await service.update_schedule(session=session, schedule=schedule, data=data)
+    read = await service.schedule_read(session=session, schedule=schedule)
+    await session.commit()
+    return read
+
+
+@router.delete("/schedules/{schedule_id}", status_code=204)
+async def delete_schedule(schedule: CurrentSchedule, session: SessionDep) -> Response:
+    await service.delete_schedule(session=session, schedule=schedule)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/schedules/{schedule_id}/overrides", status_code=201)
+async def add_override(
+    schedule: CurrentSchedule, data: OverrideCreate, session: SessionDep
+) -> OverrideRead:
+    override = await service.add_override(session=session, schedule=schedule, data=data)
+    read = await service.override_read(session=session, override=override)
+    await session.commit()
+    return read
+
+
+@router.get("/schedules/{schedule_id}/overrides")
+async def list_overrides(
+    schedule: CurrentSchedule,
+    session: SessionDep,
+    start: Annotated[Instant | None, Query(alias="from")] = None,
+    end: Annotated[Instant | None, Query(alias="to")] = None,
+) -> list[OverrideRead]:
+    overrides = await service.list_overrides(
+        session=session, schedule_id=schedule.id, start=start, end=end
+    )
+    return [await service.override_read(session=session, override=o) for o in overrides]
+
+
+@router.delete("/schedules/{schedule_id}/overrides/{override_id}", status_code=204)
+async def delete_override(
+    schedule: CurrentSchedule, override_id: uuid.UUID, session: SessionDep
+) -> Response:
+    await service.delete_override(session=session, schedule=schedule, override_id=override_id)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/schedules/{schedule_id}/shifts", response_model_by_alias=True)
+async def list_shifts(
+    schedule: CurrentSchedule,
+    session: SessionDep,
+    clock: ClockDep,
+    start: Annotated[Instant | None, Query(alias="from", description="Default now")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="Default from + 14 days")] = None,
+) -> ShiftList:
+    """The final shifts (layers and overrides merged) in [from, to), at most 366 days."""
+    start, end = _range(start, end, clock.now())
+    return await oncall.schedule_shifts(session=session, schedule=schedule, start=start, end=end)
+
+
+@router.get("/schedules/{schedule_id}/oncall")
+async def schedule_oncall(
+    schedule: CurrentSchedule, session: SessionDep, clock: ClockDep, at: At = None
+) -> OnCallAnswer:
+    return await oncall.schedule_oncall(
+        session=session, schedule_id=schedule.id, at=at or clock.now()
+    )
+
+
+@router.get(
+    "/schedules/{schedule_id}/ical",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar feed"}},
+)
+async def schedule_ical(
+    schedule: CurrentSchedule,
+    session: SessionDep,
+    clock: ClockDep,
+    user_id: Annotated[uuid.UUID | None, Query(description="Only this person's shifts")] = None,
+) -> Response:
+    """Subscribable feed: the last 7 and the next 90 days of final shifts."""
+    now = clock.now()
+    shifts = await oncall.schedule_shifts(
+        session=session,
+        schedule=schedule,
+        start=now - timedelta(days=7),
+        end=now + timedelta(days=90),
+    )
+    if user_id is not None:
+        await get_users(session=session, user_ids=[user_id])
+        shifts.shifts = [s for s in shifts.shifts if s.user.id == user_id]
+    team = await get_team(session=session, team=schedule.team_id)
+    body = render_ical(schedule_name=schedule.name, team_name=team.name, shifts=shifts, now=now)
+    return Response(
+        content=body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'inline; filename="schedule-{schedule.id}.ics"',
+            "Cache-Control": "max-age=300",
+        },
+    )
+
+
+@router.get("/oncall/current")
+async def current_oncall(
+    team: Annotated[TeamRef, Query(description="The team's name or id")],
+    session: SessionDep,
+    clock: ClockDep,
+    at: At = None,
+) -> OnCallAnswer:
+    """Who is on call for the team now (or at `at`), and which schedule/layer/override put them
+    there; 404 for an unknown team; `nobody_on_call: true` when every schedule has a gap."""
+    return await oncall.resolve_oncall(session=session, team=team, at=at or clock.now())

@@ -1,0 +1,70 @@
+"""Field types shared by the service's request schemas: bounded, NUL-free, checked early (4xx)."""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{2,30}$")
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str) -> str:
+    if value not in known_timezones():
+        raise ValueError(f"unknown time zone {value[:64]!r}; use an IANA name like Europe/Berlin")
+    return value
+
+
+def is_phone(value: str) -> bool:
+    return _PHONE.match(value) is not None
+
+
+def _phone(value: str) -> str:
+    if not is_phone(value):
+        raise ValueError("not a phone number (digits, optional leading +, spaces, ()-.)")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
+Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
+TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
+PhoneNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)
+]
+TeamName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$"),
+]
+# A team in a path or query: its id or its name.
+TeamRef = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    total: int
+    limit: int
+    offset: int
+
+
+Limit = Annotated[int, Field(ge=1, le=500)]
+Offset = Annotated[int, Field(ge=0, le=1_000_000)]
