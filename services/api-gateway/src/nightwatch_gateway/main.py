@@ -2,17 +2,89 @@
 
 from __future__ import annotations
 
+import logging
+
+import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 
-from nightwatch_gateway.settings import GatewaySettings
+from nightwatch_gateway.auth import service as auth_service
+from nightwatch_gateway.auth.authentication import Authenticator
+from nightwatch_gateway.auth.credentials import verify_password
+from nightwatch_gateway.auth.router import router as auth_router
+from nightwatch_gateway.openapi import configure_openapi
+from nightwatch_gateway.proxy.health import downstream_checks
+from nightwatch_gateway.proxy.router import router as proxy_router
+from nightwatch_gateway.proxy.routes import RouteTable
+from nightwatch_gateway.ratelimit import RateLimiter
+from nightwatch_gateway.settings import DEV_JWT_SECRET, GatewaySettings
+
+log = logging.getLogger("nightwatch.gateway")
+
+
+async def _start(app: FastAPI) -> None:
+    settings: GatewaySettings = app.state.settings
+    if settings.jwt_secret == DEV_JWT_SECRET:
+        log.warning(
+            "JWT_SECRET is the public development default: set it before exposing the gateway"
+        )
+    app.state.authenticator = Authenticator(
+        jwt_secret=settings.jwt_secret, cache_seconds=settings.credential_cache_seconds
+    )
+    app.state.rate_limiter = RateLimiter(settings)
+    app.state.proxy_client = httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.proxy_timeout_seconds, connect=settings.proxy_connect_timeout_seconds
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.proxy_max_connections,
+            max_keepalive_connections=settings.proxy_max_connections,
+        ),
+        follow_redirects=False,
+    )
+    await _seed_first_admin(app, settings)
+
+
+async def _seed_first_admin(app: FastAPI, settings: GatewaySettings) -> None:
+    async with app.state.sessionmaker() as session:
+        created = await auth_service.seed_first_admin(
+            session=session,
+            username=settings.bootstrap_admin_username,
+            password=settings.bootstrap_admin_password,
+        )
+        await session.commit()
+        if created:
+            log.warning("created the first admin account %r", settings.bootstrap_admin_username)
+        admin = await auth_service.find_account_by_username(
+            session=session, username=settings.bootstrap_admin_username
+        )
+        if admin is not None and await verify_password(
+            admin.password_hash, settings.bootstrap_admin_password
+        ):
+            log.warning(
+                "account %r still has the default password: log in and change it "
+                "(POST /api/v1/auth/change-password)",
+                admin.username,
+            )
+
+
+async def _stop(app: FastAPI) -> None:
+    await app.state.proxy_client.aclose()
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    return create_service_app(
+    settings.check_production()
+    route_table = RouteTable(settings)
+    app = create_service_app(
         title="Nightwatch API gateway",
         description="The single public entry: authentication, rate limiting and routing to the services.",
         settings=settings,
-        routers=[],
+        routers=[auth_router, proxy_router],
+        readiness_checks=downstream_checks(route_table),
+        on_startup=[_start],
+        on_shutdown=[_stop],
     )
+    app.state.route_table = route_table
+    configure_openapi(app, route_table)
+    return app

@@ -1,0 +1,29 @@
+"""Gateway metrics (beside the core's http_requests_total / http_request_duration_seconds)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+PROXIED_REQUESTS = Counter(
+    "gateway_requests_total",
+    "Requests routed by the gateway, by route class, upstream service and status",
+    ["route_class", "service", "status"],
+)
+UPSTREAM_LATENCY = Histogram(
+    "gateway_upstream_latency_seconds",
+    "Time until the upstream service answered (headers received)",
+    ["service"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RATE_LIMITED = Counter(
+    "gateway_rate_limited_total", "Requests refused with 429, by route class", ["route_class"]
+)
+AUTH_FAILURES = Counter(
+    "gateway_auth_failures_total",
+    "Requests refused for authentication (401) or authorization (403), by reason",
+    ["reason"],
+)
+RATE_LIMIT_STORE_ERRORS = Counter(
+    "gateway_rate_limit_store_errors_total",
+    "Rate limit checks skipped because the shared store did not answer (requests let through)",
+)

@@ -1,0 +1,1 @@
+"""Routing public requests to the owning service: route table, streaming proxy, readiness."""

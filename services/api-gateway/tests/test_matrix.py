@@ -1,0 +1,127 @@
+"""The role matrix of docs/gateway.md, through the proxy to a real upstream: for each route class,
+no credential, a bad one, an expired one, a revoked key, the wrong role and the right role."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from nightwatch_gateway.auth.credentials import issue_token
+from nightwatch_gateway.auth.policy import Need, need_for
+from nightwatch_gateway.settings import DEV_JWT_SECRET
+
+from .conftest import admin_headers, make_account, make_key
+
+# (method, path, need) — one or more per route class.
+ROUTES = [
+    ("GET", "/api/v1/incidents", Need.read),
+    ("GET", "/api/v1/oncall/current?team=core", Need.read),
+    ("POST", "/api/v1/alerts", Need.ingest),
+    ("POST", "/api/v1/alerts/alertmanager", Need.ingest),
+    ("PATCH", "/api/v1/incidents/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.write),
+    ("POST", "/api/v1/incidents/7b0e3c2e-1111-4a5b-9c1d-000000000001/notes", Need.write),
+    ("POST", "/api/v1/incidents", Need.write),
+    ("POST", "/api/v1/escalate", Need.write),
+    ("POST", "/api/v1/schedules", Need.admin),
+    ("DELETE", "/api/v1/schedules/1", Need.admin),
+    ("POST", "/api/v1/users", Need.admin),
+    ("PATCH", "/api/v1/teams/core", Need.admin),
+    ("POST", "/api/v1/escalation-policies", Need.admin),
+    ("POST", "/api/v1/notify", Need.admin),
+    ("DELETE", "/api/v1/incidents/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.admin),
+]
+
+# Who may do what: principal name -> the needs it satisfies.
+ALLOWED = {
+    "viewer": {Need.read},
+    "responder": {Need.read, Need.write},
+    "admin": {Need.read, Need.write, Need.ingest, Need.admin},
+    "ingest_key": {Need.ingest},
+    "viewer_ingest_key": {Need.read, Need.ingest},
+    "responder_key": {Need.read, Need.write},
+}
+
+
+def test_rule_table_matches_the_documented_matrix() -> None:
+    for method, path, need in ROUTES:
+        assert need_for(method, path.split("?")[0]) is need, (method, path)
+
+
+@pytest.fixture
+async def principals(gateway: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    _, viewer = await make_account(gateway, "viewer")
+    _, responder = await make_account(gateway, "responder")
+    return {
+        "viewer": viewer,
+        "responder": responder,
+        "admin": await admin_headers(gateway),
+        "ingest_key": {"X-API-Key": (await make_key(gateway, permissions=["ingest"]))["key"]},
+        "viewer_ingest_key": {
+            "X-API-Key": (await make_key(gateway, role="viewer", permissions=["ingest"]))["key"]
+        },
+        "responder_key": {
+            "Authorization": f"Bearer {(await make_key(gateway, role='responder'))['key']}"
+        },
+    }
+
+
+async def test_right_role_passes_wrong_role_is_403(
+    gateway: httpx.AsyncClient, principals: dict[str, dict[str, str]]
+) -> None:
+    for name, headers in principals.items():
+        for method, path, need in ROUTES:
+            response = await gateway.request(
+                method, path, headers=headers, json={} if method != "GET" else None
+            )
+            if need in ALLOWED[name]:
+                assert response.status_code in (200, 201), (name, method, path, response.text)
+                assert response.json()["method"] == method
+            else:
+                assert response.status_code == 403, (name, method, path)
+                assert response.json()["error"]["code"] == "forbidden"
+
+
+async def test_no_bad_expired_or_revoked_credential_is_401_on_every_class(
+    gateway: httpx.AsyncClient,
+) -> None:
+    admin = await admin_headers(gateway)
+    revoked = await make_key(gateway, role="admin", permissions=["ingest"])
+    assert (
+        await gateway.delete(f"/api/v1/api-keys/{revoked['id']}", headers=admin)
+    ).status_code == 200
+    me = (await gateway.get("/api/v1/auth/me", headers=admin)).json()
+    assert me["username"] == "admin"
+    expired = issue_token(
+        secret=DEV_JWT_SECRET,
+        account_id="7b0e3c2e-1111-4a5b-9c1d-000000000001",
+        username="admin",
+        role="admin",
+        token_version=1,
+        now=datetime.now(UTC) - timedelta(days=1),
+        ttl_seconds=3600,
+    )
+    credentials = {
+        "none": {},
+        "bad token": {"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."},
+        "bad key": {"X-API-Key": "nwk_000000000000_notarealkey"},
+        "expired": {"Authorization": f"Bearer {expired}"},
+        "revoked": {"X-API-Key": revoked["key"]},
+    }
+    for name, headers in credentials.items():
+        for method, path, _ in ROUTES:
+            response = await gateway.request(
+                method, path, headers=headers, json={} if method != "GET" else None
+            )
+            assert response.status_code == 401, (name, method, path)
+    for path in ("/api/v1/accounts", "/api/v1/api-keys", "/api/v1/auth/me"):
+        assert (await gateway.get(path)).status_code == 401
+
+
+async def test_health_metrics_and_login_need_no_credential(gateway: httpx.AsyncClient) -> None:
+    assert (await gateway.get("/health")).status_code == 200
+    assert (await gateway.get("/metrics")).status_code == 200
+    assert (await gateway.get("/openapi.json")).status_code == 200
+    assert (
+        await gateway.post("/api/v1/auth/login", json={"username": "admin", "password": "admin"})
+    ).status_code == 200
