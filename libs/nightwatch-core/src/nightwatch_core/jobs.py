@@ -18,8 +18,6 @@ retry later; raise :class:`PermanentJobError` to give up at once (the job is kep
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Awaitable
@@ -31,6 +29,8 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from nightwatch_core.polling import PollingWorker
 
 log = logging.getLogger("nightwatch.jobs")
 
@@ -86,7 +86,7 @@ async def enqueue(
     return bool(getattr(result, "rowcount", 0))
 
 
-class JobQueue:
+class JobQueue(PollingWorker):
     def __init__(
         self,
         schema: str,
@@ -98,19 +98,13 @@ class JobQueue:
         max_backoff: float = 60.0,
         max_attempts: int | None = None,
     ) -> None:
+        super().__init__(batch_size=batch_size, poll_interval=poll_interval)
         self.schema = _checked_schema(schema)
         self.table = f"{self.schema}.jobs"
         self.handlers = handlers
-        self.batch_size = batch_size
-        self.poll_interval = poll_interval
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.max_attempts = max_attempts
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Run the worker now instead of at its next poll (call after committing new jobs)."""
-        self._wake.set()
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
@@ -176,18 +170,3 @@ class JobQueue:
             )
             outcome = "done"
         JOBS_PROCESSED.labels(self.schema, row.kind, outcome).inc()
-
-    async def worker(self, app: FastAPI) -> None:
-        """Run for the app's whole life (pass to ``create_service_app(workers=[...])``)."""
-        while True:
-            try:
-                claimed = await self.run_due(app)
-            except Exception:
-                # The database may be down: keep the jobs, try again after a pause.
-                log.exception("job worker could not run a batch")
-                claimed = 0
-            if claimed >= self.batch_size:
-                continue  # more may be due right away
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)

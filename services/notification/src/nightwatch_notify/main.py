@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
+from nightwatch_core.clock import Clock
 
+from nightwatch_notify.channels import build_channels
+from nightwatch_notify.notifications.router import router as notifications_router
+from nightwatch_notify.notifications.workers import DeliveryWorker
 from nightwatch_notify.settings import NotifySettings
 
 
-def create_app(settings: NotifySettings | None = None) -> FastAPI:
+def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotifySettings()
-    return create_service_app(
+    delivery = DeliveryWorker(settings)
+
+    async def open_channels(app: FastAPI) -> None:
+        # Outbound HTTP for webhook and slack; each channel passes its own timeout per request.
+        app.state.outbound_http = httpx.AsyncClient(
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        )
+        app.state.channels = build_channels(settings, http=app.state.outbound_http)
+
+    async def close_channels(app: FastAPI) -> None:
+        await app.state.outbound_http.aclose()
+
+    app = create_service_app(
         title="Nightwatch notification",
         description="Notification delivery through channels with a durable outbox.",
         settings=settings,
-        routers=[],
+        routers=[notifications_router],
+        on_startup=[open_channels],
+        on_shutdown=[close_channels],
+        workers=[delivery.worker] if settings.notify_worker_enabled else [],
+        clock=clock,
     )
+    app.state.delivery = delivery
+    return app

@@ -1,0 +1,125 @@
+"""Data functions of notifications: keyword-only, take the session, flush, never commit or send."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nightwatch_notify.notifications.models import Notification
+from nightwatch_notify.notifications.schemas import NotificationCreate
+
+MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class NotificationFilters:
+    incident_id: UUID | None = None
+    recipient: str | None = None
+    channel: str | None = None
+    status: str | None = None
+
+
+async def create_notification(
+    *, session: AsyncSession, data: NotificationCreate, max_attempts: int, now: datetime
+) -> tuple[Notification, bool]:
+    """Store a pending notification, due now; with a known idempotency key return the existing one.
+
+    Returns ``(notification, created)``. The unique index on ``idempotency_key`` decides, so two
+    concurrent requests (or replicas) with one key still make one notification.
+    """
+    values = data.model_dump() | {
+        "status": "pending",
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = (
+        insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[Notification.idempotency_key],
+            index_where=Notification.idempotency_key.is_not(None),
+        )
+        .returning(Notification.id)
+    )
+    new_id = (await session.execute(statement)).scalar_one_or_none()
+    if new_id is not None:
+        return await session.get_one(Notification, new_id), True
+    existing = await session.scalar(
+        select(Notification).where(Notification.idempotency_key == data.idempotency_key)
+    )
+    assert existing is not None  # the conflict proves it exists and rows are never deleted
+    return existing, False
+
+
+async def get_notification(*, session: AsyncSession, notification_id: UUID) -> Notification | None:
+    return await session.get(Notification, notification_id)
+
+
+async def list_notifications(
+    *, session: AsyncSession, filters: NotificationFilters, limit: int, offset: int
+) -> tuple[Sequence[Notification], int]:
+    """Newest first; ``total`` counts every match, not just this page."""
+    conditions = []
+    if filters.incident_id is not None:
+        conditions.append(Notification.incident_id == filters.incident_id)
+    if filters.recipient is not None:
+        conditions.append(Notification.recipient == filters.recipient)
+    if filters.channel is not None:
+        conditions.append(Notification.channel == filters.channel)
+    if filters.status is not None:
+        conditions.append(Notification.status == filters.status)
+    total = await session.scalar(select(func.count()).select_from(Notification).where(*conditions))
+    items = (
+        await session.scalars(
+            select(Notification)
+            .where(*conditions)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    return items, total or 0
+
+
+async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> Sequence[Notification]:
+    """Lock due pending notifications for this transaction; rows another worker holds are skipped."""
+    return (
+        await session.scalars(
+            select(Notification)
+            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+
+
+def record_delivered(*, notification: Notification, now: datetime) -> None:
+    notification.attempts += 1
+    notification.status = "delivered"
+    notification.delivered_at = now
+    notification.next_attempt_at = None
+    notification.updated_at = now
+
+
+def record_failed_attempt(
+    *, notification: Notification, error: str, now: datetime, retry_after: timedelta | None
+) -> None:
+    """Count the attempt and keep the error; ``retry_after=None`` (or no attempts left) ends it."""
+    notification.attempts += 1
+    notification.last_error = error[:MAX_ERROR_LENGTH]
+    notification.updated_at = now
+    if retry_after is None or notification.attempts >= notification.max_attempts:
+        notification.status = "failed"
+        notification.next_attempt_at = None
+    else:
+        notification.next_attempt_at = now + retry_after
