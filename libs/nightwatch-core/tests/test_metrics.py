@@ -38,3 +38,33 @@ async def test_unknown_routes_share_one_series(sample_app: FastAPI, app_client: 
         text = (await client.get("/metrics")).text
     assert "/random/a" not in text
     assert 'route="<unmatched>"' in text
+
+
+async def test_scrape_hooks_run_before_each_exposition_and_never_break_it(
+    make_settings: Any, app_client: Any
+) -> None:
+    from nightwatch_core.app_factory import create_service_app
+    from nightwatch_core.settings import ServiceSettings
+    from prometheus_client import Gauge
+
+    gauge = Gauge("scrape_hook_test_value", "set by a scrape hook")
+    scrapes: list[int] = []
+
+    async def set_gauge(app: FastAPI) -> None:
+        scrapes.append(1)
+        gauge.set(len(scrapes))
+
+    async def broken(app: FastAPI) -> None:
+        raise RuntimeError("database is down")
+
+    app = create_service_app(
+        title="hooks",
+        settings=make_settings(ServiceSettings, service_name="hooks"),
+        scrape_hooks=[broken, set_gauge],
+    )
+    async with app_client(app) as client:
+        first = await client.get("/metrics")
+        second = await client.get("/metrics")
+    assert first.status_code == second.status_code == 200
+    assert "scrape_hook_test_value 1.0" in first.text
+    assert "scrape_hook_test_value 2.0" in second.text

@@ -18,7 +18,7 @@ from nightwatch_core.clock import Clock, SystemClock
 from nightwatch_core.db import create_engine, create_sessionmaker
 from nightwatch_core.errors import configure_errors
 from nightwatch_core.health import ReadinessCheck, configure_health
-from nightwatch_core.metrics import configure_metrics
+from nightwatch_core.metrics import ScrapeHook, configure_metrics
 from nightwatch_core.middleware import CoreMiddleware
 from nightwatch_core.settings import ServiceSettings
 from nightwatch_core.structured_logging import configure_logging
@@ -39,6 +39,7 @@ def create_service_app(
     on_startup: Sequence[LifecycleHook] = (),
     on_shutdown: Sequence[LifecycleHook] = (),
     workers: Sequence[Worker] = (),
+    scrape_hooks: Sequence[ScrapeHook] = (),
     clock: Clock | None = None,
     version: str = "0.1.0",
     description: str = "",
@@ -83,7 +84,7 @@ def create_service_app(
     )
     configure_errors(app)
     configure_health(app, checks=readiness_checks, timeout=settings.ready_timeout_seconds)
-    configure_metrics(app)
+    configure_metrics(app, scrape_hooks=scrape_hooks, hook_timeout=settings.ready_timeout_seconds)
     for router in routers:
         app.include_router(router)
     return app

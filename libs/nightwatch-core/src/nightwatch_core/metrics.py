@@ -2,12 +2,22 @@
 
 Metric objects live at module level (the prometheus_client way); each service declares its domain
 metrics in its own ``metrics.py`` next to its code.
+
+A service whose gauges are derived from the database (so they are right across restarts and
+replicas) passes ``scrape_hooks``: async functions run before each exposition, each bounded by a
+timeout; a failing or slow hook is logged and the scrape still answers with the last values.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+log = logging.getLogger("nightwatch.metrics")
 
 HTTP_REQUESTS = Counter(
     "http_requests_total",
@@ -23,6 +33,9 @@ HTTP_LATENCY = Histogram(
 
 UNMATCHED_ROUTE = "<unmatched>"
 
+# Runs before each scrape, e.g. to set a gauge from a COUNT(*) in the service's own schema.
+ScrapeHook = Callable[[FastAPI], Awaitable[None]]
+
 
 def observe_request(service: str, method: str, route: str, status: int, seconds: float) -> None:
     labels = (service, method, route, str(status))
@@ -30,7 +43,23 @@ def observe_request(service: str, method: str, route: str, status: int, seconds:
     HTTP_LATENCY.labels(*labels).observe(seconds)
 
 
-def configure_metrics(app: FastAPI) -> None:
+async def run_scrape_hooks(app: FastAPI, hooks: Sequence[ScrapeHook], seconds: float) -> None:
+    for hook in hooks:
+        try:
+            async with asyncio.timeout(seconds):
+                await hook(app)
+        except Exception as exc:
+            # A scrape must never fail because the database is slow: serve the last values.
+            log.warning(
+                "metrics scrape hook failed",
+                extra={"hook": getattr(hook, "__name__", repr(hook)), "error": repr(exc)[:300]},
+            )
+
+
+def configure_metrics(
+    app: FastAPI, *, scrape_hooks: Sequence[ScrapeHook] = (), hook_timeout: float = 2.0
+) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
+        await run_scrape_hooks(app, scrape_hooks, hook_timeout)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
+from nightwatch_core.clock import Clock
+from nightwatch_core.http_client import ServiceClient
 
+from nightwatch_incidents.incidents import flows
+from nightwatch_incidents.incidents.internal_router import router as internal_router
+from nightwatch_incidents.incidents.router import router as incidents_router
+from nightwatch_incidents.metrics import refresh_status_gauge
 from nightwatch_incidents.settings import IncidentSettings
 
 
-def create_app(settings: IncidentSettings | None = None) -> FastAPI:
+def create_app(
+    settings: IncidentSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """``transport`` (tests) replaces the network for the calls to on-call and ingestion."""
     settings = settings or IncidentSettings()
+    queue = flows.build_job_queue(max_backoff=settings.jobs_max_backoff_seconds)
+
+    def client(url: str, timeout: float, connect: float, retries: int) -> ServiceClient:
+        return ServiceClient(
+            url, timeout=timeout, connect_timeout=connect, retries=retries, transport=transport
+        )
+
+    async def start_clients(app: FastAPI) -> None:
+        app.state.job_queue = queue
+        normal = (
+            settings.http_timeout_seconds,
+            settings.http_connect_timeout_seconds,
+            settings.http_retries,
+        )
+        fast = settings.escalation_stop_timeout_seconds
+        reads = settings.alerts_fetch_timeout_seconds
+        # Jobs use the normal clients (retried); the calls made within a request give up fast.
+        app.state.oncall = client(settings.oncall_url, *normal)
+        app.state.oncall_fast = client(settings.oncall_url, fast, fast, 0)
+        app.state.ingestion = client(settings.alert_ingestion_url, reads, reads, 0)
+        app.state.ingestion_jobs = client(settings.alert_ingestion_url, *normal)
+
+    async def close_clients(app: FastAPI) -> None:
+        for name in ("oncall", "oncall_fast", "ingestion", "ingestion_jobs"):
+            await getattr(app.state, name).aclose()
+
     return create_service_app(
         title="Nightwatch incident management",
         description="Incident lifecycle, notes, append-only timeline, MTTA/MTTR and stats.",
         settings=settings,
-        routers=[],
+        routers=[incidents_router, internal_router],
+        on_startup=[start_clients],
+        on_shutdown=[close_clients],
+        workers=[queue.worker] if settings.jobs_worker_enabled else [],
+        scrape_hooks=[refresh_status_gauge],
+        clock=clock,
     )

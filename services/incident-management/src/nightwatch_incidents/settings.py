@@ -1,9 +1,22 @@
-"""Settings of the incident-management service (environment variables; see docs/operations.md)."""
+"""Settings of the incident-management service (environment variables; see docs/incidents.md)."""
 
 from __future__ import annotations
 
 from nightwatch_core.settings import ServiceSettings
+from pydantic import Field
 
 
 class IncidentSettings(ServiceSettings):
     service_name: str = "incident-management"
+    # Team of an incident created without one (ingestion normally passes the team).
+    default_team: str = Field(default="default", min_length=1, max_length=100)
+    # Stopping an escalation on ack/resolve is tried within the request, bounded by this, so no
+    # page goes out after the response; when on-call is unreachable the durable job takes over.
+    escalation_stop_timeout_seconds: float = Field(default=1.0, gt=0)
+    # The durable stop job waits this long before it runs, so it does not race the in-request try.
+    escalation_stop_grace_seconds: float = Field(default=10.0, ge=0)
+    # GET /api/v1/incidents/{id} asks ingestion for the alerts; past this it answers without them.
+    alerts_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
+    # Run the durable job worker in this process (tests turn it off and drive jobs by hand).
+    jobs_worker_enabled: bool = True
+    jobs_max_backoff_seconds: float = Field(default=60.0, gt=0)

@@ -1,0 +1,1 @@
+"""Incidents: lifecycle (state machine), notes, append-only timeline, alert attachments, stats."""

@@ -1,0 +1,109 @@
+"""Typed request dependencies: the actor of a change, the idempotency key, list filters."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Query
+from nightwatch_core.errors import ApiError
+
+from nightwatch_incidents.incidents.queries import IncidentFilters
+from nightwatch_incidents.incidents.schemas import (
+    PERSON_MAX,
+    SERVICE_MAX,
+    TEAM_MAX,
+    UtcDatetime,
+    reject_nul,
+)
+from nightwatch_incidents.incidents.states import Severity, Status
+
+_PRINTABLE = re.compile(r"^[\x20-\x7e\u00a0-\uffff]+$")
+
+
+def _header_text(name: str, value: str, max_length: int) -> str:
+    value = value.strip()
+    if not value or len(value) > max_length or not _PRINTABLE.match(value):
+        raise ApiError(
+            422,
+            f"{name} must be 1-{max_length} printable characters",
+            details=[{"loc": f"header.{name}", "msg": "invalid value", "type": "value_error"}],
+        )
+    return value
+
+
+def actor(
+    x_actor: Annotated[
+        str | None,
+        Header(description="Who makes the change (set by the gateway); default `anonymous`"),
+    ] = None,
+) -> str:
+    if x_actor is None:
+        return "anonymous"
+    return _header_text("X-Actor", x_actor, PERSON_MAX)
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Same key -> same incident (200 instead of 201), up to 255 characters",
+        ),
+    ] = None,
+) -> str | None:
+    return None if key is None else _header_text("Idempotency-Key", key, 255)
+
+
+def _choices(name: str, raw: list[str] | None, allowed: type[Status] | type[Severity]) -> list[str]:
+    """Repeated (`?status=open&status=acknowledged`) or comma-separated values."""
+    values = [part.strip() for item in raw or [] for part in item.split(",") if part.strip()]
+    valid = {member.value for member in allowed}
+    unknown = [v for v in values if v not in valid]
+    if unknown:
+        raise ApiError(
+            422,
+            f"Unknown {name} {unknown[0][:50]!r}; allowed: {', '.join(m.value for m in allowed)}",
+            details=[{"loc": f"query.{name}", "allowed": sorted(valid), "type": "enum"}],
+        )
+    return sorted(set(values))
+
+
+def _optional_text(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return reject_nul(value)
+    except ValueError as exc:
+        raise ApiError(422, f"{name} {exc}") from exc
+
+
+def incident_filters(
+    status: Annotated[
+        list[str] | None, Query(description="open, acknowledged, in_progress, resolved; several")
+    ] = None,
+    severity: Annotated[
+        list[str] | None, Query(description="critical, high, medium, low; several")
+    ] = None,
+    service: Annotated[str | None, Query(max_length=SERVICE_MAX)] = None,
+    team: Annotated[str | None, Query(max_length=TEAM_MAX)] = None,
+    assignee: Annotated[str | None, Query(max_length=PERSON_MAX)] = None,
+    since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="created before")] = None,
+) -> IncidentFilters:
+    if since is not None and until is not None and since > until:
+        raise ApiError(422, "since must not be after until")
+    return IncidentFilters(
+        statuses=_choices("status", status, Status),
+        severities=_choices("severity", severity, Severity),
+        service=_optional_text("service", service),
+        team=_optional_text("team", team),
+        assignee=_optional_text("assignee", assignee),
+        since=since,
+        until=until,
+    )
+
+
+ActorDep = Annotated[str, Depends(actor)]
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
+FiltersDep = Annotated[IncidentFilters, Depends(incident_filters)]

@@ -1,0 +1,234 @@
+"""Side effects of the incident lifecycle: the calls to on-call and ingestion.
+
+Every call that matters is first written to ``incidents.jobs`` in the same transaction as the
+change that causes it (outbox), so an outage of a neighbour delays it and never drops it:
+
+- new incident  -> ``start_escalation``: POST oncall /internal/v1/escalations (idempotent per
+  incident). Retried with capped backoff until on-call accepts it.
+- acknowledge / resolve -> ``stop_escalation``: POST oncall /internal/v1/escalations/{id}/stop.
+  The router also tries it right after the commit, within the request and a short timeout, so no
+  page goes out after the ack response; when that works the queued job is dropped, otherwise the
+  job is made due at once and the worker retries it.
+- resolve -> ``incident_event``: POST ingestion /internal/v1/incident-events, so the next alert for
+  that service and severity opens a new incident.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from nightwatch_core.jobs import JobQueue, PermanentJobError, enqueue
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nightwatch_incidents.incidents import service
+from nightwatch_incidents.incidents.models import SCHEMA, Incident
+from nightwatch_incidents.incidents.states import Status
+
+log = logging.getLogger("nightwatch.incidents.flows")
+
+START_ESCALATION = "start_escalation"
+STOP_ESCALATION = "stop_escalation"
+INCIDENT_EVENT = "incident_event"
+
+
+def _check(response: httpx.Response, what: str, *, done_statuses: tuple[int, ...] = (409,)) -> None:
+    """Success, or raise: retry later, except when the target says our request is malformed."""
+    if response.is_success or response.status_code in done_statuses:
+        return
+    detail = f"{what}: HTTP {response.status_code} {response.text[:300]}"
+    if response.status_code in (400, 422):
+        raise PermanentJobError(detail)
+    # 404 is retried too: during a rolling deploy the route may not exist yet.
+    raise RuntimeError(detail)
+
+
+# ---------------------------------------------------------------- enqueue (inside the transaction)
+
+
+async def queue_escalation_start(session: AsyncSession, app: FastAPI, incident: Incident) -> None:
+    await enqueue(
+        session,
+        schema=SCHEMA,
+        kind=START_ESCALATION,
+        payload={
+            "incident_id": str(incident.id),
+            "team": incident.team,
+            "title": incident.title,
+            "service": incident.service,
+            "severity": incident.severity,
+        },
+        run_at=app.state.clock.now(),
+        dedup_key=f"escalate:{incident.id}",
+    )
+
+
+def _stop_key(incident_id: uuid.UUID, reason: str) -> str:
+    return f"stop:{incident_id}:{reason}"
+
+
+async def queue_escalation_stop(
+    session: AsyncSession, app: FastAPI, incident: Incident, *, reason: str, actor: str
+) -> None:
+    grace = timedelta(seconds=app.state.settings.escalation_stop_grace_seconds)
+    await enqueue(
+        session,
+        schema=SCHEMA,
+        kind=STOP_ESCALATION,
+        payload={"incident_id": str(incident.id), "reason": reason, "actor": actor},
+        run_at=app.state.clock.now() + grace,
+        dedup_key=_stop_key(incident.id, reason),
+    )
+
+
+async def queue_incident_event(session: AsyncSession, app: FastAPI, incident: Incident) -> None:
+    await enqueue(
+        session,
+        schema=SCHEMA,
+        kind=INCIDENT_EVENT,
+        payload={"incident_id": str(incident.id), "status": incident.status},
+        run_at=app.state.clock.now(),
+        dedup_key=f"incident-event:{incident.id}:{incident.status}",
+    )
+
+
+# ---------------------------------------------------------------- job handlers
+
+
+async def start_escalation(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
+    incident_id = uuid.UUID(payload["incident_id"])
+    # FOR SHARE: an acknowledge (FOR UPDATE) waits until this call is done, so a stop can never
+    # overtake the start it is meant to stop.
+    incident = await session.scalar(
+        select(Incident).where(Incident.id == incident_id).with_for_update(read=True)
+    )
+    if incident is None:
+        raise PermanentJobError(f"incident {incident_id} does not exist")
+    now = max(app.state.clock.now(), incident.created_at)
+    if incident.status != Status.OPEN:
+        # Acknowledged or resolved before on-call could be reached: paging now would be wrong.
+        await service.append_timeline(
+            session=session,
+            incident_id=incident_id,
+            event_type="escalation_skipped",
+            actor="system",
+            now=now,
+            message=f"Escalation not started: incident already {incident.status}",
+            dedup_key="escalation:skipped",
+        )
+        return
+    response = await app.state.oncall.post(
+        "/internal/v1/escalations", json=payload, idempotency_key=f"escalate:{incident_id}"
+    )
+    _check(response, "start escalation")
+    await service.append_timeline(
+        session=session,
+        incident_id=incident_id,
+        event_type="escalation_started",
+        actor="system",
+        now=now,
+        message=f"Escalation started for team {payload['team']}",
+        data={"team": payload["team"]},
+        dedup_key="escalation:started",
+    )
+
+
+async def stop_escalation(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
+    await _post_stop(app.state.oncall, payload)
+
+
+async def _post_stop(client: Any, payload: dict[str, Any]) -> None:
+    response = await client.post(
+        f"/internal/v1/escalations/{payload['incident_id']}/stop",
+        json={"reason": payload["reason"], "actor": payload["actor"]},
+        idempotency_key=f"stop:{payload['incident_id']}:{payload['reason']}",
+    )
+    # 404: no escalation for this incident (never started), so there is nothing to stop.
+    _check(response, "stop escalation", done_statuses=(404, 409))
+
+
+async def incident_event(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
+    response = await app.state.ingestion_jobs.post(
+        "/internal/v1/incident-events",
+        json=payload,
+        idempotency_key=f"incident-event:{payload['incident_id']}:{payload['status']}",
+    )
+    _check(response, "incident event")
+
+
+def build_job_queue(max_backoff: float) -> JobQueue:
+    return JobQueue(
+        SCHEMA,
+        {
+            START_ESCALATION: start_escalation,
+            STOP_ESCALATION: stop_escalation,
+            INCIDENT_EVENT: incident_event,
+        },
+        max_backoff=max_backoff,
+    )
+
+
+# ---------------------------------------------------------------- within the request
+
+
+async def stop_escalation_now(
+    app: FastAPI, incident_id: uuid.UUID, *, reason: str, actor: str
+) -> bool:
+    """Try the stop right away (after the commit); on failure make the queued job due now."""
+    payload = {"incident_id": str(incident_id), "reason": reason, "actor": actor}
+    key = _stop_key(incident_id, reason)
+    try:
+        await _post_stop(app.state.oncall_fast, payload)
+        stopped = True
+    except Exception as exc:
+        log.warning(
+            "escalation stop deferred to the job queue",
+            extra={"incident_id": str(incident_id), "error": repr(exc)[:300]},
+        )
+        stopped = False
+    try:
+        async with app.state.sessionmaker() as session, session.begin():
+            if stopped:
+                statement = f"DELETE FROM {SCHEMA}.jobs WHERE dedup_key = :key"  # noqa: S608
+                await session.execute(text(statement), {"key": key})
+            else:
+                statement = f"UPDATE {SCHEMA}.jobs SET run_at = :now WHERE dedup_key = :key"  # noqa: S608
+                await session.execute(text(statement), {"key": key, "now": app.state.clock.now()})
+    except Exception as exc:  # the change is committed; the queued job still covers the stop
+        log.warning("could not update the stop job", extra={"error": repr(exc)[:300]})
+    app.state.job_queue.wake()
+    return stopped
+
+
+async def fetch_alerts(
+    app: FastAPI, session: AsyncSession, incident_id: uuid.UUID
+) -> tuple[list[dict[str, Any]], str]:
+    """The incident's alerts from ingestion; when it is down, the ones recorded here."""
+    try:
+        response = await app.state.ingestion.get(
+            "/api/v1/alerts", params={"incident_id": str(incident_id)}
+        )
+        if response.status_code == 200:
+            body = response.json()
+            items = body.get("items") if isinstance(body, dict) else body
+            if isinstance(items, list):
+                return items, "ingestion"
+        log.warning("alert ingestion answered %s for an alert list", response.status_code)
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("alert ingestion unreachable for an alert list: %r", exc)
+    recorded = await service.list_recorded_alerts(session=session, incident_id=incident_id)
+    return [
+        {
+            "id": str(a.alert_id),
+            "fingerprint": a.fingerprint,
+            "result": a.result,
+            "message": a.message,
+            "received_at": a.received_at.isoformat(),
+        }
+        for a in recorded
+    ], "local"

@@ -1,0 +1,62 @@
+"""Service-to-service routes (`/internal/v1`, never proxied by the gateway)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+from nightwatch_core.clock import ClockDep
+from nightwatch_core.db import SessionDep
+
+from nightwatch_incidents.incidents import service
+from nightwatch_incidents.incidents.schemas import AlertBatch, AlertBatchResult, TimelineCreate
+
+router = APIRouter(prefix="/internal/v1/incidents", tags=["internal"])
+
+
+@router.post("/{incident_id}/alerts", responses={404: {"description": "Unknown incident"}})
+async def attach_alerts(
+    incident_id: uuid.UUID, body: AlertBatch, session: SessionDep, clock: ClockDep
+) -> AlertBatchResult:
+    """Alerts ingestion linked to the incident, in batches; idempotent per alert_id. Correlated
+    and new-incident alerts get an `alert_attached` timeline entry; duplicates are counted."""
+    incident = await service.get_incident(session=session, incident_id=incident_id, lock=True)
+    result = await service.attach_alerts(
+        session=session, incident=incident, alerts=body.alerts, now=clock.now()
+    )
+    await session.commit()
+    return result
+
+
+@router.post(
+    "/{incident_id}/timeline",
+    status_code=201,
+    responses={
+        200: {"description": "Replay of a dedup_key: nothing written"},
+        404: {"description": "Unknown incident"},
+    },
+)
+async def add_timeline_entry(
+    incident_id: uuid.UUID,
+    body: TimelineCreate,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+) -> dict[str, bool]:
+    """An entry from another service (on-call lookup, page sent, escalated); idempotent per
+    dedup_key."""
+    incident = await service.get_incident(session=session, incident_id=incident_id)
+    created = await service.append_timeline(
+        session=session,
+        incident_id=incident_id,
+        event_type=body.event_type,
+        actor=body.actor,
+        now=max(clock.now(), incident.created_at),
+        message=body.message,
+        data=body.data,
+        dedup_key=body.dedup_key,
+    )
+    await session.commit()
+    if not created:
+        response.status_code = 200
+    return {"created": created}

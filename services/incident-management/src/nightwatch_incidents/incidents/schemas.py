@@ -1,0 +1,240 @@
+"""Request and response bodies. Text limits (documented in docs/incidents.md) are enforced here,
+before anything reaches PostgreSQL; NUL characters, which PostgreSQL cannot store, are a 422."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from nightwatch_incidents.incidents.states import Severity, Status
+
+TITLE_MAX = 500
+SERVICE_MAX = 200
+DESCRIPTION_MAX = 10_000
+TEAM_MAX = 100
+PERSON_MAX = 200
+NOTE_MAX = 10_000
+TIMELINE_MESSAGE_MAX = 2_000
+ALERT_BATCH_MAX = 1_000
+
+
+def reject_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+def as_utc(value: datetime) -> datetime:
+    """A timestamp without a zone is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+    AfterValidator(reject_nul),
+]
+ServiceName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=SERVICE_MAX),
+    AfterValidator(reject_nul),
+]
+Description = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX),
+    AfterValidator(reject_nul),
+]
+Team = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEAM_MAX),
+    AfterValidator(reject_nul),
+]
+Person = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=PERSON_MAX),
+    AfterValidator(reject_nul),
+]
+NoteText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX),
+    AfterValidator(reject_nul),
+]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+class IncidentCreate(BaseModel):
+    title: Title
+    service: ServiceName
+    severity: Severity
+    description: Description = ""
+    team: Team | None = Field(default=None, description="Default: the DEFAULT_TEAM setting")
+    assignee: Person | None = None
+
+
+class IncidentUpdate(BaseModel):
+    """Any of: a status change, a new assignee (null unassigns), a note (`notes` or `note`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    assignee: Person | None = None
+    notes: NoteText | None = Field(default=None, validation_alias=AliasChoices("notes", "note"))
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> IncidentUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: send status, assignee and/or notes")
+        if "status" in self.model_fields_set and self.status is None:
+            raise ValueError("status cannot be null")
+        return self
+
+
+class IncidentRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    service: str
+    severity: Severity
+    status: Status
+    team: str | None
+    assignee: str | None
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    acknowledged_by: str | None
+    resolved_by: str | None
+    alert_count: int
+    duplicate_count: int
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+    allowed_transitions: list[Status]
+
+
+class NoteRead(BaseModel):
+    id: uuid.UUID
+    author: str
+    body: str
+    created_at: datetime
+
+
+class TimelineEntryRead(BaseModel):
+    id: uuid.UUID
+    event_type: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class IncidentDetail(IncidentRead):
+    alerts: list[dict[str, Any]]
+    alerts_source: Literal["ingestion", "local"] = Field(
+        description="`local` when alert ingestion could not be reached: the alerts this service "
+        "recorded itself (id, fingerprint, result, message, received_at)"
+    )
+    notes: list[NoteRead]
+    timeline: list[TimelineEntryRead]
+
+
+class IncidentMetrics(BaseModel):
+    incident_id: uuid.UUID
+    status: Status
+    created_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    mtta_seconds: float | None = Field(description="acknowledged_at - created_at; null until acked")
+    mttr_seconds: float | None = Field(description="resolved_at - created_at; null until resolved")
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    total: int
+    limit: int
+    offset: int
+
+
+class DurationStats(BaseModel):
+    count: int
+    mean_seconds: float | None
+    p50_seconds: float | None
+    p90_seconds: float | None
+
+
+class StatsSummary(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    total: int
+    by_status: dict[Status, int]
+    by_severity: dict[Severity, int]
+    mtta: DurationStats
+    mttr: DurationStats
+
+
+# ---------------------------------------------------------------- internal (service to service)
+
+
+class AlertAttachment(BaseModel):
+    alert_id: uuid.UUID
+    fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    result: Literal["new_incident", "correlated", "duplicate"]
+    received_at: UtcDatetime
+    # Ingestion owns the message; a long one is cut here rather than refusing the whole batch.
+    message: str = ""
+
+    @field_validator("fingerprint")
+    @classmethod
+    def _fingerprint_text(cls, value: str) -> str:
+        return reject_nul(value)
+
+    @field_validator("message")
+    @classmethod
+    def _short_message(cls, value: str) -> str:
+        return value.replace("\x00", "")[:TIMELINE_MESSAGE_MAX]
+
+
+class AlertBatch(BaseModel):
+    alerts: list[AlertAttachment] = Field(min_length=1, max_length=ALERT_BATCH_MAX)
+
+
+class AlertBatchResult(BaseModel):
+    attached: int = Field(description="new alerts recorded (new_incident or correlated)")
+    duplicates: int = Field(description="new duplicate alerts counted")
+    already_recorded: int = Field(description="alert ids sent before (retries), ignored")
+
+
+class TimelineCreate(BaseModel):
+    event_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]
+    actor: Person = "system"
+    message: Annotated[str, StringConstraints(max_length=TIMELINE_MESSAGE_MAX)] = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    dedup_key: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+
+    @field_validator("message", "dedup_key")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        return None if value is None else reject_nul(value)
+
+    @field_validator("data")
+    @classmethod
+    def _data_without_nul(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # PostgreSQL's jsonb cannot hold \u0000 anywhere, keys included.
+        if "\\u0000" in json.dumps(value):
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value

@@ -1,0 +1,351 @@
+"""Data functions: keyword-only, take the session, flush, never commit, never call other services.
+
+The caller (router or job handler) commits once; side effects are queued by ``flows``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nightwatch_core.errors import ApiError, NotFound
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nightwatch_incidents.incidents.models import (
+    Incident,
+    IncidentAlert,
+    IncidentNote,
+    TimelineEntry,
+)
+from nightwatch_incidents.incidents.schemas import (
+    AlertAttachment,
+    AlertBatchResult,
+    IncidentCreate,
+    IncidentUpdate,
+)
+from nightwatch_incidents.incidents.states import Status, allowed_next, is_allowed
+
+
+class InvalidTransition(ApiError):
+    def __init__(self, incident: Incident, target: str) -> None:
+        allowed = allowed_next(incident.status)
+        super().__init__(
+            409,
+            f"Cannot change status from {incident.status} to {target}; "
+            f"allowed next: {', '.join(allowed) or 'none (resolved is final)'}",
+            code="invalid_transition",
+            details={
+                "current_status": incident.status,
+                "requested_status": target,
+                "allowed_transitions": allowed,
+            },
+        )
+
+
+@dataclass
+class UpdateOutcome:
+    transition: Status | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+async def append_timeline(
+    *,
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    event_type: str,
+    actor: str,
+    now: datetime,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    dedup_key: str | None = None,
+) -> bool:
+    """Append one entry; with a dedup_key a second write of the same key is a no-op (False)."""
+    statement = (
+        insert(TimelineEntry)
+        .values(
+            incident_id=incident_id,
+            event_type=event_type,
+            actor=actor,
+            message=message,
+            data=data or {},
+            dedup_key=dedup_key,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["incident_id", "dedup_key"],
+            index_where=TimelineEntry.dedup_key.is_not(None),
+        )
+        .returning(TimelineEntry.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def create_incident(
+    *,
+    session: AsyncSession,
+    data: IncidentCreate,
+    actor: str,
+    now: datetime,
+    default_team: str,
+    idempotency_key: str | None,
+) -> tuple[Incident, bool]:
+    """Create the incident, or return the one already created with this idempotency key."""
+    statement = (
+        insert(Incident)
+        .values(
+            title=data.title,
+            description=data.description,
+            service=data.service,
+            severity=data.severity.value,
+            status=Status.OPEN.value,
+            team=data.team or default_team,
+            assignee=data.assignee,
+            created_at=now,
+            updated_at=now,
+            idempotency_key=idempotency_key,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["idempotency_key"],
+            index_where=Incident.idempotency_key.is_not(None),
+        )
+        .returning(Incident.id)
+    )
+    new_id = (await session.execute(statement)).scalar_one_or_none()
+    if new_id is None:
+        existing = await session.scalar(
+            select(Incident).where(Incident.idempotency_key == idempotency_key)
+        )
+        assert existing is not None  # the conflicting row is committed (we waited on it)
+        return existing, False
+    incident = await get_incident(session=session, incident_id=new_id)
+    await append_timeline(
+        session=session,
+        incident_id=new_id,
+        event_type="created",
+        actor=actor,
+        now=now,
+        message=f"Incident created ({incident.severity}, {incident.service}, team {incident.team})",
+        data={"severity": incident.severity, "service": incident.service, "team": incident.team},
+        dedup_key="created",
+    )
+    if incident.assignee:
+        await append_timeline(
+            session=session,
+            incident_id=new_id,
+            event_type="assignee_changed",
+            actor=actor,
+            now=now,
+            message=f"Assigned to {incident.assignee}",
+            data={"from": None, "to": incident.assignee},
+        )
+    return incident, True
+
+
+async def get_incident(
+    *, session: AsyncSession, incident_id: uuid.UUID, lock: bool = False
+) -> Incident:
+    """Load an incident (404 if unknown); ``lock`` takes its row lock until the commit."""
+    statement = select(Incident).where(Incident.id == incident_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    incident = await session.scalar(statement)
+    if incident is None:
+        raise NotFound("Incident", incident_id)
+    return incident
+
+
+async def update_incident(
+    *,
+    session: AsyncSession,
+    incident: Incident,
+    changes: IncidentUpdate,
+    actor: str,
+    now: datetime,
+) -> UpdateOutcome:
+    """Apply a PATCH to a row the caller has locked; 409 on a transition the machine forbids."""
+    outcome = UpdateOutcome()
+    fields = changes.model_fields_set
+    if changes.status is not None:
+        # Checked before anything else, so a refused transition changes nothing at all.
+        # No status may follow itself: a second acknowledge is a 409 like any other.
+        if not is_allowed(incident.status, changes.status):
+            raise InvalidTransition(incident, changes.status.value)
+        await _transition(
+            session=session, incident=incident, target=changes.status, actor=actor, now=now
+        )
+        outcome.transition = changes.status
+        outcome.changes.append("status")
+    if "assignee" in fields and changes.assignee != incident.assignee:
+        await append_timeline(
+            session=session,
+            incident_id=incident.id,
+            event_type="assignee_changed",
+            actor=actor,
+            now=now,
+            message=f"Assigned to {changes.assignee}" if changes.assignee else "Unassigned",
+            data={"from": incident.assignee, "to": changes.assignee},
+        )
+        incident.assignee = changes.assignee
+        outcome.changes.append("assignee")
+    if changes.notes is not None:
+        note = IncidentNote(
+            incident_id=incident.id, author=actor, body=changes.notes, created_at=now
+        )
+        session.add(note)
+        await session.flush()
+        await append_timeline(
+            session=session,
+            incident_id=incident.id,
+            event_type="note_added",
+            actor=actor,
+            now=now,
+            message=changes.notes[:200],
+            data={"note_id": str(note.id)},
+        )
+        outcome.changes.append("notes")
+    if outcome.changes:
+        incident.updated_at = max(now, incident.created_at)
+    await session.flush()
+    return outcome
+
+
+async def _transition(
+    *, session: AsyncSession, incident: Incident, target: Status, actor: str, now: datetime
+) -> None:
+    previous = incident.status
+    # Never before creation, even if a replica's clock lags (the table's CHECKs say so too).
+    at = max(now, incident.created_at)
+    incident.status = target.value
+    if target is Status.ACKNOWLEDGED:
+        incident.acknowledged_at, incident.acknowledged_by = at, actor
+    elif target is Status.RESOLVED:
+        incident.resolved_at, incident.resolved_by = at, actor
+    data: dict[str, Any] = {"from": previous, "to": target.value}
+    if target is Status.ACKNOWLEDGED:
+        data["mtta_seconds"] = mtta_seconds(incident)
+    if target is Status.RESOLVED:
+        data["mttr_seconds"] = mttr_seconds(incident)
+    written = await append_timeline(
+        session=session,
+        incident_id=incident.id,
+        event_type="status_changed",
+        actor=actor,
+        now=at,
+        message=f"Status {previous} → {target.value}",
+        data=data,
+        dedup_key=f"status:{target.value}",
+    )
+    if not written:  # unreachable while callers hold the row lock: the database says no twice
+        raise InvalidTransition(incident, target.value)
+
+
+def mtta_seconds(incident: Incident) -> float | None:
+    if incident.acknowledged_at is None:
+        return None
+    return (incident.acknowledged_at - incident.created_at).total_seconds()
+
+
+def mttr_seconds(incident: Incident) -> float | None:
+    if incident.resolved_at is None:
+        return None
+    return (incident.resolved_at - incident.created_at).total_seconds()
+
+
+async def list_notes(*, session: AsyncSession, incident_id: uuid.UUID) -> list[IncidentNote]:
+    statement = (
+        select(IncidentNote)
+        .where(IncidentNote.incident_id == incident_id)
+        .order_by(IncidentNote.created_at, IncidentNote.seq)
+    )
+    return list(await session.scalars(statement))
+
+
+async def list_timeline(*, session: AsyncSession, incident_id: uuid.UUID) -> list[TimelineEntry]:
+    statement = (
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident_id)
+        .order_by(TimelineEntry.created_at, TimelineEntry.seq)
+    )
+    return list(await session.scalars(statement))
+
+
+async def list_recorded_alerts(
+    *, session: AsyncSession, incident_id: uuid.UUID
+) -> list[IncidentAlert]:
+    statement = (
+        select(IncidentAlert)
+        .where(IncidentAlert.incident_id == incident_id)
+        .order_by(IncidentAlert.received_at.desc())
+        .limit(500)
+    )
+    return list(await session.scalars(statement))
+
+
+async def attach_alerts(
+    *,
+    session: AsyncSession,
+    incident: Incident,
+    alerts: list[AlertAttachment],
+    now: datetime,
+) -> AlertBatchResult:
+    """Record alerts linked by ingestion, once per alert_id; duplicates are only counted."""
+    unique = {alert.alert_id: alert for alert in alerts}
+    statement = (
+        insert(IncidentAlert)
+        .values(
+            [
+                {
+                    "alert_id": a.alert_id,
+                    "incident_id": incident.id,
+                    "fingerprint": a.fingerprint,
+                    "result": a.result,
+                    "message": a.message,
+                    "received_at": a.received_at,
+                    "attached_at": now,
+                }
+                for a in unique.values()
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["alert_id"])
+        .returning(IncidentAlert.alert_id)
+    )
+    inserted = set((await session.execute(statement)).scalars())
+    fresh = [unique[alert_id] for alert_id in unique if alert_id in inserted]
+    duplicates = [a for a in fresh if a.result == "duplicate"]
+    linked = [a for a in fresh if a.result != "duplicate"]
+    for alert in sorted(linked, key=lambda a: a.received_at):
+        await append_timeline(
+            session=session,
+            incident_id=incident.id,
+            event_type="alert_attached",
+            actor="alert-ingestion",
+            now=max(now, incident.created_at),
+            message=alert.message,
+            data={
+                "alert_id": str(alert.alert_id),
+                "fingerprint": alert.fingerprint,
+                "result": alert.result,
+                "received_at": alert.received_at.isoformat(),
+            },
+            dedup_key=f"alert:{alert.alert_id}",
+        )
+    if fresh:
+        incident.alert_count += len(fresh)
+        incident.duplicate_count += len(duplicates)
+        await session.flush()
+    return AlertBatchResult(
+        attached=len(linked),
+        duplicates=len(duplicates),
+        already_recorded=len(alerts) - len(fresh),
+    )
+
+
+async def count_by_status(*, session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Incident.status, func.count()).group_by(Incident.status))
+    counts = {status.value: 0 for status in Status}
+    counts.update({status: count for status, count in rows.all()})
+    return counts

@@ -1,0 +1,37 @@
+"""Domain metrics of incident management (names are the public contract)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import Counter, Gauge, Histogram
+
+from nightwatch_incidents.incidents import service
+
+INCIDENTS_CREATED = Counter(
+    "incidents_created_total", "Incidents created, by severity", ["severity"]
+)
+INCIDENTS_BY_STATUS = Gauge(
+    "incidents_by_status",
+    "Incidents currently in each status (counted in the database at scrape time)",
+    ["status"],
+)
+# Seconds: 30 s … 1 day, the range on-call targets are set in.
+_DURATION_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+INCIDENT_MTTA = Histogram(
+    "incident_mtta_seconds",
+    "Time from creation to acknowledgement",
+    buckets=_DURATION_BUCKETS,
+)
+INCIDENT_MTTR = Histogram(
+    "incident_mttr_seconds",
+    "Time from creation to resolution",
+    buckets=_DURATION_BUCKETS,
+)
+
+
+async def refresh_status_gauge(app: FastAPI) -> None:
+    """Scrape hook: the gauge comes from the database, so every replica and restart agrees."""
+    async with app.state.sessionmaker() as session:
+        counts = await service.count_by_status(session=session)
+    for status, count in counts.items():
+        INCIDENTS_BY_STATUS.labels(status).set(count)

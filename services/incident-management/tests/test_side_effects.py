@@ -1,0 +1,142 @@
+"""Durable side effects: paging on-call, stopping it on ack/resolve, telling ingestion; outages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nightwatch_core.clock import ManualClock
+
+from .conftest import INGESTION, ONCALL
+
+
+async def test_new_incident_starts_the_escalation_at_oncall(helpers: Any, neighbours: Any) -> None:
+    incident = await helpers.create(team="payments")
+    assert await helpers.run_jobs() >= 1
+    assert neighbours.escalations[incident["id"]] == {
+        "incident_id": incident["id"],
+        "team": "payments",
+        "title": incident["title"],
+        "service": helpers.service,
+        "severity": "high",
+    }
+    assert await helpers.jobs(incident["id"]) == []
+    kinds = [e["event_type"] for e in (await helpers.detail(incident["id"]))["timeline"]]
+    assert kinds == ["created", "escalation_started"]
+
+
+async def test_oncall_down_incident_still_created_and_page_retried_later(
+    helpers: Any, neighbours: Any, clock: ManualClock
+) -> None:
+    neighbours.down.add(ONCALL)
+    incident = await helpers.create()
+    assert incident["status"] == "open"
+    await helpers.run_jobs()
+    [job] = await helpers.jobs(incident["id"])
+    assert (job.kind, job.attempts, job.dead_at) == ("start_escalation", 1, None)
+    clock.advance(30)
+    await helpers.run_jobs()
+    assert (await helpers.jobs(incident["id"]))[0].attempts == 2
+    assert incident["id"] not in neighbours.escalations
+
+    neighbours.down.clear()
+    clock.advance(120)
+    await helpers.run_jobs()
+    assert neighbours.escalations[incident["id"]]["incident_id"] == incident["id"]
+    assert [p["incident_id"] for p in neighbours.escalation_posts].count(incident["id"]) == 1
+    assert await helpers.jobs(incident["id"]) == []
+
+
+async def test_acknowledge_stops_the_escalation_before_answering(
+    helpers: Any, neighbours: Any
+) -> None:
+    incident = await helpers.create()
+    await helpers.run_jobs()
+    response = await helpers.patch(
+        incident["id"], {"status": "acknowledged"}, **{"X-Actor": "alice"}
+    )
+    assert response.status_code == 200
+    assert neighbours.stops_for(incident["id"]) == [
+        {"incident_id": incident["id"], "reason": "acknowledged", "actor": "alice"}
+    ]
+    assert await helpers.jobs(incident["id"]) == []  # the queued fallback was dropped
+
+
+async def test_oncall_down_at_ack_the_stop_is_retried_durably(
+    helpers: Any, neighbours: Any, clock: ManualClock
+) -> None:
+    incident = await helpers.create()
+    await helpers.run_jobs()
+    neighbours.down.add(ONCALL)
+    response = await helpers.patch(incident["id"], {"status": "acknowledged"})
+    assert response.status_code == 200
+    [job] = await helpers.jobs(incident["id"])
+    assert job.kind == "stop_escalation" and job.run_at <= clock.now()
+    await helpers.run_jobs()
+    assert neighbours.stops_for(incident["id"]) == []
+    neighbours.down.clear()
+    clock.advance(60)
+    await helpers.run_jobs()
+    assert [s["reason"] for s in neighbours.stops_for(incident["id"])] == ["acknowledged"]
+    assert await helpers.jobs(incident["id"]) == []
+
+
+async def test_resolve_tells_ingestion_and_stops_paging(
+    helpers: Any, neighbours: Any, clock: ManualClock
+) -> None:
+    neighbours.down.add(INGESTION)
+    incident = await helpers.create()
+    await helpers.run_jobs()
+    await helpers.patch(incident["id"], {"status": "resolved"})
+    assert [s["reason"] for s in neighbours.stops_for(incident["id"])] == ["resolved"]
+    await helpers.run_jobs()
+    assert neighbours.incident_events == []
+    [job] = await helpers.jobs(incident["id"])
+    assert job.kind == "incident_event" and job.attempts == 1
+    neighbours.down.clear()
+    clock.advance(60)
+    await helpers.run_jobs()
+    assert {"incident_id": incident["id"], "status": "resolved"} in neighbours.incident_events
+
+
+async def test_incident_acknowledged_before_oncall_came_back_is_not_paged(
+    helpers: Any, neighbours: Any, clock: ManualClock
+) -> None:
+    neighbours.down.add(ONCALL)
+    incident = await helpers.create()
+    await helpers.run_jobs()
+    await helpers.patch(incident["id"], {"status": "acknowledged"})
+    neighbours.down.clear()
+    clock.advance(600)
+    await helpers.run_jobs()
+    assert incident["id"] not in neighbours.escalations
+    assert await helpers.jobs(incident["id"]) == []
+    kinds = [e["event_type"] for e in (await helpers.detail(incident["id"]))["timeline"]]
+    assert "escalation_skipped" in kinds
+
+
+async def test_detail_includes_alerts_from_ingestion(helpers: Any, neighbours: Any) -> None:
+    incident = await helpers.create()
+    neighbours.alerts[incident["id"]] = [{"id": "a1", "message": "boom"}]
+    detail = await helpers.detail(incident["id"])
+    assert detail["alerts_source"] == "ingestion"
+    assert detail["alerts"] == [{"id": "a1", "message": "boom"}]
+
+
+async def test_detail_degrades_to_recorded_alerts_when_ingestion_is_down(
+    helpers: Any, neighbours: Any
+) -> None:
+    incident = await helpers.create()
+    alert = {
+        "alert_id": "0b4c2a52-2f5e-4c4e-9d57-0d3f1f0e9a11",
+        "fingerprint": "f" * 64,
+        "result": "new_incident",
+        "received_at": "2026-03-01T12:00:00Z",
+        "message": "HTTP 5xx error rate > 10%",
+    }
+    await helpers.client.post(
+        f"/internal/v1/incidents/{incident['id']}/alerts", json={"alerts": [alert]}
+    )
+    neighbours.down.add(INGESTION)
+    detail = await helpers.detail(incident["id"])
+    assert detail["alerts_source"] == "local"
+    assert [a["id"] for a in detail["alerts"]] == [alert["alert_id"]]
