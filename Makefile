@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql
+.PHONY: help install up down status test lint format migrate init-sql pipeline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ status: ## show what is running
 	@$(RUN) python tools/stack.py status
 
 test: install ## run every test against real PostgreSQL (TEST_DATABASE_URL, else embedded)
-	@$(RUN) pytest
+	@$(RUN) pytest $(PYTEST_ARGS)
 
 lint: install ## ruff, format check, mypy
 	@$(RUN) ruff check .
@@ -42,3 +42,6 @@ migrate: install ## apply database migrations to DATABASE_URL
 
 init-sql: install ## regenerate database/init.sql from database/migrations
 	@$(RUN) python -m nightwatch_core.migrations write-init-sql
+
+pipeline: install ## the 8-stage delivery pipeline (run-pipeline.sh); not part of `make test`
+	@./run-pipeline.sh

@@ -71,8 +71,11 @@ class Stack:
         return {p.stem: int(p.read_text()) for p in pid_dir.glob("*.pid")}
 
 
-def make_stack(state_dir: Path, *, database_url: str | None, **extra_env: str) -> Stack:
-    offset = free_port_offset(extra_ports=(PROMETHEUS_PORT,))
+def make_stack(
+    state_dir: Path, *, database_url: str | None, offset: int | None = None, **extra_env: str
+) -> Stack:
+    if offset is None:
+        offset = free_port_offset(extra_ports=(PROMETHEUS_PORT,))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
         STACK_DIR=str(state_dir),
