@@ -31,7 +31,7 @@ class GatewaySettings(ServiceSettings):
     rate_limit_unauthenticated: str = "60/minute"
     rate_limit_read: str = "1200/minute"
     rate_limit_write: str = "300/minute"
-    rate_limit_ingest: str = "60000/minute"
+    rate_limit_ingest: str = "10000/second"
     rate_limit_admin: str = "120/minute"
     # Take the client address from X-Forwarded-For (only behind a trusted proxy such as nginx).
     trust_forwarded_for: bool = False

@@ -4,6 +4,7 @@ tokens (JWT, HS256 pinned, expiry enforced). Nothing here touches the database o
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -27,6 +28,16 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 async def hash_password(password: str) -> str:
     # argon2 is deliberately slow (tens of ms): keep it off the event loop.
     return await asyncio.to_thread(_hasher.hash, password)
+
+
+@functools.cache
+def _unused_account_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+async def burn_password_check(password: str) -> None:
+    """Spend the same time as a real check, so a login for an unknown name is not told apart."""
+    await verify_password(_unused_account_hash(), password)
 
 
 async def verify_password(password_hash: str, password: str) -> bool:

@@ -11,7 +11,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nightwatch_gateway.auth.credentials import NewApiKey, hash_password, verify_password
+from nightwatch_gateway.auth.credentials import (
+    NewApiKey,
+    burn_password_check,
+    hash_password,
+    verify_password,
+)
 from nightwatch_gateway.auth.models import Account, ApiKey
 from nightwatch_gateway.auth.policy import Role
 
@@ -106,6 +111,7 @@ async def authenticate_password(
 ) -> Account | None:
     account = await find_account_by_username(session=session, username=username)
     if account is None or account.disabled:
+        await burn_password_check(password)
         return None
     if not await verify_password(account.password_hash, password):
         return None

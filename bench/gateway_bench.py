@@ -1,0 +1,185 @@
+"""Gateway overhead: requests/s and latency through the gateway against direct to the owning
+service, in the same run, on the same stack (`make bench-gateway`).
+
+Starts its own stack with `make up` on free ports and a throwaway database (never the fixed
+ports), logs in as the seeded admin, creates an ingest API key, then alternates rounds:
+direct, gateway, direct, gateway... with the same load generator and the same concurrency.
+
+Workload: unique alerts by single `POST /api/v1/alerts` when alert ingestion serves it; otherwise
+(before that service landed) `GET /api/v1/teams` on the on-call service — the output says which.
+
+    make bench-gateway                      # defaults below
+    BENCH_REQUESTS=3000 BENCH_CONCURRENCY=50 BENCH_ROUNDS=3 make bench-gateway
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
+
+from tests.stack_runner import make_stack  # noqa: E402
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+WARMUP = 200
+
+
+@dataclass
+class Round:
+    target: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+@dataclass
+class Workload:
+    name: str
+    method: str
+    path: str
+    direct_service: str
+
+    def body(self) -> dict[str, Any] | None:
+        if self.method != "POST":
+            return None
+        return {
+            "service": f"bench-{uuid.uuid4().hex[:6]}",
+            "severity": "low",
+            "message": f"gateway bench {uuid.uuid4().hex}",
+            "labels": {"source": "gateway-bench"},
+        }
+
+
+async def pick_workload(urls: dict[str, str]) -> Workload:
+    async with httpx.AsyncClient(timeout=5) as client:
+        spec = (await client.get(f"{urls['alert-ingestion']}/openapi.json")).json()
+    if "post" in spec.get("paths", {}).get("/api/v1/alerts", {}):
+        return Workload("unique alerts, single POST", "POST", "/api/v1/alerts", "alert-ingestion")
+    return Workload(
+        "GET /api/v1/teams (alert ingestion not landed yet)",
+        "GET",
+        "/api/v1/teams",
+        "oncall-escalation",
+    )
+
+
+async def load(base_url: str, headers: dict[str, str], workload: Workload, total: int) -> Round:
+    latencies: list[float] = []
+    errors = 0
+    remaining = iter(range(total))
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=30
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in remaining:
+                started = time.perf_counter()
+                response = await client.request(
+                    workload.method, workload.path, json=workload.body()
+                )
+                latencies.append(time.perf_counter() - started)
+                if response.status_code >= 400:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        seconds = time.perf_counter() - started
+    return Round(base_url, total, errors, seconds, latencies)
+
+
+async def credentials(gateway: str) -> tuple[dict[str, str], dict[str, str]]:
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
+        login = await client.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "admin"}
+        )
+        login.raise_for_status()
+        admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        key = await client.post(
+            "/api/v1/api-keys",
+            json={"name": "bench", "role": "admin", "permissions": ["ingest"]},
+            headers=admin,
+        )
+        key.raise_for_status()
+    return admin, {"X-API-Key": key.json()["key"]}
+
+
+async def bench(urls: dict[str, str]) -> dict[str, Any]:
+    gateway = urls["api-gateway"]
+    workload = await pick_workload(urls)
+    direct = urls[workload.direct_service]
+    _, key = await credentials(gateway)
+    await load(direct, {}, workload, WARMUP)
+    await load(gateway, key, workload, WARMUP)
+    rounds: dict[str, list[Round]] = {"direct": [], "gateway": []}
+    for _ in range(ROUNDS):
+        rounds["direct"].append(await load(direct, {}, workload, REQUESTS))
+        rounds["gateway"].append(await load(gateway, key, workload, REQUESTS))
+    summary: dict[str, Any] = {
+        "workload": workload.name,
+        "requests_per_round": REQUESTS,
+        "concurrency": CONCURRENCY,
+    }
+    for target, results in rounds.items():
+        summary[target] = {
+            "per_s": round(statistics.mean(r.rate for r in results), 1),
+            "p50_ms": round(statistics.mean(r.percentile(0.50) for r in results), 2),
+            "p99_ms": round(statistics.mean(r.percentile(0.99) for r in results), 2),
+            "errors": sum(r.errors for r in results),
+        }
+    summary["ratio"] = round(summary["gateway"]["per_s"] / summary["direct"]["per_s"], 2)
+    return summary
+
+
+async def main() -> int:
+    database_root = server_url(ROOT)
+    database_url = await create_database(database_root, repo_root=ROOT, prefix="nw_bench")
+    stack = make_stack(
+        Path(tempfile.mkdtemp(prefix="nw-gateway-bench-")),
+        database_url=database_url,
+        ACCESS_LOG=os.environ.get("BENCH_ACCESS_LOG", "true"),
+    )
+    try:
+        stack.up()
+        summary = await bench(stack.urls)
+    finally:
+        stack.down()
+        await drop_database(database_root, database_url)
+    print(json.dumps(summary, indent=2))
+    print(
+        f"\n{summary['workload']}: direct {summary['direct']['per_s']}/s p99 {summary['direct']['p99_ms']} ms | "
+        f"gateway {summary['gateway']['per_s']}/s p99 {summary['gateway']['p99_ms']} ms | "
+        f"ratio {summary['ratio']} (target >= 0.7)"
+    )
+    return 0 if summary["direct"]["errors"] == 0 and summary["gateway"]["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
