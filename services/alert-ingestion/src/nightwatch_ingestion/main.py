@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
+from nightwatch_core.clock import Clock
+from nightwatch_core.http_client import ServiceClient
 
+from nightwatch_ingestion.alerts.router import router as alerts_router
+from nightwatch_ingestion.alerts.workers import attach_worker, link_worker
 from nightwatch_ingestion.settings import IngestionSettings
 
 
-def create_app(settings: IngestionSettings | None = None) -> FastAPI:
+def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IngestionSettings()
+
+    async def start_clients(app: FastAPI) -> None:
+        app.state.link_wake = asyncio.Event()
+        app.state.attach_wake = asyncio.Event()
+        # Workers retry (Idempotency-Key makes that safe); the request path tries once, briefly.
+        app.state.incident_client = ServiceClient.from_settings(
+            settings.incident_management_url, settings
+        )
+        app.state.inline_incident_client = ServiceClient(
+            settings.incident_management_url,
+            timeout=settings.incident_create_timeout_seconds,
+            connect_timeout=min(settings.incident_create_timeout_seconds, 1.0),
+            retries=0,
+        )
+
+    async def stop_clients(app: FastAPI) -> None:
+        await app.state.incident_client.aclose()
+        await app.state.inline_incident_client.aclose()
+
     return create_service_app(
         title="Nightwatch alert ingestion",
         description="Receives alerts, deduplicates by fingerprint and correlates them into incidents.",
         settings=settings,
-        routers=[],
+        routers=[alerts_router],
+        on_startup=[start_clients],
+        on_shutdown=[stop_clients],
+        workers=[link_worker, attach_worker] if settings.workers_enabled else [],
+        clock=clock,
     )

@@ -1,0 +1,1 @@
+"""Alerts: intake, fingerprint, correlation into incidents, listing."""

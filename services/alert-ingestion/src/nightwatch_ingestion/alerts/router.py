@@ -1,0 +1,127 @@
+"""Routes: POST/GET /api/v1/alerts, GET /api/v1/alerts/{id}, POST /internal/v1/incident-events."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from nightwatch_core.db import SessionDep
+from nightwatch_core.errors import ApiError
+
+from nightwatch_ingestion.alerts import flows, service
+from nightwatch_ingestion.alerts.schemas import (
+    AlertAccepted,
+    AlertBatch,
+    AlertCreate,
+    AlertPage,
+    AlertRead,
+    BatchAccepted,
+    IncidentEvent,
+    IncidentEventResult,
+    Severity,
+    as_utc,
+)
+from nightwatch_ingestion.metrics import ALERT_PROCESSING
+
+router = APIRouter(tags=["alerts"])
+
+_ACCEPT_RESPONSES: dict[int | str, dict[str, object]] = {
+    201: {"description": "Stored and linked to its incident"},
+    202: {
+        "description": "Stored; linking to an incident is pending (incident-management is "
+        "down or slow, or the incident is being opened): a worker finishes it"
+    },
+}
+
+
+@router.post(
+    "/api/v1/alerts",
+    status_code=201,
+    response_model=AlertAccepted | BatchAccepted,
+    responses=_ACCEPT_RESPONSES,
+    summary="Accept one alert, or a JSON array of up to 1000",
+)
+async def post_alerts(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    body: Annotated[AlertCreate | AlertBatch, Body()],
+) -> AlertAccepted | BatchAccepted:
+    started = time.perf_counter()
+    alerts = body if isinstance(body, list) else [body]
+    accepted = await flows.accept_alerts(app=request.app, session=session, alerts=alerts)
+    pending = sum(1 for a in accepted if a.incident_id is None)
+    if pending:
+        response.status_code = 202
+    ALERT_PROCESSING.observe(time.perf_counter() - started)
+    if isinstance(body, list):
+        return BatchAccepted(results=accepted, accepted=len(accepted), pending=pending)
+    return accepted[0]
+
+
+def _query_text(name: str, value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ApiError(422, f"Invalid request: query.{name}: must not contain NUL characters")
+    return value
+
+
+def _query_time(name: str, value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return as_utc(value)
+    except ValueError as exc:
+        raise ApiError(422, f"Invalid request: query.{name}: {exc}") from None
+
+
+@router.get("/api/v1/alerts", summary="List alerts, newest first")
+async def get_alerts(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size (1-500)")] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor")] = None,
+    service_name: Annotated[str | None, Query(alias="service", max_length=200)] = None,
+    severity: Severity | None = None,
+    incident_id: UUID | None = None,
+    since: Annotated[
+        datetime | None, Query(description="received at or after (UTC if no zone)")
+    ] = None,
+    until: Annotated[datetime | None, Query(description="received before (UTC if no zone)")] = None,
+) -> AlertPage:
+    items, next_cursor = await service.list_alerts(
+        session,
+        limit=limit,
+        cursor=_query_text("cursor", cursor),
+        service=_query_text("service", service_name),
+        severity=severity.value if severity else None,
+        incident_id=incident_id,
+        since=_query_time("since", since),
+        until=_query_time("until", until),
+    )
+    return AlertPage(items=items, limit=limit, next_cursor=next_cursor)
+
+
+@router.get("/api/v1/alerts/{alert_id}", summary="One alert")
+async def get_alert(alert_id: UUID, session: SessionDep) -> AlertRead:
+    return await service.get_alert(session, alert_id=alert_id)
+
+
+@router.post(
+    "/internal/v1/incident-events",
+    tags=["internal"],
+    summary="incident-management reports a status change (resolved closes the correlation group)",
+)
+async def incident_event(
+    request: Request, event: IncidentEvent, session: SessionDep
+) -> IncidentEventResult:
+    closed = 0
+    if event.status == "resolved":
+        closed = await service.close_incident_groups(
+            session, incident_id=event.incident_id, now=request.app.state.clock.now()
+        )
+        await session.commit()
+    return IncidentEventResult(
+        incident_id=event.incident_id, status=event.status, closed_groups=closed
+    )

@@ -1,0 +1,151 @@
+"""Alert request and response bodies (the public contract of POST/GET /api/v1/alerts).
+
+Limits (documented in docs/alerts.md): service 1-200 characters, message 1-4096, at most 64
+labels with keys 1-128 and values up to 1024 characters, batches of 1-1000 alerts. No string may
+contain a NUL character or an unpaired surrogate (PostgreSQL cannot store either).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+MAX_BATCH = 1000
+MAX_LABELS = 64
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class CorrelationResult(StrEnum):
+    new_incident = "new_incident"
+    correlated = "correlated"
+    duplicate = "duplicate"
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+def _stripped(value: str) -> str:
+    value = _storable(value).strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _lowercase(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def as_utc(value: datetime) -> datetime:
+    """A timestamp without a zone is taken as UTC; every timestamp is stored and returned in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+ServiceName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
+Message = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_stripped)]
+LabelKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_storable)]
+LabelValue = Annotated[str, Field(max_length=1024), AfterValidator(_storable)]
+SeverityIn = Annotated[Severity, BeforeValidator(_lowercase)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+class AlertCreate(BaseModel):
+    """One alert. ``labels`` and ``timestamp`` are optional (timestamp defaults to arrival)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "service": "frontend-api",
+                    "severity": "high",
+                    "message": "HTTP 5xx error rate > 10%",
+                    "labels": {"env": "production"},
+                    "timestamp": "2026-02-09T15:30:00Z",
+                }
+            ]
+        },
+    )
+
+    service: ServiceName
+    severity: SeverityIn
+    message: Message
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=MAX_LABELS)
+    timestamp: UtcDatetime | None = None
+
+
+AlertBatch = Annotated[list[AlertCreate], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class AlertAccepted(BaseModel):
+    """What POST answers for each alert."""
+
+    alert_id: UUID
+    id: UUID = Field(description="The same as alert_id")
+    fingerprint: str
+    incident_id: UUID | None = Field(description="null while linking is pending (HTTP 202)")
+    result: CorrelationResult
+    link_status: str = Field(description="linked, or pending until incident-management answers")
+
+
+class BatchAccepted(BaseModel):
+    results: list[AlertAccepted] = Field(description="One per alert, in the order sent")
+    accepted: int
+    pending: int
+
+
+class AlertRead(BaseModel):
+    id: UUID
+    fingerprint: str
+    service: str
+    severity: Severity
+    message: str
+    labels: dict[str, str]
+    timestamp: datetime
+    received_at: datetime
+    incident_id: UUID | None
+    result: CorrelationResult | None
+    team: str | None
+    attached_at: datetime | None
+
+
+class AlertPage(BaseModel):
+    items: list[AlertRead]
+    limit: int
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
+
+
+class IncidentEvent(BaseModel):
+    """incident-management -> ingestion: an incident changed status."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    incident_id: UUID
+    status: Annotated[str, Field(pattern="^(open|acknowledged|in_progress|resolved)$")]
+
+
+class IncidentEventResult(BaseModel):
+    incident_id: UUID
+    status: str
+    closed_groups: int

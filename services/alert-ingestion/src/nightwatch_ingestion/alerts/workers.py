@@ -1,0 +1,214 @@
+"""Durable workers: what incident-management must still be told survives in PostgreSQL.
+
+- link: correlation groups without an incident (incident-management was down or slow when the
+  group opened) get one — ``POST /api/v1/incidents`` with the group's Idempotency-Key, so a retry
+  or a second replica never opens a second incident. Claimed with a lease (no lock held during the
+  HTTP call); a crash mid-call only delays it until the lease ends.
+- attach: alerts not yet on their incident's timeline are sent in batches to
+  ``POST /internal/v1/incidents/{id}/alerts`` (idempotent per alert_id), claimed with
+  ``FOR UPDATE SKIP LOCKED`` so replicas share the work.
+Both back off (capped) while incident-management is unreachable and never drop anything: an
+alert it refuses for good (4xx) is kept with ``attach_dead_at`` and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from nightwatch_ingestion.alerts import service
+from nightwatch_ingestion.alerts.flows import IncidentCallFailed, open_group_incident, settings_of
+
+log = logging.getLogger("nightwatch.ingestion.workers")
+
+LINK_LEASE = timedelta(seconds=60)
+LINK_BATCH = 20
+ATTACH_CHUNK = 100  # alerts per call: 100 x 4 KiB messages stays far below a 1 MiB body limit
+
+_CLAIM_GROUPS = text(
+    """
+    UPDATE ingestion.correlation_groups
+    SET link_due_at = :lease_until, link_attempts = link_attempts + 1
+    WHERE id IN (
+        SELECT id FROM ingestion.correlation_groups
+        WHERE incident_id IS NULL AND link_due_at <= :now
+        ORDER BY link_due_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, link_attempts
+    """
+)
+_RESCHEDULE_GROUP = text(
+    "UPDATE ingestion.correlation_groups SET link_due_at = :due, link_error = :error "
+    "WHERE id = :id AND incident_id IS NULL"
+)
+_CLAIM_ATTACH = text(
+    """
+    SELECT id, incident_id, fingerprint, correlation_result, received_at, message
+    FROM ingestion.alerts
+    WHERE attached_at IS NULL AND attach_dead_at IS NULL AND incident_id IS NOT NULL
+    ORDER BY received_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+def backoff(attempts: int, cap: float) -> timedelta:
+    return timedelta(seconds=min(cap, 2 ** max(0, attempts - 1)))
+
+
+async def link_once(app: FastAPI) -> int:
+    """Open the incidents of due groups; heal alerts whose group got linked. Returns groups tried."""
+    settings = settings_of(app)
+    now = app.state.clock.now()
+    async with app.state.sessionmaker() as session:
+        async with session.begin():
+            await service.link_pending_alerts(session)
+            claimed = (
+                await session.execute(
+                    _CLAIM_GROUPS,
+                    {"now": now, "lease_until": now + LINK_LEASE, "limit": LINK_BATCH},
+                )
+            ).all()
+        for row in claimed:
+            try:
+                await open_group_incident(
+                    app, session, group_id=row.id, client=app.state.incident_client
+                )
+            except IncidentCallFailed as exc:
+                await session.rollback()
+                due = app.state.clock.now() + backoff(
+                    row.link_attempts, settings.worker_max_backoff_seconds
+                )
+                await session.execute(
+                    _RESCHEDULE_GROUP, {"id": row.id, "due": due, "error": str(exc)[:2000]}
+                )
+                await session.commit()
+                log.warning("could not open incident for group %s: %s", row.id, exc)
+                break  # the neighbour is likely down: leave the rest for the next round
+    if claimed:
+        app.state.attach_wake.set()
+    return len(claimed)
+
+
+def _attach_item(row: Any) -> dict[str, Any]:
+    return {
+        "alert_id": str(row.id),
+        "fingerprint": row.fingerprint,
+        "result": row.correlation_result,
+        "received_at": row.received_at.isoformat(),
+        "message": row.message,
+    }
+
+
+async def attach_once(app: FastAPI) -> tuple[int, bool]:
+    """Send one batch of unattached alerts. Returns (alerts handled, incident-management failed).
+
+    Handled: attached, or refused for good and kept as dead.
+    """
+    settings = settings_of(app)
+    client = app.state.incident_client
+    attached = 0
+    failed = False
+    async with app.state.sessionmaker() as session, session.begin():
+        rows = (await session.execute(_CLAIM_ATTACH, {"limit": settings.attach_batch_size})).all()
+        by_incident: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_incident[row.incident_id].append(row)
+        for incident_id, items in by_incident.items():
+            for start in range(0, len(items), ATTACH_CHUNK):
+                chunk = items[start : start + ATTACH_CHUNK]
+                ids = [row.id for row in chunk]
+                key = hashlib.sha256("".join(str(i) for i in ids).encode()).hexdigest()[:32]
+                try:
+                    response = await client.post(
+                        f"/internal/v1/incidents/{incident_id}/alerts",
+                        json={"alerts": [_attach_item(row) for row in chunk]},
+                        idempotency_key=f"nightwatch-attach-{key}",
+                    )
+                except Exception as exc:
+                    log.warning("attach to incident %s failed: %s", incident_id, exc)
+                    return attached, True  # commit what went out; back off
+                now = app.state.clock.now()
+                if response.status_code < 300:
+                    await session.execute(
+                        text(
+                            "UPDATE ingestion.alerts SET attached_at = :now, attach_error = NULL "
+                            "WHERE id = ANY(CAST(:ids AS uuid[]))"
+                        ),
+                        {"now": now, "ids": ids},
+                    )
+                    attached += len(ids)
+                elif response.status_code in (400, 404, 409, 422):
+                    # Refused for good: keep the alerts, say why, stop retrying them.
+                    log.error(
+                        "incident-management refused alerts of %s: %s",
+                        incident_id,
+                        response.status_code,
+                    )
+                    await session.execute(
+                        text(
+                            "UPDATE ingestion.alerts SET attach_dead_at = :now, attach_error = :error "
+                            "WHERE id = ANY(CAST(:ids AS uuid[]))"
+                        ),
+                        {
+                            "now": now,
+                            "ids": ids,
+                            "error": f"HTTP {response.status_code}: {response.text[:500]}",
+                        },
+                    )
+                    attached += len(ids)
+                else:
+                    log.warning("attach to incident %s: HTTP %s", incident_id, response.status_code)
+                    return attached, True
+    return attached, failed
+
+
+async def _loop(app: FastAPI, wake: asyncio.Event, step: Any) -> None:
+    settings = settings_of(app)
+    failures = 0
+    while True:
+        try:
+            busy, failed = await step(app)
+        except Exception:
+            log.exception("worker round failed")  # e.g. the database is down: retry later
+            busy, failed = False, True
+        failures = failures + 1 if failed else 0
+        if busy and not failed:
+            continue
+        pause = (
+            min(settings.worker_max_backoff_seconds, 0.5 * 2 ** (failures - 1))
+            if failures
+            else settings.worker_poll_seconds
+        )
+        wake.clear()
+        if failures:
+            await asyncio.sleep(pause)  # wake-ups would only hammer a neighbour that is down
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=pause)
+
+
+async def _link_step(app: FastAPI) -> tuple[bool, bool]:
+    claimed = await link_once(app)
+    return claimed >= LINK_BATCH, False
+
+
+async def _attach_step(app: FastAPI) -> tuple[bool, bool]:
+    attached, failed = await attach_once(app)
+    return attached >= settings_of(app).attach_batch_size, failed
+
+
+async def link_worker(app: FastAPI) -> None:
+    await _loop(app, app.state.link_wake, _link_step)
+
+
+async def attach_worker(app: FastAPI) -> None:
+    await _loop(app, app.state.attach_wake, _attach_step)

@@ -1,0 +1,29 @@
+"""Domain metrics of alert ingestion (names are part of the public contract)."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterable
+
+from prometheus_client import Counter, Histogram
+
+ALERTS_RECEIVED = Counter(
+    "alerts_received_total", "Alerts accepted and stored, by severity", ["severity"]
+)
+ALERTS_CORRELATED = Counter(
+    "alerts_correlated_total",
+    "Correlation outcome of stored alerts (new_incident, correlated, duplicate)",
+    ["result"],
+)
+ALERT_PROCESSING = Histogram(
+    "alert_processing_seconds",
+    "Time to accept one POST /api/v1/alerts (a single alert or a whole batch)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def count_alerts(severities: Iterable[str], results: Iterable[str]) -> None:
+    for severity, n in Tally(severities).items():
+        ALERTS_RECEIVED.labels(severity).inc(n)
+    for result, n in Tally(results).items():
+        ALERTS_CORRELATED.labels(result).inc(n)
