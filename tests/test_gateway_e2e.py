@@ -1,0 +1,76 @@
+"""The gateway in front of the real services (`make up` stack): log in, act through the proxy,
+and the service records the gateway's authenticated actor, not what the client claimed."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.stack_runner import Stack
+
+
+def _login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_gateway_authenticates_routes_and_sets_the_actor(running_stack: Stack) -> None:
+    with httpx.Client(base_url=running_stack.urls["api-gateway"], timeout=15) as client:
+        ready = client.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert {
+            "alert-ingestion",
+            "incident-management",
+            "oncall-escalation",
+            "notification",
+        } <= set(ready.json()["checks"])
+        assert client.get("/api/v1/incidents").status_code == 401
+
+        admin = _login(client, "admin", "admin")
+        username, password = f"resp-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+        created = client.post(
+            "/api/v1/accounts",
+            json={"username": username, "password": password, "role": "responder"},
+            headers=admin,
+        )
+        assert created.status_code == 201, created.text
+        responder = _login(client, username, password)
+
+        incident = client.post(
+            "/api/v1/incidents",
+            json={
+                "title": "Checkout 5xx",
+                "service": "checkout",
+                "severity": "high",
+                "description": "e2e",
+            },
+            headers={**responder, "X-Actor": "somebody-else", "X-Request-ID": "e2e-gateway-1"},
+        )
+        assert incident.status_code == 201, incident.text
+        assert incident.headers["x-request-id"] == "e2e-gateway-1"
+        incident_id = incident.json()["id"]
+
+        acked = client.patch(
+            f"/api/v1/incidents/{incident_id}", json={"status": "acknowledged"}, headers=responder
+        )
+        assert acked.status_code == 200, acked.text
+        detail = client.get(f"/api/v1/incidents/{incident_id}", headers=responder).json()
+        actors = {entry["actor"] for entry in detail["timeline"]}
+        assert username in actors
+        assert "somebody-else" not in actors
+
+        viewer_key = client.post(
+            "/api/v1/api-keys", json={"name": "e2e-viewer", "role": "viewer"}, headers=admin
+        )
+        viewer = {"X-API-Key": viewer_key.json()["key"]}
+        assert client.get(f"/api/v1/incidents/{incident_id}", headers=viewer).status_code == 200
+        refused = client.patch(
+            f"/api/v1/incidents/{incident_id}", json={"status": "resolved"}, headers=viewer
+        )
+        assert refused.status_code == 403
+
+        document = client.get("/openapi.json").json()
+        assert "/api/v1/incidents/{incident_id}" in document["paths"]
+        assert not any(path.startswith("/internal/") for path in document["paths"])
