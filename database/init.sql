@@ -232,6 +232,16 @@ CREATE INDEX incident_timeline_incident_idx ON incidents.incident_timeline (inci
 ALTER TABLE incidents.incident_notes ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
 INSERT INTO public.schema_migrations (version) VALUES ('0020_incident_lifecycle');
 
+-- ==== migration 0021_incident_text_limits ====
+-- Room for what ingestion sends: a description carries the alert message plus all its labels
+-- (up to ~78k characters), and team names follow on-call's 200-character limit.
+ALTER TABLE incidents.incidents
+    DROP CONSTRAINT incidents_description_length,
+    DROP CONSTRAINT incidents_team_length,
+    ADD CONSTRAINT incidents_description_length CHECK (char_length(description) <= 100000),
+    ADD CONSTRAINT incidents_team_length CHECK (char_length(team) BETWEEN 1 AND 200);
+INSERT INTO public.schema_migrations (version) VALUES ('0021_incident_text_limits');
+
 -- ==== migration 0030_oncall_people ====
 -- On-call people and teams (oncall-escalation). Users carry their contact methods; teams are
 -- looked up by a unique slug-like name as well as by id.

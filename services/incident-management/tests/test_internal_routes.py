@@ -94,11 +94,14 @@ async def test_timeline_entry_bad_input(helpers: Any) -> None:
         {"event_type": "Bad Type"},
         {"event_type": "paged", "data": {"k": "nul\u0000"}},
         {"event_type": "paged", "data": {"k\u0000": 1}},
-        {"event_type": "paged", "message": "x" * 2001},
+        {"event_type": "paged", "message": "nul\u0000"},
         {"event_type": "paged", "dedup_key": ""},
     ):
         response = await helpers.client.post(url, json=body)
         assert response.status_code == 422, body
+    long = await helpers.client.post(url, json={"event_type": "paged", "message": "x" * 5000})
+    assert long.status_code == 201
+    assert len((await helpers.detail(incident["id"]))["timeline"][-1]["message"]) == 2000
     missing = await helpers.client.post(
         f"/internal/v1/incidents/{uuid.uuid4()}/timeline", json={"event_type": "paged"}
     )

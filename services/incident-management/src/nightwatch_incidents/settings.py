@@ -9,7 +9,7 @@ from pydantic import Field
 class IncidentSettings(ServiceSettings):
     service_name: str = "incident-management"
     # Team of an incident created without one (ingestion normally passes the team).
-    default_team: str = Field(default="default", min_length=1, max_length=100)
+    default_team: str = Field(default="default", min_length=1, max_length=200)
     # Stopping an escalation on ack/resolve is tried within the request, bounded by this, so no
     # page goes out after the response; when on-call is unreachable the durable job takes over.
     escalation_stop_timeout_seconds: float = Field(default=1.0, gt=0)

@@ -35,6 +35,8 @@ log = logging.getLogger("nightwatch.incidents.flows")
 START_ESCALATION = "start_escalation"
 STOP_ESCALATION = "stop_escalation"
 INCIDENT_EVENT = "incident_event"
+# The newest alerts shown with an incident (ingestion's page size allows up to 500).
+ALERTS_SHOWN = 200
 
 
 def _check(response: httpx.Response, what: str, *, done_statuses: tuple[int, ...] = (409,)) -> None:
@@ -211,7 +213,7 @@ async def fetch_alerts(
     """The incident's alerts from ingestion; when it is down, the ones recorded here."""
     try:
         response = await app.state.ingestion.get(
-            "/api/v1/alerts", params={"incident_id": str(incident_id)}
+            "/api/v1/alerts", params={"incident_id": str(incident_id), "limit": ALERTS_SHOWN}
         )
         if response.status_code == 200:
             body = response.json()

@@ -23,8 +23,8 @@ from nightwatch_incidents.incidents.states import Severity, Status
 
 TITLE_MAX = 500
 SERVICE_MAX = 200
-DESCRIPTION_MAX = 10_000
-TEAM_MAX = 100
+DESCRIPTION_MAX = 100_000
+TEAM_MAX = 200
 PERSON_MAX = 200
 NOTE_MAX = 10_000
 TIMELINE_MESSAGE_MAX = 2_000
@@ -222,11 +222,18 @@ class AlertBatchResult(BaseModel):
 class TimelineCreate(BaseModel):
     event_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]
     actor: Person = "system"
-    message: Annotated[str, StringConstraints(max_length=TIMELINE_MESSAGE_MAX)] = ""
+    # A long message (e.g. a lookup naming many people) is cut, not refused: a refused entry
+    # would be lost to the caller's retries.
+    message: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
     dedup_key: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
 
-    @field_validator("message", "dedup_key")
+    @field_validator("message")
+    @classmethod
+    def _short_message(cls, value: str) -> str:
+        return reject_nul(value)[:TIMELINE_MESSAGE_MAX]
+
+    @field_validator("dedup_key")
     @classmethod
     def _no_nul(cls, value: str | None) -> str | None:
         return None if value is None else reject_nul(value)

@@ -280,7 +280,7 @@ async def list_recorded_alerts(
         select(IncidentAlert)
         .where(IncidentAlert.incident_id == incident_id)
         .order_by(IncidentAlert.received_at.desc())
-        .limit(500)
+        .limit(200)
     )
     return list(await session.scalars(statement))
 
