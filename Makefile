@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,7 +26,11 @@ status: ## show what is running
 	@$(RUN) python tools/stack.py status
 
 test: install ## run every test against real PostgreSQL (TEST_DATABASE_URL, else embedded)
+	@cd web-ui && npx vitest run --reporter=dot
 	@$(RUN) pytest $(PYTEST_ARGS)
+
+screenshots: install ## browser tests against a fresh stack, saving each page to docs/screenshots/
+	@UI_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(RUN) pytest tests/web_ui -q
 
 lint: install ## ruff, format check, mypy
 	@$(RUN) ruff check .

@@ -20,6 +20,11 @@ def stack_ports() -> dict[str, int]:
     return {name: spec["port"] for name, spec in services.items()}
 
 
+def ui_port() -> int:
+    """The web UI's nginx (not a Python service: no /metrics, so not in `urls`)."""
+    return int(tomllib.loads((ROOT / "tools" / "stack.toml").read_text())["ui"]["port"])
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
@@ -44,6 +49,7 @@ class Stack:
     state_dir: Path
     env: dict[str, str]
     urls: dict[str, str]
+    ui_url: str
 
     def run(self, target: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -75,7 +81,7 @@ def make_stack(
     state_dir: Path, *, database_url: str | None, offset: int | None = None, **extra_env: str
 ) -> Stack:
     if offset is None:
-        offset = free_port_offset(extra_ports=(PROMETHEUS_PORT,))
+        offset = free_port_offset(extra_ports=(PROMETHEUS_PORT, ui_port()))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
         STACK_DIR=str(state_dir),
@@ -86,4 +92,5 @@ def make_stack(
     if database_url:
         env["DATABASE_URL"] = database_url
     urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in stack_ports().items()}
-    return Stack(state_dir=state_dir, env=env, urls=urls)
+    ui_url = f"http://127.0.0.1:{ui_port() + offset}"
+    return Stack(state_dir=state_dir, env=env, urls=urls, ui_url=ui_url)

@@ -36,8 +36,12 @@ def test_make_up_then_down_with_embedded_postgres(tmp_path: Path) -> None:
             ready = httpx.get(f"{url}/health/ready", timeout=5)
             assert ready.status_code == 200, (name, ready.text)
         first_pids = stack.pids()
-        # Five services plus Prometheus (installed by tools/bootstrap.sh, started by `make up`).
-        assert set(first_pids) == {*stack.urls, "prometheus"}
+        # Five services, Prometheus (installed by tools/bootstrap.sh, started by `make up`) and the
+        # web UI's nginx.
+        assert set(first_pids) == {*stack.urls, "prometheus", "web-ui"}
+        assert stack.ui_url in result.stdout
+        console = httpx.get(stack.ui_url + "/incidents/any", timeout=5)
+        assert console.status_code == 200 and '<div id="root">' in console.text
 
         again = stack.run("up")  # twice is harmless: same processes
         assert again.returncode == 0, again.stdout + again.stderr

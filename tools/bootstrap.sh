@@ -38,3 +38,22 @@ install_prometheus() {
   if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
 }
 install_prometheus
+
+# The web UI: Debian's nginx serves it (make up), Debian's chromium runs its browser tests (make
+# test), node builds it. Installed only when missing; the browser never comes from anywhere else.
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]} (apt)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Node dependencies exactly as locked, again only when the lock changed since the last install.
+if [ ! -f web-ui/node_modules/.package-lock.json ] \
+  || [ web-ui/package-lock.json -nt web-ui/node_modules/.package-lock.json ]; then
+  echo "bootstrap: npm ci (web-ui)"
+  (cd web-ui && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -29,6 +29,10 @@ try:  # `python tools/stack.py` puts tools/ on sys.path; tests import it as tool
     import prometheus_local
 except ModuleNotFoundError:
     from tools import prometheus_local
+try:
+    from tools import webui
+except ImportError:  # run as a script: tools/ itself is on sys.path
+    import webui  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_TOML = ROOT / "tools" / "stack.toml"
@@ -75,6 +79,18 @@ class StackConfig:
 
 def load_services() -> dict[str, dict]:
     return tomllib.loads(STACK_TOML.read_text())["services"]
+
+
+def ui_process(config: StackConfig) -> ManagedProcess:
+    """nginx serving the built UI; /api/* goes to the gateway of this same stack."""
+    ui = tomllib.loads(STACK_TOML.read_text())["ui"]
+    port = ui["port"] + config.port_offset
+    gateway_port = load_services()[ui["gateway"]]["port"] + config.port_offset
+    main_config = webui.write_config(
+        config.state_dir, port=port, gateway=f"127.0.0.1:{gateway_port}"
+    )
+    ready_url = f"http://127.0.0.1:{port}/health/ready"
+    return ManagedProcess(ui["name"], webui.nginx_argv(main_config), port, ready_url)
 
 
 def service_processes(config: StackConfig, database_url: str) -> list[ManagedProcess]:
@@ -265,6 +281,11 @@ def migrate(database_url: str) -> None:
 
 # ------------------------------------------------------------------ commands
 def up(config: StackConfig) -> int:
+    try:
+        webui.build()  # only when web-ui/ changed since the last build
+    except subprocess.CalledProcessError as error:
+        print(f"web UI build failed ({' '.join(error.cmd)}): see the output above", file=sys.stderr)
+        return 1
     database_url = resolve_database_url(config)
     embedded = "DATABASE_URL" not in os.environ
     print(
@@ -286,6 +307,11 @@ def up(config: StackConfig) -> int:
         print(f"  {monitoring.name:<22} pid {pid:<7} port {monitoring.port}")
         processes.append(monitoring)
     failed = wait_ready(config, processes)
+    if not failed:  # nginx's readiness goes through the gateway: start it once that is up
+        ui = ui_process(config)
+        processes.append(ui)
+        print(f"  {ui.name:<22} pid {start(config, ui):<7} port {ui.port}")
+        failed = wait_ready(config, [ui])
     if failed:
         for name in failed:
             print(
@@ -296,7 +322,9 @@ def up(config: StackConfig) -> int:
         return 1
     print("\nNightwatch is up:")
     for process in processes:
-        hint = "(targets: /targets)" if process is monitoring else "(docs: /docs)"
+        hint = {"web-ui": "(the console)", "prometheus": "(targets: /targets)"}.get(
+            process.name, "(docs: /docs)"
+        )
         print(f"  {process.name:<22} http://127.0.0.1:{process.port}  {hint}")
     print(f"logs: {config.logs}\nstop: make down")
     return 0
@@ -318,7 +346,8 @@ def down(config: StackConfig) -> int:
 
 
 def status(config: StackConfig) -> int:
-    for name in [*load_services(), "prometheus"]:
+    ui_name = tomllib.loads(STACK_TOML.read_text())["ui"]["name"]
+    for name in [*load_services(), "prometheus", ui_name]:
         pid = running_pid(config, name)
         print(f"{name:<22} {'running pid ' + str(pid) if pid else 'stopped'}")
     return 0

@@ -1,0 +1,84 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the real stack (`make up`).
+
+The browser is never downloaded: Playwright launches /usr/bin/chromium (tools/bootstrap.sh
+installs it with apt). Screenshots go to $UI_SCREENSHOT_DIR when set (`make screenshots` sets it
+to docs/screenshots), else to the test run's temporary folder, so a plain `make test` leaves the
+work tree clean.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.stack_runner import Stack
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN = ("admin", "admin")
+
+
+@pytest.fixture(scope="session")
+def ui_url(running_stack: Stack) -> str:
+    return running_stack.ui_url
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    configured = os.environ.get("UI_SCREENSHOT_DIR")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, ui_url: str) -> Iterator[Page]:
+    """A fresh browser profile per test (no session left over), 1280 px wide, 10 s waits."""
+    context = browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def shoot(page: Page, directory: Path, name: str) -> Path:
+    """Save a full-page PNG and prove it is one (a blank or failed capture must not pass)."""
+    path = directory / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, (
+        f"{path} is not a real screenshot"
+    )
+    return path

@@ -1,0 +1,124 @@
+// Every call the console makes, in one place, typed.
+import { request, toPage, type Query } from "./client";
+import type {
+  Account,
+  Alert,
+  ApiKey,
+  EscalationPolicy,
+  Incident,
+  IncidentDetail,
+  IncidentMetrics,
+  IncidentStatus,
+  LoginResponse,
+  NotificationRecord,
+  OncallCurrent,
+  OncallUser,
+  Page,
+  Role,
+  Schedule,
+  SessionUser,
+  Shift,
+  StatsSummary,
+  Team,
+} from "./types";
+
+const enc = encodeURIComponent;
+
+export const auth = {
+  login: (username: string, password: string) =>
+    request<LoginResponse>("POST", "/auth/login", { body: { username, password }, anonymous: true }),
+  me: () => request<SessionUser>("GET", "/auth/me"),
+  changePassword: (current_password: string, new_password: string) =>
+    request<unknown>("POST", "/auth/change-password", { body: { current_password, new_password } }),
+};
+
+export interface IncidentFilters {
+  status?: IncidentStatus[];
+  severity?: string;
+  service?: string;
+  team?: string;
+  assignee?: string;
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export const incidents = {
+  list: async (filters: IncidentFilters = {}): Promise<Page<Incident>> =>
+    toPage<Incident>(
+      await request("GET", "/incidents", { query: filters as Query }),
+      filters.limit,
+      filters.offset,
+    ),
+  get: (id: string) => request<IncidentDetail>("GET", `/incidents/${enc(id)}`),
+  metrics: (id: string) => request<IncidentMetrics>("GET", `/incidents/${enc(id)}/metrics`),
+  update: (id: string, change: { status?: IncidentStatus; assignee?: string | null; notes?: string }) =>
+    request<IncidentDetail>("PATCH", `/incidents/${enc(id)}`, { body: change }),
+  summary: (query: { since?: string; until?: string } = {}) =>
+    request<StatsSummary>("GET", "/incidents/stats/summary", { query }),
+};
+
+export interface AlertFilters {
+  service?: string;
+  severity?: string;
+  incident_id?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  /** Alerts page by cursor (newest first): the previous page's next_cursor. */
+  cursor?: string;
+}
+
+export const alerts = {
+  list: async (filters: AlertFilters = {}): Promise<Page<Alert>> =>
+    toPage<Alert>(await request("GET", "/alerts", { query: filters as Query }), filters.limit),
+};
+
+export const oncall = {
+  teams: async () => toPage<Team>(await request("GET", "/teams", { query: { limit: 100 } })).items,
+  users: async () => toPage<OncallUser>(await request("GET", "/users", { query: { limit: 100 } })).items,
+  current: (team: string) => request<OncallCurrent>("GET", "/oncall/current", { query: { team } }),
+  schedules: async () => toPage<Schedule>(await request("GET", "/schedules", { query: { limit: 100 } })).items,
+  createSchedule: (body: unknown) => request<Schedule>("POST", "/schedules", { body }),
+  updateSchedule: (id: string, body: unknown) => request<Schedule>("PATCH", `/schedules/${enc(id)}`, { body }),
+  shifts: async (id: string, from: string, to: string) =>
+    toPage<Shift>(await request("GET", `/schedules/${enc(id)}/shifts`, { query: { from, to } })).items,
+  addOverride: (scheduleId: string, body: { user: string; start: string; end: string }) =>
+    request<unknown>("POST", `/schedules/${enc(scheduleId)}/overrides`, { body }),
+  policies: async () =>
+    toPage<EscalationPolicy>(await request("GET", "/escalation-policies", { query: { limit: 100 } })).items,
+  createPolicy: (body: unknown) => request<EscalationPolicy>("POST", "/escalation-policies", { body }),
+  updatePolicy: (id: string, body: unknown) =>
+    request<EscalationPolicy>("PATCH", `/escalation-policies/${enc(id)}`, { body }),
+};
+
+export interface NotificationFilters {
+  incident_id?: string;
+  recipient?: string;
+  channel?: string;
+  status?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export const notifications = {
+  list: async (filters: NotificationFilters = {}): Promise<Page<NotificationRecord>> =>
+    toPage<NotificationRecord>(
+      await request("GET", "/notifications", { query: filters as Query }),
+      filters.limit,
+      filters.offset,
+    ),
+};
+
+export const admin = {
+  accounts: async () => toPage<Account>(await request("GET", "/accounts")).items,
+  createAccount: (body: { username: string; password: string; role: Role }) =>
+    request<Account>("POST", "/accounts", { body }),
+  updateAccount: (id: string, body: { role?: Role; password?: string; disabled?: boolean }) =>
+    request<Account>("PATCH", `/accounts/${enc(id)}`, { body }),
+  deleteAccount: (id: string) => request<void>("DELETE", `/accounts/${enc(id)}`),
+  apiKeys: async () => toPage<ApiKey>(await request("GET", "/api-keys")).items,
+  createApiKey: (body: { name: string; role: Role | null; permissions: string[]; expires_at?: string | null }) =>
+    request<ApiKey>("POST", "/api-keys", { body }),
+  revokeApiKey: (id: string) => request<void>("DELETE", `/api-keys/${enc(id)}`),
+};

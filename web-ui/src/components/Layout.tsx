@@ -1,0 +1,63 @@
+import { useState } from "react";
+import { NavLink, Outlet } from "react-router-dom";
+import { useAuth } from "../auth";
+import { Logo } from "./ui";
+
+const LINKS = [
+  { to: "/", label: "Dashboard", end: true },
+  { to: "/incidents", label: "Incidents" },
+  { to: "/alerts", label: "Alerts" },
+  { to: "/oncall", label: "On-call" },
+  { to: "/notifications", label: "Notifications" },
+  { to: "/settings", label: "Settings" },
+];
+
+export function Layout() {
+  const { session, logout } = useAuth();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const user = session?.user;
+  const linkClass = ({ isActive }: { isActive: boolean }) =>
+    `block rounded-md px-3 py-2 text-sm font-medium ${
+      isActive ? "bg-slate-800 text-white dark:bg-slate-700" : "text-slate-300 hover:bg-slate-800 hover:text-white"
+    }`;
+  return (
+    <div className="min-h-screen md:flex">
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:p-2">
+        Skip to content
+      </a>
+      <header className="bg-slate-900 text-white md:flex md:min-h-screen md:w-52 md:flex-col">
+        <div className="flex items-center justify-between px-4 py-3">
+          <span className="flex items-center gap-2 text-lg font-bold tracking-tight"><Logo /> Nightwatch</span>
+          <button type="button" className="rounded p-1 text-slate-300 md:hidden" aria-expanded={menuOpen} aria-label="Menu" onClick={() => setMenuOpen(!menuOpen)}>
+            ☰
+          </button>
+        </div>
+        <nav aria-label="Main" className={`${menuOpen ? "block" : "hidden"} space-y-1 px-2 pb-3 md:block md:flex-1`}>
+          {LINKS.map((link) => (
+            <NavLink key={link.to} to={link.to} end={link.end} className={linkClass} onClick={() => setMenuOpen(false)}>
+              {link.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className={`${menuOpen ? "block" : "hidden"} border-t border-slate-800 px-4 py-3 text-sm md:block`}>
+          <div data-testid="current-user">
+            {user?.username} <span className="text-slate-400">({user?.role})</span>
+          </div>
+          <button type="button" className="mt-1 text-slate-300 underline hover:text-white" onClick={logout}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div className="flex-1 overflow-x-auto">
+        {user?.must_change_password && (
+          <div role="alert" className="border-b border-amber-400 bg-amber-100 px-4 py-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200">
+            You are using the default password. <NavLink to="/settings" className="font-semibold underline">Change it in Settings</NavLink>.
+          </div>
+        )}
+        <main id="main" className="mx-auto max-w-7xl p-4 md:p-6">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,229 @@
+import { useState, type FormEvent } from "react";
+import { Link, useParams } from "react-router-dom";
+import { ApiError } from "../api/client";
+import { incidents as incidentsApi } from "../api/endpoints";
+import { NEXT_STATES, type IncidentDetail, type IncidentStatus, type Note } from "../api/types";
+import { useAuth } from "../auth";
+import { Empty, ErrorBanner, Loading, SeverityBadge, StatusBadge } from "../components/ui";
+import { formatDuration, formatTime, humanize } from "../format";
+import { usePolling } from "../hooks";
+
+const ACTION_LABEL: Record<IncidentStatus, string> = {
+  open: "Reopen",
+  acknowledged: "Acknowledge",
+  in_progress: "Start work",
+  resolved: "Resolve",
+};
+
+/** A 409 says who won: show the current state and refresh instead of failing silently. */
+function conflictMessage(error: ApiError): string {
+  const details = (error.details ?? {}) as { current_status?: string };
+  const current = details.current_status ? ` It is now "${humanize(details.current_status)}".` : "";
+  return `Someone else changed this incident first.${current} ${error.message}`.trim();
+}
+
+export function noteText(note: Note): string {
+  return note.body ?? note.text ?? note.content ?? "";
+}
+
+export function IncidentDetailPage() {
+  const { id = "" } = useParams();
+  const { can, session } = useAuth();
+  const incident = usePolling(() => incidentsApi.get(id), [id]);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [resolveNote, setResolveNote] = useState("");
+  const [note, setNote] = useState("");
+  const [assignee, setAssignee] = useState("");
+
+  async function change(body: { status?: IncidentStatus; notes?: string; assignee?: string | null }) {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await incidentsApi.update(id, body);
+      return true;
+    } catch (cause) {
+      setActionError(cause instanceof ApiError && cause.status === 409 ? new Error(conflictMessage(cause)) : cause);
+      return false;
+    } finally {
+      setBusy(false);
+      await incident.reload();
+    }
+  }
+
+  if (incident.loading && !incident.data) return <Loading what="Loading incident" />;
+  if (!incident.data) return <ErrorBanner error={incident.error ?? new Error("Incident not found")} onRetry={incident.reload} />;
+  const data: IncidentDetail = incident.data;
+  const responder = can("responder");
+  const next = data.allowed_transitions ?? NEXT_STATES[data.status] ?? [];
+
+  return (
+    <div className="space-y-4">
+      <div>
+        <Link to="/incidents" className="text-sm text-sky-700 hover:underline dark:text-sky-400">
+          ← Incidents
+        </Link>
+        <div className="mt-1 flex flex-wrap items-center gap-2">
+          <SeverityBadge severity={data.severity} />
+          <h1 className="text-xl font-semibold">{data.title}</h1>
+          <StatusBadge status={data.status} />
+        </div>
+        <p className="text-sm text-slate-500 dark:text-slate-400">
+          {data.service} · team {data.team ?? "—"} · assignee {data.assignee ?? "nobody"} · opened {formatTime(data.created_at)}
+        </p>
+      </div>
+      <ErrorBanner error={incident.error} onRetry={incident.reload} />
+      <ErrorBanner error={actionError} />
+
+      <div className="grid gap-4 md:grid-cols-3">
+        <div className="card">
+          <div className="text-xs uppercase text-slate-500 dark:text-slate-400">MTTA</div>
+          <div className="text-2xl font-semibold" data-testid="mtta">{formatDuration(data.mtta_seconds)}</div>
+          <div className="text-xs text-slate-500">acknowledged {formatTime(data.acknowledged_at)}</div>
+        </div>
+        <div className="card">
+          <div className="text-xs uppercase text-slate-500 dark:text-slate-400">MTTR</div>
+          <div className="text-2xl font-semibold" data-testid="mttr">{formatDuration(data.mttr_seconds)}</div>
+          <div className="text-xs text-slate-500">resolved {formatTime(data.resolved_at)}</div>
+        </div>
+        <div className="card">
+          <div className="text-xs uppercase text-slate-500 dark:text-slate-400">Alerts</div>
+          <div className="text-2xl font-semibold">{data.alerts?.length ?? data.alert_count ?? 0}</div>
+          <div className="text-xs text-slate-500">{data.duplicate_count ? `${data.duplicate_count} duplicates` : "\u00a0"}</div>
+        </div>
+      </div>
+
+      {data.description && <p className="card whitespace-pre-wrap text-sm">{data.description}</p>}
+
+      {responder && (
+        <section aria-label="Actions" className="card space-y-3">
+          <div className="flex flex-wrap items-end gap-2">
+            {next
+              .filter((state) => state !== "resolved")
+              .map((state) => (
+                <button key={state} type="button" className="btn-primary" disabled={busy} onClick={() => change({ status: state })}>
+                  {ACTION_LABEL[state]}
+                </button>
+              ))}
+            {next.includes("resolved") && (
+              <form
+                className="flex flex-1 flex-wrap items-end gap-2"
+                onSubmit={async (e: FormEvent) => {
+                  e.preventDefault();
+                  const body = resolveNote.trim() ? { status: "resolved" as const, notes: resolveNote.trim() } : { status: "resolved" as const };
+                  if (await change(body)) setResolveNote("");
+                }}
+              >
+                <input className="input min-w-48 flex-1" aria-label="Resolution note" placeholder="Resolution note (optional)" value={resolveNote} onChange={(e) => setResolveNote(e.target.value)} />
+                <button type="submit" className="btn-danger" disabled={busy}>
+                  Resolve
+                </button>
+              </form>
+            )}
+          </div>
+          <div className="flex flex-wrap gap-4">
+            <form
+              className="flex items-end gap-2"
+              onSubmit={async (e: FormEvent) => {
+                e.preventDefault();
+                if (await change({ assignee: assignee.trim() || null })) setAssignee("");
+              }}
+            >
+              <input className="input w-44" aria-label="Assignee" placeholder={data.assignee ?? "assign to…"} value={assignee} onChange={(e) => setAssignee(e.target.value)} />
+              <button type="submit" className="btn-secondary" disabled={busy}>
+                Assign
+              </button>
+              {session && data.assignee !== session.user.username && (
+                <button type="button" className="btn-secondary" disabled={busy} onClick={() => change({ assignee: session.user.username })}>
+                  Assign to me
+                </button>
+              )}
+            </form>
+            <form
+              className="flex flex-1 items-end gap-2"
+              onSubmit={async (e: FormEvent) => {
+                e.preventDefault();
+                if (note.trim() && (await change({ notes: note.trim() }))) setNote("");
+              }}
+            >
+              <input className="input min-w-48 flex-1" aria-label="Note" placeholder="Add a note" value={note} onChange={(e) => setNote(e.target.value)} />
+              <button type="submit" className="btn-secondary" disabled={busy || !note.trim()}>
+                Add note
+              </button>
+            </form>
+          </div>
+        </section>
+      )}
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        <section className="card" aria-label="Timeline">
+          <h2 className="mb-2 font-semibold">Timeline</h2>
+          {data.timeline?.length ? (
+            <ol className="space-y-2 border-l border-slate-300 pl-4 dark:border-slate-700" data-testid="timeline">
+              {data.timeline.map((entry, index) => (
+                <li key={entry.id ?? index} className="text-sm">
+                  <div className="font-medium">{entry.message ?? humanize(entry.event_type)}</div>
+                  <div className="text-xs text-slate-500 dark:text-slate-400">
+                    {humanize(entry.event_type)} · {entry.actor ?? "system"} · {formatTime(entry.created_at)}
+                  </div>
+                </li>
+              ))}
+            </ol>
+          ) : (
+            <Empty>No timeline entries yet.</Empty>
+          )}
+        </section>
+        <section className="card" aria-label="Notes">
+          <h2 className="mb-2 font-semibold">Notes</h2>
+          {data.notes?.length ? (
+            <ul className="space-y-2" data-testid="notes">
+              {data.notes.map((n, index) => (
+                <li key={n.id ?? index} className="rounded bg-slate-100 p-2 text-sm dark:bg-slate-800">
+                  <p className="whitespace-pre-wrap">{noteText(n)}</p>
+                  <p className="text-xs text-slate-500 dark:text-slate-400">
+                    {n.author ?? n.actor ?? "unknown"} · {formatTime(n.created_at)}
+                  </p>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>No notes yet.</Empty>
+          )}
+        </section>
+      </div>
+
+      <section className="card overflow-x-auto" aria-label="Alerts">
+        <h2 className="mb-2 font-semibold">Alerts</h2>
+        {data.alerts_source === "local" && (
+          <p className="mb-2 text-sm text-amber-700 dark:text-amber-300">Alert ingestion is unreachable: showing what incident management recorded itself.</p>
+        )}
+        {data.alerts?.length ? (
+          <table className="min-w-full">
+            <thead>
+              <tr>
+                <th className="th">Received</th>
+                <th className="th">Message</th>
+                <th className="th">Result</th>
+                <th className="th">Labels</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.alerts.map((alert) => (
+                <tr key={alert.id}>
+                  <td className="td whitespace-nowrap">{formatTime(alert.received_at)}</td>
+                  <td className="td">{alert.message}</td>
+                  <td className="td">{alert.result ? humanize(alert.result) : "—"}</td>
+                  <td className="td font-mono text-xs">
+                    {Object.entries(alert.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(" ")}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <Empty>No alerts attached.</Empty>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,59 @@
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router-dom";
+import { afterEach, expect, it, vi } from "vitest";
+import { AppRoutes, ROUTER_FUTURE } from "../App";
+import { AuthProvider } from "../auth";
+import { loadSession } from "../api/session";
+import { fakeApi } from "../test/fakeApi";
+
+afterEach(() => vi.unstubAllGlobals());
+
+function renderApp(path = "/") {
+  return render(
+    <AuthProvider>
+      <MemoryRouter future={ROUTER_FUTURE} initialEntries={[path]}>
+        <AppRoutes />
+      </MemoryRouter>
+    </AuthProvider>,
+  );
+}
+
+const EMPTY = () => ({ body: { items: [], total: 0, limit: 25, offset: 0 } });
+
+it("sends a signed-out visitor to the login page and shows a wrong password", async () => {
+  fakeApi({ "POST /api/v1/auth/login": () => ({ status: 401, body: { error: { code: "unauthorized", message: "Invalid credentials" } } }) });
+  renderApp("/incidents");
+  await userEvent.type(screen.getByLabelText("Username"), "admin");
+  await userEvent.type(screen.getByLabelText("Password"), "nope");
+  await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+  expect(await screen.findByRole("alert")).toHaveTextContent("Wrong username or password.");
+  expect(loadSession()).toBeNull();
+});
+
+it("logs in, keeps the session, returns to the page asked for and flags the default password", async () => {
+  const { calls } = fakeApi({
+    "POST /api/v1/auth/login": () => ({
+      body: { access_token: "tok", token_type: "bearer", expires_in: 900, user: { username: "admin", role: "admin", must_change_password: true } },
+    }),
+    "GET /api/v1/incidents": EMPTY,
+  });
+  renderApp("/incidents");
+  await userEvent.type(screen.getByLabelText("Username"), "admin");
+  await userEvent.type(screen.getByLabelText("Password"), "admin");
+  await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+  expect(await screen.findByRole("heading", { name: "Incidents" })).toBeInTheDocument();
+  expect(screen.getByText(/using the default password/)).toBeInTheDocument();
+  expect(await screen.findByText(/No incidents match/)).toBeInTheDocument();
+  expect(calls[0].body).toEqual({ username: "admin", password: "admin" });
+  expect(loadSession()?.token).toBe("tok");
+});
+
+it("shows a server error instead of swallowing it", async () => {
+  fakeApi({ "POST /api/v1/auth/login": () => ({ status: 503, body: { error: { code: "unavailable", message: "Gateway is starting", request_id: "r9" } } }) });
+  renderApp("/login");
+  await userEvent.type(screen.getByLabelText("Username"), "admin");
+  await userEvent.type(screen.getByLabelText("Password"), "admin");
+  await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+  expect(await screen.findByRole("alert")).toHaveTextContent("Gateway is starting (request r9)");
+});

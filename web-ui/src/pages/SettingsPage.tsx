@@ -1,0 +1,204 @@
+import { useState, type FormEvent } from "react";
+import { admin as adminApi, auth as authApi } from "../api/endpoints";
+import { updateSessionUser } from "../api/session";
+import type { ApiKey, Role } from "../api/types";
+import { useAuth } from "../auth";
+import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
+import { formatTime } from "../format";
+import { usePolling } from "../hooks";
+
+const ROLES: Role[] = ["viewer", "responder", "admin"];
+
+function ChangePassword() {
+  const { session } = useAuth();
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState(false);
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setDone(false);
+    if (next !== confirm) {
+      setError(new Error("The new passwords do not match."));
+      return;
+    }
+    try {
+      await authApi.changePassword(current, next);
+      if (session) updateSessionUser({ ...session.user, must_change_password: false });
+      setDone(true);
+      setCurrent("");
+      setNext("");
+      setConfirm("");
+    } catch (cause) {
+      setError(cause);
+    }
+  }
+  return (
+    <form onSubmit={submit} className="card space-y-3" aria-label="Change password">
+      <h2 className="font-semibold">Change password</h2>
+      <ErrorBanner error={error} />
+      {done && <p role="status" className="text-sm text-emerald-700 dark:text-emerald-300">Password changed.</p>}
+      <div className="grid gap-3 sm:grid-cols-3">
+        <Field label="Current password"><input className="input" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} /></Field>
+        <Field label="New password"><input className="input" type="password" autoComplete="new-password" required value={next} onChange={(e) => setNext(e.target.value)} /></Field>
+        <Field label="Repeat new password"><input className="input" type="password" autoComplete="new-password" required value={confirm} onChange={(e) => setConfirm(e.target.value)} /></Field>
+      </div>
+      <button className="btn-primary" type="submit">Change password</button>
+    </form>
+  );
+}
+
+function Accounts() {
+  const { session } = useAuth();
+  const accounts = usePolling(() => adminApi.accounts(), [], null);
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState<Role>("responder");
+  const [error, setError] = useState<unknown>(null);
+  async function act(action: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await action();
+      await accounts.reload();
+      return true;
+    } catch (cause) {
+      setError(cause);
+      return false;
+    }
+  }
+  return (
+    <section className="card space-y-3" aria-label="Users and roles">
+      <h2 className="font-semibold">Users and roles</h2>
+      <ErrorBanner error={error ?? accounts.error} />
+      {accounts.loading && !accounts.data ? <Loading /> : accounts.data?.length ? (
+        <table className="min-w-full">
+          <thead><tr><th className="th">User</th><th className="th">Role</th><th className="th">Last login</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
+          <tbody>
+            {accounts.data.map((account) => (
+              <tr key={account.username}>
+                <td className="td">{account.username}</td>
+                <td className="td">
+                  <select className="input w-32" aria-label={`Role of ${account.username}`} value={account.role} disabled={account.username === session?.user.username} onChange={(e) => act(() => adminApi.updateAccount(account.id, { role: e.target.value as Role }))}>
+                    {ROLES.map((r) => <option key={r}>{r}</option>)}
+                  </select>
+                </td>
+                <td className="td">{account.disabled ? "disabled" : formatTime(account.last_login_at)}</td>
+                <td className="td text-right">
+                  {account.username !== session?.user.username && (
+                    <button type="button" className="btn-secondary" onClick={() => window.confirm(`Delete ${account.username}?`) && act(() => adminApi.deleteAccount(account.id))}>Delete</button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : accounts.data ? <Empty>No accounts.</Empty> : null}
+      <form
+        className="flex flex-wrap items-end gap-2"
+        aria-label="New user"
+        onSubmit={async (e: FormEvent) => {
+          e.preventDefault();
+          if (await act(() => adminApi.createAccount({ username, password, role }))) {
+            setUsername("");
+            setPassword("");
+          }
+        }}
+      >
+        <Field label="Username"><input className="input w-36" required value={username} onChange={(e) => setUsername(e.target.value)} /></Field>
+        <Field label="Password"><input className="input w-36" type="password" autoComplete="new-password" required value={password} onChange={(e) => setPassword(e.target.value)} /></Field>
+        <Field label="Role">
+          <select className="input" value={role} onChange={(e) => setRole(e.target.value as Role)}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select>
+        </Field>
+        <button className="btn-primary" type="submit">Add user</button>
+      </form>
+    </section>
+  );
+}
+
+function ApiKeys() {
+  const keys = usePolling(() => adminApi.apiKeys(), [], null);
+  const [name, setName] = useState("");
+  const [role, setRole] = useState("ingest");
+  const [created, setCreated] = useState<ApiKey | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  async function create(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    try {
+      setCreated(await adminApi.createApiKey(role === "ingest" ? { name, role: null, permissions: ["ingest"] } : { name, role: role as Role, permissions: [] }));
+      setName("");
+      await keys.reload();
+    } catch (cause) {
+      setError(cause);
+    }
+  }
+  async function revoke(id: string) {
+    setError(null);
+    try {
+      await adminApi.revokeApiKey(id);
+      await keys.reload();
+    } catch (cause) {
+      setError(cause);
+    }
+  }
+  return (
+    <section className="card space-y-3" aria-label="API keys">
+      <h2 className="font-semibold">API keys</h2>
+      <ErrorBanner error={error ?? keys.error} />
+      {created?.key && (
+        <div role="status" className="rounded border border-emerald-400 bg-emerald-50 p-2 text-sm dark:border-emerald-700 dark:bg-emerald-950">
+          Copy this key now — it is shown only once:
+          <code data-testid="new-api-key" className="mt-1 block break-all font-mono">{created.key}</code>
+        </div>
+      )}
+      {keys.loading && !keys.data ? <Loading /> : keys.data?.length ? (
+        <table className="min-w-full">
+          <thead><tr><th className="th">Name</th><th className="th">Prefix</th><th className="th">Role</th><th className="th">Last used</th><th className="th">Expires</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
+          <tbody>
+            {keys.data.map((key) => (
+              <tr key={key.id}>
+                <td className="td">{key.name}</td>
+                <td className="td font-mono">{key.prefix}…</td>
+                <td className="td">{[key.role, ...(key.permissions ?? [])].filter(Boolean).join(", ") || "—"}</td>
+                <td className="td">{formatTime(key.last_used_at)}</td>
+                <td className="td">{key.expires_at ? formatTime(key.expires_at) : "never"}</td>
+                <td className="td text-right">
+                  {key.revoked_at ? <span className="text-slate-500">revoked</span> : <button type="button" className="btn-secondary" onClick={() => revoke(key.id)}>Revoke</button>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : keys.data ? <Empty>No API keys.</Empty> : null}
+      <form className="flex flex-wrap items-end gap-2" onSubmit={create} aria-label="New API key">
+        <Field label="Name"><input className="input w-44" required value={name} onChange={(e) => setName(e.target.value)} /></Field>
+        <Field label="Role">
+          <select className="input" value={role} onChange={(e) => setRole(e.target.value)}>
+            {["ingest", ...ROLES].map((r) => <option key={r}>{r}</option>)}
+          </select>
+        </Field>
+        <button className="btn-primary" type="submit">Create key</button>
+      </form>
+    </section>
+  );
+}
+
+export function SettingsPage() {
+  const { can } = useAuth();
+  return (
+    <div className="space-y-4">
+      <PageHeader title="Settings" />
+      <ChangePassword />
+      {can("admin") ? (
+        <>
+          <Accounts />
+          <ApiKeys />
+        </>
+      ) : (
+        <p className="text-sm text-slate-500 dark:text-slate-400">Users, roles and API keys are managed by admins.</p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,29 @@
+// A fake gateway for component tests: routes "METHOD /path" to handlers and records calls.
+import { vi } from "vitest";
+import { saveLogin } from "../api/session";
+import type { Role } from "../api/types";
+
+export type Handler = (body: unknown, url: URL) => { status?: number; body?: unknown };
+
+export function fakeApi(routes: Record<string, Handler>) {
+  const calls: { method: string; path: string; body: unknown; headers: Record<string, string> }[] = [];
+  const fetchMock = vi.fn(async (input: string, init: RequestInit = {}) => {
+    const url = new URL(input, "http://ui.test");
+    const method = (init.method ?? "GET").toUpperCase();
+    const body = init.body ? JSON.parse(String(init.body)) : undefined;
+    calls.push({ method, path: url.pathname, body, headers: (init.headers ?? {}) as Record<string, string> });
+    const handler = routes[`${method} ${url.pathname}`];
+    const answer = handler ? handler(body, url) : { status: 404, body: { error: { code: "not_found", message: `no route ${method} ${url.pathname}` } } };
+    const status = answer.status ?? 200;
+    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
+      status,
+      headers: { "Content-Type": "application/json" },
+    });
+  });
+  vi.stubGlobal("fetch", fetchMock);
+  return { calls, fetchMock };
+}
+
+export function signIn(role: Role, username: string = role) {
+  saveLogin({ access_token: `token-${username}`, token_type: "bearer", expires_in: 3600, user: { username, role, must_change_password: false } });
+}

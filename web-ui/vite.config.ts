@@ -1,0 +1,20 @@
+/// <reference types="vitest" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// `npm run dev` proxies /api to a gateway (GATEWAY_URL, default the local one) like nginx does.
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: { "/api": process.env.GATEWAY_URL ?? "http://127.0.0.1:8080" },
+  },
+  build: { outDir: "dist", sourcemap: false, chunkSizeWarningLimit: 1200 },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+    pool: "threads",
+    poolOptions: { threads: { maxThreads: 2, minThreads: 1 } },
+  },
+});
