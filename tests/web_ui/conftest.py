@@ -9,11 +9,11 @@ work tree clean.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from tests.stack_runner import Stack
 
@@ -44,39 +44,41 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# The async API: the sync one keeps an event loop running in the main thread for the whole
+# session, which the suite's async database fixtures cannot share.
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             yield chromium
         finally:
-            chromium.close()
+            await chromium.close()
 
 
 @pytest.fixture
-def page(browser: Browser, ui_url: str) -> Iterator[Page]:
+async def page(browser: Browser, ui_url: str) -> AsyncIterator[Page]:
     """A fresh browser profile per test (no session left over), 1280 px wide, 10 s waits."""
-    context = browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 860})
+    context = await browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 860})
     context.set_default_timeout(10_000)
-    tab = context.new_page()
+    tab = await context.new_page()
     try:
         yield tab
     finally:
-        context.close()
+        await context.close()
 
 
-def sign_in(page: Page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+async def sign_in(page: Page, username: str, password: str) -> None:
+    await page.goto("/login")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
 
 
-def shoot(page: Page, directory: Path, name: str) -> Path:
+async def shoot(page: Page, directory: Path, name: str) -> Path:
     """Save a full-page PNG and prove it is one (a blank or failed capture must not pass)."""
     path = directory / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=True)
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, (
         f"{path} is not a real screenshot"

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.async_api import Page, expect
 
-from tests.web_ui.conftest import shoot
+from tests.web_ui.conftest import shoot, sign_in
 
 
 def test_nginx_serves_the_app_and_proxies_the_api(ui_url: str) -> None:
@@ -22,8 +22,16 @@ def test_nginx_serves_the_app_and_proxies_the_api(ui_url: str) -> None:
     assert httpx.get(f"{ui_url}/health/ready", timeout=5).status_code == 200
 
 
-def test_a_signed_out_visitor_is_sent_to_the_login_page(page: Page, screenshot_dir: Path) -> None:
-    page.goto("/incidents")
-    expect(page).to_have_url(re.compile(r"/login$"))
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    shoot(page, screenshot_dir, "login")
+async def test_a_signed_out_visitor_is_sent_to_the_login_page(
+    page: Page, screenshot_dir: Path
+) -> None:
+    await page.goto("/incidents")
+    await expect(page).to_have_url(re.compile(r"/login$"))
+    await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    await shoot(page, screenshot_dir, "login")
+
+
+async def test_a_wrong_password_shows_an_error(page: Page) -> None:
+    await sign_in(page, "admin", "not-the-password")
+    await expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    await expect(page).to_have_url(re.compile(r"/login$"))
