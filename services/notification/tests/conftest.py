@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
 from nightwatch_notify.main import create_app
 from nightwatch_notify.settings import NotifySettings
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @dataclass
@@ -123,6 +125,18 @@ def smtp_server() -> Iterator[tuple[int, MailCollector]]:
         yield controller.port, collector
     finally:
         controller.stop()
+
+
+@pytest.fixture(autouse=True)
+async def empty_outbox(db_engine: AsyncEngine) -> None:
+    """Each test starts with no due work: earlier tests' unfinished notifications are closed."""
+    async with db_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE notification.notifications SET status = 'failed', next_attempt_at = NULL, "
+                "last_error = 'closed between tests' WHERE status = 'pending'"
+            )
+        )
 
 
 @pytest.fixture

@@ -192,3 +192,11 @@ async def test_secrets_never_appear_in_responses(notify_app: Any, notify_body: A
         openapi = await client.get("/openapi.json")
         for text in (unknown.text, openapi.text):
             assert secret not in text and "SECRET" not in text
+
+
+async def test_channels_lists_what_is_configured(notify_app: Any) -> None:
+    async with notify_app(smtp_host="127.0.0.1") as (_, client):
+        body = (await client.get("/api/v1/notifications/channels")).json()
+        assert body["default"] == "mock"
+        configured = {c["name"]: c["configured"] for c in body["channels"]}
+        assert configured == {"mock": True, "webhook": False, "email": True, "slack": False}

@@ -47,6 +47,10 @@ class NotifySettings(ServiceSettings):
     # slack: incoming-webhook URL (it is a credential: treated as a secret).
     slack_webhook_url: SecretStr | None = None
     slack_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    # A recipient that is a Slack webhook URL with one of these prefixes is posted to directly.
+    slack_recipient_webhook_prefixes: list[str] = Field(
+        default_factory=lambda: ["https://hooks.slack.com/"]
+    )
 
     @field_validator("slack_webhook_url")
     @classmethod

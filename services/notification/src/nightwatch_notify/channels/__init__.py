@@ -60,5 +60,6 @@ def build_channels(settings: NotifySettings, *, http: httpx.AsyncClient) -> dict
             http=http,
             webhook_url=settings.slack_webhook_url.get_secret_value(),
             timeout=settings.slack_timeout_seconds,
+            recipient_webhook_prefixes=settings.slack_recipient_webhook_prefixes,
         )
     return channels

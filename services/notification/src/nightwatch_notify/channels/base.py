@@ -45,6 +45,10 @@ class Channel(Protocol):
         """Return the recipient in canonical form; raise ValueError with a reason if invalid."""
         ...
 
+    def display_recipient(self, recipient: str) -> str:
+        """The recipient as the API shows it: credentials embedded in it are redacted."""
+        ...
+
     async def send(self, notification: OutgoingNotification) -> None: ...
 
 
@@ -66,6 +70,15 @@ def check_http_url(url: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValueError("URL must not contain credentials")
     return url
+
+
+def redact_url(url: str, *, keep_path_segments: int = 0) -> str:
+    """``https://host/a/…``: scheme, host and the first path segments; the rest may be a token."""
+    parts = urlsplit(url)
+    segments = [segment for segment in parts.path.split("/") if segment]
+    kept = "/".join(segments[:keep_path_segments])
+    redacted = len(segments) > keep_path_segments or parts.query or parts.fragment
+    return f"{parts.scheme}://{parts.netloc}/{kept}{'/…' if kept and redacted else '…' if redacted else ''}"
 
 
 def http_status_error(channel: str, status: int) -> DeliveryError:

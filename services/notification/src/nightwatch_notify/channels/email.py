@@ -57,6 +57,9 @@ class EmailChannel:
         except EmailNotValidError as exc:
             raise ValueError(f"not a valid email address: {exc}") from None
 
+    def display_recipient(self, recipient: str) -> str:
+        return recipient
+
     async def send(self, notification: OutgoingNotification) -> None:
         message = build_message(notification, sender=self._sender)
         try:

@@ -20,6 +20,9 @@ class MockChannel:
     def check_recipient(self, recipient: str) -> str:
         return recipient
 
+    def display_recipient(self, recipient: str) -> str:
+        return recipient
+
     async def send(self, notification: OutgoingNotification) -> None:
         self.delivered.append(notification)
         log.info(

@@ -58,6 +58,10 @@ class WebhookChannel:
             raise ValueError("URL is not allowed by WEBHOOK_ALLOWED_URL_PREFIXES")
         return url
 
+    def display_recipient(self, recipient: str) -> str:
+        # The path is the receiver's choice to show; a query string often carries a token.
+        return recipient.split("?", 1)[0] + ("?…" if "?" in recipient else "")
+
     async def send(self, notification: OutgoingNotification) -> None:
         body = orjson.dumps(webhook_body(notification))
         headers = {

@@ -10,9 +10,13 @@ from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError, NotFound
 
 from nightwatch_notify.channels import KNOWN_CHANNELS, Channel
+from nightwatch_notify.channels.base import redact_url
 from nightwatch_notify.notifications import service
+from nightwatch_notify.notifications.models import Notification
 from nightwatch_notify.notifications.schemas import (
+    ChannelList,
     ChannelName,
+    ChannelRead,
     IdempotencyKey,
     NotificationCreate,
     NotificationPage,
@@ -24,6 +28,17 @@ from nightwatch_notify.notifications.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
 REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def _read(request: Request, notification: Notification) -> NotificationRead:
+    """The API view of a notification: credentials inside a recipient URL are redacted."""
+    channel: Channel | None = request.app.state.channels.get(notification.channel)
+    recipient = notification.recipient
+    if channel is not None:
+        recipient = channel.display_recipient(recipient)
+    elif recipient.lower().startswith(("http://", "https://")):
+        recipient = redact_url(recipient)
+    return NotificationRead.model_validate(notification).model_copy(update={"recipient": recipient})
 
 
 def _checked(request: Request, data: NotificationCreate) -> NotificationCreate:
@@ -77,7 +92,7 @@ async def notify(
         max_attempts=request.app.state.settings.notify_max_attempts,
         now=request.app.state.clock.now(),
     )
-    result = NotificationRead.model_validate(notification)
+    result = _read(request, notification)
     await session.commit()
     if created:
         request.app.state.delivery.wake()
@@ -92,6 +107,7 @@ async def notify(
     summary="List notifications, newest first",
 )
 async def list_notifications(
+    request: Request,
     session: SessionDep,
     incident_id: UUID | None = None,
     recipient: Annotated[Recipient | None, Query()] = None,
@@ -109,10 +125,23 @@ async def list_notifications(
         offset=offset,
     )
     return NotificationPage(
-        items=[NotificationRead.model_validate(item) for item in items],
+        items=[_read(request, item) for item in items],
         total=total,
         limit=limit,
         offset=offset,
+    )
+
+
+@router.get(
+    "/notifications/channels",
+    response_model=ChannelList,
+    summary="The channels this deployment can deliver through (configured ones only)",
+)
+async def list_channels(request: Request) -> ChannelList:
+    configured = request.app.state.channels
+    return ChannelList(
+        default="mock",
+        channels=[ChannelRead(name=name, configured=name in configured) for name in KNOWN_CHANNELS],
     )
 
 
@@ -122,8 +151,10 @@ async def list_notifications(
     summary="One notification with its delivery state",
     responses={404: {"description": "No such notification"}},
 )
-async def get_notification(notification_id: UUID, session: SessionDep) -> NotificationRead:
+async def get_notification(
+    notification_id: UUID, request: Request, session: SessionDep
+) -> NotificationRead:
     notification = await service.get_notification(session=session, notification_id=notification_id)
     if notification is None:
         raise NotFound("Notification", notification_id)
-    return NotificationRead.model_validate(notification)
+    return _read(request, notification)

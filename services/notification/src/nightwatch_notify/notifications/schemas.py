@@ -74,3 +74,13 @@ class NotificationPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ChannelRead(BaseModel):
+    name: str
+    configured: bool = Field(description="False: POST /api/v1/notify answers 422 for it")
+
+
+class ChannelList(BaseModel):
+    default: str
+    channels: list[ChannelRead]
