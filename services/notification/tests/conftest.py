@@ -62,10 +62,11 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             status = receiver.answer(
                 self.path, {k.lower(): v for k, v in self.headers.items()}, body
             )
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client timed out
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -52,7 +52,7 @@ async def test_a_slow_webhook_receiver_times_out_and_is_retried(
 async def test_secrets_stay_out_of_logs_errors_and_metrics(
     notify_app: Any, notify_body: Any, receiver_factory: Any, capsys: Any, caplog: Any
 ) -> None:
-    failing = receiver_factory(statuses=[500])
+    failing = receiver_factory(statuses=[500, 500])
     webhook_secret, slack_token = "wh-secret-0123456789", "SLACKTOKEN0123456789"
     settings = {
         "webhook_secret": webhook_secret,
