@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nightwatch_oncall.schedules.rotation import (
     Layer,
     Override,
@@ -227,3 +230,85 @@ def test_shift_index_agrees_with_handoffs_all_year(zone: str, rotation_type: str
         else:
             assert instant < handoff(rotation, tz, 0)
         instant += step
+
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> Schedule:
+    layers = []
+    for level in range(1, draw(st.integers(1, 3)) + 1):
+        restrictions = tuple(
+            Restriction(
+                frozenset(draw(st.sets(st.integers(0, 6), min_size=1))),
+                draw(st.integers(0, 1439)),
+                draw(st.integers(1, 1440)),
+            )
+            for _ in range(draw(st.integers(0, 2)))
+        )
+        layers.append(
+            layer(
+                draw(st.text("abcd", min_size=1, max_size=4)),
+                draw(st.sampled_from(["hourly", "daily", "weekly"])),
+                shift_length=draw(st.integers(1, 10)),
+                start=date(2026, 1, 1) + timedelta(days=draw(st.integers(0, 120))),
+                handoff_at=time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30]))),
+                level=level,
+                key=f"L{level}",
+                restrictions=restrictions,
+            )
+        )
+    overrides = []
+    cursor = utc(2026, 1, 1)
+    for i in range(draw(st.integers(0, 3))):
+        start = cursor + timedelta(hours=draw(st.integers(0, 24 * 60)))
+        end = start + timedelta(minutes=draw(st.integers(1, 3 * 24 * 60)))
+        overrides.append(Override(f"o{i}", "z", start, end))
+        cursor = end
+    return Schedule(ZoneInfo(draw(st.sampled_from(ZONES))), tuple(layers), tuple(overrides))
+
+
+@given(schedule=schedules(), offset_hours=st.integers(0, 24 * 200), hours=st.integers(1, 24 * 30))
+@settings(max_examples=100, deadline=None)
+def test_final_segments_agree_with_point_lookups(
+    schedule: Schedule, offset_hours: int, hours: int
+) -> None:
+    start = utc(2026, 1, 1) + timedelta(hours=offset_hours)
+    end = start + timedelta(hours=hours)
+    segments = final_segments(schedule, start, end)
+    # Sorted, disjoint, inside the range, never empty.
+    for segment in segments:
+        assert start <= segment.start < segment.end <= end
+    for before, after in itertools.pairwise(segments):
+        assert before.end <= after.start
+    # At every boundary (and just before it) the merged answer is the layer/override precedence.
+    probes = (
+        {start} | {s.start for s in segments} | {s.end - timedelta(seconds=1) for s in segments}
+    )
+    for probe in probes:
+        expected = _expected_user(schedule, probe)
+        found = next((s.user for s in segments if s.start <= probe < s.end), None)
+        assert found == expected, probe
+
+
+def _expected_user(schedule: Schedule, at: datetime) -> object:
+    for override in schedule.overrides:
+        if override.start <= at < override.end:
+            return override.user
+    for candidate in sorted(schedule.layers, key=lambda la: la.level, reverse=True):
+        index = shift_index(candidate, schedule.timezone, at)
+        if index is None:
+            continue
+        if candidate.restrictions and not any(
+            lo <= at < hi
+            for lo, hi in restriction_windows(
+                candidate.restrictions,
+                schedule.timezone,
+                at - timedelta(days=2),
+                at + timedelta(days=2),
+            )
+        ):
+            continue
+        return candidate.participants[index % len(candidate.participants)]
+    return None

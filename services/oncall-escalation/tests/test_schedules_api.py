@@ -266,7 +266,8 @@ async def test_shifts_and_ical_parsed_back(
     assert carol.decoded("dtstart") == datetime(2026, 1, 7, 9, tzinfo=UTC)
     assert carol.decoded("dtend") == datetime(2026, 1, 7, 21, tzinfo=UTC)
     assert len({str(e["uid"]) for e in events}) == len(events)
-    # The same feed fetched again has the same UIDs: subscribers update, never duplicate.
+    # The same feed fetched an hour later has the same UIDs: subscribers update, never duplicate.
+    clock.advance(3600)
     again = icalendar.Calendar.from_ical(
         (await client.get(f"/api/v1/schedules/{schedule['id']}/ical")).content
     )

@@ -39,8 +39,8 @@ from nightwatch_oncall.schedules.service import (
 
 # How far either side of an instant a current shift's start and end are looked for.
 SHIFT_HORIZON = timedelta(days=35)
-# The longest range one shifts request (or iCal feed) may cover.
-MAX_RANGE = timedelta(days=366)
+# The longest range one shifts request may cover (PagerDuty caps its on-call queries at 90 days).
+MAX_RANGE = timedelta(days=92)
 
 __all__ = ["get_team_members", "resolve_oncall", "schedule_oncall", "schedule_shifts"]
 

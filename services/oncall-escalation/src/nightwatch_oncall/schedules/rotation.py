@@ -181,12 +181,18 @@ def layer_segments(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime)
     if not layer.restrictions:
         return segments
     windows = restriction_windows(layer.restrictions, zone, start, end)
+    # Both lists are sorted and disjoint: intersect them in one merge-like pass.
     cut: list[Segment] = []
-    for segment in segments:
-        for lo, hi in windows:
-            lo, hi = max(lo, segment.start), min(hi, segment.end)
-            if lo < hi:
-                cut.append(Segment(lo, hi, segment.user, layer=layer.key))
+    i = j = 0
+    while i < len(segments) and j < len(windows):
+        segment, (window_start, window_end) = segments[i], windows[j]
+        lo, hi = max(window_start, segment.start), min(window_end, segment.end)
+        if lo < hi:
+            cut.append(Segment(lo, hi, segment.user, layer=layer.key))
+        if segment.end <= window_end:
+            i += 1
+        else:
+            j += 1
     return cut
 
 
@@ -261,8 +267,16 @@ def final_segments(schedule: Schedule, start: datetime, end: datetime) -> list[S
 
 def oncall_at(schedule: Schedule, at: datetime, *, horizon: timedelta) -> Segment | None:
     """The final shift containing ``at`` (None in a gap), its bounds looked for within
-    ``horizon`` either side; a bound at the edge of that window means "further than that"."""
-    for segment in final_segments(schedule, at - horizon, at + horizon):
-        if segment.start <= at < segment.end:
-            return segment
-    return None
+    ``horizon`` either side; a bound at the edge of that window means "further than that".
+
+    Most shifts are found in a window of a day or a week, so those are tried first: merging
+    ±35 days of hourly shifts for every lookup would be wasted work.
+    """
+    found: Segment | None = None
+    for window in (timedelta(days=1), timedelta(days=8), horizon):
+        window = min(window, horizon)
+        lo, hi = at - window, at + window
+        found = next((s for s in final_segments(schedule, lo, hi) if s.start <= at < s.end), None)
+        if found is None or (found.start > lo and found.end < hi) or window == horizon:
+            return found
+    return found

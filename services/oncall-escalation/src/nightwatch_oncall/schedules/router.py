@@ -46,7 +46,7 @@ def _range(
     if end <= start:
         raise ApiError(422, "`to` must be after `from`", code="invalid_range")
     if end - start > oncall.MAX_RANGE:
-        raise ApiError(422, "The range may span at most 366 days", code="range_too_long")
+        raise ApiError(422, "The range may span at most 92 days", code="range_too_long")
     return start, end
 
 
@@ -134,7 +134,7 @@ async def list_shifts(
     start: Annotated[Instant | None, Query(alias="from", description="Default now")] = None,
     end: Annotated[Instant | None, Query(alias="to", description="Default from + 14 days")] = None,
 ) -> ShiftList:
-    """The final shifts (layers and overrides merged) in [from, to), at most 366 days."""
+    """The final shifts (layers and overrides merged) in [from, to), at most 92 days."""
     start, end = _range(start, end, clock.now())
     return await oncall.schedule_shifts(session=session, schedule=schedule, start=start, end=end)
 
@@ -159,13 +159,15 @@ async def schedule_ical(
     clock: ClockDep,
     user_id: Annotated[uuid.UUID | None, Query(description="Only this person's shifts")] = None,
 ) -> Response:
-    """Subscribable feed: the last 7 and the next 90 days of final shifts."""
+    """Subscribable feed: final shifts from 7 days ago to 84 days ahead."""
     now = clock.now()
+    # Whole UTC days, so every refresh within a day yields the same events and UIDs.
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     shifts = await oncall.schedule_shifts(
         session=session,
         schedule=schedule,
-        start=now - timedelta(days=7),
-        end=now + timedelta(days=90),
+        start=today - timedelta(days=7),
+        end=today + timedelta(days=85),
     )
     if user_id is not None:
         await get_users(session=session, user_ids=[user_id])
