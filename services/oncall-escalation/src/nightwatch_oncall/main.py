@@ -9,6 +9,9 @@ from fastapi import APIRouter, FastAPI
 from nightwatch_core.app_factory import Worker, create_service_app
 from nightwatch_core.clock import Clock
 
+from nightwatch_oncall.escalation import workers as escalation
+from nightwatch_oncall.escalation.router import internal_router as escalation_internal_router
+from nightwatch_oncall.escalation.router import router as escalation_router
 from nightwatch_oncall.people.router import router as people_router
 from nightwatch_oncall.schedules.router import router as schedules_router
 from nightwatch_oncall.settings import OncallSettings
@@ -16,13 +19,20 @@ from nightwatch_oncall.settings import OncallSettings
 
 def create_app(settings: OncallSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or OncallSettings()
-    routers: list[APIRouter] = [people_router, schedules_router]
-    workers: list[Worker] = []
+    routers: list[APIRouter] = [
+        people_router,
+        schedules_router,
+        escalation_router,
+        escalation_internal_router,
+    ]
+    workers: list[Worker] = escalation.workers_for(settings)
     return create_service_app(
         title="Nightwatch on-call and escalation",
         description="People, teams, schedules, who is on call, escalation policies with durable timers.",
         settings=settings,
         routers=routers,
         workers=workers,
+        on_startup=[escalation.start_runtime],
+        on_shutdown=[escalation.stop_runtime],
         clock=clock,
     )

@@ -1,0 +1,253 @@
+"""Escalations: the durable state machine. Keyword-only functions taking the session; they flush,
+never commit, and never call other services: pages and timeline entries are queued as durable jobs
+(``nightwatch_core.jobs``) in the same transaction, and sent by the workers in ``workers.py``.
+
+State per incident (``oncall.escalations``): ``next_level``/``next_round`` are paged when
+``next_step_at`` is due. A step pages one level and moves the timer on; after the last level of the
+last round the escalation is ``exhausted`` (no timer). ``stopped`` (ack/resolve) is final.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from nightwatch_core.errors import ApiError, NotFound
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nightwatch_oncall.escalation import policies, targets
+from nightwatch_oncall.escalation.models import (
+    Escalation,
+    EscalationEvent,
+    EscalationPage,
+)
+from nightwatch_oncall.escalation.schemas import EscalationStart
+from nightwatch_oncall.escalation.steps import new_event, run_step
+
+
+async def get_escalation(
+    *, session: AsyncSession, incident_id: uuid.UUID, lock: bool = False
+) -> Escalation | None:
+    query = select(Escalation).where(Escalation.incident_id == incident_id)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def start(
+    *, session: AsyncSession, data: EscalationStart, now: datetime
+) -> tuple[Escalation, bool]:
+    """Start escalating an incident and page level 1 now; (escalation, created). Idempotent."""
+    policy = await policies.policy_for_team(session=session, team=data.team)
+    inserted = await session.execute(
+        insert(Escalation)
+        .values(
+            incident_id=data.incident_id,
+            team=data.team,
+            title=data.title,
+            service=data.service,
+            severity=data.severity,
+            policy_id=policy.id if policy else None,
+            policy_snapshot=policies.snapshot(policy, team=data.team),
+            status="active",
+            next_level=0,
+            next_round=0,
+            next_step_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[Escalation.incident_id])
+        .returning(Escalation.incident_id)
+    )
+    created = inserted.first() is not None
+    escalation = await get_escalation(session=session, incident_id=data.incident_id, lock=True)
+    assert escalation is not None
+    if not created:
+        if escalation.team is None:  # a stop came first: keep it stopped, just fill in the facts
+            escalation.team, escalation.title = data.team, data.title
+            escalation.service, escalation.severity = data.service, data.severity
+            escalation.updated_at = now
+            await session.flush()
+        return escalation, False
+    snapshot = escalation.policy_snapshot or {}
+    session.add(
+        new_event(
+            escalation,
+            now,
+            "started",
+            f"Escalation started with policy {snapshot.get('name')!r} for team {data.team}",
+            data={"policy_id": str(policy.id) if policy else None},
+        )
+    )
+    await run_step(session=session, escalation=escalation, now=now)
+    return escalation, True
+
+
+async def stop(
+    *, session: AsyncSession, incident_id: uuid.UUID, reason: str, actor: str, now: datetime
+) -> Escalation:
+    """Stop at once (ack/resolve); idempotent. A stop before the start leaves a stopped record, so
+    the late start pages nobody. Waits for a page being sent right now (row lock), so once this
+    commits no page goes out."""
+    await session.execute(
+        insert(Escalation)
+        .values(
+            incident_id=incident_id,
+            status="stopped",
+            stop_reason=reason,
+            stopped_by=actor,
+            stopped_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[Escalation.incident_id])
+    )
+    escalation = await get_escalation(session=session, incident_id=incident_id, lock=True)
+    assert escalation is not None
+    if escalation.status == "stopped":
+        if escalation.stopped_at == now and escalation.policy_snapshot is None:
+            session.add(
+                new_event(
+                    escalation,
+                    now,
+                    "stopped",
+                    f"Stopped before it started: {reason} by {actor}",
+                    actor=actor,
+                )
+            )
+        elif reason == "resolved" and escalation.stop_reason == "acknowledged":
+            escalation.stop_reason, escalation.updated_at = reason, now
+            session.add(new_event(escalation, now, "stopped", f"Resolved by {actor}", actor=actor))
+        await session.flush()
+        return escalation
+    escalation.status = "stopped"
+    escalation.next_step_at = None
+    escalation.manual_by = None
+    escalation.stop_reason, escalation.stopped_by, escalation.stopped_at = reason, actor, now
+    escalation.updated_at = now
+    cancelled = await session.execute(
+        update(EscalationPage)
+        .where(EscalationPage.incident_id == incident_id, EscalationPage.status == "queued")
+        .values(status="cancelled")
+    )
+    count = getattr(cancelled, "rowcount", 0) or 0
+    note = f"; {count} page(s) not yet sent were cancelled" if count else ""
+    session.add(
+        new_event(
+            escalation,
+            now,
+            "stopped",
+            f"Escalation stopped: {reason} by {actor}{note}",
+            actor=actor,
+        )
+    )
+    await session.flush()
+    return escalation
+
+
+async def escalate_now(
+    *, session: AsyncSession, incident_id: uuid.UUID, team: str | None, actor: str, now: datetime
+) -> Escalation:
+    """Page the next level now (POST /api/v1/escalate), or hand the incident to another team's
+    policy from its level 1. The timer then continues from the paged level."""
+    escalation = await get_escalation(session=session, incident_id=incident_id, lock=True)
+    if escalation is None or escalation.policy_snapshot is None:
+        raise NotFound("Escalation for incident", incident_id)
+    if escalation.status == "stopped":
+        raise ApiError(
+            409,
+            f"Escalation of incident {incident_id} is stopped ({escalation.stop_reason} by "
+            f"{escalation.stopped_by}); nothing to escalate",
+            code="conflict",
+        )
+    if team is not None:
+        found = await targets.find_team(session=session, ref=team)
+        if found is None:
+            raise ApiError(422, f"Unknown team {team!r}", code="unknown_team")
+        policy = await policies.policy_for_team(session=session, team=found.name)
+        escalation.team = found.name
+        escalation.policy_id = policy.id if policy else None
+        escalation.policy_snapshot = policies.snapshot(policy, team=found.name)
+        escalation.next_level, escalation.next_round = 0, 0
+        session.add(
+            new_event(
+                escalation,
+                now,
+                "reassigned",
+                f"Escalated to team {found.name} by {actor}",
+                actor=actor,
+                data={"team": found.name},
+            )
+        )
+    elif escalation.status == "exhausted":
+        levels = len(escalation.policy_snapshot["levels"])
+        last = escalation.last_level if escalation.last_level is not None else -1
+        escalation.next_level = (last + 1) % levels
+        escalation.next_round = (escalation.last_round or 0) + (1 if last + 1 >= levels else 0)
+    escalation.manual_by = actor
+    escalation.status = "active"
+    escalation.next_step_at = now
+    await run_step(session=session, escalation=escalation, now=now)
+    return escalation
+
+
+async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[Escalation]:
+    """Due escalations, locked; rows another worker holds are skipped, so a step runs once."""
+    rows = await session.scalars(
+        select(Escalation)
+        .where(Escalation.status == "active", Escalation.next_step_at <= now)
+        .order_by(Escalation.next_step_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def list_escalations(
+    *,
+    session: AsyncSession,
+    incident_id: uuid.UUID | None,
+    team: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Escalation], int]:
+    query = select(Escalation).where(Escalation.policy_snapshot.is_not(None))
+    if incident_id is not None:
+        query = select(Escalation).where(Escalation.incident_id == incident_id)
+    if team is not None:
+        query = query.where(Escalation.team == team)
+    if status is not None:
+        query = query.where(Escalation.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Escalation.created_at.desc(), Escalation.incident_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.all()), int(total or 0)
+
+
+async def history(
+    *, session: AsyncSession, incident_ids: list[uuid.UUID]
+) -> tuple[dict[uuid.UUID, list[EscalationEvent]], dict[uuid.UUID, list[EscalationPage]]]:
+    events: dict[uuid.UUID, list[EscalationEvent]] = {i: [] for i in incident_ids}
+    pages: dict[uuid.UUID, list[EscalationPage]] = {i: [] for i in incident_ids}
+    if not incident_ids:
+        return events, pages
+    for event in await session.scalars(
+        select(EscalationEvent)
+        .where(EscalationEvent.incident_id.in_(incident_ids))
+        .order_by(EscalationEvent.id)
+    ):
+        events[event.incident_id].append(event)
+    for page in await session.scalars(
+        select(EscalationPage)
+        .where(EscalationPage.incident_id.in_(incident_ids))
+        .order_by(EscalationPage.id)
+    ):
+        pages[page.incident_id].append(page)
+    return events, pages

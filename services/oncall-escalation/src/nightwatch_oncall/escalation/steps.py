@@ -1,0 +1,239 @@
+"""One escalation step: resolve a level's targets now, queue a durable page per person and contact
+method and the incident-timeline entries, then set the timer for the next step. No HTTP here: the
+workers in ``workers.py`` send what is queued.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from nightwatch_core.jobs import enqueue
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nightwatch_oncall.escalation import targets
+from nightwatch_oncall.escalation.models import Escalation, EscalationEvent, EscalationPage
+
+SYSTEM_ACTOR = "oncall-escalation"
+JOB_SCHEMA = "oncall"
+PAGE_JOB = "escalation_page"
+TIMELINE_JOB = "incident_timeline"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    team: str
+    level: int
+    pages: int
+
+
+def new_event(
+    escalation: Escalation,
+    now: datetime,
+    kind: str,
+    message: str,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    level: int | None = None,
+    round_: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> EscalationEvent:
+    return EscalationEvent(
+        incident_id=escalation.incident_id,
+        kind=kind,
+        level=level,
+        round=round_,
+        actor=actor,
+        message=message,
+        data=data or {},
+        created_at=now,
+    )
+
+
+async def queue_timeline(
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    event_type: str,
+    message: str,
+    dedup_key: str,
+    now: datetime,
+    actor: str = SYSTEM_ACTOR,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Queue an entry for the incident's timeline (incident-management dedups on dedup_key)."""
+    await enqueue(
+        session,
+        schema=JOB_SCHEMA,
+        kind=TIMELINE_JOB,
+        payload={
+            "incident_id": str(incident_id),
+            "event_type": event_type,
+            "actor": actor,
+            "message": message,
+            "data": data or {},
+            "dedup_key": dedup_key,
+        },
+        run_at=now,
+        dedup_key=f"timeline:{dedup_key}",
+    )
+
+
+def _unique_people(lookups: list[targets.Lookup]) -> list[targets.Person]:
+    seen: dict[str, targets.Person] = {}
+    for lookup in lookups:
+        for person in lookup.people:
+            seen.setdefault(person.id, person)
+    return list(seen.values())
+
+
+def page_text(escalation: Escalation, level: int) -> tuple[str, str]:
+    severity = (escalation.severity or "unknown").upper()
+    subject = f"[{severity}] {escalation.title or 'Incident'}"[:200]
+    message = (
+        f"Incident {escalation.title!r} on service {escalation.service or '?'} "
+        f"(severity {escalation.severity or 'unknown'}), team {escalation.team}. "
+        f"Escalation level {level}. Acknowledge to stop the escalation. "
+        f"Incident id {escalation.incident_id}."
+    )
+    return subject, message
+
+
+async def run_step(*, session: AsyncSession, escalation: Escalation, now: datetime) -> StepResult:
+    """Page ``next_level`` (resolving its targets now), queue the pages and timeline entries, and
+    set the timer for the following step. The caller holds the row lock."""
+    snapshot = escalation.policy_snapshot or {}
+    levels: list[dict[str, Any]] = snapshot["levels"]
+    index, round_ = escalation.next_level, escalation.next_round
+    level = levels[index]
+    number = index + 1
+    manual_by = escalation.manual_by
+    lookups = [
+        await targets.resolve(session=session, target=target, at=now) for target in level["targets"]
+    ]
+    people = _unique_people(lookups)
+    escalation.steps_taken += 1
+    step = escalation.steps_taken
+    key_base = f"esc:{escalation.incident_id}:{step}"
+    actor = manual_by or SYSTEM_ACTOR
+
+    if manual_by or step > 1:
+        how = f"by {manual_by}" if manual_by else "nobody acknowledged in time"
+        await queue_timeline(
+            session,
+            incident_id=escalation.incident_id,
+            event_type="escalated",
+            message=f"Escalated to level {number} ({how})",
+            dedup_key=f"{key_base}:escalated",
+            now=now,
+            actor=actor,
+            data={"level": number, "round": round_ + 1, "team": escalation.team},
+        )
+    for position, lookup in enumerate(lookups):
+        names = ", ".join(person.name for person in lookup.people) or "nobody on call"
+        await queue_timeline(
+            session,
+            incident_id=escalation.incident_id,
+            event_type="oncall_lookup",
+            message=f"On-call lookup, level {number}: {names} ({lookup.source})",
+            dedup_key=f"{key_base}:lookup:{position}",
+            now=now,
+            data={
+                "level": number,
+                "target": lookup.target,
+                "source": lookup.source,
+                "users": [{"id": p.id, "name": p.name} for p in lookup.people],
+                **lookup.details,
+            },
+        )
+    subject, message = page_text(escalation, number)
+    pages = 0
+    for person in people:
+        for contact_index, contact in enumerate(person.contacts):
+            key = f"{key_base}:L{number}R{round_ + 1}:{person.id}:{contact_index}"
+            session.add(
+                EscalationPage(
+                    incident_id=escalation.incident_id,
+                    step=step,
+                    level=number,
+                    round=round_ + 1,
+                    user_id=person.id,
+                    user_name=person.name,
+                    channel=contact.channel,
+                    recipient=contact.recipient,
+                    idempotency_key=key,
+                    status="queued",
+                    created_at=now,
+                )
+            )
+            await enqueue(
+                session,
+                schema=JOB_SCHEMA,
+                kind=PAGE_JOB,
+                payload={
+                    "recipient": contact.recipient,
+                    "channel": contact.channel,
+                    "subject": subject,
+                    "message": message,
+                    "incident_id": str(escalation.incident_id),
+                    "idempotency_key": key,
+                    "user_name": person.name,
+                },
+                run_at=now,
+                dedup_key=key,
+            )
+            pages += 1
+    session.add(
+        new_event(
+            escalation,
+            now,
+            "level_paged",
+            f"Level {number} (round {round_ + 1}): paging "
+            + (", ".join(p.name for p in people) or "nobody (no one on call)")
+            + (f", escalated by {manual_by}" if manual_by else ""),
+            actor=actor,
+            level=number,
+            round_=round_ + 1,
+            data={"lookups": [{"target": lk.target, "source": lk.source} for lk in lookups]},
+        )
+    )
+    _advance(escalation, now=now, level=level, anyone_paged=bool(people))
+    if escalation.status == "exhausted":
+        session.add(
+            new_event(
+                escalation,
+                now,
+                "exhausted",
+                "Every level was paged as often as the policy says; no further pages "
+                "unless someone escalates manually",
+            )
+        )
+    await session.flush()
+    return StepResult(team=escalation.team or "", level=number, pages=pages)
+
+
+def _advance(
+    escalation: Escalation, *, now: datetime, level: dict[str, Any], anyone_paged: bool
+) -> None:
+    snapshot = escalation.policy_snapshot or {}
+    count = len(snapshot["levels"])
+    repeat_count = int(snapshot.get("repeat_count", 0))
+    index, round_ = escalation.next_level, escalation.next_round
+    escalation.last_level, escalation.last_round = index, round_
+    escalation.manual_by = None
+    escalation.updated_at = now
+    if index + 1 < count:
+        following: tuple[int, int] | None = (index + 1, round_)
+    elif round_ < repeat_count:
+        following = (0, round_ + 1)
+    else:
+        following = None
+    if following is None:
+        escalation.status, escalation.next_step_at = "exhausted", None
+        return
+    # A level with nobody to page does not wait for an ack nobody can give (PagerDuty does the same).
+    wait = timedelta(minutes=int(level["delay_minutes"])) if anyone_paged else timedelta(0)
+    escalation.next_level, escalation.next_round = following
+    escalation.status, escalation.next_step_at = "active", now + wait

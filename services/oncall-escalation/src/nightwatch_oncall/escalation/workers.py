@@ -1,0 +1,235 @@
+"""Side effects of escalations, run by background workers on every replica:
+
+- the **step worker** takes due escalations (``SELECT … FOR UPDATE SKIP LOCKED``), runs the step in
+  the same transaction and commits: one replica per step, nothing lost on a restart;
+- the **job queue** (``nightwatch_core.jobs``, table ``oncall.jobs``) sends each queued page to the
+  notification service and each timeline entry to incident-management, retrying with backoff while
+  they are down. A page is sent holding a share lock on its escalation row, so a stop (which
+  takes the row's update lock) waits for a page in flight and no page goes out after a stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from nightwatch_core.app_factory import Worker
+from nightwatch_core.http_client import ServiceClient
+from nightwatch_core.jobs import JobQueue, PermanentJobError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nightwatch_oncall.escalation import service
+from nightwatch_oncall.escalation.metrics import ESCALATIONS, ONCALL_NOTIFICATIONS_SENT
+from nightwatch_oncall.escalation.steps import (
+    JOB_SCHEMA,
+    PAGE_JOB,
+    TIMELINE_JOB,
+    new_event,
+    queue_timeline,
+)
+
+log = logging.getLogger("nightwatch.escalation")
+
+STEP_BATCH = 20
+
+
+@dataclass
+class EscalationRuntime:
+    """Per-app clients, job queue and wake-up event (on ``app.state.escalation``)."""
+
+    notification: ServiceClient
+    incidents: ServiceClient
+    queue: JobQueue
+    poll_seconds: float
+    wake_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake(self) -> None:
+        """Run the step worker and the job queue now (call after committing a change)."""
+        self.wake_event.set()
+        self.queue.wake()
+
+    async def aclose(self) -> None:
+        await self.notification.aclose()
+        await self.incidents.aclose()
+
+
+def runtime(app: FastAPI) -> EscalationRuntime:
+    return app.state.escalation  # type: ignore[no-any-return]
+
+
+async def start_runtime(app: FastAPI) -> None:
+    settings = app.state.settings
+    poll = float(getattr(settings, "escalation_poll_seconds", 0.2))
+
+    def client(base_url: str) -> ServiceClient:
+        # No client-side retries: the job queue retries durably, and a page in flight holds a row
+        # lock that a stop waits for, so each attempt must be short.
+        return ServiceClient(
+            base_url,
+            timeout=settings.http_timeout_seconds,
+            connect_timeout=settings.http_connect_timeout_seconds,
+            retries=0,
+        )
+
+    app.state.escalation = EscalationRuntime(
+        notification=client(settings.notification_url),
+        incidents=client(settings.incident_management_url),
+        # One job per transaction: the page's row lock is held for one HTTP call only.
+        queue=JobQueue(
+            JOB_SCHEMA,
+            {PAGE_JOB: send_page, TIMELINE_JOB: post_timeline},
+            batch_size=1,
+            poll_interval=poll,
+            max_backoff=30.0,
+        ),
+        poll_seconds=poll,
+    )
+
+
+async def stop_runtime(app: FastAPI) -> None:
+    await runtime(app).aclose()
+
+
+async def run_due_steps(app: FastAPI) -> int:
+    """Run every due escalation step (one batch); return how many ran."""
+    now = app.state.clock.now()
+    async with app.state.sessionmaker() as session, session.begin():
+        due = await service.claim_due(session=session, now=now, limit=STEP_BATCH)
+        results = [
+            await service.run_step(session=session, escalation=escalation, now=now)
+            for escalation in due
+        ]
+    for result in results:
+        ESCALATIONS.labels(result.team).inc()
+    if results:
+        runtime(app).queue.wake()
+    return len(results)
+
+
+async def step_worker(app: FastAPI) -> None:
+    """Advance due escalations for the app's whole life (one per replica; SKIP LOCKED shares)."""
+    state = runtime(app)
+    while True:
+        try:
+            ran = await run_due_steps(app)
+        except Exception:
+            log.exception("escalation step worker could not run a batch")
+            ran = 0
+        if ran >= STEP_BATCH:
+            continue
+        state.wake_event.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(state.wake_event.wait(), timeout=state.poll_seconds)
+
+
+async def page_worker(app: FastAPI) -> None:
+    await runtime(app).queue.worker(app)
+
+
+def _error_text(response: Any) -> str:
+    try:
+        body = response.json()
+        message = body.get("error", {}).get("message") if isinstance(body, dict) else None
+    except ValueError:
+        message = None
+    return f"HTTP {response.status_code}: {message or response.text[:300]}"
+
+
+async def send_page(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
+    """Job: send one page. Skipped once the escalation is stopped; retried while notification is
+    down; a page notification refuses (4xx) is recorded as failed, with the reason."""
+    key = payload["idempotency_key"]
+    incident_id = uuid.UUID(payload["incident_id"])
+    row = (
+        await session.execute(
+            text(
+                "SELECT p.id, p.status AS page_status, e.status AS escalation_status "
+                "FROM oncall.escalation_pages p JOIN oncall.escalations e USING (incident_id) "
+                "WHERE p.idempotency_key = :key FOR SHARE OF e"
+            ),
+            {"key": key},
+        )
+    ).one_or_none()
+    if row is None or row.page_status != "queued" or row.escalation_status == "stopped":
+        return
+    body = {name: payload[name] for name in ("recipient", "channel", "subject", "message")}
+    body |= {"incident_id": payload["incident_id"], "idempotency_key": key}
+    response = await runtime(app).notification.post(
+        "/api/v1/notify", json=body, idempotency_key=key
+    )
+    now = app.state.clock.now()
+    if response.is_success:
+        notification = response.json() if response.content else {}
+        notification_id = notification.get("id") if isinstance(notification, dict) else None
+        await session.execute(
+            text(
+                "UPDATE oncall.escalation_pages SET status = 'sent', sent_at = :now, "
+                "notification_id = :nid, last_error = NULL WHERE id = :id"
+            ),
+            {"now": now, "nid": str(notification_id) if notification_id else None, "id": row.id},
+        )
+        ONCALL_NOTIFICATIONS_SENT.labels(payload["channel"]).inc()
+        await queue_timeline(
+            session,
+            incident_id=incident_id,
+            event_type="notification_sent",
+            message=f"Paged {payload['user_name']} via {payload['channel']}",
+            dedup_key=f"{key}:sent",
+            now=now,
+            data={
+                "recipient": payload["recipient"],
+                "channel": payload["channel"],
+                "notification_id": notification_id,
+            },
+        )
+        return
+    if response.status_code >= 500 or response.status_code in (408, 425, 429):
+        raise RuntimeError(f"notification service: {_error_text(response)}")
+    error = _error_text(response)
+    await session.execute(
+        text(
+            "UPDATE oncall.escalation_pages SET status = 'failed', last_error = :error WHERE id = :id"
+        ),
+        {"error": error, "id": row.id},
+    )
+    escalation = await service.get_escalation(session=session, incident_id=incident_id)
+    assert escalation is not None
+    message = f"Could not page {payload['user_name']} via {payload['channel']}: {error}"
+    session.add(new_event(escalation, now, "page_failed", message, data={"key": key}))
+    await queue_timeline(
+        session,
+        incident_id=incident_id,
+        event_type="notification_failed",
+        message=message,
+        dedup_key=f"{key}:failed",
+        now=now,
+    )
+
+
+async def post_timeline(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
+    """Job: add an entry to the incident's timeline (incident-management dedups on dedup_key)."""
+    incident_id = payload["incident_id"]
+    body = {name: payload[name] for name in ("event_type", "actor", "message", "data", "dedup_key")}
+    response = await runtime(app).incidents.post(
+        f"/internal/v1/incidents/{incident_id}/timeline",
+        json=body,
+        idempotency_key=payload["dedup_key"],
+    )
+    if response.is_success:
+        return
+    if response.status_code >= 500 or response.status_code in (408, 425, 429):
+        raise RuntimeError(f"incident-management: {_error_text(response)}")
+    raise PermanentJobError(f"incident-management refused the entry: {_error_text(response)}")
+
+
+def workers_for(settings: Any) -> list[Worker]:
+    """The escalation workers a replica runs (none when ESCALATION_WORKERS_ENABLED=false)."""
+    if not getattr(settings, "escalation_workers_enabled", True):
+        return []
+    return [step_worker, page_worker]

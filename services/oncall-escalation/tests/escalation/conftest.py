@@ -1,0 +1,211 @@
+"""Escalation fixtures: the oncall app on the run's real database (committed data, since the
+workers use their own connections), a ManualClock, and a small real HTTP server standing in for
+notification and incident-management that records every request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from nightwatch_core.clock import ManualClock
+from nightwatch_oncall.escalation.workers import run_due_steps, runtime
+from nightwatch_oncall.main import create_app
+from nightwatch_oncall.settings import OncallSettings
+from sqlalchemy import text
+
+
+@dataclass
+class Recorder:
+    """What oncall sent: pages (POST /api/v1/notify) and timeline entries, in arrival order."""
+
+    url: str = ""
+    notify: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    fail_notify: int = 0  # answer 503 to this many notify calls first
+
+    def pages(self, incident_id: Any) -> list[dict[str, Any]]:
+        return [n for n in self.notify if n["incident_id"] == str(incident_id)]
+
+    def paged(self, incident_id: Any) -> list[str]:
+        return [n["recipient"] for n in self.pages(incident_id)]
+
+    def entries(self, incident_id: Any, event_type: str | None = None) -> list[dict[str, Any]]:
+        return [
+            t
+            for t in self.timeline
+            if t["incident_id"] == str(incident_id) and event_type in (None, t["event_type"])
+        ]
+
+
+def _recorder_app(recorder: Recorder) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/api/v1/notify")
+    async def notify(request: Request) -> JSONResponse:
+        if recorder.fail_notify > 0:
+            recorder.fail_notify -= 1
+            return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
+        body = await request.json()
+        assert request.headers["Idempotency-Key"] == body["idempotency_key"]
+        recorder.notify.append(body)
+        return JSONResponse({"id": str(uuid.uuid4()), "status": "pending"}, status_code=202)
+
+    @app.post("/internal/v1/incidents/{incident_id}/timeline")
+    async def timeline(incident_id: str, request: Request) -> JSONResponse:
+        body = await request.json()
+        recorder.timeline.append({"incident_id": incident_id, **body})
+        return JSONResponse({"id": str(uuid.uuid4())}, status_code=201)
+
+    return app
+
+
+@pytest.fixture(scope="session")
+async def recorder_server() -> AsyncIterator[Recorder]:
+    recorder = Recorder()
+    config = uvicorn.Config(
+        _recorder_app(recorder), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "recorder server did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    recorder.url = f"http://127.0.0.1:{port}"
+    yield recorder
+    server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)
+
+
+@pytest.fixture
+def recorder(recorder_server: Recorder) -> Recorder:
+    recorder_server.notify.clear()
+    recorder_server.timeline.clear()
+    recorder_server.fail_notify = 0
+    return recorder_server
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def make_app(
+    make_settings: Callable[..., Any], recorder: Recorder, clock: ManualClock
+) -> Callable[..., FastAPI]:
+    """A new oncall app instance (a replica) on the run's database; workers are driven by hand."""
+
+    def build(**overrides: Any) -> FastAPI:
+        overrides.setdefault("escalation_workers_enabled", False)
+        settings = make_settings(
+            OncallSettings,
+            notification_url=recorder.url,
+            incident_management_url=recorder.url,
+            **overrides,
+        )
+        return create_app(settings, clock=clock)
+
+    return build
+
+
+@pytest.fixture
+async def app(make_app: Callable[..., FastAPI], app_client: Any) -> AsyncIterator[FastAPI]:
+    application = make_app()
+    async with app_client(application):
+        # Jobs of earlier tests (other recorder expectations) must not leak into this one.
+        async with application.state.sessionmaker() as session, session.begin():
+            await session.execute(text("DELETE FROM oncall.jobs"))
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://oncall") as http:
+        yield http
+
+
+async def drain(*apps: FastAPI) -> None:
+    """Run every due step and job on the given replicas (concurrently) until nothing is due."""
+    for _ in range(200):
+        counts = await asyncio.gather(
+            *(run_due_steps(a) for a in apps), *(runtime(a).queue.run_due(a) for a in apps)
+        )
+        if not any(counts):
+            return
+    raise AssertionError("escalation work never settled")
+
+
+@dataclass
+class World:
+    """Users and teams created through the real people API, with names unique to the test."""
+
+    client: httpx.AsyncClient
+    suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    async def user(self, name: str, *methods: tuple[str, str]) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/v1/users",
+            json={
+                "name": name,
+                "email": f"{name.lower()}-{self.suffix}@example.com",
+                "contact_methods": [{"type": t, "address": a} for t, a in methods],
+            },
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def team(self, name: str, *members: dict[str, Any]) -> str:
+        team = f"{name}-{self.suffix}"
+        response = await self.client.post(
+            "/api/v1/teams",
+            json={"name": team, "members": [{"user_id": m["id"]} for m in members]},
+        )
+        assert response.status_code == 201, response.text
+        return team
+
+    async def policy(self, team: str, levels: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/v1/escalation-policies",
+            json={"team": team, "name": f"{team} policy", "levels": levels, **extra},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def start(self, team: str, incident_id: uuid.UUID | None = None) -> uuid.UUID:
+        incident_id = incident_id or uuid.uuid4()
+        response = await self.client.post(
+            "/internal/v1/escalations",
+            json={
+                "incident_id": str(incident_id),
+                "team": team,
+                "title": "Checkout 500s",
+                "service": "checkout",
+                "severity": "critical",
+            },
+        )
+        assert response.status_code == 201, response.text
+        return incident_id
+
+
+@pytest.fixture
+def world(client: httpx.AsyncClient) -> World:
+    return World(client)
+
+
+def user_level(*users: dict[str, Any], delay: int = 5) -> dict[str, Any]:
+    return {"targets": [{"type": "user", "id": u["id"]} for u in users], "delay_minutes": delay}
