@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
+from sqlalchemy import text
 
 from .conftest import Recorder, World, drain, user_level
 
@@ -108,3 +109,26 @@ async def test_live_workers_fire_a_due_step(
         metrics = (await client.get("/metrics")).text
     assert f'escalations_total{{team="{team}"}} 2.0' in metrics
     assert 'oncall_notifications_sent_total{channel="mock"}' in metrics
+
+
+async def test_a_broken_step_is_postponed_and_does_not_block_the_others(
+    app: FastAPI, world: World, recorder: Recorder, clock: ManualClock
+) -> None:
+    alice = await world.user("Alice")
+    team = await world.team("poison", alice)
+    await world.policy(team, [user_level(alice, delay=1), user_level(alice)])
+    broken, healthy = await world.start(team), await world.start(team)
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE oncall.escalations SET next_level = 7 WHERE incident_id = :id"),
+            {"id": broken},
+        )
+    clock.advance(timedelta(minutes=1))
+    await drain(app)
+    assert len(recorder.paged(healthy)) == 2 and len(recorder.paged(broken)) == 1
+    async with app.state.sessionmaker() as session:
+        due = await session.scalar(
+            text("SELECT next_step_at FROM oncall.escalations WHERE incident_id = :id"),
+            {"id": broken},
+        )
+    assert due == clock.now() + timedelta(seconds=30)

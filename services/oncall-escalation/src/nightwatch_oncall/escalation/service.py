@@ -193,17 +193,26 @@ async def escalate_now(
     return escalation
 
 
-async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[Escalation]:
-    """Due escalations, locked; rows another worker holds are skipped, so a step runs once."""
+async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Ids of due escalations, row-locked until the caller's transaction ends. Rows another
+    worker holds are skipped (SKIP LOCKED), so each step runs on exactly one replica."""
     rows = await session.scalars(
-        select(Escalation)
+        select(Escalation.incident_id)
         .where(Escalation.status == "active", Escalation.next_step_at <= now)
         .order_by(Escalation.next_step_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
     )
     return list(rows.all())
+
+
+async def postpone(*, session: AsyncSession, incident_id: uuid.UUID, until: datetime) -> None:
+    """Move a step that failed (a bug or bad data) later, so it cannot block the others."""
+    await session.execute(
+        update(Escalation)
+        .where(Escalation.incident_id == incident_id, Escalation.status == "active")
+        .values(next_step_at=until)
+    )
 
 
 async def list_escalations(

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -32,11 +33,13 @@ from nightwatch_oncall.escalation.steps import (
     TIMELINE_JOB,
     new_event,
     queue_timeline,
+    run_step,
 )
 
 log = logging.getLogger("nightwatch.escalation")
 
 STEP_BATCH = 20
+STEP_RETRY = timedelta(seconds=30)
 
 
 @dataclass
@@ -99,12 +102,21 @@ async def stop_runtime(app: FastAPI) -> None:
 async def run_due_steps(app: FastAPI) -> int:
     """Run every due escalation step (one batch); return how many ran."""
     now = app.state.clock.now()
+    results = []
     async with app.state.sessionmaker() as session, session.begin():
-        due = await service.claim_due(session=session, now=now, limit=STEP_BATCH)
-        results = [
-            await service.run_step(session=session, escalation=escalation, now=now)
-            for escalation in due
-        ]
+        for incident_id in await service.claim_due(session=session, now=now, limit=STEP_BATCH):
+            try:
+                async with session.begin_nested():
+                    escalation = await service.get_escalation(
+                        session=session, incident_id=incident_id
+                    )
+                    assert escalation is not None
+                    results.append(await run_step(session=session, escalation=escalation, now=now))
+            except Exception:
+                log.exception("escalation step failed", extra={"incident_id": str(incident_id)})
+                await service.postpone(
+                    session=session, incident_id=incident_id, until=now + STEP_RETRY
+                )
     for result in results:
         ESCALATIONS.labels(result.team).inc()
     if results:
