@@ -174,3 +174,20 @@ async def test_worker_task_drains_the_queue_when_woken(app: Any) -> None:
     finally:
         task.cancel()
     assert done.is_set()
+
+
+async def test_queues_with_disjoint_kinds_share_a_table(app: Any) -> None:
+    ran: list[str] = []
+
+    async def handler(*, app: Any, session: Any, payload: dict[str, Any]) -> None:
+        ran.append(payload["kind"])
+
+    urgent = JobQueue("oncall", {"page": handler}, kinds={"page"})
+    slow = JobQueue("oncall", {"timeline": handler}, kinds={"timeline"})
+    await _enqueue(app, "timeline", {"kind": "timeline"})
+    await _enqueue(app, "page", {"kind": "page"})
+    assert await urgent.run_due(app) == 1 and ran == ["page"]
+    assert await urgent.run_due(app) == 0  # the other kind is left alone, not killed
+    [job] = await _jobs(app)
+    assert job.kind == "timeline" and job.dead_at is None
+    assert await slow.run_due(app) == 1 and ran == ["page", "timeline"]

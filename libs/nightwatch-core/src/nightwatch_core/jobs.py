@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -97,7 +97,11 @@ class JobQueue(PollingWorker):
         base_backoff: float = 1.0,
         max_backoff: float = 60.0,
         max_attempts: int | None = None,
+        kinds: Collection[str] | None = None,
     ) -> None:
+        """``kinds``: claim only jobs of these kinds (default: every kind in the table, and a kind
+        without a handler is kept dead). Two queues with disjoint kinds share one table, so slow
+        or less urgent work cannot delay urgent work queued behind it."""
         super().__init__(batch_size=batch_size, poll_interval=poll_interval)
         self.schema = _checked_schema(schema)
         self.table = f"{self.schema}.jobs"
@@ -105,6 +109,7 @@ class JobQueue(PollingWorker):
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.max_attempts = max_attempts
+        self.kinds = sorted(kinds) if kinds is not None else None
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
@@ -112,15 +117,17 @@ class JobQueue(PollingWorker):
     async def run_due(self, app: FastAPI) -> int:
         """Claim and run one batch of due jobs; return how many were claimed."""
         now: datetime = app.state.clock.now()
+        only_kinds = "" if self.kinds is None else "AND kind = ANY(:kinds) "
         async with app.state.sessionmaker() as session, session.begin():
             rows = (
                 await session.execute(
                     text(
                         f"SELECT id, kind, payload, attempts FROM {self.table} "  # noqa: S608
-                        "WHERE dead_at IS NULL AND run_at <= :now "
+                        f"WHERE dead_at IS NULL AND run_at <= :now {only_kinds}"
                         "ORDER BY run_at, id LIMIT :limit FOR UPDATE SKIP LOCKED"
                     ),
-                    {"now": now, "limit": self.batch_size},
+                    {"now": now, "limit": self.batch_size}
+                    | ({} if self.kinds is None else {"kinds": self.kinds}),
                 )
             ).all()
             for row in rows:

@@ -143,7 +143,9 @@ async def drain(*apps: FastAPI) -> None:
     """Run every due step and job on the given replicas (concurrently) until nothing is due."""
     for _ in range(200):
         counts = await asyncio.gather(
-            *(run_due_steps(a) for a in apps), *(runtime(a).queue.run_due(a) for a in apps)
+            *(run_due_steps(a) for a in apps),
+            *(runtime(a).pages.run_due(a) for a in apps),
+            *(runtime(a).timeline.run_due(a) for a in apps),
         )
         if not any(counts):
             return

@@ -107,7 +107,7 @@ async def test_live_workers_fire_a_due_step(
             await asyncio.sleep(0.02)
         assert recorder.paged(incident) == [alice["email"], bob["email"]]
         metrics = (await client.get("/metrics")).text
-    assert f'escalations_total{{team="{team}"}} 2.0' in metrics
+    assert f'escalations_total{{team="{team}"}} 1.0' in metrics
     assert 'oncall_notifications_sent_total{channel="mock"}' in metrics
 
 

@@ -11,6 +11,7 @@ ONCALL_NOTIFICATIONS_SENT = Counter(
 )
 ESCALATIONS = Counter(
     "escalations_total",
-    "Escalation steps run (a level paged: level 1 on a new incident, then each escalation), by team",
+    "Times an incident was escalated past its first page (nobody acknowledged in time, or "
+    "POST /api/v1/escalate), by team",
     ["team"],
 )

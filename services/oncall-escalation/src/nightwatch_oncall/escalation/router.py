@@ -185,7 +185,6 @@ async def start_escalation(
     escalation, created = await service.start(session=session, data=body, now=clock.now())
     await session.commit()
     if created:
-        ESCALATIONS.labels(escalation.team or "").inc()
         runtime(request.app).wake()
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return (await _reads(session, [escalation]))[0]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from nightwatch_core.jobs import enqueue
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,7 @@ class StepResult:
     team: str
     level: int
     pages: int
+    escalated: bool  # past the first page: nobody acknowledged in time, or someone escalated
 
 
 def new_event(
@@ -101,18 +103,29 @@ def page_text(escalation: Escalation, level: int) -> tuple[str, str]:
     return subject, message
 
 
-async def run_step(*, session: AsyncSession, escalation: Escalation, now: datetime) -> StepResult:
+async def run_step(
+    *,
+    session: AsyncSession,
+    escalation: Escalation,
+    now: datetime,
+    lookup_cache: dict[str, targets.Lookup] | None = None,
+) -> StepResult:
     """Page ``next_level`` (resolving its targets now), queue the pages and timeline entries, and
-    set the timer for the following step. The caller holds the row lock."""
+    set the timer for the following step. The caller holds the row lock. ``lookup_cache`` lets a
+    batch of steps taken at the same instant resolve each target once."""
     snapshot = escalation.policy_snapshot or {}
     levels: list[dict[str, Any]] = snapshot["levels"]
     index, round_ = escalation.next_level, escalation.next_round
     level = levels[index]
     number = index + 1
     manual_by = escalation.manual_by
-    lookups = [
-        await targets.resolve(session=session, target=target, at=now) for target in level["targets"]
-    ]
+    cache = {} if lookup_cache is None else lookup_cache
+    lookups: list[targets.Lookup] = []
+    for target in level["targets"]:
+        key = orjson.dumps(target, option=orjson.OPT_SORT_KEYS).decode()
+        if key not in cache:
+            cache[key] = await targets.resolve(session=session, target=target, at=now)
+        lookups.append(cache[key])
     people = _unique_people(lookups)
     escalation.steps_taken += 1
     step = escalation.steps_taken
@@ -211,7 +224,9 @@ async def run_step(*, session: AsyncSession, escalation: Escalation, now: dateti
             )
         )
     await session.flush()
-    return StepResult(team=escalation.team or "", level=number, pages=pages)
+    return StepResult(
+        team=escalation.team or "", level=number, pages=pages, escalated=bool(manual_by) or step > 1
+    )
 
 
 def _advance(

@@ -40,6 +40,7 @@ log = logging.getLogger("nightwatch.escalation")
 
 STEP_BATCH = 20
 STEP_RETRY = timedelta(seconds=30)
+PAGE_SENDERS = 3
 
 
 @dataclass
@@ -48,14 +49,19 @@ class EscalationRuntime:
 
     notification: ServiceClient
     incidents: ServiceClient
-    queue: JobQueue
+    pages: JobQueue
+    timeline: JobQueue
     poll_seconds: float
     wake_event: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
         """Run the step worker and the job queue now (call after committing a change)."""
         self.wake_event.set()
-        self.queue.wake()
+        self.wake_senders()
+
+    def wake_senders(self) -> None:
+        self.pages.wake()
+        self.timeline.wake()
 
     async def aclose(self) -> None:
         await self.notification.aclose()
@@ -83,13 +89,23 @@ async def start_runtime(app: FastAPI) -> None:
     app.state.escalation = EscalationRuntime(
         notification=client(settings.notification_url),
         incidents=client(settings.incident_management_url),
-        # One job per transaction: the page's row lock is held for one HTTP call only.
-        queue=JobQueue(
+        # Pages have their own queue, so timeline entries can never delay a page. One page per
+        # transaction: its escalation's row lock is held for one HTTP call only.
+        pages=JobQueue(
             JOB_SCHEMA,
-            {PAGE_JOB: send_page, TIMELINE_JOB: post_timeline},
+            {PAGE_JOB: send_page},
+            kinds={PAGE_JOB},
             batch_size=1,
             poll_interval=poll,
             max_backoff=30.0,
+        ),
+        timeline=JobQueue(
+            JOB_SCHEMA,
+            {TIMELINE_JOB: post_timeline},
+            kinds={TIMELINE_JOB},
+            batch_size=10,
+            poll_interval=poll,
+            max_backoff=60.0,
         ),
         poll_seconds=poll,
     )
@@ -103,6 +119,7 @@ async def run_due_steps(app: FastAPI) -> int:
     """Run every due escalation step (one batch); return how many ran."""
     now = app.state.clock.now()
     results = []
+    lookups: dict[str, Any] = {}  # one on-call lookup per target per batch (an alert storm)
     async with app.state.sessionmaker() as session, session.begin():
         for incident_id in await service.claim_due(session=session, now=now, limit=STEP_BATCH):
             try:
@@ -111,16 +128,21 @@ async def run_due_steps(app: FastAPI) -> int:
                         session=session, incident_id=incident_id
                     )
                     assert escalation is not None
-                    results.append(await run_step(session=session, escalation=escalation, now=now))
+                    results.append(
+                        await run_step(
+                            session=session, escalation=escalation, now=now, lookup_cache=lookups
+                        )
+                    )
             except Exception:
                 log.exception("escalation step failed", extra={"incident_id": str(incident_id)})
                 await service.postpone(
                     session=session, incident_id=incident_id, until=now + STEP_RETRY
                 )
     for result in results:
-        ESCALATIONS.labels(result.team).inc()
+        if result.escalated:
+            ESCALATIONS.labels(result.team).inc()
     if results:
-        runtime(app).queue.wake()
+        runtime(app).wake_senders()
     return len(results)
 
 
@@ -141,7 +163,11 @@ async def step_worker(app: FastAPI) -> None:
 
 
 async def page_worker(app: FastAPI) -> None:
-    await runtime(app).queue.worker(app)
+    await runtime(app).pages.worker(app)
+
+
+async def timeline_worker(app: FastAPI) -> None:
+    await runtime(app).timeline.worker(app)
 
 
 def _error_text(response: Any) -> str:
@@ -244,4 +270,5 @@ def workers_for(settings: Any) -> list[Worker]:
     """The escalation workers a replica runs (none when ESCALATION_WORKERS_ENABLED=false)."""
     if not getattr(settings, "escalation_workers_enabled", True):
         return []
-    return [step_worker, page_worker]
+    # A few page senders per replica: each holds one escalation's share lock for one HTTP call.
+    return [step_worker, *[page_worker] * PAGE_SENDERS, timeline_worker]
