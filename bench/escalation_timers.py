@@ -131,8 +131,10 @@ async def measure(
                 text("UPDATE oncall.escalations SET next_step_at = :at WHERE incident_id = :id"),
                 {"at": at, "id": incident_id},
             )
-    started = time.monotonic()
-    while len(arrivals) < 2 * incidents and time.monotonic() - started < spread + 30:
+    deadline = time.monotonic() + spread + 30
+    for _ in range(int((spread + 30) / 0.05)):
+        if len(arrivals) >= 2 * incidents or time.monotonic() > deadline:
+            break
         await asyncio.sleep(0.05)
     async with app.state.sessionmaker() as session:
         rows = (

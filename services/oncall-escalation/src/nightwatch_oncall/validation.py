@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{2,30}$")
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
@@ -42,9 +42,9 @@ def _phone(value: str) -> str:
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
-Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
+Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)]
 TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
 PhoneNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)

@@ -22,6 +22,7 @@ from nightwatch_oncall.escalation.workers import run_due_steps, runtime
 from nightwatch_oncall.main import create_app
 from nightwatch_oncall.settings import OncallSettings
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Recorder:
     notify: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     fail_notify: int = 0  # answer 503 to this many notify calls first
+    refuse_channels: set[str] = field(default_factory=set)  # answer 422 (not configured)
 
     def pages(self, incident_id: Any) -> list[dict[str, Any]]:
         return [n for n in self.notify if n["incident_id"] == str(incident_id)]
@@ -56,6 +58,9 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
             recorder.fail_notify -= 1
             return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
         body = await request.json()
+        if body["channel"] in recorder.refuse_channels:
+            message = f"Channel {body['channel']!r} is not configured"
+            return JSONResponse({"error": {"message": message}}, status_code=422)
         assert request.headers["Idempotency-Key"] == body["idempotency_key"]
         recorder.notify.append(body)
         return JSONResponse({"id": str(uuid.uuid4()), "status": "pending"}, status_code=202)
@@ -95,7 +100,29 @@ def recorder(recorder_server: Recorder) -> Recorder:
     recorder_server.notify.clear()
     recorder_server.timeline.clear()
     recorder_server.fail_notify = 0
+    recorder_server.refuse_channels = set()
     return recorder_server
+
+
+TEST_DOMAIN = "escalation-tests.example.com"
+
+
+@pytest.fixture(autouse=True)
+async def _remove_committed_data(db_engine: AsyncEngine) -> AsyncIterator[None]:
+    """These tests commit (the workers use their own connections): leave the shared database as
+    the other tests expect it, without this test's people, teams, schedules and escalations."""
+    yield
+    async with db_engine.begin() as connection:
+        for statement in (
+            "DELETE FROM oncall.escalations",
+            "DELETE FROM oncall.escalation_policies",
+            "DELETE FROM oncall.jobs",
+            "DELETE FROM oncall.schedules WHERE team_id IN "
+            "(SELECT id FROM oncall.teams WHERE name LIKE '%-esc%')",
+            "DELETE FROM oncall.teams WHERE name LIKE '%-esc%'",
+            f"DELETE FROM oncall.users WHERE email LIKE '%@{TEST_DOMAIN}'",
+        ):
+            await connection.execute(text(statement))
 
 
 @pytest.fixture
@@ -157,14 +184,14 @@ class World:
     """Users and teams created through the real people API, with names unique to the test."""
 
     client: httpx.AsyncClient
-    suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    suffix: str = field(default_factory=lambda: f"esc{uuid.uuid4().hex[:6]}")
 
     async def user(self, name: str, *methods: tuple[str, str]) -> dict[str, Any]:
         response = await self.client.post(
             "/api/v1/users",
             json={
                 "name": name,
-                "email": f"{name.lower()}-{self.suffix}@example.com",
+                "email": f"{name.lower()}-{self.suffix}@{TEST_DOMAIN}",
                 "contact_methods": [{"type": t, "address": a} for t, a in methods],
             },
         )

@@ -87,6 +87,27 @@ async def test_notification_down_is_retried_never_dropped(
     assert [p["status"] for p in state["pages"]] == ["sent"]
 
 
+async def test_a_refused_channel_falls_back_to_mock(
+    app: FastAPI, client: httpx.AsyncClient, world: World, recorder: Recorder
+) -> None:
+    alice = await world.user("Alice", ("email", "alice@example.com"))
+    team = await world.team("refused", alice)
+    await world.policy(team, [user_level(alice)])
+    recorder.refuse_channels = {"email"}
+    incident = await world.start(team)
+    await drain(app)
+    assert [(p["channel"], p["recipient"]) for p in recorder.pages(incident)] == [
+        ("mock", "alice@example.com")
+    ]
+    [failed] = recorder.entries(incident, "notification_failed")
+    assert "is not configured" in failed["message"] and "mock" in failed["message"]
+    state = (await client.get(f"/api/v1/escalations/{incident}")).json()
+    assert [(p["channel"], p["status"]) for p in state["pages"]] == [
+        ("email", "failed"),
+        ("mock", "sent"),
+    ]
+
+
 async def test_live_workers_fire_a_due_step(
     make_app: Callable[..., FastAPI],
     app_client: Any,

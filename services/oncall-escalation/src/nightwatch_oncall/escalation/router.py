@@ -19,19 +19,17 @@ from nightwatch_oncall.escalation.schemas import (
     EscalationStart,
     EscalationStop,
     EventRead,
-    Page,
     PageSentRead,
     PolicyCreate,
     PolicyRead,
     PolicyUpdate,
 )
 from nightwatch_oncall.escalation.workers import runtime
+from nightwatch_oncall.validation import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1", tags=["escalation"])
 internal_router = APIRouter(prefix="/internal/v1", tags=["internal: escalation"])
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Actor = Annotated[str, Header(alias="X-Actor", max_length=200)]
 EscalationStatus = Literal["active", "exhausted", "stopped"]
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from nightwatch_oncall.validation import Description, Name, no_nul
 
 MAX_LEVELS = 20
 MAX_TARGETS_PER_LEVEL = 10
@@ -14,23 +16,9 @@ MAX_REPEAT_COUNT = 9  # PagerDuty allows 9 loops; more is a misconfiguration, no
 MAX_DELAY_MINUTES = 1440
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-Name = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
-]
-LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
-Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_nul)]
+Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(no_nul)]
 Severity = Literal["critical", "high", "medium", "low"]
 TargetType = Literal["schedule", "user", "team", "team_oncall"]
-
-T = TypeVar("T")
 
 
 class Strict(BaseModel):
@@ -54,7 +42,7 @@ class Level(Strict):
 class PolicyCreate(Strict):
     team: Name
     name: Name
-    description: LongText = ""
+    description: Description = ""
     repeat_count: int = Field(
         default=0, ge=0, le=MAX_REPEAT_COUNT, description="times to run all levels again"
     )
@@ -63,7 +51,7 @@ class PolicyCreate(Strict):
 
 class PolicyUpdate(Strict):
     name: Name | None = None
-    description: LongText | None = None
+    description: Description | None = None
     repeat_count: int | None = Field(default=None, ge=0, le=MAX_REPEAT_COUNT)
     levels: list[Level] | None = Field(default=None, min_length=1, max_length=MAX_LEVELS)
 
@@ -82,18 +70,11 @@ class PolicyRead(BaseModel):
     updated_at: datetime
 
 
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
 class EscalationStart(Strict):
     incident_id: uuid.UUID
     team: Name
     title: Title = ""
-    service: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)] = ""
+    service: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)] = ""
     severity: Severity | None = None
 
 

@@ -10,18 +10,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from nightwatch_core.app_factory import Worker
 from nightwatch_core.http_client import ServiceClient
-from nightwatch_core.jobs import JobQueue, PermanentJobError
+from nightwatch_core.jobs import JobQueue, PermanentJobError, enqueue
+from nightwatch_core.polling import PollingWorker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +34,7 @@ from nightwatch_oncall.escalation.steps import (
     queue_timeline,
     run_step,
 )
+from nightwatch_oncall.escalation.targets import MOCK_CHANNEL
 
 log = logging.getLogger("nightwatch.escalation")
 
@@ -51,12 +51,11 @@ class EscalationRuntime:
     incidents: ServiceClient
     pages: JobQueue
     timeline: JobQueue
-    poll_seconds: float
-    wake_event: asyncio.Event = field(default_factory=asyncio.Event)
+    steps: StepWorker
 
     def wake(self) -> None:
-        """Run the step worker and the job queue now (call after committing a change)."""
-        self.wake_event.set()
+        """Run the step worker and the job queues now (call after committing a change)."""
+        self.steps.wake()
         self.wake_senders()
 
     def wake_senders(self) -> None:
@@ -107,7 +106,7 @@ async def start_runtime(app: FastAPI) -> None:
             poll_interval=poll,
             max_backoff=60.0,
         ),
-        poll_seconds=poll,
+        steps=StepWorker(batch_size=STEP_BATCH, poll_interval=poll),
     )
 
 
@@ -146,20 +145,15 @@ async def run_due_steps(app: FastAPI) -> int:
     return len(results)
 
 
+class StepWorker(PollingWorker):
+    """Advances due escalations for the app's whole life, on every replica (SKIP LOCKED shares)."""
+
+    async def run_due(self, app: FastAPI) -> int:
+        return await run_due_steps(app)
+
+
 async def step_worker(app: FastAPI) -> None:
-    """Advance due escalations for the app's whole life (one per replica; SKIP LOCKED shares)."""
-    state = runtime(app)
-    while True:
-        try:
-            ran = await run_due_steps(app)
-        except Exception:
-            log.exception("escalation step worker could not run a batch")
-            ran = 0
-        if ran >= STEP_BATCH:
-            continue
-        state.wake_event.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(state.wake_event.wait(), timeout=state.poll_seconds)
+    await runtime(app).steps.worker(app)
 
 
 async def page_worker(app: FastAPI) -> None:
@@ -239,6 +233,11 @@ async def send_page(*, app: FastAPI, session: AsyncSession, payload: dict[str, A
     escalation = await service.get_escalation(session=session, incident_id=incident_id)
     assert escalation is not None
     message = f"Could not page {payload['user_name']} via {payload['channel']}: {error}"
+    if payload["channel"] != MOCK_CHANNEL:
+        # An unconfigured or refusing channel must not make the person vanish from the page:
+        # page them through mock too, so the page is recorded and visible in the notifications.
+        await _fall_back_to_mock(session, page_id=row.id, payload=payload, now=now)
+        message += "; paged through the mock channel instead"
     session.add(new_event(escalation, now, "page_failed", message, data={"key": key}))
     await queue_timeline(
         session,
@@ -247,6 +246,30 @@ async def send_page(*, app: FastAPI, session: AsyncSession, payload: dict[str, A
         message=message,
         dedup_key=f"{key}:failed",
         now=now,
+    )
+
+
+async def _fall_back_to_mock(
+    session: AsyncSession, *, page_id: int, payload: dict[str, Any], now: datetime
+) -> None:
+    key = f"{payload['idempotency_key']}:mock"
+    await session.execute(
+        text(
+            "INSERT INTO oncall.escalation_pages (incident_id, step, level, round, user_id, "
+            "user_name, channel, recipient, idempotency_key, status, created_at) "
+            "SELECT incident_id, step, level, round, user_id, user_name, :channel, recipient, "
+            ":key, 'queued', :now FROM oncall.escalation_pages WHERE id = :id "
+            "ON CONFLICT (idempotency_key) DO NOTHING"
+        ),
+        {"channel": MOCK_CHANNEL, "key": key, "now": now, "id": page_id},
+    )
+    await enqueue(
+        session,
+        schema=JOB_SCHEMA,
+        kind=PAGE_JOB,
+        payload=payload | {"channel": MOCK_CHANNEL, "idempotency_key": key},
+        run_at=now,
+        dedup_key=key,
     )
 
 
