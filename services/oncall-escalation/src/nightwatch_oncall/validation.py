@@ -54,7 +54,7 @@ TeamName = Annotated[
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$"),
 ]
 # A team in a path or query: its id or its name.
-TeamRef = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)]
+TeamRef = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_nul)]
 
 ItemT = TypeVar("ItemT")
 
