@@ -32,15 +32,19 @@ async def _start(app: FastAPI) -> None:
         jwt_secret=settings.jwt_secret, cache_seconds=settings.credential_cache_seconds
     )
     app.state.rate_limiter = RateLimiter(settings)
-    app.state.proxy_client = httpx.AsyncClient(
-        timeout=httpx.Timeout(
-            settings.proxy_timeout_seconds, connect=settings.proxy_connect_timeout_seconds
-        ),
+    app.state.proxy_timeout = httpx.Timeout(
+        settings.proxy_timeout_seconds, connect=settings.proxy_connect_timeout_seconds
+    )
+    # One pool for every upstream: the proxy uses the transport itself; readiness and OpenAPI
+    # fetches (plain GETs of our own services) use a client over the same pool.
+    app.state.proxy_transport = httpx.AsyncHTTPTransport(
         limits=httpx.Limits(
             max_connections=settings.proxy_max_connections,
             max_keepalive_connections=settings.proxy_max_connections,
         ),
-        follow_redirects=False,
+    )
+    app.state.proxy_client = httpx.AsyncClient(
+        transport=app.state.proxy_transport, timeout=app.state.proxy_timeout
     )
     await _seed_first_admin(app, settings)
 

@@ -1,4 +1,8 @@
-"""Forward one authenticated request to its upstream over the shared pooled client.
+"""Forward one authenticated request to its upstream over the shared connection pool.
+
+It talks to the pooled transport directly, not through an `httpx.AsyncClient`: a client keeps a
+cookie jar (one caller's cookies must never ride along on another's request) and adds redirect
+and auth handling a proxy must not do, at a cost on every request.
 
 Bodies stream in both directions (request body as it arrives, large responses as they come);
 small responses are read whole, which is cheaper than streaming on the alert hot path.
@@ -77,7 +81,8 @@ def _has_body(request: Request) -> bool:
 async def forward(
     request: Request,
     *,
-    client: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
+    upstream_timeout: httpx.Timeout,
     upstream: Upstream,
     principal: Principal,
     route_class: str,
@@ -87,15 +92,16 @@ async def forward(
     url = httpx.URL(upstream.base_url).copy_with(
         raw_path=raw_path + (b"?" + query if query else b"")
     )
-    outgoing = client.build_request(
+    outgoing = httpx.Request(
         request.method,
         url,
         headers=_request_headers(request, principal),
         content=request.stream() if _has_body(request) else None,
+        extensions={"timeout": upstream_timeout.as_dict()},
     )
     started = time.perf_counter()
     try:
-        response = await client.send(outgoing, stream=True)
+        response = await transport.handle_async_request(outgoing)
     except httpx.TransportError as exc:
         error = upstream_error(exc, upstream)
         _count(route_class, upstream, error.status_code)

@@ -28,7 +28,8 @@ async def proxy(request: Request) -> Response:
     await authorize(request, principal, need)
     return await forward(
         request,
-        client=request.app.state.proxy_client,
+        transport=request.app.state.proxy_transport,
+        upstream_timeout=request.app.state.proxy_timeout,
         upstream=upstream,
         principal=principal,
         route_class=need.value,
