@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway screenshots
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,3 +52,6 @@ pipeline: install ## the 8-stage delivery pipeline (run-pipeline.sh); not part o
 
 bench-gateway: install ## gateway overhead: req/s and p99 through the gateway vs direct (own stack, free ports)
 	@$(RUN) python bench/gateway_bench.py
+
+bench-notify: install ## notification outbox: accepted/s, delivered/s (mock, signed webhook) on its own stack
+	@$(RUN) python bench/notify_bench.py

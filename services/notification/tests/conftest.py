@@ -55,6 +55,11 @@ class Receiver:
         return [r for r in self.requests if 200 <= r.status < 300]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64  # the default backlog of 5 refuses bursts of concurrent deliveries
+    daemon_threads = True
+
+
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -76,12 +81,11 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def receiver_factory() -> Iterator[Callable[..., Receiver]]:
-    servers: list[ThreadingHTTPServer] = []
+    servers: list[_Server] = []
 
     def start(statuses: list[int] | None = None, delay_seconds: float = 0.0) -> Receiver:
         receiver = Receiver(statuses=list(statuses or []), delay_seconds=delay_seconds)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(receiver))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _handler_for(receiver))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"

@@ -48,11 +48,11 @@ async def create_notification(
             index_elements=[Notification.idempotency_key],
             index_where=Notification.idempotency_key.is_not(None),
         )
-        .returning(Notification.id)
+        .returning(Notification)
     )
-    new_id = (await session.execute(statement)).scalar_one_or_none()
-    if new_id is not None:
-        return await session.get_one(Notification, new_id), True
+    created = (await session.scalars(statement)).one_or_none()
+    if created is not None:
+        return created, True
     existing = await session.scalar(
         select(Notification).where(Notification.idempotency_key == data.idempotency_key)
     )
