@@ -14,6 +14,9 @@ export default defineConfig({
     globals: true,
     setupFiles: ["src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    // CI shares two cores with a PostgreSQL and a whole stack: a busy machine is not a failure.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
     pool: "threads",
     poolOptions: { threads: { maxThreads: 2, minThreads: 1 } },
   },
