@@ -164,6 +164,9 @@ async def test_bad_input_is_a_clear_4xx(notify_app: Any, notify_body: Any) -> No
             {"incident_id": "nope"},
             {"status": "lost"},
             {"recipient": "x" * 5000},
+            {"recipient": "nul\x00"},
+            {"channel": "nul\x00"},
+            {"channel": "c" * 33},
         ):
             response = await client.get("/api/v1/notifications", params=params)
             assert response.status_code == 422, (params, response.text)

@@ -28,7 +28,7 @@ CleanText = Annotated[str, AfterValidator(_no_nul)]
 Recipient = Annotated[
     str, Field(min_length=1, max_length=2048), AfterValidator(_not_blank), AfterValidator(_no_nul)
 ]
-ChannelName = Annotated[str, Field(min_length=1, max_length=32)]
+ChannelName = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_no_nul)]
 IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_no_nul)]
 
 
