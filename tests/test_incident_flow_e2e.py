@@ -4,6 +4,9 @@ resolve → MTTA/MTTR and the metrics. Team, user and schedule are set up throug
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -222,3 +225,60 @@ def test_alert_to_resolution_across_the_real_services(running_stack: Stack) -> N
             )
         )
         assert summary["by_status"]["resolved"] >= 1 and summary["mttr"]["count"] >= 1
+
+
+def _stop_process(pid: int) -> None:
+    """Stop one stack process (started by this test run's fixture) by its id, and wait for it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    for _ in range(150):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} did not stop")
+
+
+def test_oncall_down_incident_still_created_and_paged_once_it_is_back(
+    running_stack: Stack,
+) -> None:
+    urls = running_stack.urls
+    suffix = uuid.uuid4().hex[:8]
+    with (
+        httpx.Client(base_url=urls["alert-ingestion"], timeout=15) as ingestion,
+        httpx.Client(base_url=urls["incident-management"], timeout=15) as incidents,
+        httpx.Client(base_url=urls["oncall-escalation"], timeout=15) as oncall,
+        httpx.Client(base_url=urls["notification"], timeout=15) as notification,
+    ):
+        team, user = _set_up_oncall(oncall, suffix)
+        _stop_process(running_stack.pids()["oncall-escalation"])
+        try:
+            alert = {
+                "service": f"payments-{suffix}",
+                "severity": "high",
+                "message": "queue depth > 10k",
+                "labels": {"team": team},
+            }
+            accepted = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
+            incident_id = accepted["incident_id"] or eventually(
+                lambda: _ok(ingestion.get(f"/api/v1/alerts/{accepted['alert_id']}"))["incident_id"],
+                "the alert linked to an incident",
+            )
+            incident = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))
+            assert incident["status"] == "open" and incident["team"] == team
+            kinds = {e["event_type"] for e in incident["timeline"]}
+            assert "escalation_started" not in kinds
+        finally:
+            running_stack.up()  # starts what is missing: on-call comes back
+
+        def delivered() -> list[dict[str, Any]] | None:
+            page = _ok(
+                notification.get("/api/v1/notifications", params={"incident_id": incident_id})
+            )
+            return [n for n in page["items"] if n["status"] == "delivered"] or None
+
+        [page] = eventually(delivered, "the page sent once on-call is back", attempts=600)
+        assert page["recipient"] == user["email"]
+        timeline = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))["timeline"]
+        assert [e["event_type"] for e in timeline].count("escalation_started") == 1
