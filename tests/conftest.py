@@ -39,8 +39,8 @@ def running_stack(
         )
         return
     stack = make_stack(tmp_path_factory.mktemp("stack"), database_url=stack_database_url)
-    stack.up()
     try:
+        stack.up()  # a failed start still leaves processes behind: always stop them
         yield stack
     finally:
         stack.down()
