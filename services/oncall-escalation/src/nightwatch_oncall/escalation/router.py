@@ -163,7 +163,11 @@ async def escalate(
 ) -> EscalationRead:
     """Escalate an incident now: page its next level, or hand it to another team (level 1)."""
     escalation = await service.escalate_now(
-        session=session, incident_id=body.incident_id, team=body.team, actor=actor, now=clock.now()
+        session=session,
+        incident_id=body.incident_id,
+        team=body.team,
+        actor=actor.strip().replace("\x00", "") or "anonymous",
+        now=clock.now(),
     )
     await session.commit()
     ESCALATIONS.labels(escalation.team or "").inc()

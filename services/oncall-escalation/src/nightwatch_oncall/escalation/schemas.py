@@ -70,7 +70,11 @@ class PolicyRead(BaseModel):
     updated_at: datetime
 
 
-class EscalationStart(Strict):
+class EscalationStart(BaseModel):
+    # Fields incident-management may add later are ignored, not refused: a refused start would
+    # be a page never sent.
+    model_config = ConfigDict(extra="ignore")
+
     incident_id: uuid.UUID
     team: Name
     title: Title = ""
