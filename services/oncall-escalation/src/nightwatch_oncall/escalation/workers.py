@@ -40,7 +40,7 @@ log = logging.getLogger("nightwatch.escalation")
 
 STEP_BATCH = 20
 STEP_RETRY = timedelta(seconds=30)
-PAGE_SENDERS = 3
+PAGE_SENDERS = 2
 
 
 @dataclass
