@@ -23,7 +23,14 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def oncall_app(make_settings: Callable[..., Any], clock: ManualClock) -> FastAPI:
-    return create_app(make_settings(OncallSettings), clock=clock)
+    # The schedules tests need no escalation workers, and must never page a real neighbour.
+    settings = make_settings(
+        OncallSettings,
+        escalation_workers_enabled=False,
+        notification_url="http://127.0.0.1:9",
+        incident_management_url="http://127.0.0.1:9",
+    )
+    return create_app(settings, clock=clock)
 
 
 @pytest.fixture
