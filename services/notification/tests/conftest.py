@@ -38,6 +38,8 @@ class Receiver:
 
     statuses: list[int] = field(default_factory=list)
     delay_seconds: float = 0.0
+    # While cleared, requests wait (bounded) for the test to release them.
+    released: threading.Event = field(default_factory=threading.Event)
     requests: list[Received] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -45,6 +47,7 @@ class Receiver:
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> int:
         if self.delay_seconds:
             time.sleep(self.delay_seconds)  # a slow receiver keeps a delivery in flight
+        self.released.wait(timeout=30)
         with self._lock:
             status = self.statuses.pop(0) if self.statuses else 200
             self.requests.append(Received(path, headers, body, status))
@@ -85,6 +88,7 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
 
     def start(statuses: list[int] | None = None, delay_seconds: float = 0.0) -> Receiver:
         receiver = Receiver(statuses=list(statuses or []), delay_seconds=delay_seconds)
+        receiver.released.set()
         server = _Server(("127.0.0.1", 0), _handler_for(receiver))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)

@@ -130,7 +130,7 @@ async def test_two_workers_never_deliver_one_notification_twice(
     notify_app: Any, notify_body: Any, receiver_factory: Any
 ) -> None:
     receiver = receiver_factory(delay_seconds=0.05)
-    settings = {"webhook_secret": WEBHOOK_SECRET, "notify_batch_size": 4}
+    settings = {"webhook_secret": WEBHOOK_SECRET, "notify_concurrency": 4}
     async with notify_app(**settings) as (app_a, client), notify_app(**settings) as (app_b, _):
         ids = set()
         for n in range(12):
@@ -146,6 +146,34 @@ async def test_two_workers_never_deliver_one_notification_twice(
         assert sorted(delivered) == sorted(ids)  # every one exactly once
         for notification_id in ids:
             assert (await _read(client, notification_id))["status"] == "delivered"
+
+
+async def test_a_hanging_receiver_does_not_hold_up_other_notifications(
+    notify_app: Any, notify_body: Any, receiver_factory: Any
+) -> None:
+    hanging = receiver_factory()
+    hanging.released.clear()
+    settings = {"webhook_secret": WEBHOOK_SECRET, "webhook_timeout_seconds": 60}
+    async with notify_app(**settings) as (app, client):
+        stuck = await client.post(
+            NOTIFY, json=notify_body(channel="webhook", recipient=hanging.url)
+        )
+        incident = str(uuid.uuid4())
+        for _ in range(5):
+            await client.post(NOTIFY, json=notify_body(incident_id=incident))
+        delivering = asyncio.create_task(app.state.delivery.run_due(app))
+        params = {"incident_id": incident, "status": "delivered"}
+        delivered = 0
+        for _ in range(300):  # bounded; the hanging request is still open meanwhile
+            delivered = (await client.get("/api/v1/notifications", params=params)).json()["total"]
+            if delivered == 5:
+                break
+            await asyncio.sleep(0.02)
+        in_flight = (await _read(client, stuck.json()["id"]))["status"]
+        hanging.released.set()
+        await delivering
+        assert delivered == 5 and in_flight == "pending"
+        assert (await _read(client, stuck.json()["id"]))["status"] == "delivered"
 
 
 async def test_slack_payload_reaches_the_incoming_webhook(

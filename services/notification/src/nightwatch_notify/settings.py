@@ -18,11 +18,12 @@ from nightwatch_notify.channels.base import check_http_url
 class NotifySettings(ServiceSettings):
     service_name: str = "notification"
 
-    # Outbox delivery: attempts, capped exponential backoff, worker batch.
+    # Outbox delivery: attempts, capped exponential backoff, deliveries in flight per process.
     notify_max_attempts: int = Field(default=6, ge=1, le=100)
     notify_base_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
     notify_max_backoff_seconds: float = Field(default=300.0, gt=0, le=86400)
-    notify_batch_size: int = Field(default=20, ge=1, le=500)
+    # Each in-flight delivery holds a database connection: keep it below DB_POOL_SIZE.
+    notify_concurrency: int = Field(default=8, ge=1, le=100)
     notify_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     notify_worker_enabled: bool = True
 

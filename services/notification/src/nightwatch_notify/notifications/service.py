@@ -90,17 +90,15 @@ async def list_notifications(
     return items, total or 0
 
 
-async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> Sequence[Notification]:
-    """Lock due pending notifications for this transaction; rows another worker holds are skipped."""
-    return (
-        await session.scalars(
-            select(Notification)
-            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+async def claim_next_due(*, session: AsyncSession, now: datetime) -> Notification | None:
+    """Lock the oldest due pending notification for this transaction; rows others hold are skipped."""
+    return await session.scalar(
+        select(Notification)
+        .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
 
 
 def record_delivered(*, notification: Notification, now: datetime) -> None:
