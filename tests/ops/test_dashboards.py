@@ -24,12 +24,13 @@ CORE_PANEL_TYPES = {
     "stat", "gauge", "bargauge", "timeseries", "table", "heatmap", "piechart", "barchart",
     "text", "row", "state-timeline", "status-history", "histogram", "logs", "alertlist",
 }  # fmt: skip
-# The metric contract (issues 3-5) plus the core's HTTP metrics and Prometheus's own series.
+# The metric contract (issues 3-5), the core's HTTP metrics, the gateway's own, Prometheus's own.
 CONTRACT_METRICS = {
     "alerts_received_total", "alerts_correlated_total", "alert_processing_seconds",
     "incidents_created_total", "incidents_by_status", "incident_mtta_seconds",
     "incident_mttr_seconds", "oncall_notifications_sent_total", "escalations_total",
     "notifications_sent_total", "http_requests_total", "http_request_duration_seconds",
+    "gateway_upstream_latency_seconds", "gateway_auth_failures_total",
     "up", "scrape_duration_seconds", "scrape_samples_scraped",
 }  # fmt: skip
 DASHBOARD_TITLES = {
