@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -15,6 +19,7 @@ from tests.ops.dashboards import (
     panel_queries,
     rule_queries,
 )
+from tests.ops.flow import drive_incident_flow, set_up_oncall
 from tests.ops.live_prometheus import (
     prometheus_for,
     query,
@@ -87,5 +92,46 @@ async def test_sql_panels_run_on_the_stack_database(stack_database_url: str) -> 
         for q in panel_queries():
             if q.language == "sql":
                 await connection.fetch(expand_sql(q.text, dashboard_range=DASHBOARD_RANGE))
+    finally:
+        await connection.close()
+
+
+def _has_a_number(result: list[dict[str, Any]]) -> bool:
+    return any(math.isfinite(float(sample["value"][1])) for sample in result)
+
+
+async def test_every_panel_shows_data_after_the_incident_flow(
+    running_stack: Stack, prometheus: str, stack_database_url: str
+) -> None:
+    """alerts -> incidents -> page -> ack -> resolve, twice with scrapes between (so rates are
+    not zero), then every panel query must return a number, as Grafana would draw it."""
+    suffix = uuid.uuid4().hex[:8]
+    team = f"dashboards-{suffix}"
+    await asyncio.to_thread(set_up_oncall, running_stack.urls, team=team, suffix=suffix)
+    runs = []
+    for round_ in ("a", "b"):
+        runs.append(
+            await asyncio.to_thread(
+                drive_incident_flow, running_stack.urls, team=team, suffix=suffix + round_
+            )
+        )
+        await asyncio.to_thread(wait_for_scrapes, prometheus)
+    assert runs[0].alert_results == ["new_incident", "duplicate", "correlated"]
+    assert runs[0].incident_id != runs[1].incident_id
+
+    empty = [
+        f"{q.where}: {q.text}"
+        for q in panel_queries()
+        if q.language == "promql" and not _has_a_number(query(prometheus, _promql(q.text)))
+    ]
+    assert not empty, "panels without data:\n" + "\n".join(empty)
+
+    connection = await asyncpg.connect(stack_database_url)
+    try:
+        for q in panel_queries():
+            if q.language == "sql":
+                rows = await connection.fetch(expand_sql(q.text, dashboard_range=DASHBOARD_RANGE))
+                by_service = {row["service"]: row for row in rows}
+                assert by_service[f"checkout-{suffix}a"]["alerts"] == 3, q.where
     finally:
         await connection.close()
