@@ -85,15 +85,16 @@ def wait_for_every_target_up(base: str) -> None:
 
 
 def wait_for_scrapes(base: str, count: int = 3) -> None:
-    """Let Prometheus take `count` more scrapes of every target (no wall-clock assertion)."""
+    """Let Prometheus scrape every target `count` more times (no wall-clock assertion)."""
+    last = time.time()
     for _ in range(count):
-        before = _scrape_count(base)
-        wait_until(lambda before=before: _scrape_count(base) > before, "the next scrape round")
+        wait_until(lambda last=last: _oldest_scrape(base) > last, "the next scrape of every target")
+        last = _oldest_scrape(base)
 
 
-def _scrape_count(base: str) -> float:
-    # count_over_time of `up` per target, the smallest: every target has been scraped that often.
-    result = query(base, "min(count_over_time(up[10m]))")
+def _oldest_scrape(base: str) -> float:
+    """When the target scraped longest ago was last scraped (Prometheus's timestamp)."""
+    result = query(base, "min(timestamp(up))")
     return float(result[0]["value"][1]) if result else 0.0
 
 
