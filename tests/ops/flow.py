@@ -1,7 +1,7 @@
 """The end-to-end incident flow, driven through the services' public HTTP APIs.
 
-alert -> incident (-> on-call page -> notification) -> acknowledge -> resolve, plus the gateway
-(a refused and an authenticated request), so every dashboard panel has something to show.
+alert -> incident -> on-call page -> notification -> manual escalation -> acknowledge -> resolve,
+plus the gateway (a refused and an authenticated request), so every dashboard panel has something to show.
 """
 
 from __future__ import annotations
@@ -127,6 +127,16 @@ def drive_incident_flow(urls: dict[str, str], *, team: str, suffix: str) -> Flow
         return [n for n in page["items"] if n["status"] == "delivered"]
 
     notifications = _poll(notified, "the on-call page to be delivered")
+    # The responder escalates by hand before acknowledging (escalations_total counts it).
+    _ok(
+        httpx.post(
+            f"{urls['oncall-escalation']}/api/v1/escalate",
+            json={"incident_id": incident_id},
+            headers={"X-Actor": "dana"},
+            timeout=10,
+        ),
+        200,
+    )
 
     for change in ({"status": "acknowledged"}, {"status": "resolved", "notes": "Rolled back"}):
         _ok(

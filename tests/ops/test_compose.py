@@ -16,7 +16,8 @@ PYTHON_SERVICES = [
     "api-gateway", "alert-ingestion", "incident-management", "oncall-escalation", "notification",
 ]  # fmt: skip
 CONTAINERS = {*PYTHON_SERVICES, "web-ui", "postgres", "prometheus", "grafana"}
-DOCKERFILES = sorted(ROOT.glob("services/*/Dockerfile")) + sorted(ROOT.glob("web-ui/Dockerfile"))
+# The service images (web-ui/Dockerfile belongs to the web UI's tests; run-pipeline.sh lints all).
+DOCKERFILES = sorted(ROOT.glob("services/*/Dockerfile"))
 
 
 def _compose(env_file: Path = Path("/dev/null")) -> dict[str, Any]:
