@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from nightwatch_gateway.proxy.routes import RouteTable
+from nightwatch_gateway.settings import GatewaySettings
 
 from tests.stack_runner import Stack
 
@@ -74,3 +76,26 @@ def test_gateway_authenticates_routes_and_sets_the_actor(running_stack: Stack) -
         document = client.get("/openapi.json").json()
         assert "/api/v1/incidents/{incident_id}" in document["paths"]
         assert not any(path.startswith("/internal/") for path in document["paths"])
+
+
+def test_every_public_path_of_every_service_is_routed_to_it(running_stack: Stack) -> None:
+    urls = running_stack.urls
+    table = RouteTable(
+        GatewaySettings(
+            alert_ingestion_url=urls["alert-ingestion"],
+            incident_management_url=urls["incident-management"],
+            oncall_url=urls["oncall-escalation"],
+            notification_url=urls["notification"],
+        )
+    )
+    checked = 0
+    for service in ("alert-ingestion", "incident-management", "oncall-escalation", "notification"):
+        paths = httpx.get(f"{urls[service]}/openapi.json", timeout=15).json()["paths"]
+        for path in paths:
+            if path.startswith("/api/v1/"):
+                upstream = table.match(path)
+                assert upstream is not None and upstream.service == service, (service, path)
+                checked += 1
+            else:
+                assert table.match(path) is None, path
+    assert checked > 10

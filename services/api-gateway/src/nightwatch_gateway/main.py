@@ -41,6 +41,9 @@ async def _start(app: FastAPI) -> None:
         limits=httpx.Limits(
             max_connections=settings.proxy_max_connections,
             max_keepalive_connections=settings.proxy_max_connections,
+            # Below the upstreams' own idle timeout (uvicorn: 5 s), so the pool never reuses a
+            # connection the server is closing at that moment (seen as rare 502s under load).
+            keepalive_expiry=settings.proxy_keepalive_seconds,
         ),
     )
     app.state.proxy_client = httpx.AsyncClient(

@@ -40,6 +40,7 @@ class GatewaySettings(ServiceSettings):
     proxy_timeout_seconds: float = Field(default=10.0, gt=0)
     proxy_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     proxy_max_connections: int = Field(default=200, ge=1, le=10_000)
+    proxy_keepalive_seconds: float = Field(default=2.0, gt=0, le=300)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 

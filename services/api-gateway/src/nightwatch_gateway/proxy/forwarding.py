@@ -50,6 +50,7 @@ _DROP_REQUEST = _HOP_BY_HOP | {
 }
 _DROP_RESPONSE = _HOP_BY_HOP | {b"x-request-id", b"content-length", b"set-cookie"}
 _BUFFER_LIMIT = 256 * 1024
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def unsafe_path(path: str) -> bool:
@@ -101,7 +102,14 @@ async def forward(
     )
     started = time.perf_counter()
     try:
-        response = await transport.handle_async_request(outgoing)
+        try:
+            response = await transport.handle_async_request(outgoing)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            # A pooled connection the upstream had just closed: a request without a body and
+            # with a safe method is sent again once, on a fresh connection.
+            if request.method not in _SAFE_METHODS or _has_body(request):
+                raise
+            response = await transport.handle_async_request(outgoing)
     except httpx.TransportError as exc:
         error = upstream_error(exc, upstream)
         _count(route_class, upstream, error.status_code)
