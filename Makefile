@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify screenshots
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify screenshots bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ init-sql: install ## regenerate database/init.sql from database/migrations
 
 pipeline: install ## the 8-stage delivery pipeline (run-pipeline.sh); not part of `make test`
 	@./run-pipeline.sh
+
+bench: install ## alert ingestion: alerts/s, p50/p99, RSS after 100k alerts (own processes, free ports)
+	@$(RUN) python bench/ingestion_bench.py
 
 bench-gateway: install ## gateway overhead: req/s and p99 through the gateway vs direct (own stack, free ports)
 	@$(RUN) python bench/gateway_bench.py

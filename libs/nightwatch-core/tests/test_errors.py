@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from nightwatch_core.db import SessionDep
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -103,3 +104,30 @@ async def test_unhandled_exception_is_500_in_the_common_body(
     async with app_client(sample_app) as client:
         error = assert_error(await client.get("/boom"), 500, "internal_error")
         assert "kaboom" not in error["message"]  # internals stay in the log
+
+
+async def test_database_refusing_new_connections_is_503_not_500(app_client: Any) -> None:
+    import socket
+
+    from fastapi import APIRouter
+    from nightwatch_core.app_factory import create_service_app
+    from nightwatch_core.settings import ServiceSettings
+    from sqlalchemy import text
+
+    router = APIRouter()
+
+    @router.get("/query")
+    async def query(session: SessionDep) -> int:
+        return int((await session.execute(text("SELECT 1"))).scalar_one())
+
+    with socket.socket() as sock:  # a port nothing listens on: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = ServiceSettings(
+        service_name="sample", database_url=f"postgresql://postgres@127.0.0.1:{port}/x"
+    )
+    app = create_service_app(title="sample", settings=settings, routers=[router])
+    async with app_client(app) as client:
+        response = await client.get("/query")
+        assert_error(response, 503, "database_unavailable")
+        assert response.headers["retry-after"] == "2"

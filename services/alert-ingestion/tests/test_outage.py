@@ -143,3 +143,26 @@ async def test_refused_attachment_is_kept_dead_not_dropped(
         ).one()
     assert row.attached_at is None and row.attach_dead_at is not None
     assert "404" in row.attach_error
+
+
+async def test_database_down_is_503_never_500_and_recovers(
+    ingestion: Any, database_url: str, make_alert: Any
+) -> None:
+    from nightwatch_core.testing.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy(database_url)
+    await proxy.start()
+    async with ingestion(database_url=proxy.url_for(database_url)) as (_, client):
+        assert (await client.post("/api/v1/alerts", json=make_alert())).status_code == 201
+        fast = await client.post("/api/v1/alerts", json=make_alert(message="joins: one statement"))
+        assert fast.status_code == 201 and fast.json()["result"] == "correlated"
+        await proxy.cut()
+        single = await client.post("/api/v1/alerts", json=make_alert(message="db down"))
+        batch = await client.post("/api/v1/alerts", json=[make_alert(severity="low")])
+        listing = await client.get("/api/v1/alerts")
+        assert single.status_code == batch.status_code == listing.status_code == 503
+        assert single.json()["error"]["code"] == "database_unavailable"
+        await proxy.restore()
+        again = await client.post("/api/v1/alerts", json=make_alert(message="db back"))
+        assert again.status_code == 201 and again.json()["result"] == "correlated"
+    await proxy.cut()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -156,10 +157,25 @@ async def _database_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "Internal error", code="internal_error")
 
 
+async def _connection_error(_: Request, exc: Exception) -> JSONResponse:
+    # Opening a new connection to a database that is down fails before SQLAlchemy wraps the error
+    # (ConnectionRefusedError, asyncpg's connection errors): still a 503, never a 500.
+    log.warning("database unreachable: %s", type(exc).__name__)
+    return error_response(
+        503,
+        "Database unavailable; retry shortly",
+        code="database_unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
 def configure_errors(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeoutError, _database_error)
+    app.add_exception_handler(ConnectionError, _connection_error)
+    app.add_exception_handler(asyncpg.PostgresConnectionError, _connection_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _connection_error)
     # Unhandled exceptions are answered by CoreMiddleware, inside the request-id context.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
 from nightwatch_core.http_client import ServiceClient
+from nightwatch_core.migrations import libpq_dsn
 
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.workers import attach_worker, link_worker
@@ -31,7 +33,17 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             retries=0,
         )
 
+        # The one-statement hot path runs on its own small asyncpg pool (alerts/fast_path.py).
+        app.state.db_pool = await asyncpg.create_pool(
+            libpq_dsn(settings.database_url),
+            min_size=0,
+            max_size=settings.db_pool_size,
+            timeout=settings.db_connect_timeout_seconds,
+            server_settings={"application_name": settings.service_name, "timezone": "UTC"},
+        )
+
     async def stop_clients(app: FastAPI) -> None:
+        await app.state.db_pool.close()
         await app.state.incident_client.aclose()
         await app.state.inline_incident_client.aclose()
 

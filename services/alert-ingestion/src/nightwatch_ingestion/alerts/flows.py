@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
+from nightwatch_core.errors import ApiError
 from nightwatch_core.http_client import ServiceClient
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nightwatch_ingestion.alerts import models, service
+from nightwatch_ingestion.alerts import fast_path, models, service
 from nightwatch_ingestion.alerts.schemas import AlertAccepted, AlertCreate
 from nightwatch_ingestion.metrics import count_alerts
 from nightwatch_ingestion.settings import IngestionSettings
@@ -37,9 +39,11 @@ def settings_of(app: FastAPI) -> IngestionSettings:
     return settings
 
 
-async def accept_alerts(
-    *, app: FastAPI, session: AsyncSession, alerts: list[AlertCreate]
-) -> list[AlertAccepted]:
+async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[AlertAccepted]:
+    """Store alerts durably and answer for each; most single alerts take the one-statement path.
+
+    No session is opened unless the general path runs (the hot path needs none).
+    """
     settings = settings_of(app)
     now = app.state.clock.now()
     alert_ids = [uuid.uuid4() for _ in alerts]
@@ -50,18 +54,29 @@ async def accept_alerts(
             alert, service_team_map=settings.service_team_map, default_team=settings.default_team
         )
 
-    for attempt in range(3):
-        try:
-            batch = await service.store_alerts(
-                session, alerts=alerts, now=now, window=window, team_of=team_of, alert_ids=alert_ids
-            )
-            await session.commit()
-            break
-        except DBAPIError as exc:
-            await session.rollback()
-            sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
-            if sqlstate not in _RETRYABLE_SQLSTATES or attempt == 2:
-                raise
+    if len(alerts) == 1:
+        quick = await _join_open_group(app, alerts[0], alert_ids[0], team_of(alerts[0]), now)
+        if quick is not None:
+            return [quick]
+
+    async with app.state.sessionmaker() as session:
+        for attempt in range(3):
+            try:
+                batch = await service.store_alerts(
+                    session,
+                    alerts=alerts,
+                    now=now,
+                    window=window,
+                    team_of=team_of,
+                    alert_ids=alert_ids,
+                )
+                await session.commit()
+                break
+            except DBAPIError as exc:
+                await session.rollback()
+                sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+                if sqlstate not in _RETRYABLE_SQLSTATES or attempt == 2:
+                    raise
     count_alerts((a.severity for a in batch.alerts), (a.result.value for a in batch.alerts))
 
     incidents: dict[uuid.UUID, uuid.UUID] = {}
@@ -89,6 +104,49 @@ async def accept_alerts(
             )
         )
     return accepted
+
+
+async def _join_open_group(
+    app: FastAPI, alert: AlertCreate, alert_id: uuid.UUID, team: str, now: datetime
+) -> AlertAccepted | None:
+    """The one-statement hot path (fast_path.py); None when the general path must run."""
+    settings = settings_of(app)
+    fingerprint = service.alert_fingerprint(alert)
+    try:
+        async with app.state.db_pool.acquire(timeout=settings.db_connect_timeout_seconds) as conn:
+            joined = await fast_path.join_open_group(
+                conn,
+                alert=alert,
+                alert_id=alert_id,
+                fingerprint=fingerprint,
+                team=team,
+                now=now,
+                window=timedelta(seconds=settings.correlation_window_seconds),
+            )
+    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        raise ApiError(
+            503,
+            "Database unavailable; retry shortly",
+            code="database_unavailable",
+            headers={"Retry-After": "2"},
+        ) from None
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate in _RETRYABLE_SQLSTATES:
+            return None  # the general path retries
+        raise
+    if joined is None:
+        return None
+    count_alerts([alert.severity.value], [joined.result.value])
+    if joined.incident_id is not None:
+        app.state.attach_wake.set()
+    return AlertAccepted(
+        alert_id=alert_id,
+        id=alert_id,
+        fingerprint=fingerprint,
+        incident_id=joined.incident_id,
+        result=joined.result,
+        link_status="linked" if joined.incident_id else "pending",
+    )
 
 
 async def open_incident_inline(app: FastAPI, group_id: uuid.UUID) -> uuid.UUID | None:

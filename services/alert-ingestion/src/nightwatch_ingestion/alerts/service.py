@@ -77,6 +77,15 @@ class StoredBatch:
     opened_groups: list[uuid.UUID]  # groups this batch opened: their incident is still to create
 
 
+def alert_fingerprint(alert: AlertCreate) -> str:
+    return fingerprint(
+        service=alert.service,
+        severity=alert.severity.value,
+        message=alert.message,
+        labels=alert.labels,
+    )
+
+
 def team_for(alert: AlertCreate, *, service_team_map: dict[str, str], default_team: str) -> str:
     """labels.team, else the configured service->team map, else the default team."""
     return alert.labels.get("team") or service_team_map.get(alert.service) or default_team
@@ -111,12 +120,7 @@ async def store_alerts(
             proposals[key] = incident_proposal(alert, team)
     groups = await find_groups(session, keys=keys, now=now, window=window, proposals=proposals)
 
-    fingerprints = [
-        fingerprint(
-            service=a.service, severity=a.severity.value, message=a.message, labels=a.labels
-        )
-        for a in alerts
-    ]
+    fingerprints = [alert_fingerprint(a) for a in alerts]
     alert_groups = [groups[(a.service, a.severity.value)] for a in alerts]
     inserted = await session.execute(
         _INSERT_FINGERPRINTS,

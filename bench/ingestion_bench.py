@@ -1,0 +1,410 @@
+"""Alert ingestion throughput, latency and memory (`make bench`).
+
+Starts, on free loopback ports and a throwaway database (never the fixed ports):
+- a stand-in for incident-management (a minimal HTTP responder: creating incidents and attaching
+  alerts answer at once, so the numbers are ingestion's own);
+- alert ingestion under uvicorn (uvloop + httptools, no access log), its durable workers running;
+then drives it with its own load generator (raw asyncio HTTP/1.1 keep-alive connections — much
+lighter than an HTTP library, so more of the 2 cores go to the server):
+
+1. unique alerts, one per POST, at 50 connections;
+2. batches of 100 alerts;
+3. the same alert over and over (duplicates), one per POST, at 50 connections;
+and reports alerts/s, p50/p99 per request, ingestion's RSS once 100k+ alerts went through, and
+how long the attach worker needed to hand every alert to incident-management.
+
+    make bench
+    BENCH_WORKERS=2 BENCH_UNIQUE=30000 BENCH_BATCHED=60000 BENCH_DUPLICATES=30000 make bench
+
+Every scenario is bounded by its count and by BENCH_MAX_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import orjson
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
+
+UNIQUE = int(os.environ.get("BENCH_UNIQUE", "30000"))
+BATCHED = int(os.environ.get("BENCH_BATCHED", "50000"))
+DUPLICATES = int(os.environ.get("BENCH_DUPLICATES", "30000"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
+BATCH_SIZE = 100
+BATCH_CONCURRENCY = int(os.environ.get("BENCH_BATCH_CONCURRENCY", "8"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+MAX_SECONDS = float(os.environ.get("BENCH_MAX_SECONDS", "120"))
+SERVICES = [f"bench-svc-{i}" for i in range(20)]
+SEVERITIES = ["critical", "high", "medium", "low"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ------------------------------------------------------------------ incident-management stand-in
+async def _stub_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    incidents: dict[bytes, bytes] = {}
+    with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            key = b""
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+                elif name.lower() == b"idempotency-key":
+                    key = value.strip()
+            if length:
+                await reader.readexactly(length)
+            if head.startswith(b"POST /api/v1/incidents "):
+                incident = incidents.setdefault(key, str(uuid.uuid4()).encode())
+                body = b'{"id": "' + incident + b'", "status": "open"}'
+                status = b"201 Created"
+            else:
+                body, status = b'{"attached": 1}', b"200 OK"
+            writer.write(
+                b"HTTP/1.1 "
+                + status
+                + b"\r\ncontent-type: application/json\r\ncontent-length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+                + body
+            )
+            await writer.drain()
+
+
+async def run_stub(port: int) -> None:
+    server = await asyncio.start_server(_stub_connection, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
+# ------------------------------------------------------------------ load generator
+@dataclass
+class Result:
+    name: str
+    alerts: int = 0
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # ingestion processes' CPU time during the scenario
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.alerts / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_alert(self) -> float:
+        return self.cpu_seconds / self.alerts * 1000 if self.alerts else 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU of the uvicorn supervisor and its workers (robust to a busy machine)."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes) -> int:
+    writer.write(
+        b"POST /api/v1/alerts HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    if length:
+        await reader.readexactly(length)
+    return int(head[9:12])
+
+
+async def drive(
+    name: str,
+    port: int,
+    *,
+    requests: int,
+    connections: int,
+    body_for: object,
+    per_request: int,
+    server_pid: int,
+) -> Result:
+    result = Result(name)
+    cpu_before = cpu_seconds(server_pid)
+    counter = iter(range(requests))
+    deadline = time.monotonic() + MAX_SECONDS
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for i in counter:
+                if time.monotonic() > deadline:
+                    return
+                body = body_for(i)  # type: ignore[operator]
+                started = time.perf_counter()
+                status = await _post(reader, writer, body)
+                result.latencies.append(time.perf_counter() - started)
+                result.requests += 1
+                if status in (201, 202):
+                    result.alerts += per_request
+                else:
+                    result.errors += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    result.seconds = time.perf_counter() - started
+    result.cpu_seconds = cpu_seconds(server_pid) - cpu_before
+    return result
+
+
+def unique_body(i: int) -> bytes:
+    return orjson.dumps(
+        {
+            "service": SERVICES[i % len(SERVICES)],
+            "severity": SEVERITIES[(i // len(SERVICES)) % 4],
+            "message": f"HTTP 5xx error rate > 10% on pod {i}",
+            "labels": {"env": "production", "pod": f"pod-{i}"},
+        }
+    )
+
+
+def batch_body(i: int) -> bytes:
+    return orjson.dumps(
+        [
+            {
+                "service": SERVICES[j % len(SERVICES)],
+                "severity": SEVERITIES[j % 4],
+                "message": f"batched alert {i}-{j}",
+                "labels": {"env": "production", "batch": str(i)},
+            }
+            for j in range(BATCH_SIZE)
+        ]
+    )
+
+
+DUPLICATE = orjson.dumps(
+    {
+        "service": "bench-dup",
+        "severity": "high",
+        "message": "Disk 95% full",
+        "labels": {"host": "db-1"},
+    }
+)
+
+
+# ------------------------------------------------------------------ the run
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process on port {port} exited with {process.returncode}")
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing ready on port {port}")
+
+
+def launch(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, env=env, cwd=ROOT)
+
+
+def rss_mb(pid: int) -> list[float]:
+    """RSS of each serving process (the workers; the process itself when it serves alone)."""
+    root = psutil.Process(pid)
+    serving = root.children(recursive=True) or [root]
+    return [p.memory_info().rss / 2**20 for p in serving]
+
+
+async def pending_attach(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM ingestion.alerts WHERE attached_at IS NULL"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def main() -> int:
+    admin = server_url(ROOT)
+    database_url = await create_database(admin, repo_root=ROOT, prefix="nw_bench")
+    stub_port, ingestion_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "INCIDENT_MANAGEMENT_URL": f"http://127.0.0.1:{stub_port}",
+        "ACCESS_LOG": "false",
+        "LOG_LEVEL": "WARNING",
+        "SERVICE_NAME": "alert-ingestion",
+        # PostgreSQL here is shared (max_connections 100): at most 10 + 10 connections per worker.
+        "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "10"),
+        "DB_MAX_OVERFLOW": os.environ.get("DB_MAX_OVERFLOW", "0"),
+    }
+    stub = launch([sys.executable, __file__, "stub", str(stub_port)], env)
+    server = launch(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "nightwatch_ingestion.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ingestion_port),
+            "--workers",
+            str(WORKERS),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
+    try:
+        wait_ready(ingestion_port, server)
+        print(
+            f"ingestion: {WORKERS} uvicorn worker(s); load: {CONCURRENCY} connections; "
+            f"{os.cpu_count()} CPUs shared by server, PostgreSQL and load generator; "
+            f"load average at start {os.getloadavg()[0]:.1f}\n"
+        )
+        pid = server.pid
+        await drive(
+            "warm-up",
+            ingestion_port,
+            requests=500,
+            connections=10,
+            body_for=lambda i: unique_body(10**9 + i),
+            per_request=1,
+            server_pid=pid,
+        )
+        results = [
+            await drive(
+                "unique, single POST",
+                ingestion_port,
+                requests=UNIQUE,
+                connections=CONCURRENCY,
+                body_for=unique_body,
+                per_request=1,
+                server_pid=pid,
+            ),
+            await drive(
+                f"batched ({BATCH_SIZE}/POST)",
+                ingestion_port,
+                requests=BATCHED // BATCH_SIZE,
+                connections=BATCH_CONCURRENCY,
+                body_for=batch_body,
+                per_request=BATCH_SIZE,
+                server_pid=pid,
+            ),
+            await drive(
+                "duplicates, single POST",
+                ingestion_port,
+                requests=DUPLICATES,
+                connections=CONCURRENCY,
+                body_for=lambda i: DUPLICATE,
+                per_request=1,
+                server_pid=pid,
+            ),
+        ]
+        total = sum(r.alerts for r in results) + 500
+        if total < 100_000:  # RSS is measured after at least 100k alerts went through
+            top_up = await drive(
+                "top-up to 100k",
+                ingestion_port,
+                requests=(100_000 - total) // BATCH_SIZE + 1,
+                connections=BATCH_CONCURRENCY,
+                body_for=lambda i: batch_body(10**6 + i),
+                per_request=BATCH_SIZE,
+                server_pid=pid,
+            )
+            total += top_up.alerts
+        worker_rss = rss_mb(pid)
+        drain_started = time.monotonic()
+        pending = await pending_attach(database_url)
+        while pending and time.monotonic() - drain_started < MAX_SECONDS:
+            await asyncio.sleep(0.5)
+            pending = await pending_attach(database_url)
+        drained = time.monotonic() - drain_started
+
+        print(
+            "| scenario | alerts | errors | alerts/s | p50 ms | p99 ms | ingestion CPU ms/alert |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for r in results:
+            print(
+                f"| {r.name} | {r.alerts} | {r.errors} | {r.rate:,.0f} | "
+                f"{r.percentile(0.50):.1f} | {r.percentile(0.99):.1f} | {r.cpu_ms_per_alert:.2f} |"
+            )
+        print(
+            f"\nRSS after {total:,} alerts: "
+            f"{', '.join(f'{m:.0f} MB' for m in worker_rss)} (per serving process)"
+        )
+        print(
+            f"attach backlog after the load: drained in {drained:.1f} s "
+            f"({pending} alerts still pending)"
+        )
+        return 0 if all(r.errors == 0 for r in results) else 1
+    finally:
+        for process in (server, stub):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        await drop_database(admin, database_url)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "stub":
+        import uvloop
+
+        uvloop.run(run_stub(int(sys.argv[2])))
+    else:
+        import uvloop
+
+        sys.exit(uvloop.run(main()))
