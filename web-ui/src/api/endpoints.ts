@@ -15,9 +15,11 @@ import type {
   OncallUser,
   Page,
   Role,
+  Me,
+  OverrideCreate,
   Schedule,
-  SessionUser,
-  Shift,
+  ScheduleCreate,
+  ShiftList,
   StatsSummary,
   Team,
 } from "./types";
@@ -27,7 +29,7 @@ const enc = encodeURIComponent;
 export const auth = {
   login: (username: string, password: string) =>
     request<LoginResponse>("POST", "/auth/login", { body: { username, password }, anonymous: true }),
-  me: () => request<SessionUser>("GET", "/auth/me"),
+  me: () => request<Me>("GET", "/auth/me"),
   changePassword: (current_password: string, new_password: string) =>
     request<unknown>("POST", "/auth/change-password", { body: { current_password, new_password } }),
 };
@@ -79,11 +81,11 @@ export const oncall = {
   users: async () => toPage<OncallUser>(await request("GET", "/users", { query: { limit: 100 } })).items,
   current: (team: string) => request<OncallCurrent>("GET", "/oncall/current", { query: { team } }),
   schedules: async () => toPage<Schedule>(await request("GET", "/schedules", { query: { limit: 100 } })).items,
-  createSchedule: (body: unknown) => request<Schedule>("POST", "/schedules", { body }),
+  createSchedule: (body: ScheduleCreate) => request<Schedule>("POST", "/schedules", { body }),
   updateSchedule: (id: string, body: unknown) => request<Schedule>("PATCH", `/schedules/${enc(id)}`, { body }),
-  shifts: async (id: string, from: string, to: string) =>
-    toPage<Shift>(await request("GET", `/schedules/${enc(id)}/shifts`, { query: { from, to } })).items,
-  addOverride: (scheduleId: string, body: { user: string; start: string; end: string }) =>
+  shifts: (id: string, from: string, to: string) =>
+    request<ShiftList>("GET", `/schedules/${enc(id)}/shifts`, { query: { from, to } }),
+  addOverride: (scheduleId: string, body: OverrideCreate) =>
     request<unknown>("POST", `/schedules/${enc(scheduleId)}/overrides`, { body }),
   policies: async () =>
     toPage<EscalationPolicy>(await request("GET", "/escalation-policies", { query: { limit: 100 } })).items,

@@ -40,14 +40,6 @@ export function saveLogin(login: LoginResponse, now: number = Date.now()): Sessi
   return session;
 }
 
-export function updateSessionUser(user: SessionUser): void {
-  const session = loadSession();
-  if (!session) return;
-  const next = { ...session, user };
-  localStorage.setItem(KEY, JSON.stringify(next));
-  listeners.forEach((listener) => listener(next));
-}
-
 export function clearSession(): void {
   localStorage.removeItem(KEY);
   listeners.forEach((listener) => listener(null));

@@ -2,7 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, expect, it, vi } from "vitest";
-import type { IncidentDetail, IncidentStatus } from "../api/types";
+import { NEXT_STATES, type IncidentDetail, type IncidentStatus } from "../api/types";
 import { ROUTER_FUTURE } from "../App";
 import { AuthProvider } from "../auth";
 import { fakeApi, signIn } from "../test/fakeApi";
@@ -13,7 +13,8 @@ afterEach(() => vi.unstubAllGlobals());
 function incident(status: IncidentStatus, extra: Partial<IncidentDetail> = {}): IncidentDetail {
   return {
     id: "inc-1", title: "HTTP 5xx error rate > 10%", service: "frontend-api", severity: "high", status,
-    description: null, team: "web", assignee: null, created_at: "2026-01-01T10:00:00Z",
+    description: "", team: "web", updated_at: "2026-01-01T10:00:00Z", acknowledged_by: null, resolved_by: null,
+    alert_count: 0, duplicate_count: 0, alerts_source: "ingestion", allowed_transitions: NEXT_STATES[status], assignee: null, created_at: "2026-01-01T10:00:00Z",
     acknowledged_at: null, resolved_at: null, mtta_seconds: null, mttr_seconds: null,
     alerts: [], notes: [], timeline: [], ...extra,
   };
@@ -58,8 +59,8 @@ it("resolves with a note and shows MTTR, the note and the timeline after the ref
     "PATCH /api/v1/incidents/inc-1": (body) => {
       current = incident("resolved", {
         acknowledged_at: "2026-01-01T10:01:00Z", resolved_at: "2026-01-01T10:10:00Z", mtta_seconds: 60, mttr_seconds: 600,
-        notes: [{ body: (body as { notes: string }).notes, author: "alice", created_at: "2026-01-01T10:10:00Z" }],
-        timeline: [{ event_type: "status_changed", actor: "alice", message: "acknowledged → resolved", created_at: "2026-01-01T10:10:00Z" }],
+        notes: [{ id: "n1", body: (body as { notes: string }).notes, author: "alice", created_at: "2026-01-01T10:10:00Z" }],
+        timeline: [{ id: "t1", event_type: "status_changed", actor: "alice", message: "acknowledged → resolved", data: {}, created_at: "2026-01-01T10:10:00Z" }],
       });
       return { body: current };
     },

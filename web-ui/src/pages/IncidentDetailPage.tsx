@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError } from "../api/client";
 import { incidents as incidentsApi } from "../api/endpoints";
-import { NEXT_STATES, type IncidentDetail, type IncidentStatus, type Note } from "../api/types";
+import { NEXT_STATES, type IncidentDetail, type IncidentStatus } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, SeverityBadge, StatusBadge } from "../components/ui";
 import { formatDuration, formatTime, humanize } from "../format";
@@ -22,9 +22,6 @@ function conflictMessage(error: ApiError): string {
   return `Someone else changed this incident first.${current} ${error.message}`.trim();
 }
 
-export function noteText(note: Note): string {
-  return note.body ?? note.text ?? note.content ?? "";
-}
 
 export function IncidentDetailPage() {
   const { id = "" } = useParams();
@@ -179,9 +176,9 @@ export function IncidentDetailPage() {
             <ul className="space-y-2" data-testid="notes">
               {data.notes.map((n, index) => (
                 <li key={n.id ?? index} className="rounded bg-slate-100 p-2 text-sm dark:bg-slate-800">
-                  <p className="whitespace-pre-wrap">{noteText(n)}</p>
+                  <p className="whitespace-pre-wrap">{n.body}</p>
                   <p className="text-xs text-slate-500 dark:text-slate-400">
-                    {n.author ?? n.actor ?? "unknown"} · {formatTime(n.created_at)}
+                    {n.author} · {formatTime(n.created_at)}
                   </p>
                 </li>
               ))}

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { oncall } from "../api/endpoints";
-import type { Schedule, Shift } from "../api/types";
+import { ApiError } from "../api/client";
+import type { EscalationTarget, OncallUser, Schedule, ScheduleCreate } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
@@ -10,33 +11,69 @@ import { JsonEditor } from "./JsonEditor";
 const DAYS = 7;
 const PALETTE = ["bg-sky-500", "bg-violet-500", "bg-emerald-500", "bg-amber-500", "bg-rose-500", "bg-teal-500"];
 
-const SCHEDULE_TEMPLATE = {
-  name: "Primary",
-  team: "default",
-  timezone: "UTC",
-  layers: [{ name: "Weekly", participants: ["alice", "bob"], rotation: "weekly", handoff_time: "09:00", start: new Date().toISOString().slice(0, 10) }],
-};
-const POLICY_TEMPLATE = {
-  name: "Default escalation",
-  team: "default",
-  repeat: 1,
-  levels: [
-    { delay_minutes: 5, targets: [{ type: "schedule", name: "Primary" }] },
-    { delay_minutes: 10, targets: [{ type: "team", name: "default" }] },
-  ],
-};
+function scheduleTemplate(users: OncallUser[]) {
+  return {
+    name: "Primary",
+    team: "default",
+    timezone: "UTC",
+    layers: [
+      {
+        name: "Weekly",
+        participants: users.slice(0, 2).map((u) => u.id),
+        rotation_type: "weekly",
+        shift_length: 1,
+        start_date: new Date().toISOString().slice(0, 10),
+        handoff_time: "09:00",
+      },
+    ],
+  };
+}
+function policyTemplate(schedules: Schedule[]) {
+  const team = schedules[0]?.team.name ?? "default";
+  return {
+    team,
+    name: `${team} escalation`,
+    description: "",
+    repeat_count: 1,
+    levels: [
+      { delay_minutes: 5, targets: schedules[0] ? [{ type: "schedule", id: schedules[0].id }] : [{ type: "team_oncall", id: team }] },
+      { delay_minutes: 10, targets: [{ type: "team", id: team }] },
+    ],
+  };
+}
+
+/** Names for a policy's targets: schedule and user ids shown as what people recognise. */
+function targetLabel(target: EscalationTarget, schedules: Schedule[], users: OncallUser[]): string {
+  if (target.type === "schedule") return `on-call of ${schedules.find((s) => s.id === target.id)?.name ?? target.id}`;
+  if (target.type === "user") return users.find((u) => u.id === target.id)?.name ?? target.id;
+  if (target.type === "team_oncall") return `on-call of team ${target.id}`;
+  return `everyone in team ${target.id}`;
+}
 
 function CurrentOncall({ team }: { team: string }) {
   const { data, error } = usePolling(() => oncall.current(team), [team], 30_000);
   if (error) return <span className="text-sm text-rose-700 dark:text-rose-300">{error.message}</span>;
   if (!data) return <span className="text-sm text-slate-500">…</span>;
-  const who = data.user ?? data.users?.join(", ");
+  if (data.nobody_on_call || data.oncall.length === 0) {
+    return (
+      <span className="text-sm font-semibold text-rose-700 dark:text-rose-300" data-testid="oncall-now">
+        Nobody on call <span className="font-normal">— {data.message}</span>
+      </span>
+    );
+  }
   return (
-    <span className="text-sm">
-      <strong data-testid="oncall-now">{who || "nobody on call"}</strong>
-      {data.schedule && <span className="text-slate-500 dark:text-slate-400"> · {String(data.schedule)}{data.layer !== undefined && data.layer !== null ? ` / ${String(data.layer)}` : ""}</span>}
-      {data.source && <span className="text-slate-500 dark:text-slate-400"> ({data.source})</span>}
-    </span>
+    <ul className="text-right text-sm" data-testid="oncall-now">
+      {data.oncall.map((entry) => (
+        <li key={`${entry.schedule_id}-${entry.user.id}`}>
+          <strong>{entry.user.name}</strong>
+          <span className="text-slate-500 dark:text-slate-400">
+            {" "}· {entry.schedule_name}
+            {entry.source === "override" ? " (override)" : entry.layer_name ? ` / ${entry.layer_name}` : ""}
+            {entry.shift_end ? ` · until ${formatTime(entry.shift_end)}` : ""}
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -47,23 +84,25 @@ function ShiftTimeline({ schedule }: { schedule: Schedule }) {
   const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id], 60_000);
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading shifts" />;
-  if (data.length === 0) return <Empty>No shifts in the next {DAYS} days.</Empty>;
+  if (data.shifts.length === 0) return <Empty>No shifts in the next {DAYS} days.</Empty>;
   const span = to.getTime() - from.getTime();
-  const people = [...new Set(data.map((s: Shift) => s.user))];
+  const people = [...new Set(data.shifts.map((s) => s.user.id))];
+  const bar = (start: string, end: string) => {
+    const left = Math.max(new Date(start).getTime(), from.getTime());
+    const right = Math.min(new Date(end).getTime(), to.getTime());
+    return { left: `${((left - from.getTime()) / span) * 100}%`, width: `${Math.max(0.5, ((right - left) / span) * 100)}%` };
+  };
   return (
     <div>
       <div className="relative h-8 w-full overflow-hidden rounded bg-slate-100 dark:bg-slate-800" role="img" aria-label={`Shifts of ${schedule.name} for the next ${DAYS} days`}>
-        {data.map((shift, index) => {
-          const start = Math.max(new Date(shift.start).getTime(), from.getTime());
-          const end = Math.min(new Date(shift.end).getTime(), to.getTime());
-          const left = ((start - from.getTime()) / span) * 100;
-          const width = Math.max(0.5, ((end - start) / span) * 100);
-          return (
-            <div key={index} title={`${shift.user}: ${formatTime(shift.start)} → ${formatTime(shift.end)}${shift.source ? ` (${shift.source})` : ""}`} className={`absolute top-0 h-full ${PALETTE[people.indexOf(shift.user) % PALETTE.length]} border-r border-white/60 text-[10px] text-white`} style={{ left: `${left}%`, width: `${width}%` }}>
-              <span className="px-1">{shift.user}</span>
-            </div>
-          );
-        })}
+        {data.shifts.map((shift, index) => (
+          <div key={index} title={`${shift.user.name}: ${formatTime(shift.start)} → ${formatTime(shift.end)} (${shift.source === "override" ? "override" : shift.layer_name ?? "layer"})`} className={`absolute top-0 h-full overflow-hidden whitespace-nowrap ${PALETTE[people.indexOf(shift.user.id) % PALETTE.length]} border-r border-white/60 text-[10px] leading-8 text-white ${shift.source === "override" ? "ring-2 ring-inset ring-black/40" : ""}`} style={bar(shift.start, shift.end)}>
+            <span className="px-1">{shift.user.name}</span>
+          </div>
+        ))}
+        {data.gaps.map((gap, index) => (
+          <div key={`gap-${index}`} title={`Nobody on call: ${formatTime(gap.start)} → ${formatTime(gap.end)}`} className="absolute top-0 h-full bg-[repeating-linear-gradient(45deg,#e11d48_0,#e11d48_4px,transparent_4px,transparent_8px)] opacity-60" style={bar(gap.start, gap.end)} />
+        ))}
       </div>
       <div className="mt-1 flex justify-between text-[10px] text-slate-500">
         {Array.from({ length: DAYS }, (_, day) => (
@@ -74,9 +113,9 @@ function ShiftTimeline({ schedule }: { schedule: Schedule }) {
   );
 }
 
-function OverrideForm({ schedules, onDone }: { schedules: Schedule[]; onDone: () => void }) {
+function OverrideForm({ schedules, users, onDone }: { schedules: Schedule[]; users: OncallUser[]; onDone: () => void }) {
   const [scheduleId, setScheduleId] = useState("");
-  const [user, setUser] = useState("");
+  const [userId, setUserId] = useState("");
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
   const [error, setError] = useState<unknown>(null);
@@ -86,7 +125,7 @@ function OverrideForm({ schedules, onDone }: { schedules: Schedule[]; onDone: ()
     setError(null);
     setSaved(false);
     try {
-      await oncall.addOverride(scheduleId, { user, start: new Date(start).toISOString(), end: new Date(end).toISOString() });
+      await oncall.addOverride(scheduleId, { user_id: userId, start: new Date(start).toISOString(), end: new Date(end).toISOString() });
       setSaved(true);
       onDone();
     } catch (cause) {
@@ -104,7 +143,12 @@ function OverrideForm({ schedules, onDone }: { schedules: Schedule[]; onDone: ()
         </select>
       </Field>
       <Field label="Who covers">
-        <input className="input w-36" required value={user} onChange={(e) => setUser(e.target.value)} />
+        <select className="input" required value={userId} onChange={(e) => setUserId(e.target.value)}>
+          <option value="">choose…</option>
+          {users.map((u) => (
+            <option key={u.id} value={u.id}>{u.name}</option>
+          ))}
+        </select>
       </Field>
       <Field label="From">
         <input className="input" type="datetime-local" required value={start} onChange={(e) => setStart(e.target.value)} />
@@ -122,15 +166,16 @@ function OverrideForm({ schedules, onDone }: { schedules: Schedule[]; onDone: ()
 export function OncallPage() {
   const { can } = useAuth();
   const admin = can("admin");
-  const teams = usePolling(() => oncall.teams(), [], 30_000);
-  const schedules = usePolling(() => oncall.schedules(), [], 30_000);
+  const teams = usePolling(() => oncall.teams(), [], 15_000);
+  const schedules = usePolling(() => oncall.schedules(), [], 15_000);
+  const users = usePolling(() => oncall.users(), [], null);
   const policies = usePolling(() => oncall.policies(), [], 30_000);
   const [editing, setEditing] = useState<{ kind: "schedule" | "policy"; id?: string; value: unknown } | null>(null);
 
   async function save(value: unknown) {
     if (!editing) return;
     if (editing.kind === "schedule") {
-      await (editing.id ? oncall.updateSchedule(editing.id, value) : oncall.createSchedule(value));
+      await (editing.id ? oncall.updateSchedule(editing.id, value) : oncall.createSchedule(value as ScheduleCreate)); // the server validates it (422 shown)
       await schedules.reload();
     } else {
       await (editing.id ? oncall.updatePolicy(editing.id, value) : oncall.createPolicy(value));
@@ -144,8 +189,8 @@ export function OncallPage() {
       <PageHeader title="On-call">
         {admin && (
           <>
-            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "schedule", value: SCHEDULE_TEMPLATE })}>New schedule</button>
-            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "policy", value: POLICY_TEMPLATE })}>New policy</button>
+            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "schedule", value: scheduleTemplate(users.data ?? []) })}>New schedule</button>
+            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "policy", value: policyTemplate(schedules.data ?? []) })}>New policy</button>
           </>
         )}
       </PageHeader>
@@ -174,9 +219,15 @@ export function OncallPage() {
             <div key={schedule.id}>
               <div className="mb-1 flex flex-wrap items-center justify-between gap-2 text-sm">
                 <span>
-                  <strong>{schedule.name}</strong> · team {schedule.team} · {schedule.timezone} · {schedule.layers?.length ?? 0} layer(s){schedule.overrides?.length ? ` · ${schedule.overrides.length} override(s)` : ""}
+                  <strong>{schedule.name}</strong> · team {schedule.team.name} · {schedule.timezone} ·{" "}
+                  {schedule.layers.map((l) => `${l.name}: ${l.participants.map((p) => p.name).join(" → ")} (${l.shift_length} ${l.rotation_type})`).join("; ")}
                 </span>
-                {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "schedule", id: schedule.id, value: { name: schedule.name, timezone: schedule.timezone, layers: schedule.layers } })}>Edit</button>}
+                {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "schedule", id: schedule.id, value: {
+                          name: schedule.name,
+                          timezone: schedule.timezone,
+                          layers: schedule.layers.map((l) => ({ name: l.name, participants: l.participants.map((p) => p.id), rotation_type: l.rotation_type, shift_length: l.shift_length, start_date: l.start_date, handoff_time: l.handoff_time, restrictions: l.restrictions })),
+                        },
+                      })}>Edit</button>}
               </div>
               <ShiftTimeline schedule={schedule} />
             </div>
@@ -185,25 +236,29 @@ export function OncallPage() {
         {admin && schedules.data && schedules.data.length > 0 && (
           <div className="border-t border-slate-200 pt-3 dark:border-slate-800">
             <h3 className="mb-2 text-sm font-semibold">Override</h3>
-            <OverrideForm schedules={schedules.data} onDone={schedules.reload} />
+            <OverrideForm schedules={schedules.data} users={users.data ?? []} onDone={schedules.reload} />
           </div>
         )}
       </section>
       <section className="card" aria-label="Escalation policies">
         <h2 className="mb-2 font-semibold">Escalation policies</h2>
-        <ErrorBanner error={policies.error} onRetry={policies.reload} />
+        {policies.error instanceof ApiError && policies.error.status === 404 ? (
+          <Empty>This server has no escalation policies API yet: new incidents page the team&apos;s current on-call directly.</Empty>
+        ) : (
+          <ErrorBanner error={policies.error} onRetry={policies.reload} />
+        )}
         {policies.loading && !policies.data ? <Loading /> : policies.data?.length ? (
           <ul className="space-y-3">
             {policies.data.map((policy) => (
               <li key={policy.id} className="text-sm">
                 <div className="flex items-center justify-between">
-                  <span><strong>{policy.name}</strong> · team {policy.team} · repeat {policy.repeat}×</span>
-                  {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "policy", id: policy.id, value: { name: policy.name, repeat: policy.repeat, levels: policy.levels } })}>Edit</button>}
+                  <span><strong>{policy.name}</strong> · team {policy.team} · {policy.repeat_count ? `repeats ${policy.repeat_count}×` : "runs once"}</span>
+                  {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "policy", id: policy.id, value: { name: policy.name, description: policy.description, repeat_count: policy.repeat_count, levels: policy.levels } })}>Edit</button>}
                 </div>
                 <ol className="ml-5 list-decimal text-slate-600 dark:text-slate-300">
                   {policy.levels.map((level, index) => (
                     <li key={index}>
-                      {level.targets.map((t) => `${t.type} ${t.name ?? t.id ?? ""}`).join(", ")} — then wait {level.delay_minutes ?? Math.round((level.delay_seconds ?? 0) / 60)} min
+                      page {level.targets.map((t) => targetLabel(t, schedules.data ?? [], users.data ?? [])).join(", ")}; after {level.delay_minutes} min without an ack, go on
                     </li>
                   ))}
                 </ol>

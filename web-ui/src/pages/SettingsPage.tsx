@@ -1,6 +1,5 @@
 import { useState, type FormEvent } from "react";
 import { admin as adminApi, auth as authApi } from "../api/endpoints";
-import { updateSessionUser } from "../api/session";
 import type { ApiKey, Role } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
@@ -10,7 +9,7 @@ import { usePolling } from "../hooks";
 const ROLES: Role[] = ["viewer", "responder", "admin"];
 
 function ChangePassword() {
-  const { session } = useAuth();
+  const { session, login } = useAuth();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -26,7 +25,8 @@ function ChangePassword() {
     }
     try {
       await authApi.changePassword(current, next);
-      if (session) updateSessionUser({ ...session.user, must_change_password: false });
+      // The gateway revokes older tokens on a change: sign in again with the new password.
+      if (session) await login(session.user.username, next);
       setDone(true);
       setCurrent("");
       setNext("");

@@ -1,0 +1,164 @@
+"""A responder's night, in a real browser against the real stack: the alert arrives, the incident
+shows up without a reload, is acknowledged and resolved with a note, and MTTA/MTTR, the note and the
+timeline are there. A viewer sees no action buttons. Each page is saved as a screenshot."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.stack_runner import Stack
+from tests.web_ui.api_client import GatewayApi
+from tests.web_ui.conftest import shoot, sign_in
+
+# The gateway allows 10 logins a minute per address: sign in once per role and reuse the session.
+
+
+@pytest.fixture(scope="module")
+def api(running_stack: Stack) -> Iterator[GatewayApi]:
+    gateway = GatewayApi.connect(running_stack.urls["api-gateway"])
+    try:
+        yield gateway
+    finally:
+        gateway.client.close()
+
+
+async def _signed_in_context(
+    browser: Browser, ui_url: str, username: str, password: str
+) -> BrowserContext:
+    context = await browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    await sign_in(page, username, password)
+    await expect(page.get_by_test_id("current-user")).to_contain_text(username)
+    await page.close()
+    return context
+
+
+@pytest.fixture(scope="module")
+async def admin_context(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
+    context = await _signed_in_context(browser, ui_url, "admin", "admin")
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def admin_page(admin_context: BrowserContext) -> AsyncIterator[Page]:
+    page = await admin_context.new_page()
+    yield page
+    await page.close()
+
+
+async def test_alert_to_resolved_incident_live_in_the_browser(
+    admin_page: Page, api: GatewayApi, screenshot_dir: Path
+) -> None:
+    page = admin_page
+    service = f"checkout-{uuid.uuid4().hex[:6]}"
+    await page.goto("/incidents")
+    await expect(page.get_by_role("heading", name="Incidents")).to_be_visible()
+    await expect(page.get_by_text("You are using the default password")).to_be_visible()
+
+    # The alert comes in through the API while the list is open: it appears without a reload.
+    accepted = api.post_alert(service=service, severity="critical", message="Checkout 5xx > 10%")
+    row = page.get_by_test_id("incident-row").filter(has_text=service)
+    await expect(row).to_be_visible(timeout=20_000)
+    await expect(row).to_contain_text("Checkout 5xx > 10%")
+    await shoot(page, screenshot_dir, "incidents")
+
+    await row.get_by_role("link").click()
+    await expect(page).to_have_url(re.compile(r"/incidents/[0-9a-f-]{36}$"))
+    if accepted.get("incident_id"):
+        assert page.url.endswith(accepted["incident_id"])
+    actions = page.get_by_role("region", name="Actions")
+    await expect(page.get_by_test_id("status")).to_have_text("open")
+    await expect(page.get_by_test_id("mtta")).to_have_text("—")
+
+    await actions.get_by_role("button", name="Acknowledge").click()
+    await expect(page.get_by_test_id("status")).to_have_text("acknowledged")
+    await expect(page.get_by_test_id("mtta")).not_to_have_text("—")
+    await expect(actions.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    await expect(actions.get_by_role("button", name="Start work")).to_be_visible()
+
+    await actions.get_by_label("Resolution note").fill("Rolled back deploy 4711")
+    await actions.get_by_role("button", name="Resolve").click()
+    await expect(page.get_by_test_id("status")).to_have_text("resolved")
+    await expect(page.get_by_test_id("mttr")).not_to_have_text("—")
+    await expect(page.get_by_test_id("notes")).to_contain_text("Rolled back deploy 4711")
+    await expect(page.get_by_test_id("notes")).to_contain_text("admin")
+    timeline = page.get_by_test_id("timeline")
+    await expect(timeline).to_contain_text("acknowledged")
+    await expect(timeline).to_contain_text("resolved")
+    await expect(actions.get_by_role("button")).to_have_count(3)  # only assign / note remain
+    await shoot(page, screenshot_dir, "incident-detail")
+
+    await page.goto(f"/alerts?service={service}")
+    alert_row = page.get_by_test_id("alert-row").first
+    await expect(alert_row).to_contain_text("Checkout 5xx > 10%")
+    await expect(alert_row.get_by_role("link", name="view incident")).to_be_visible()
+    await shoot(page, screenshot_dir, "alerts")
+
+
+async def test_a_viewer_sees_no_action_buttons(
+    browser: Browser, ui_url: str, api: GatewayApi
+) -> None:
+    service = f"search-{uuid.uuid4().hex[:6]}"
+    accepted = api.post_alert(service=service, severity="high", message="Search latency p99 > 2s")
+    username, password = api.create_account("viewer")
+    context = await _signed_in_context(browser, ui_url, username, password)
+    try:
+        page = await context.new_page()
+        await page.goto("/incidents")
+        row = page.get_by_test_id("incident-row").filter(has_text=service)
+        await expect(row).to_be_visible(timeout=20_000)
+        await row.get_by_role("link").click()
+        await expect(page.get_by_test_id("status")).to_have_text("open")
+        await expect(page.get_by_text("Search latency p99 > 2s").first).to_be_visible()
+        await expect(page.get_by_role("region", name="Actions")).to_have_count(0)
+        for name in ("Acknowledge", "Resolve", "Start work", "Assign", "Add note"):
+            await expect(page.get_by_role("button", name=name)).to_have_count(0)
+        assert accepted["alert_id"]
+    finally:
+        await context.close()
+
+
+async def test_every_page_renders_for_an_admin(
+    admin_page: Page, api: GatewayApi, screenshot_dir: Path
+) -> None:
+    page = admin_page
+    team = api.seed_oncall()
+
+    await page.goto("/")
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    await expect(page.get_by_test_id("open-count")).not_to_have_text("—")
+    await expect(page.get_by_test_id("dashboard-mttr")).not_to_have_text("—")
+    await shoot(page, screenshot_dir, "dashboard")
+
+    await page.goto("/oncall")
+    on_call_now = page.get_by_role("region", name="On call now")
+    team_row = on_call_now.get_by_role("listitem").filter(has_text=team)
+    # Polled every 15 s: a transient error (a busy shared database) heals by itself.
+    await expect(team_row.get_by_test_id("oncall-now")).to_contain_text(
+        re.compile("Alice|Bob"), timeout=35_000
+    )
+    await expect(
+        page.get_by_role("img", name=re.compile("Shifts of Payments primary"))
+    ).to_be_visible()
+    await shoot(page, screenshot_dir, "oncall")
+
+    await page.goto("/notifications")
+    await expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+    await expect(page.get_by_role("status")).to_have_count(0)  # loaded
+    await shoot(page, screenshot_dir, "notifications")
+
+    await page.goto("/settings")
+    await expect(page.get_by_role("region", name="Users and roles")).to_contain_text("admin")
+    keys = page.get_by_role("region", name="API keys")
+    await keys.get_by_label("Name").fill("grafana-webhook")
+    await keys.get_by_role("button", name="Create key").click()
+    await expect(page.get_by_test_id("new-api-key")).to_have_text(re.compile(r"\S{20,}"))
+    await shoot(page, screenshot_dir, "settings")
