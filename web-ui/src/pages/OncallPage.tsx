@@ -81,7 +81,7 @@ function ShiftTimeline({ schedule }: { schedule: Schedule }) {
   const from = new Date();
   from.setUTCMinutes(0, 0, 0);
   const to = new Date(from.getTime() + DAYS * 86_400_000);
-  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id], 60_000);
+  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id], 15_000);
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading shifts" />;
   if (data.shifts.length === 0) return <Empty>No shifts in the next {DAYS} days.</Empty>;
