@@ -193,15 +193,16 @@ async def escalate_now(
     return escalation
 
 
-async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
-    """Ids of due escalations, row-locked until the caller's transaction ends. Rows another
-    worker holds are skipped (SKIP LOCKED), so each step runs on exactly one replica."""
+async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[Escalation]:
+    """Due escalations, row-locked until the caller's transaction ends. Rows another worker holds
+    are skipped (SKIP LOCKED), so each step runs on exactly one replica."""
     rows = await session.scalars(
-        select(Escalation.incident_id)
+        select(Escalation)
         .where(Escalation.status == "active", Escalation.next_step_at <= now)
         .order_by(Escalation.next_step_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     )
     return list(rows.all())
 

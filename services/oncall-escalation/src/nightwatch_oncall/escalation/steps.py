@@ -109,6 +109,7 @@ async def run_step(
     escalation: Escalation,
     now: datetime,
     lookup_cache: dict[str, targets.Lookup] | None = None,
+    flush: bool = True,
 ) -> StepResult:
     """Page ``next_level`` (resolving its targets now), queue the pages and timeline entries, and
     set the timer for the following step. The caller holds the row lock. ``lookup_cache`` lets a
@@ -223,7 +224,8 @@ async def run_step(
                 "unless someone escalates manually",
             )
         )
-    await session.flush()
+    if flush:
+        await session.flush()
     return StepResult(
         team=escalation.team or "", level=number, pages=pages, escalated=bool(manual_by) or step > 1
     )

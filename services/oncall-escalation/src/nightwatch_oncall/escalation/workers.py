@@ -30,6 +30,7 @@ from nightwatch_oncall.escalation.steps import (
     JOB_SCHEMA,
     PAGE_JOB,
     TIMELINE_JOB,
+    StepResult,
     new_event,
     queue_timeline,
     run_step,
@@ -115,34 +116,58 @@ async def stop_runtime(app: FastAPI) -> None:
 
 
 async def run_due_steps(app: FastAPI) -> int:
-    """Run every due escalation step (one batch); return how many ran."""
+    """Run every due escalation step (one batch); return how many ran.
+
+    The batch runs in one savepoint and is written with one flush (few round trips per step). If
+    anything in it fails, it runs again one step per savepoint, and a step that still fails is
+    postponed by STEP_RETRY so it cannot block the others."""
     now = app.state.clock.now()
-    results = []
     lookups: dict[str, Any] = {}  # one on-call lookup per target per batch (an alert storm)
     async with app.state.sessionmaker() as session, session.begin():
-        for incident_id in await service.claim_due(session=session, now=now, limit=STEP_BATCH):
-            try:
-                async with session.begin_nested():
-                    escalation = await service.get_escalation(
-                        session=session, incident_id=incident_id
-                    )
-                    assert escalation is not None
-                    results.append(
+        due = await service.claim_due(session=session, now=now, limit=STEP_BATCH)
+        if not due:
+            return 0
+        incident_ids = [escalation.incident_id for escalation in due]
+        try:
+            # No autoflush: every page, event and timer of the batch goes out in one flush.
+            async with session.begin_nested():
+                with session.no_autoflush:
+                    results = [
                         await run_step(
-                            session=session, escalation=escalation, now=now, lookup_cache=lookups
+                            session=session,
+                            escalation=escalation,
+                            now=now,
+                            lookup_cache=lookups,
+                            flush=False,
                         )
-                    )
-            except Exception:
-                log.exception("escalation step failed", extra={"incident_id": str(incident_id)})
-                await service.postpone(
-                    session=session, incident_id=incident_id, until=now + STEP_RETRY
-                )
+                        for escalation in due
+                    ]
+                await session.flush()
+        except Exception:
+            log.warning("a step of the batch failed; running them one by one", exc_info=True)
+            results = await _steps_one_by_one(session, incident_ids, now=now)
     for result in results:
         if result.escalated:
             ESCALATIONS.labels(result.team).inc()
     if results:
         runtime(app).wake_senders()
     return len(results)
+
+
+async def _steps_one_by_one(
+    session: AsyncSession, incident_ids: list[uuid.UUID], *, now: datetime
+) -> list[StepResult]:
+    results = []
+    for incident_id in incident_ids:
+        try:
+            async with session.begin_nested():
+                escalation = await service.get_escalation(session=session, incident_id=incident_id)
+                assert escalation is not None
+                results.append(await run_step(session=session, escalation=escalation, now=now))
+        except Exception:
+            log.exception("escalation step failed", extra={"incident_id": str(incident_id)})
+            await service.postpone(session=session, incident_id=incident_id, until=now + STEP_RETRY)
+    return results
 
 
 class StepWorker(PollingWorker):
