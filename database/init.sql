@@ -337,6 +337,16 @@ CREATE INDEX schedule_overrides_range_idx ON oncall.schedule_overrides (schedule
 CREATE INDEX schedule_overrides_user_idx ON oncall.schedule_overrides (user_id);
 INSERT INTO public.schema_migrations (version) VALUES ('0031_oncall_schedules');
 
+-- ==== migration 0032_oncall_calendar_feeds ====
+-- Calendar apps subscribe to a URL and cannot send an Authorization header, so each schedule gets
+-- a secret feed token (as PagerDuty's and GoAlert's private calendar URLs): 244 random bits from
+-- two gen_random_uuid() values (core PostgreSQL 13+, strong randomness, no extension).
+ALTER TABLE oncall.schedules
+    ADD COLUMN ical_token text NOT NULL
+        DEFAULT (replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', ''));
+ALTER TABLE oncall.schedules ADD CONSTRAINT schedules_ical_token_key UNIQUE (ical_token);
+INSERT INTO public.schema_migrations (version) VALUES ('0032_oncall_calendar_feeds');
+
 -- ==== migration 0035_escalation ====
 -- Escalation policies and durable escalations (oncall-escalation service, escalation side).
 --

@@ -272,6 +272,17 @@ async def test_shifts_and_ical_parsed_back(
         (await client.get(f"/api/v1/schedules/{schedule['id']}/ical")).content
     )
     assert {str(e["uid"]) for e in again.walk("VEVENT")} == {str(e["uid"]) for e in events}
+    # The secret URL serves the same feed without a login (calendar apps cannot send one).
+    assert schedule["ical_url"].startswith("/api/v1/calendars/")
+    subscribed = await client.get(schedule["ical_url"])
+    assert subscribed.status_code == 200
+    assert subscribed.headers["content-type"].startswith("text/calendar")
+    assert (
+        subscribed.content == (await client.get(f"/api/v1/schedules/{schedule['id']}/ical")).content
+    )
+    unknown = await client.get("/api/v1/calendars/" + "0" * 64 + ".ics")
+    assert unknown.status_code == 404
+    assert (await client.get("/api/v1/calendars/not-a-token")).status_code == 422
     mine = icalendar.Calendar.from_ical(
         (
             await client.get(

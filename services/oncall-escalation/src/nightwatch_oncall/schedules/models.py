@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from nightwatch_core.db import Base
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, Text, Time, func
+from sqlalchemy import Date, DateTime, FetchedValue, ForeignKey, Integer, Text, Time, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,6 +21,8 @@ class Schedule(Base):
     name: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(Text)
+    # Secret of the subscribable calendar URL (migration 0032 fills it).
+    ical_token: Mapped[str] = mapped_column(Text, server_default=FetchedValue())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     layers: Mapped[list[ScheduleLayer]] = relationship(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people.service import get_team, get_users
 from nightwatch_oncall.schedules import oncall, service
@@ -148,19 +149,9 @@ async def schedule_oncall(
     )
 
 
-@router.get(
-    "/schedules/{schedule_id}/ical",
-    response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar feed"}},
-)
-async def schedule_ical(
-    schedule: CurrentSchedule,
-    session: SessionDep,
-    clock: ClockDep,
-    user_id: Annotated[uuid.UUID | None, Query(description="Only this person's shifts")] = None,
+async def _ical_response(
+    session: AsyncSession, schedule: Schedule, now: datetime, user_id: uuid.UUID | None
 ) -> Response:
-    """Subscribable feed: final shifts from 7 days ago to 84 days ahead."""
-    now = clock.now()
     # Whole UTC days, so every refresh within a day yields the same events and UIDs.
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     shifts = await oncall.schedule_shifts(
@@ -179,9 +170,37 @@ async def schedule_ical(
         media_type="text/calendar; charset=utf-8",
         headers={
             "Content-Disposition": f'inline; filename="schedule-{schedule.id}.ics"',
-            "Cache-Control": "max-age=300",
+            "Cache-Control": "private, max-age=300",
         },
     )
+
+
+_ICAL_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/calendar": {}}, "description": "iCalendar feed"}
+}
+UserFilter = Annotated[uuid.UUID | None, Query(description="Only this person's shifts")]
+
+
+@router.get("/schedules/{schedule_id}/ical", response_class=Response, responses=_ICAL_RESPONSE)
+async def schedule_ical(
+    schedule: CurrentSchedule, session: SessionDep, clock: ClockDep, user_id: UserFilter = None
+) -> Response:
+    """The schedule's final shifts from 7 days ago to 84 days ahead, as iCalendar."""
+    return await _ical_response(session, schedule, clock.now(), user_id)
+
+
+@router.get("/calendars/{feed}", response_class=Response, responses=_ICAL_RESPONSE)
+async def calendar_feed(
+    feed: Annotated[str, Path(pattern=r"^[0-9a-f]{64}(\.ics)?$", description="From `ical_url`")],
+    session: SessionDep,
+    clock: ClockDep,
+    user_id: UserFilter = None,
+) -> Response:
+    """The same feed at the schedule's secret URL, for calendar apps that cannot log in."""
+    schedule = await service.schedule_by_ical_token(
+        session=session, token=feed.removesuffix(".ics")
+    )
+    return await _ical_response(session, schedule, clock.now(), user_id)
 
 
 @router.get("/oncall/current")

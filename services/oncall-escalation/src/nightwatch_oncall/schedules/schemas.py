@@ -151,6 +151,9 @@ class ScheduleRead(BaseModel):
     team: TeamBrief
     timezone: str
     layers: list[LayerRead]
+    ical_url: str = Field(
+        description="Secret calendar URL (path) to subscribe to: no login needed, keep it private"
+    )
     created_at: datetime
     updated_at: datetime
 

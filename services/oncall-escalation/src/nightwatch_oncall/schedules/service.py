@@ -261,9 +261,17 @@ async def schedule_read(*, session: AsyncSession, schedule: Schedule) -> Schedul
             )
             for layer in schedule.layers
         ],
+        ical_url=f"/api/v1/calendars/{schedule.ical_token}.ics",
         created_at=schedule.created_at,
         updated_at=schedule.updated_at,
     )
+
+
+async def schedule_by_ical_token(*, session: AsyncSession, token: str) -> Schedule:
+    schedule = await session.scalar(select(Schedule).where(Schedule.ical_token == token))
+    if schedule is None:
+        raise ApiError(404, "No calendar feed with that address", code="not_found")
+    return schedule
 
 
 async def override_read(*, session: AsyncSession, override: ScheduleOverride) -> OverrideRead:
