@@ -34,6 +34,8 @@ class Recorder:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     fail_notify: int = 0  # answer 503 to this many notify calls first
     refuse_channels: set[str] = field(default_factory=set)  # answer 422 (not configured)
+    hold: asyncio.Event | None = None  # when set, notify calls wait for it before answering
+    arrived: int = 0  # notify calls received (even those still held)
 
     def pages(self, incident_id: Any) -> list[dict[str, Any]]:
         return [n for n in self.notify if n["incident_id"] == str(incident_id)]
@@ -58,6 +60,9 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
             recorder.fail_notify -= 1
             return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
         body = await request.json()
+        recorder.arrived += 1
+        if recorder.hold is not None:
+            await asyncio.wait_for(recorder.hold.wait(), timeout=30)
         if body["channel"] in recorder.refuse_channels:
             message = f"Channel {body['channel']!r} is not configured"
             return JSONResponse({"error": {"message": message}}, status_code=422)
@@ -101,6 +106,8 @@ def recorder(recorder_server: Recorder) -> Recorder:
     recorder_server.timeline.clear()
     recorder_server.fail_notify = 0
     recorder_server.refuse_channels = set()
+    recorder_server.hold = None
+    recorder_server.arrived = 0
     return recorder_server
 
 

@@ -3,6 +3,7 @@ manual escalation, the snapshot, and the implicit "team on-call" level."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
+from nightwatch_oncall.escalation.workers import runtime
 
 from .conftest import Recorder, World, drain, user_level
 
@@ -97,6 +99,37 @@ async def test_stop_cancels_pages_not_yet_sent(
     await drain(app)
     assert recorder.paged(incident) == []
     assert [p["status"] for p in response.json()["pages"]] == ["cancelled"]
+
+
+async def test_a_stop_waits_for_a_page_in_flight_and_no_page_goes_out_after_it(
+    app: FastAPI, client: httpx.AsyncClient, world: World, recorder: Recorder
+) -> None:
+    alice = await world.user("Alice", ("email", "alice@example.com"), ("slack", "@alice"))
+    team = await world.team("inflight", alice)
+    await world.policy(team, [user_level(alice)])
+    recorder.hold = asyncio.Event()
+    incident = await world.start(team)  # two pages queued: email and slack
+    sending = asyncio.create_task(runtime(app).pages.run_due(app))
+    for _ in range(500):  # bounded: until the first page is at "notification", held there
+        if recorder.arrived:
+            break
+        await asyncio.sleep(0.01)
+    assert recorder.arrived == 1
+    stop = asyncio.create_task(
+        client.post(
+            f"/internal/v1/escalations/{incident}/stop",
+            json={"reason": "acknowledged", "actor": "a"},
+        )
+    )
+    await asyncio.sleep(0.3)
+    assert not stop.done(), "the stop must wait for the page being sent"
+    recorder.hold.set()
+    await sending
+    assert (await stop).status_code == 200
+    await drain(app)
+    assert len(recorder.pages(incident)) == 1  # the one in flight; the other was cancelled
+    state = await _state(client, incident)
+    assert sorted(p["status"] for p in state["pages"]) == ["cancelled", "sent"]
 
 
 async def test_a_stop_that_arrives_before_the_start_means_no_page(
