@@ -106,6 +106,8 @@ async def start_runtime(app: FastAPI) -> None:
             batch_size=10,
             poll_interval=poll,
             max_backoff=60.0,
+            # Best effort but durable: about an hour of retries, then kept as a dead job.
+            max_attempts=60,
         ),
         steps=StepWorker(batch_size=STEP_BATCH, poll_interval=poll),
     )
@@ -189,6 +191,11 @@ async def timeline_worker(app: FastAPI) -> None:
     await runtime(app).timeline.worker(app)
 
 
+def _worth_retrying(status: int) -> bool:
+    # 404 too: during a rolling deploy the neighbour's route may not exist yet.
+    return status >= 500 or status in (404, 408, 425, 429)
+
+
 def _error_text(response: Any) -> str:
     try:
         body = response.json()
@@ -246,7 +253,7 @@ async def send_page(*, app: FastAPI, session: AsyncSession, payload: dict[str, A
             },
         )
         return
-    if response.status_code >= 500 or response.status_code in (408, 425, 429):
+    if _worth_retrying(response.status_code):
         raise RuntimeError(f"notification service: {_error_text(response)}")
     error = _error_text(response)
     await session.execute(
@@ -309,7 +316,7 @@ async def post_timeline(*, app: FastAPI, session: AsyncSession, payload: dict[st
     )
     if response.is_success:
         return
-    if response.status_code >= 500 or response.status_code in (408, 425, 429):
+    if _worth_retrying(response.status_code):
         raise RuntimeError(f"incident-management: {_error_text(response)}")
     raise PermanentJobError(f"incident-management refused the entry: {_error_text(response)}")
 
