@@ -12,6 +12,9 @@ from nightwatch_core.testing.databases import create_database, drop_database
 from tests.stack_runner import Stack, make_stack
 
 
+START_ATTEMPTS = 3
+
+
 @pytest.fixture(scope="session")
 async def stack_database_url(pg_server_url: str, repo_root: Path) -> AsyncIterator[str]:
     if os.environ.get("E2E_DATABASE_URL"):  # the deployed stack's database (run-pipeline.sh)
@@ -38,9 +41,18 @@ def running_stack(
             offset=int(os.environ["E2E_STACK_PORT_OFFSET"]),
         )
         return
-    stack = make_stack(tmp_path_factory.mktemp("stack"), database_url=stack_database_url)
+    # Other runs on this machine start stacks too: a port found free can be taken before our
+    # service binds it. Then try again on another port range (bounded).
+    for attempt in range(1, START_ATTEMPTS + 1):
+        stack = make_stack(tmp_path_factory.mktemp("stack"), database_url=stack_database_url)
+        try:
+            stack.up()
+            break
+        except RuntimeError:
+            stack.down()  # a failed start still leaves processes behind
+            if attempt == START_ATTEMPTS:
+                raise
     try:
-        stack.up()  # a failed start still leaves processes behind: always stop them
         yield stack
     finally:
         stack.down()

@@ -9,10 +9,12 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.stack_runner import Stack
@@ -86,145 +88,158 @@ def _set_up_oncall(oncall: httpx.Client, suffix: str) -> tuple[str, dict[str, An
     return team, user
 
 
-def test_alert_to_resolution_across_the_real_services(running_stack: Stack) -> None:
+@dataclass
+class Clients:
+    ingestion: httpx.Client
+    incidents: httpx.Client
+    oncall: httpx.Client
+    notification: httpx.Client
+
+
+@pytest.fixture
+def clients(running_stack: Stack) -> Iterator[Clients]:
     urls = running_stack.urls
-    suffix = uuid.uuid4().hex[:8]
     with (
         httpx.Client(base_url=urls["alert-ingestion"], timeout=15) as ingestion,
         httpx.Client(base_url=urls["incident-management"], timeout=15) as incidents,
         httpx.Client(base_url=urls["oncall-escalation"], timeout=15) as oncall,
         httpx.Client(base_url=urls["notification"], timeout=15) as notification,
     ):
-        team, user = _set_up_oncall(oncall, suffix)
-        created_before = metric(incidents, "incidents_created_total", severity="critical")
+        yield Clients(ingestion, incidents, oncall, notification)
 
-        # 1. An alert opens an incident for the team named in its labels.
-        alert = {
-            "service": f"checkout-{suffix}",
-            "severity": "critical",
-            "message": "HTTP 5xx error rate > 10%",
-            "labels": {"team": team, "env": "production"},
-        }
-        first = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
-        assert first["result"] == "new_incident"
-        incident_id = first["incident_id"] or eventually(
-            lambda: _ok(ingestion.get(f"/api/v1/alerts/{first['alert_id']}"))["incident_id"],
-            "the alert linked to an incident",
+
+def _incident_of(ingestion: httpx.Client, accepted: dict[str, Any]) -> str:
+    """The alert's incident: at once (201), or once ingestion has linked it (202)."""
+    return accepted["incident_id"] or eventually(  # type: ignore[no-any-return]
+        lambda: _ok(ingestion.get(f"/api/v1/alerts/{accepted['alert_id']}"))["incident_id"],
+        "the alert linked to an incident",
+    )
+
+
+def _delivered_pages(notification: httpx.Client, incident_id: str) -> list[dict[str, Any]] | None:
+    page = _ok(notification.get("/api/v1/notifications", params={"incident_id": incident_id}))
+    return [n for n in page["items"] if n["status"] == "delivered"] or None
+
+
+def test_alert_to_resolution_across_the_real_services(clients: Clients) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    ingestion, incidents = clients.ingestion, clients.incidents
+    oncall, notification = clients.oncall, clients.notification
+    team, user = _set_up_oncall(oncall, suffix)
+    created_before = metric(incidents, "incidents_created_total", severity="critical")
+
+    # 1. An alert opens an incident for the team named in its labels.
+    alert = {
+        "service": f"checkout-{suffix}",
+        "severity": "critical",
+        "message": "HTTP 5xx error rate > 10%",
+        "labels": {"team": team, "env": "production"},
+    }
+    first = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
+    assert first["result"] == "new_incident"
+    incident_id = _incident_of(ingestion, first)
+    duplicate = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
+    assert duplicate["result"] == "duplicate"
+    correlated = _ok(
+        ingestion.post("/api/v1/alerts", json={**alert, "message": "p99 latency > 2s"}),
+        201,
+        202,
+    )
+    assert correlated["result"] == "correlated"
+    assert {duplicate["incident_id"], correlated["incident_id"]} <= {incident_id, None}
+
+    incident = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))
+    assert (incident["status"], incident["severity"], incident["team"]) == (
+        "open",
+        "critical",
+        team,
+    )
+
+    # 2. On-call looks up who is on call and pages them through the notification service.
+    [page] = eventually(
+        lambda: _delivered_pages(notification, incident_id), "the on-call person notified"
+    )
+    assert page["recipient"] == user["email"] and page["channel"] == "mock"
+
+    def timeline_has(*kinds: str) -> list[dict[str, Any]] | None:
+        entries = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))["timeline"]
+        seen = {e["event_type"] for e in entries}
+        return entries if set(kinds) <= seen else None
+
+    timeline = eventually(
+        lambda: timeline_has("created", "escalation_started", "oncall_lookup", "notification_sent"),
+        "the lookup and the page on the incident timeline",
+    )
+    lookup = next(e for e in timeline if e["event_type"] == "oncall_lookup")
+    assert user["name"] in lookup["message"]
+
+    # Ingestion attached its alerts; the incident shows them from ingestion.
+    detail = eventually(
+        lambda: (
+            (d := _ok(incidents.get(f"/api/v1/incidents/{incident_id}")))["alert_count"] == 3 and d
+        ),
+        "three alerts attached",
+    )
+    assert detail["duplicate_count"] == 1
+    assert detail["alerts_source"] == "ingestion" and len(detail["alerts"]) == 3
+
+    # 3. Acknowledge: the escalation stops before the answer; a second ack is refused.
+    acked = _ok(
+        incidents.patch(
+            f"/api/v1/incidents/{incident_id}",
+            json={"status": "acknowledged"},
+            headers={"X-Actor": user["name"]},
         )
-        duplicate = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
-        assert duplicate["result"] == "duplicate"
-        correlated = _ok(
-            ingestion.post("/api/v1/alerts", json={**alert, "message": "p99 latency > 2s"}),
-            201,
-            202,
+    )
+    assert acked["acknowledged_by"] == user["name"] and acked["mtta_seconds"] > 0
+    escalation = _ok(oncall.get(f"/api/v1/escalations/{incident_id}"))
+    assert escalation["status"] == "stopped" and escalation["stop_reason"] == "acknowledged"
+    again = incidents.patch(f"/api/v1/incidents/{incident_id}", json={"status": "acknowledged"})
+    assert again.status_code == 409
+    assert again.json()["error"]["details"]["allowed_transitions"] == [
+        "in_progress",
+        "resolved",
+    ]
+
+    # 4. Resolve with a note: MTTA and MTTR are measured.
+    resolved = _ok(
+        incidents.patch(
+            f"/api/v1/incidents/{incident_id}",
+            json={"status": "resolved", "notes": "Fixed the root cause"},
         )
-        assert correlated["result"] == "correlated"
-        assert {duplicate["incident_id"], correlated["incident_id"]} <= {incident_id, None}
+    )
+    assert resolved["status"] == "resolved"
+    metrics = _ok(incidents.get(f"/api/v1/incidents/{incident_id}/metrics"))
+    assert 0 < metrics["mtta_seconds"] <= metrics["mttr_seconds"]
+    final = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))
+    assert [n["body"] for n in final["notes"]] == ["Fixed the root cause"]
+    transitions = [
+        (e["data"]["from"], e["data"]["to"])
+        for e in final["timeline"]
+        if e["event_type"] == "status_changed"
+    ]
+    assert transitions == [("open", "acknowledged"), ("acknowledged", "resolved")]
 
-        incident = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))
-        assert (incident["status"], incident["severity"], incident["team"]) == (
-            "open",
-            "critical",
-            team,
-        )
+    # 5. Ingestion heard of the resolution: the same alert now opens a new incident.
+    def reopened() -> dict[str, Any] | None:
+        answer = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
+        return answer if answer["result"] == "new_incident" else None
 
-        # 2. On-call looks up who is on call and pages them through the notification service.
-        def delivered() -> list[dict[str, Any]] | None:
-            page = _ok(
-                notification.get("/api/v1/notifications", params={"incident_id": incident_id})
-            )
-            items = [n for n in page["items"] if n["status"] == "delivered"]
-            return items or None
+    fresh = eventually(reopened, "a new incident after the resolution", attempts=50)
+    assert fresh["incident_id"] != incident_id
 
-        [page] = eventually(delivered, "the on-call person notified")
-        assert page["recipient"] == user["email"] and page["channel"] == "mock"
-
-        def timeline_has(*kinds: str) -> list[dict[str, Any]] | None:
-            entries = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))["timeline"]
-            seen = {e["event_type"] for e in entries}
-            return entries if set(kinds) <= seen else None
-
-        timeline = eventually(
-            lambda: timeline_has(
-                "created", "escalation_started", "oncall_lookup", "notification_sent"
-            ),
-            "the lookup and the page on the incident timeline",
-        )
-        lookup = next(e for e in timeline if e["event_type"] == "oncall_lookup")
-        assert user["name"] in lookup["message"]
-
-        # Ingestion attached its alerts; the incident shows them from ingestion.
-        detail = eventually(
-            lambda: (
-                (d := _ok(incidents.get(f"/api/v1/incidents/{incident_id}")))["alert_count"] == 3
-                and d
-            ),
-            "three alerts attached",
-        )
-        assert detail["duplicate_count"] == 1
-        assert detail["alerts_source"] == "ingestion" and len(detail["alerts"]) == 3
-
-        # 3. Acknowledge: the escalation stops before the answer; a second ack is refused.
-        acked = _ok(
-            incidents.patch(
-                f"/api/v1/incidents/{incident_id}",
-                json={"status": "acknowledged"},
-                headers={"X-Actor": user["name"]},
-            )
-        )
-        assert acked["acknowledged_by"] == user["name"] and acked["mtta_seconds"] > 0
-        escalation = _ok(oncall.get(f"/api/v1/escalations/{incident_id}"))
-        assert escalation["status"] == "stopped" and escalation["stop_reason"] == "acknowledged"
-        again = incidents.patch(f"/api/v1/incidents/{incident_id}", json={"status": "acknowledged"})
-        assert again.status_code == 409
-        assert again.json()["error"]["details"]["allowed_transitions"] == [
-            "in_progress",
-            "resolved",
-        ]
-
-        # 4. Resolve with a note: MTTA and MTTR are measured.
-        resolved = _ok(
-            incidents.patch(
-                f"/api/v1/incidents/{incident_id}",
-                json={"status": "resolved", "notes": "Fixed the root cause"},
-            )
-        )
-        assert resolved["status"] == "resolved"
-        metrics = _ok(incidents.get(f"/api/v1/incidents/{incident_id}/metrics"))
-        assert 0 < metrics["mtta_seconds"] <= metrics["mttr_seconds"]
-        final = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))
-        assert [n["body"] for n in final["notes"]] == ["Fixed the root cause"]
-        transitions = [
-            (e["data"]["from"], e["data"]["to"])
-            for e in final["timeline"]
-            if e["event_type"] == "status_changed"
-        ]
-        assert transitions == [("open", "acknowledged"), ("acknowledged", "resolved")]
-
-        # 5. Ingestion heard of the resolution: the same alert now opens a new incident.
-        def reopened() -> dict[str, Any] | None:
-            answer = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
-            return answer if answer["result"] == "new_incident" else None
-
-        fresh = eventually(reopened, "a new incident after the resolution", attempts=50)
-        assert fresh["incident_id"] != incident_id
-
-        # 6. The metrics, by their contract names.
-        assert metric(incidents, "incidents_created_total", severity="critical") >= (
-            created_before + 2
-        )
-        assert metric(incidents, "incidents_by_status", status="resolved") >= 1
-        assert metric(incidents, "incident_mtta_seconds_count") >= 1
-        assert metric(incidents, "incident_mttr_seconds_count") >= 1
-        assert metric(ingestion, "alerts_received_total", severity="critical") >= 4
-        assert metric(oncall, "oncall_notifications_sent_total", channel="mock") >= 1
-        assert metric(notification, "notifications_sent_total", channel="mock") >= 1
-        summary = _ok(
-            incidents.get(
-                "/api/v1/incidents/stats/summary", params={"since": incident["created_at"]}
-            )
-        )
-        assert summary["by_status"]["resolved"] >= 1 and summary["mttr"]["count"] >= 1
+    # 6. The metrics, by their contract names.
+    assert metric(incidents, "incidents_created_total", severity="critical") >= (created_before + 2)
+    assert metric(incidents, "incidents_by_status", status="resolved") >= 1
+    assert metric(incidents, "incident_mtta_seconds_count") >= 1
+    assert metric(incidents, "incident_mttr_seconds_count") >= 1
+    assert metric(ingestion, "alerts_received_total", severity="critical") >= 4
+    assert metric(oncall, "oncall_notifications_sent_total", channel="mock") >= 1
+    assert metric(notification, "notifications_sent_total", channel="mock") >= 1
+    summary = _ok(
+        incidents.get("/api/v1/incidents/stats/summary", params={"since": incident["created_at"]})
+    )
+    assert summary["by_status"]["resolved"] >= 1 and summary["mttr"]["count"] >= 1
 
 
 def _stop_process(pid: int) -> None:
@@ -241,44 +256,34 @@ def _stop_process(pid: int) -> None:
 
 
 def test_oncall_down_incident_still_created_and_paged_once_it_is_back(
-    running_stack: Stack,
+    running_stack: Stack, clients: Clients
 ) -> None:
-    urls = running_stack.urls
     suffix = uuid.uuid4().hex[:8]
-    with (
-        httpx.Client(base_url=urls["alert-ingestion"], timeout=15) as ingestion,
-        httpx.Client(base_url=urls["incident-management"], timeout=15) as incidents,
-        httpx.Client(base_url=urls["oncall-escalation"], timeout=15) as oncall,
-        httpx.Client(base_url=urls["notification"], timeout=15) as notification,
-    ):
-        team, user = _set_up_oncall(oncall, suffix)
-        _stop_process(running_stack.pids()["oncall-escalation"])
-        try:
-            alert = {
-                "service": f"payments-{suffix}",
-                "severity": "high",
-                "message": "queue depth > 10k",
-                "labels": {"team": team},
-            }
-            accepted = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
-            incident_id = accepted["incident_id"] or eventually(
-                lambda: _ok(ingestion.get(f"/api/v1/alerts/{accepted['alert_id']}"))["incident_id"],
-                "the alert linked to an incident",
-            )
-            incident = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))
-            assert incident["status"] == "open" and incident["team"] == team
-            kinds = {e["event_type"] for e in incident["timeline"]}
-            assert "escalation_started" not in kinds
-        finally:
-            running_stack.up()  # starts what is missing: on-call comes back
+    ingestion, incidents = clients.ingestion, clients.incidents
+    oncall, notification = clients.oncall, clients.notification
+    team, user = _set_up_oncall(oncall, suffix)
+    _stop_process(running_stack.pids()["oncall-escalation"])
+    try:
+        alert = {
+            "service": f"payments-{suffix}",
+            "severity": "high",
+            "message": "queue depth > 10k",
+            "labels": {"team": team},
+        }
+        accepted = _ok(ingestion.post("/api/v1/alerts", json=alert), 201, 202)
+        incident_id = _incident_of(ingestion, accepted)
+        incident = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))
+        assert incident["status"] == "open" and incident["team"] == team
+        kinds = {e["event_type"] for e in incident["timeline"]}
+        assert "escalation_started" not in kinds
+    finally:
+        running_stack.up()  # starts what is missing: on-call comes back
 
-        def delivered() -> list[dict[str, Any]] | None:
-            page = _ok(
-                notification.get("/api/v1/notifications", params={"incident_id": incident_id})
-            )
-            return [n for n in page["items"] if n["status"] == "delivered"] or None
-
-        [page] = eventually(delivered, "the page sent once on-call is back", attempts=600)
-        assert page["recipient"] == user["email"]
-        timeline = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))["timeline"]
-        assert [e["event_type"] for e in timeline].count("escalation_started") == 1
+    [page] = eventually(
+        lambda: _delivered_pages(notification, incident_id),
+        "the page sent once on-call is back",
+        attempts=600,
+    )
+    assert page["recipient"] == user["email"]
+    timeline = _ok(incidents.get(f"/api/v1/incidents/{incident_id}"))["timeline"]
+    assert [e["event_type"] for e in timeline].count("escalation_started") == 1
