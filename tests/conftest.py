@@ -11,7 +11,6 @@ from nightwatch_core.testing.databases import create_database, drop_database
 
 from tests.stack_runner import Stack, make_stack
 
-
 START_ATTEMPTS = 3
 
 
