@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation screenshots bench
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation screenshots bench bench-oncall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,3 +61,6 @@ bench-notify: install ## notification outbox: accepted/s, delivered/s (mock, sig
 
 bench-escalation: install ## escalation timers: due -> step -> page lateness, 2 replicas, duplicates (own database)
 	@$(RUN) python bench/escalation_timers.py
+
+bench-oncall: install ## on-call rotation math: who-is-on-call lookup and 92-day shift listing cost
+	@$(RUN) python bench/oncall_rotation_bench.py
