@@ -353,3 +353,40 @@ async def test_schedule_crud_and_bad_input(client: httpx.AsyncClient, ops: dict[
     assert (await client.delete(f"/api/v1/schedules/{sid}")).status_code == 204
     assert (await client.get(f"/api/v1/schedules/{sid}")).status_code == 404
     assert (await client.delete(f"/api/v1/users/{ops['Alice']}")).status_code == 204
+
+
+async def test_a_persons_shifts_across_schedules(
+    client: httpx.AsyncClient, ops: dict[str, Any]
+) -> None:
+    primary = await make_schedule(
+        client, name="Primary", team="ops", layers=[daily([ops["Alice"], ops["Bob"]])]
+    )
+    secondary = await make_schedule(
+        client, name="Secondary", team="ops", layers=[daily([ops["Carol"]])]
+    )
+    # Alice is in no rotation of Secondary, but covers part of it with an override.
+    await client.post(
+        f"/api/v1/schedules/{secondary['id']}/overrides",
+        json={
+            "user_id": ops["Alice"],
+            "start": "2026-01-06T12:00:00Z",
+            "end": "2026-01-06T13:00:00Z",
+        },
+    )
+    response = await client.get(
+        "/api/v1/oncall/shifts",
+        params={
+            "user_id": ops["Alice"],
+            "from": "2026-01-05T00:00:00Z",
+            "to": "2026-01-08T00:00:00Z",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert [(s["schedule_name"], s["source"], s["start"], s["end"]) for s in response.json()] == [
+        ("Primary", "layer", "2026-01-05T09:00:00Z", "2026-01-06T09:00:00Z"),
+        ("Secondary", "override", "2026-01-06T12:00:00Z", "2026-01-06T13:00:00Z"),
+        ("Primary", "layer", "2026-01-07T09:00:00Z", "2026-01-08T00:00:00Z"),
+    ]
+    assert {s["schedule_id"] for s in response.json()} == {primary["id"], secondary["id"]}
+    unknown = await client.get("/api/v1/oncall/shifts", params={"user_id": ops["team"]["id"]})
+    assert unknown.status_code == 404

@@ -27,11 +27,13 @@ from nightwatch_oncall.schedules.schemas import (
     ShiftList,
     ShiftRead,
     TeamBrief,
+    UserShiftRead,
     as_utc,
 )
 from nightwatch_oncall.schedules.service import (
     get_schedule,
     list_overrides,
+    schedules_of_user,
     team_schedules,
     user_brief,
     users_by_id,
@@ -42,7 +44,13 @@ SHIFT_HORIZON = timedelta(days=35)
 # The longest range one shifts request may cover (PagerDuty caps its on-call queries at 90 days).
 MAX_RANGE = timedelta(days=92)
 
-__all__ = ["get_team_members", "resolve_oncall", "schedule_oncall", "schedule_shifts"]
+__all__ = [
+    "get_team_members",
+    "resolve_oncall",
+    "schedule_oncall",
+    "schedule_shifts",
+    "user_shifts",
+]
 
 
 def _restriction(raw: dict[str, object]) -> rotation.Restriction:
@@ -216,3 +224,25 @@ async def schedule_shifts(
         shifts=shifts,
         gaps=gaps,
     )
+
+
+async def user_shifts(
+    *, session: AsyncSession, user_id: uuid.UUID, start: datetime, end: datetime
+) -> list[UserShiftRead]:
+    """Every final shift of one person in [start, end), across all schedules, by start time."""
+    await people.get_user(session=session, user_id=user_id)
+    shifts: list[UserShiftRead] = []
+    for schedule in await schedules_of_user(session=session, user_id=user_id, start=start, end=end):
+        team = await get_team(session=session, team=schedule.team_id)
+        listing = await schedule_shifts(session=session, schedule=schedule, start=start, end=end)
+        shifts.extend(
+            UserShiftRead(
+                **shift.model_dump(),
+                schedule_id=schedule.id,
+                schedule_name=schedule.name,
+                team=TeamBrief(id=team.id, name=team.name),
+            )
+            for shift in listing.shifts
+            if shift.user.id == user_id
+        )
+    return sorted(shifts, key=lambda shift: (shift.start, shift.schedule_name))

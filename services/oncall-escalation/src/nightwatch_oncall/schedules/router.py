@@ -25,6 +25,7 @@ from nightwatch_oncall.schedules.schemas import (
     ScheduleRead,
     ScheduleUpdate,
     ShiftList,
+    UserShiftRead,
 )
 from nightwatch_oncall.validation import Limit, Offset, Page, TeamRef
 
@@ -138,6 +139,19 @@ async def list_shifts(
     """The final shifts (layers and overrides merged) in [from, to), at most 92 days."""
     start, end = _range(start, end, clock.now())
     return await oncall.schedule_shifts(session=session, schedule=schedule, start=start, end=end)
+
+
+@router.get("/oncall/shifts")
+async def list_user_shifts(
+    user_id: uuid.UUID,
+    session: SessionDep,
+    clock: ClockDep,
+    start: Annotated[Instant | None, Query(alias="from", description="Default now")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="Default from + 14 days")] = None,
+) -> list[UserShiftRead]:
+    """One person's final shifts across every schedule in [from, to) ("my on-call shifts")."""
+    start, end = _range(start, end, clock.now())
+    return await oncall.user_shifts(session=session, user_id=user_id, start=start, end=end)
 
 
 @router.get("/schedules/{schedule_id}/oncall")

@@ -193,6 +193,14 @@ class ShiftRead(BaseModel):
     override_id: uuid.UUID | None = None
 
 
+class UserShiftRead(ShiftRead):
+    """A shift of one person, in any schedule."""
+
+    schedule_id: uuid.UUID
+    schedule_name: str
+    team: TeamBrief
+
+
 class Gap(BaseModel):
     start: datetime
     end: datetime

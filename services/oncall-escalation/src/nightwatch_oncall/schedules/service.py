@@ -119,6 +119,28 @@ async def team_schedules(*, session: AsyncSession, team_id: uuid.UUID) -> list[S
     return list(rows.all())
 
 
+async def schedules_of_user(
+    *, session: AsyncSession, user_id: uuid.UUID, start: datetime, end: datetime
+) -> list[Schedule]:
+    """Schedules that can put the user on call in [start, end): in a rotation, or an override."""
+    in_rotation = (
+        select(ScheduleLayer.schedule_id)
+        .join(LayerParticipant, LayerParticipant.layer_id == ScheduleLayer.id)
+        .where(LayerParticipant.user_id == user_id)
+    )
+    in_override = select(ScheduleOverride.schedule_id).where(
+        ScheduleOverride.user_id == user_id,
+        ScheduleOverride.starts_at < end,
+        ScheduleOverride.ends_at > start,
+    )
+    rows = await session.scalars(
+        select(Schedule)
+        .where(Schedule.id.in_(in_rotation.union(in_override)))
+        .order_by(Schedule.name, Schedule.id)
+    )
+    return list(rows.all())
+
+
 async def update_schedule(
     *, session: AsyncSession, schedule: Schedule, data: ScheduleUpdate
 ) -> Schedule:
