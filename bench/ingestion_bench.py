@@ -109,6 +109,7 @@ class Result:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0  # ingestion processes' CPU time during the scenario
+    error_statuses: dict[int, int] = field(default_factory=dict)
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -180,6 +181,7 @@ async def drive(
                     result.alerts += per_request
                 else:
                     result.errors += 1
+                    result.error_statuses[status] = result.error_statuses.get(status, 0) + 1
         finally:
             writer.close()
 
@@ -380,6 +382,9 @@ async def main() -> int:
                 f"| {r.name} | {r.alerts} | {r.errors} | {r.rate:,.0f} | "
                 f"{r.percentile(0.50):.1f} | {r.percentile(0.99):.1f} | {r.cpu_ms_per_alert:.2f} |"
             )
+        for r in results:
+            if r.errors:
+                print(f"{r.name}: error statuses {r.error_statuses}")
         print(
             f"\nRSS after {total:,} alerts: "
             f"{', '.join(f'{m:.0f} MB' for m in worker_rss)} (per serving process)"

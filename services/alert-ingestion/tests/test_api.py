@@ -190,6 +190,7 @@ async def test_bad_list_parameters_are_422(
         ({"labels": {f"k{i}": "v" for i in range(65)}}, "labels"),
         ({"labels": {"k": "v" * 1025}}, "labels"),
         ({"labels": {"k\x00": "v"}}, "labels"),
+        ({"labels": {"team": "t" * 201}}, "labels"),
         ({"timestamp": "not a time"}, "timestamp"),
         ({"timestamp": 2**70}, "timestamp"),
         ({"unknown_field": 1}, "unknown_field"),

@@ -25,4 +25,4 @@ class IngestionSettings(ServiceSettings):
     workers_enabled: bool = True
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_max_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
-    attach_batch_size: int = Field(default=500, ge=1, le=5000)
+    attach_batch_size: int = Field(default=2000, ge=1, le=10000)

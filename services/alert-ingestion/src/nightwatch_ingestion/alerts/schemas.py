@@ -12,10 +12,11 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 MAX_BATCH = 1000
 MAX_LABELS = 64
+MAX_TEAM = 200
 
 
 class Severity(StrEnum):
@@ -93,6 +94,14 @@ class AlertCreate(BaseModel):
     message: Message
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=MAX_LABELS)
     timestamp: UtcDatetime | None = None
+
+    @field_validator("labels")
+    @classmethod
+    def _team_fits(cls, labels: dict[str, str]) -> dict[str, str]:
+        # labels.team names the incident's team, which incident-management caps at 200.
+        if len(labels.get("team", "").strip()) > MAX_TEAM:
+            raise ValueError(f"labels.team must be at most {MAX_TEAM} characters")
+        return labels
 
 
 AlertBatch = Annotated[list[AlertCreate], Field(min_length=1, max_length=MAX_BATCH)]

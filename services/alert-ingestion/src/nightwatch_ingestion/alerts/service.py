@@ -88,7 +88,8 @@ def alert_fingerprint(alert: AlertCreate) -> str:
 
 def team_for(alert: AlertCreate, *, service_team_map: dict[str, str], default_team: str) -> str:
     """labels.team, else the configured service->team map, else the default team."""
-    return alert.labels.get("team") or service_team_map.get(alert.service) or default_team
+    label = alert.labels.get("team", "").strip()
+    return label or service_team_map.get(alert.service) or default_team
 
 
 def incident_proposal(alert: AlertCreate, team: str) -> GroupProposal:

@@ -32,7 +32,10 @@ log = logging.getLogger("nightwatch.ingestion.workers")
 
 LINK_LEASE = timedelta(seconds=60)
 LINK_BATCH = 20
-ATTACH_CHUNK = 100  # alerts per call: 100 x 4 KiB messages stays far below a 1 MiB body limit
+# One call carries at most this many alerts (incident-management's limit) and about this many
+# bytes of messages, far below a 1 MiB body limit even with 4 KiB messages.
+ATTACH_CHUNK = 1000
+ATTACH_CHUNK_BYTES = 256 * 1024
 
 _CLAIM_GROUPS = text(
     """
@@ -108,6 +111,19 @@ def _attach_item(row: Any) -> dict[str, Any]:
     }
 
 
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    chunks: list[list[Any]] = [[]]
+    size = 0
+    for row in items:
+        cost = len(row.message) + 200
+        if chunks[-1] and (len(chunks[-1]) >= ATTACH_CHUNK or size + cost > ATTACH_CHUNK_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(row)
+        size += cost
+    return [chunk for chunk in chunks if chunk]
+
+
 async def attach_once(app: FastAPI) -> tuple[int, bool]:
     """Send one batch of unattached alerts. Returns (alerts handled, incident-management failed).
 
@@ -123,8 +139,7 @@ async def attach_once(app: FastAPI) -> tuple[int, bool]:
         for row in rows:
             by_incident[row.incident_id].append(row)
         for incident_id, items in by_incident.items():
-            for start in range(0, len(items), ATTACH_CHUNK):
-                chunk = items[start : start + ATTACH_CHUNK]
+            for chunk in _chunks(items):
                 ids = [row.id for row in chunk]
                 key = hashlib.sha256("".join(str(i) for i in ids).encode()).hexdigest()[:32]
                 try:
