@@ -137,6 +137,10 @@ async def test_every_page_renders_for_an_admin(
     await expect(page.get_by_test_id("open-count")).not_to_have_text("—")
     await expect(page.get_by_test_id("dashboard-mttr")).not_to_have_text("—")
     await shoot(page, screenshot_dir, "dashboard")
+    await page.emulate_media(color_scheme="dark")  # the colours follow the system setting
+    await expect(page.locator("body")).to_have_css("background-color", "rgb(2, 6, 23)")
+    await shoot(page, screenshot_dir, "dashboard-dark")
+    await page.emulate_media(color_scheme="light")
 
     await page.goto("/oncall")
     on_call_now = page.get_by_role("region", name="On call now")
@@ -162,3 +166,25 @@ async def test_every_page_renders_for_an_admin(
     await keys.get_by_role("button", name="Create key").click()
     await expect(page.get_by_test_id("new-api-key")).to_have_text(re.compile(r"\S{20,}"))
     await shoot(page, screenshot_dir, "settings")
+
+
+async def test_phone_width_and_keyboard(admin_page: Page, screenshot_dir: Path) -> None:
+    page = admin_page
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto("/")
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    await expect(nav).to_be_hidden()
+    # Keyboard only: the first Tab lands on "Skip to content", the next ones reach the menu.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("button", name="Menu")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(nav).to_be_visible()
+    await shoot(page, screenshot_dir, "phone-menu")
+    await nav.get_by_role("link", name="Incidents").click()
+    await expect(page.get_by_role("heading", name="Incidents")).to_be_visible()
+    await expect(nav).to_be_hidden()
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways at phone width ({width}px)"

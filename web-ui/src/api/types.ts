@@ -61,27 +61,10 @@ export type Account = S["AccountRead"];
 export type ApiKey = S["ApiKeyRead"] & { key?: string };
 export type ApiKeyCreated = S["ApiKeyCreated"];
 
-// Escalation policies: written against issue 4's schemas until they are in the gateway's OpenAPI.
-export interface EscalationTarget {
-  type: "schedule" | "user" | "team" | "team_oncall";
-  /** schedule id, user id, or team name (team, team_oncall) */
-  id: string;
-}
-
-export interface EscalationLevel {
-  targets: EscalationTarget[];
-  delay_minutes: number;
-}
-
-export interface EscalationPolicy {
-  id: string;
-  team: string;
-  name: string;
-  description: string;
-  repeat_count: number;
-  levels: EscalationLevel[];
-  version?: number;
-}
+export type EscalationTarget = S["Target"];
+export type EscalationLevel = S["Level"];
+export type EscalationPolicy = S["PolicyRead"];
+export type EscalationPolicyCreate = S["PolicyCreate"];
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown; request_id?: string };

@@ -1,8 +1,8 @@
-import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Cell, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Link } from "react-router-dom";
 import { alerts as alertsApi, incidents as incidentsApi } from "../api/endpoints";
 import { SEVERITIES } from "../api/types";
-import { ErrorBanner, Loading, PageHeader, SEVERITY_COLOR } from "../components/ui";
+import { Empty, ErrorBanner, Loading, PageHeader, SEVERITY_COLOR } from "../components/ui";
 import { formatDuration } from "../format";
 import { usePolling } from "../hooks";
 import { hourlyBuckets, topCounts } from "./charts";
@@ -22,12 +22,12 @@ function Stat({ label, value, sub, testId }: { label: string; value: string; sub
   );
 }
 
-function ChartCard({ title, children }: { title: string; children: React.ReactElement }) {
+function ChartCard({ title, empty, children }: { title: string; empty?: string; children: React.ReactElement }) {
   return (
     <section className="card" aria-label={title}>
       <h2 className="mb-2 text-sm font-semibold">{title}</h2>
       <div className="h-56">
-        <ResponsiveContainer width="100%" height="100%">{children}</ResponsiveContainer>
+        {empty ? <Empty>{empty}</Empty> : <ResponsiveContainer width="100%" height="100%">{children}</ResponsiveContainer>}
       </div>
     </section>
   );
@@ -72,11 +72,14 @@ export function DashboardPage() {
             <XAxis dataKey="severity" stroke="#94a3b8" />
             <YAxis allowDecimals={false} stroke="#94a3b8" />
             <Tooltip />
-            <Bar dataKey="count" name="open" isAnimationActive={false} fill={SEVERITY_COLOR.high}>
+            <Bar dataKey="count" name="open" isAnimationActive={false}>
+              {openBySeverity.map((entry) => (
+                <Cell key={entry.severity} fill={SEVERITY_COLOR[entry.severity]} />
+              ))}
             </Bar>
           </BarChart>
         </ChartCard>
-        <ChartCard title="Top noisy services (alerts, last 24 h)">
+        <ChartCard title="Top noisy services (alerts, last 24 h)" empty={recentAlerts.data && noisy.length === 0 ? "No alerts in the last 24 hours." : undefined}>
           <BarChart data={noisy} layout="vertical" margin={{ left: 40 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#64748b33" />
             <XAxis type="number" allowDecimals={false} stroke="#94a3b8" />

@@ -17,7 +17,7 @@ export function hourlyBuckets(timestamps: string[], hours: number, now: number =
     counts[Math.floor((at - start) / hourMs)] += 1;
   }
   return counts.map((count, index) => ({
-    hour: new Date(start + index * hourMs).toISOString().slice(11, 16),
+    hour: `${String(new Date(start + index * hourMs).getHours()).padStart(2, "0")}:00`, // local time
     count,
   }));
 }
