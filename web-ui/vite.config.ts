@@ -2,10 +2,10 @@
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 
-// `npm run dev` proxies /api to a gateway (GATEWAY_URL, default the local one) like nginx does.
 // Component tests format times: pin the zone so they read the same everywhere.
 process.env.TZ = "UTC";
 
+// `npm run dev` proxies /api to a gateway (GATEWAY_URL, default the local one) like nginx does.
 export default defineConfig({
   plugins: [react()],
   server: {
