@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation screenshots bench bench-oncall
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-oncall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ bench-gateway: install ## gateway overhead: req/s and p99 through the gateway vs
 
 bench-notify: install ## notification outbox: accepted/s, delivered/s (mock, signed webhook) on its own stack
 	@$(RUN) python bench/notify_bench.py
+
+bench-incidents: install ## incident lifecycle: creates/s, acks/s (with the on-call stop), racing acks, list/stats p99 (own stack)
+	@$(RUN) python bench/incidents_bench.py
 
 bench-escalation: install ## escalation timers: due -> step -> page lateness, 2 replicas, duplicates (own database)
 	@$(RUN) python bench/escalation_timers.py

@@ -131,3 +131,31 @@ async def test_database_refusing_new_connections_is_503_not_500(app_client: Any)
         response = await client.get("/query")
         assert_error(response, 503, "database_unavailable")
         assert response.headers["retry-after"] == "2"
+
+
+async def test_database_that_cannot_serve_now_is_503_not_500(
+    make_settings: Any, app_client: Any
+) -> None:
+    # A statement timeout (SQLSTATE 57014) stands for the whole "try again shortly" family
+    # (53300 too many clients, 57P01 shutting down): 503 with Retry-After, never a 500.
+    from fastapi import APIRouter
+    from nightwatch_core.app_factory import create_service_app
+    from nightwatch_core.settings import ServiceSettings
+    from sqlalchemy import text
+
+    router = APIRouter()
+
+    @router.get("/slow")
+    async def slow(session: SessionDep) -> dict[str, str]:
+        await session.execute(text("SET LOCAL statement_timeout = 10"))
+        await session.execute(text("SELECT pg_sleep(1)"))
+        return {"done": "never"}
+
+    app = create_service_app(
+        title="busy", settings=make_settings(ServiceSettings, service_name="busy"), routers=[router]
+    )
+    async with app_client(app) as client:
+        response = await client.get("/slow")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert response.headers["retry-after"] == "2"

@@ -136,17 +136,27 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"Invalid request: {summary}", details=details)
 
 
+# SQLSTATE classes that mean "the database cannot serve you right now", not "your request is wrong":
+# 08 connection exception, 53 insufficient resources (53300 too many clients), 57 operator
+# intervention (57014 statement timeout, 57P01 admin shutdown, 57P03 cannot connect now).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
 async def _database_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError | PoolTimeoutError)
-    if isinstance(exc, OperationalError | PoolTimeoutError) or exc.connection_invalidated:
-        log.warning("database unavailable: %s", type(exc).__name__)
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    if (
+        isinstance(exc, OperationalError | PoolTimeoutError)
+        or exc.connection_invalidated
+        or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
+    ):
+        log.warning("database unavailable: %s %s", type(exc).__name__, sqlstate)
         return error_response(
             503,
             "Database unavailable; retry shortly",
             code="database_unavailable",
             headers={"Retry-After": "2"},
         )
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
     # Safety net: validation should catch bad values first, but a value PostgreSQL refuses is still
     # the caller's mistake (22xxx data exception, 23xxx constraint), never a 500.
     if sqlstate.startswith("22"):

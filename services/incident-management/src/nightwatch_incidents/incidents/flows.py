@@ -179,7 +179,7 @@ def build_job_queue(max_backoff: float) -> JobQueue:
 
 
 async def stop_escalation_now(
-    app: FastAPI, incident_id: uuid.UUID, *, reason: str, actor: str
+    app: FastAPI, session: AsyncSession, incident_id: uuid.UUID, *, reason: str, actor: str
 ) -> bool:
     """Try the stop right away (after the commit); on failure make the queued job due now."""
     payload = {"incident_id": str(incident_id), "reason": reason, "actor": actor}
@@ -194,7 +194,8 @@ async def stop_escalation_now(
         )
         stopped = False
     try:
-        async with app.state.sessionmaker() as session, session.begin():
+        # The request's own session (its change is committed): no second connection per request.
+        async with session.begin():
             if stopped:
                 statement = f"DELETE FROM {SCHEMA}.jobs WHERE dedup_key = :key"  # noqa: S608
                 await session.execute(text(statement), {"key": key})
@@ -203,6 +204,7 @@ async def stop_escalation_now(
                 await session.execute(text(statement), {"key": key, "now": app.state.clock.now()})
     except Exception as exc:  # the change is committed; the queued job still covers the stop
         log.warning("could not update the stop job", extra={"error": repr(exc)[:300]})
+        await session.rollback()
     app.state.job_queue.wake()
     return stopped
 

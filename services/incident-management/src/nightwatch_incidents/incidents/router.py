@@ -179,7 +179,7 @@ async def update_incident(
     ):
         INCIDENT_MTTR.observe(mttr)
     if stop_reason is not None:
-        await flows.stop_escalation_now(app, incident.id, reason=stop_reason, actor=actor)
+        await flows.stop_escalation_now(app, session, incident.id, reason=stop_reason, actor=actor)
     return to_read(incident)
 
 
