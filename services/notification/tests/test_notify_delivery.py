@@ -248,7 +248,8 @@ async def test_the_background_worker_delivers_without_being_driven(
     from nightwatch_notify.main import create_app
     from nightwatch_notify.settings import NotifySettings
 
-    app = create_app(make_settings(NotifySettings, notify_poll_interval_seconds=5.0))
+    settings = make_settings(NotifySettings, notify_poll_interval_seconds=5.0, notify_concurrency=8)
+    app = create_app(settings)
     async with app_client(app) as client:
         created = (await client.post(NOTIFY, json=notify_body())).json()
         for _ in range(200):  # woken at once by the commit, not by the 5 s poll
@@ -256,3 +257,8 @@ async def test_the_background_worker_delivers_without_being_driven(
                 break
             await asyncio.sleep(0.01)
         assert (await _read(client, created["id"]))["status"] == "delivered"
+        # One page needs one slot: the idle slots stay asleep and open no connection. Expected:
+        # the requests' (up to two overlap), the delivering slot's, the one slot it recruited —
+        # well under the nine that waking all eight slots opens.
+        pool = app.state.engine.pool
+        assert pool.checkedin() + pool.checkedout() <= 5

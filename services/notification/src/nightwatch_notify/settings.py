@@ -23,7 +23,7 @@ class NotifySettings(ServiceSettings):
     notify_base_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
     notify_max_backoff_seconds: float = Field(default=300.0, gt=0, le=86400)
     # Each in-flight delivery holds a database connection: keep it below DB_POOL_SIZE.
-    notify_concurrency: int = Field(default=8, ge=1, le=100)
+    notify_concurrency: int = Field(default=4, ge=1, le=100)
     notify_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     notify_worker_enabled: bool = True
 
