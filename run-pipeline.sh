@@ -9,7 +9,7 @@
 # "skipped: offline", never "clean".
 #
 # Usage: ./run-pipeline.sh [--list] [STAGE_NUMBER ...]   (no number: all eight)
-# Environment: COVERAGE_FLOOR (percent, default 70), DATABASE_URL / TEST_DATABASE_URL (else the
+# Environment: COVERAGE_FLOOR (percent, default 80), DATABASE_URL / TEST_DATABASE_URL (else the
 # embedded PostgreSQL), PIPELINE_STACK_DIR, PIPELINE_PORT_OFFSET.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -32,7 +32,7 @@ fi
 SELECTED=("$@")
 [ ${#SELECTED[@]} -eq 0 ] && SELECTED=(1 2 3 4 5 6 7 8)
 
-COVERAGE_FLOOR="${COVERAGE_FLOOR:-70}"
+COVERAGE_FLOOR="${COVERAGE_FLOOR:-80}"
 PY="$ROOT/.venv/bin/python"
 RESULTS=()
 DEPLOYED=""
