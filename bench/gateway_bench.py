@@ -47,7 +47,7 @@ SERVICES = 10  # alerts spread over a few services, so they correlate into open 
 class Round:
     target: str
     requests: int
-    errors: dict[int, int]
+    errors: dict[str, int]
     seconds: float
     latencies: list[float]
 
@@ -93,7 +93,7 @@ async def pick_workload(urls: dict[str, str]) -> Workload:
 
 async def load(base_url: str, headers: dict[str, str], workload: Workload, total: int) -> Round:
     latencies: list[float] = []
-    errors: dict[int, int] = {}
+    errors: dict[str, int] = {}
     remaining = iter(range(total))
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(
@@ -103,12 +103,16 @@ async def load(base_url: str, headers: dict[str, str], workload: Workload, total
         async def worker() -> None:
             for _ in remaining:
                 started = time.perf_counter()
-                response = await client.request(
-                    workload.method, workload.path, json=workload.body()
-                )
+                try:
+                    response = await client.request(
+                        workload.method, workload.path, json=workload.body()
+                    )
+                    status = str(response.status_code)
+                except httpx.TransportError as exc:  # counted, not fatal: the run goes on
+                    status = type(exc).__name__
                 latencies.append(time.perf_counter() - started)
-                if response.status_code >= 400:
-                    errors[response.status_code] = errors.get(response.status_code, 0) + 1
+                if not status.startswith(("1", "2", "3")):
+                    errors[status] = errors.get(status, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -132,7 +136,13 @@ async def credentials(gateway: str) -> tuple[dict[str, str], dict[str, str]]:
     return admin, {"X-API-Key": key.json()["key"]}
 
 
-async def bench(urls: dict[str, str]) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), whatever the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bench(urls: dict[str, str], pids: dict[str, int]) -> dict[str, Any]:
     gateway = urls["api-gateway"]
     workload = await pick_workload(urls)
     direct = urls[workload.direct_service]
@@ -140,9 +150,13 @@ async def bench(urls: dict[str, str]) -> dict[str, Any]:
     await load(direct, {}, workload, WARMUP)
     await load(gateway, key, workload, WARMUP)
     rounds: dict[str, list[Round]] = {"direct": [], "gateway": []}
+    gateway_cpu = service_cpu = 0.0
     for _ in range(ROUNDS):
         rounds["direct"].append(await load(direct, {}, workload, REQUESTS))
+        before = cpu_seconds(pids["api-gateway"]), cpu_seconds(pids[workload.direct_service])
         rounds["gateway"].append(await load(gateway, key, workload, REQUESTS))
+        gateway_cpu += cpu_seconds(pids["api-gateway"]) - before[0]
+        service_cpu += cpu_seconds(pids[workload.direct_service]) - before[1]
     summary: dict[str, Any] = {
         "workload": workload.name,
         "requests_per_round": REQUESTS,
@@ -154,11 +168,17 @@ async def bench(urls: dict[str, str]) -> dict[str, Any]:
             "p50_ms": round(statistics.mean(r.percentile(0.50) for r in results), 2),
             "p99_ms": round(statistics.mean(r.percentile(0.99) for r in results), 2),
             "errors": {
-                str(status): sum(r.errors.get(status, 0) for r in results)
+                status: sum(r.errors.get(status, 0) for r in results)
                 for status in sorted({s for r in results for s in r.errors})
             },
         }
     summary["ratio"] = round(summary["gateway"]["per_s"] / summary["direct"]["per_s"], 2)
+    # CPU per request does not depend on how busy the machine is: the gateway's own cost.
+    total = REQUESTS * ROUNDS
+    summary["cpu_ms_per_request"] = {
+        "gateway": round(gateway_cpu / total * 1000, 3),
+        workload.direct_service: round(service_cpu / total * 1000, 3),
+    }
     return summary
 
 
@@ -177,7 +197,7 @@ async def main() -> int:
     )
     try:
         stack.up()
-        summary = await bench(stack.urls)
+        summary = await bench(stack.urls, stack.pids())
     finally:
         stack.down()
         await drop_database(database_root, database_url)
@@ -185,7 +205,7 @@ async def main() -> int:
     print(
         f"\n{summary['workload']}: direct {summary['direct']['per_s']}/s p99 {summary['direct']['p99_ms']} ms | "
         f"gateway {summary['gateway']['per_s']}/s p99 {summary['gateway']['p99_ms']} ms | "
-        f"ratio {summary['ratio']} (target >= 0.7)"
+        f"ratio {summary['ratio']} (target >= 0.7) | CPU per request: {summary['cpu_ms_per_request']}"
     )
     return 0
 
