@@ -29,7 +29,9 @@ async def _start(app: FastAPI) -> None:
             "JWT_SECRET is the public development default: set it before exposing the gateway"
         )
     app.state.authenticator = Authenticator(
-        jwt_secret=settings.jwt_secret, cache_seconds=settings.credential_cache_seconds
+        jwt_secret=settings.jwt_secret,
+        cache_seconds=settings.credential_cache_seconds,
+        stale_seconds=settings.credential_stale_seconds,
     )
     app.state.rate_limiter = RateLimiter(settings)
     app.state.proxy_timeout = httpx.Timeout(

@@ -27,3 +27,7 @@ RATE_LIMIT_STORE_ERRORS = Counter(
     "gateway_rate_limit_store_errors_total",
     "Rate limit checks skipped because the shared store did not answer (requests let through)",
 )
+STALE_CREDENTIALS = Counter(
+    "gateway_stale_credentials_total",
+    "Requests let through on a recently verified credential because the database did not answer",
+)

@@ -22,6 +22,9 @@ class GatewaySettings(ServiceSettings):
     # How long a verified credential is reused without a database lookup; revocation through this
     # replica is immediate, through another replica it takes at most this long.
     credential_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # While the gateway's database is unreachable, a credential verified within this long keeps
+    # working (revocations made meanwhile cannot be seen anyway); 0 turns the grace off.
+    credential_stale_seconds: float = Field(default=300.0, ge=0, le=86_400)
 
     # Rate limiting (the `limits` library): "memory://" per process, or a shared store such as
     # "redis://127.0.0.1:6379" so several gateway replicas count together.

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from nightwatch_core.errors import ApiError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_gateway import metrics
@@ -74,10 +75,14 @@ def extract_credential(authorization: str | None, api_key: str | None) -> str | 
 
 
 class Authenticator:
-    def __init__(self, *, jwt_secret: str, cache_seconds: float) -> None:
+    def __init__(
+        self, *, jwt_secret: str, cache_seconds: float, stale_seconds: float = 0.0
+    ) -> None:
         self._jwt_secret = jwt_secret
         self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._stale_seconds = stale_seconds
+        # sha256(credential) -> (principal, fresh until, usable while the database is down until)
+        self._cache: dict[str, tuple[Principal, float, float]] = {}
 
     def forget_all(self) -> None:
         """Called after any change to accounts or keys, so this replica applies it at once."""
@@ -92,21 +97,37 @@ class Authenticator:
     async def authenticate(
         self, credential: str, *, open_session: SessionOpener, now: datetime
     ) -> Principal:
-        principal = self.cached(credential)
-        if principal is not None:
-            return principal
-        async with open_session() as session:
-            if looks_like_api_key(credential):
-                principal = await self._api_key_principal(credential, session=session, now=now)
-                valid_until = time.monotonic() + self._cache_seconds
-            else:
-                principal, expires_at = await self._token_principal(credential, session=session)
-                lifetime = (expires_at - now).total_seconds()
-                valid_until = time.monotonic() + min(self._cache_seconds, lifetime)
         cache_key = _cache_key(credential)
+        hit = self._cache.get(cache_key)
+        clock = time.monotonic()
+        if hit is not None and hit[1] > clock:
+            return hit[0]
+        try:
+            async with open_session() as session:
+                if looks_like_api_key(credential):
+                    principal = await self._api_key_principal(credential, session=session, now=now)
+                    lifetime = float("inf")
+                else:
+                    principal, expires_at = await self._token_principal(credential, session=session)
+                    lifetime = (expires_at - now).total_seconds()
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            # The gateway's database is down: a credential verified a moment ago stays good for
+            # a short grace, so alerts and acknowledgements keep flowing to healthy services.
+            if hit is not None and hit[2] > clock:
+                metrics.STALE_CREDENTIALS.inc()
+                log.warning("database unavailable; using a recently verified credential")
+                return hit[0]
+            raise ApiError(
+                503,
+                "Cannot verify the credential now: the gateway's database is unavailable; retry shortly",
+                code="auth_unavailable",
+                headers={"Retry-After": "2"},
+            ) from exc
         if len(self._cache) >= _MAX_CACHE_ENTRIES:
             self._cache.clear()
-        self._cache[cache_key] = (principal, valid_until)
+        fresh_until = clock + min(self._cache_seconds, lifetime)
+        usable_until = clock + min(self._cache_seconds + self._stale_seconds, lifetime)
+        self._cache[cache_key] = (principal, fresh_until, usable_until)
         return principal
 
     async def _api_key_principal(
