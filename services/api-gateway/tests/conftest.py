@@ -35,6 +35,7 @@ def gateway_settings(
             "notification_url": upstream_url,
             "proxy_timeout_seconds": 1.0,
             "rate_limit_login": GENEROUS,
+            "rate_limit_login_address": GENEROUS,
             "rate_limit_unauthenticated": GENEROUS,
             "rate_limit_read": GENEROUS,
             "rate_limit_write": GENEROUS,

@@ -49,7 +49,11 @@ async def test_burst_gets_429_with_headers_then_recovers(
 async def test_unauthenticated_attempts_are_limited_per_address(
     app_client: Callable[..., Any], gateway_settings: Callable[..., GatewaySettings]
 ) -> None:
-    settings = gateway_settings(rate_limit_unauthenticated="3/minute", rate_limit_login="2/minute")
+    settings = gateway_settings(
+        rate_limit_unauthenticated="3/minute",
+        rate_limit_login="2/minute",
+        rate_limit_login_address="6/minute",
+    )
     async with app_client(create_app(settings)) as client:
         statuses = [
             (await client.get("/api/v1/incidents", headers={"X-API-Key": "nwk_guess"})).status_code
@@ -65,6 +69,16 @@ async def test_unauthenticated_attempts_are_limited_per_address(
             for _ in range(3)
         ]
         assert logins == [401, 401, 429]
+        # Another name from the same address still gets its own attempts, up to the address limit.
+        others = [
+            (
+                await client.post(
+                    "/api/v1/auth/login", json={"username": f"u{i}", "password": "guess"}
+                )
+            ).status_code
+            for i in range(5)
+        ]
+        assert others == [401, 401, 401, 401, 429]  # 2 + 4 attempts fill the address's 6
 
 
 async def test_replicas_sharing_redis_count_together(

@@ -31,6 +31,7 @@ class GatewaySettings(ServiceSettings):
     rate_limit_enabled: bool = True
     rate_limit_storage_url: str = "memory://"
     rate_limit_login: str = "10/minute"
+    rate_limit_login_address: str = "100/minute"
     rate_limit_unauthenticated: str = "60/minute"
     rate_limit_read: str = "1200/minute"
     rate_limit_write: str = "300/minute"

@@ -59,7 +59,11 @@ def _settings(request: Request) -> GatewaySettings:
 async def login(
     body: LoginRequest, request: Request, session: SessionDep, clock: ClockDep
 ) -> LoginResponse:
-    await rate_limiter(request).check("login", f"ip:{client_address(request)}")
+    # Per name and address (guessing one account's password), and looser per address (guessing
+    # across names) — so a whole team logging in behind one nginx address is not locked out.
+    address = client_address(request)
+    await rate_limiter(request).check("login", f"ip:{address}:{body.username.lower()}")
+    await rate_limiter(request).check("login_address", f"ip:{address}")
     settings = _settings(request)
     now = clock.now()
     account = await service.authenticate_password(
