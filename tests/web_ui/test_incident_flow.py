@@ -4,9 +4,11 @@ timeline are there. A viewer sees no action buttons. Each page is saved as a scr
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -149,9 +151,42 @@ async def test_every_page_renders_for_an_admin(
     await expect(team_row.get_by_test_id("oncall-now")).to_contain_text(
         re.compile("Alice|Bob"), timeout=35_000
     )
+    suffix = team.removeprefix("payments-")
     await expect(
-        page.get_by_role("img", name=re.compile("Shifts of Payments primary"))
-    ).to_be_visible()
+        page.get_by_role("img", name=re.compile(f"Shifts of Payments primary {suffix}"))
+    ).to_be_visible(timeout=35_000)
+
+    # An admin writes an escalation policy in the editor; the service validates and stores it.
+    await page.get_by_role("button", name="New policy").click()
+    editor = page.get_by_role("form", name="New escalation policy")
+    await editor.get_by_label("JSON").fill(
+        json.dumps(
+            {
+                "team": team,
+                "name": f"Payments escalation {suffix}",
+                "repeat_count": 1,
+                "levels": [
+                    {"delay_minutes": 5, "targets": [{"type": "team_oncall", "id": team}]},
+                    {"delay_minutes": 10, "targets": [{"type": "team", "id": team}]},
+                ],
+            }
+        )
+    )
+    await editor.get_by_role("button", name="Save").click()
+    await expect(editor).to_have_count(0)
+    policies = page.get_by_role("region", name="Escalation policies")
+    await expect(policies).to_contain_text(f"Payments escalation {suffix}")
+    await expect(policies).to_contain_text(f"on-call of team {team}")
+
+    # And an override: Bob covers tomorrow 10:00-12:00 (local time of the browser).
+    override = page.get_by_role("form", name="Add override")
+    await override.get_by_label("Schedule").select_option(label=f"Payments primary {suffix}")
+    await override.get_by_label("Who covers").select_option(label=f"Bob Oncall {suffix}")
+    tomorrow = (datetime.now() + timedelta(days=1)).date().isoformat()
+    await override.get_by_label("From").fill(f"{tomorrow}T10:00")
+    await override.get_by_label("To").fill(f"{tomorrow}T12:00")
+    await override.get_by_role("button", name="Add override").click()
+    await expect(override.get_by_text("Saved.")).to_be_visible()
     await shoot(page, screenshot_dir, "oncall")
 
     await page.goto("/notifications")

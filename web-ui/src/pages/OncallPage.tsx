@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { oncall } from "../api/endpoints";
 import { ApiError } from "../api/client";
-import type { EscalationTarget, OncallUser, Schedule, ScheduleCreate } from "../api/types";
+import type { EscalationTarget, OncallUser, Schedule, ScheduleCreate, Team } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
@@ -43,11 +43,12 @@ function policyTemplate(schedules: Schedule[]) {
 }
 
 /** Names for a policy's targets: schedule and user ids shown as what people recognise. */
-function targetLabel(target: EscalationTarget, schedules: Schedule[], users: OncallUser[]): string {
+function targetLabel(target: EscalationTarget, schedules: Schedule[], users: OncallUser[], teams: Team[]): string {
   if (target.type === "schedule") return `on-call of ${schedules.find((s) => s.id === target.id)?.name ?? target.id}`;
   if (target.type === "user") return users.find((u) => u.id === target.id)?.name ?? target.id;
-  if (target.type === "team_oncall") return `on-call of team ${target.id}`;
-  return `everyone in team ${target.id}`;
+  // The service may store a team by id or by name.
+  const team = teams.find((t) => t.id === target.id || t.name === target.id)?.name ?? target.id;
+  return target.type === "team_oncall" ? `on-call of team ${team}` : `everyone in team ${team}`;
 }
 
 function CurrentOncall({ team }: { team: string }) {
@@ -258,7 +259,7 @@ export function OncallPage() {
                 <ol className="ml-5 list-decimal text-slate-600 dark:text-slate-300">
                   {policy.levels.map((level, index) => (
                     <li key={index}>
-                      page {level.targets.map((t) => targetLabel(t, schedules.data ?? [], users.data ?? [])).join(", ")}; after {level.delay_minutes} min without an ack, go on
+                      page {level.targets.map((t) => targetLabel(t, schedules.data ?? [], users.data ?? [], teams.data ?? [])).join(", ")}; after {level.delay_minutes} min without an ack, go on
                     </li>
                   ))}
                 </ol>
