@@ -187,6 +187,7 @@ async def test_every_page_renders_for_an_admin(
     await override.get_by_label("To").fill(f"{tomorrow}T12:00")
     await override.get_by_role("button", name="Add override").click()
     await expect(override.get_by_text("Saved.")).to_be_visible()
+    await expect(page.locator('[title*="(override)"]').first).to_be_visible()
     await shoot(page, screenshot_dir, "oncall")
 
     await page.goto("/notifications")

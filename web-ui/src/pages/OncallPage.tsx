@@ -78,11 +78,11 @@ function CurrentOncall({ team }: { team: string }) {
   );
 }
 
-function ShiftTimeline({ schedule }: { schedule: Schedule }) {
+function ShiftTimeline({ schedule, version }: { schedule: Schedule; version: number }) {
   const from = new Date();
   from.setUTCMinutes(0, 0, 0);
   const to = new Date(from.getTime() + DAYS * 86_400_000);
-  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id], 15_000);
+  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id, version], 15_000);
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading shifts" />;
   if (data.shifts.length === 0) return <Empty>No shifts in the next {DAYS} days.</Empty>;
@@ -171,6 +171,7 @@ export function OncallPage() {
   const schedules = usePolling(() => oncall.schedules(), [], 15_000);
   const users = usePolling(() => oncall.users(), [], null);
   const policies = usePolling(() => oncall.policies(), [], 30_000);
+  const [shiftsVersion, setShiftsVersion] = useState(0); // bumped by a change: reload the shifts
   const [editing, setEditing] = useState<{ kind: "schedule" | "policy"; id?: string; value: unknown } | null>(null);
 
   async function save(value: unknown) {
@@ -178,6 +179,7 @@ export function OncallPage() {
     if (editing.kind === "schedule") {
       await (editing.id ? oncall.updateSchedule(editing.id, value) : oncall.createSchedule(value as ScheduleCreate)); // the server validates it (422 shown)
       await schedules.reload();
+      setShiftsVersion((v) => v + 1);
     } else {
       await (editing.id ? oncall.updatePolicy(editing.id, value) : oncall.createPolicy(value));
       await policies.reload();
@@ -230,14 +232,14 @@ export function OncallPage() {
                         },
                       })}>Edit</button>}
               </div>
-              <ShiftTimeline schedule={schedule} />
+              <ShiftTimeline schedule={schedule} version={shiftsVersion} />
             </div>
           ))
         ) : schedules.data ? <Empty>No schedules yet.</Empty> : null}
         {admin && schedules.data && schedules.data.length > 0 && (
           <div className="border-t border-slate-200 pt-3 dark:border-slate-800">
             <h3 className="mb-2 text-sm font-semibold">Override</h3>
-            <OverrideForm schedules={schedules.data} users={users.data ?? []} onDone={schedules.reload} />
+            <OverrideForm schedules={schedules.data} users={users.data ?? []} onDone={() => setShiftsVersion((v) => v + 1)} />
           </div>
         )}
       </section>
