@@ -141,3 +141,23 @@ async def test_ready_when_every_service_is(gateway: httpx.AsyncClient) -> None:
         "oncall-escalation",
         "notification",
     }
+
+
+async def test_calendar_feed_url_needs_no_login_but_nothing_else_does(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """Calendar apps subscribe to a schedule's secret feed URL: GET on it passes without a
+    credential, as the feed's own token; any other method or path still needs one."""
+    feed = "/api/v1/calendars/Zx8_k2-Qa9PLm4rT7vW1yB3n.ics"
+    response = await gateway.get(feed, headers={"X-Actor": "mallory"})
+    assert response.status_code == 200
+    assert response.json()["path"] == feed
+    assert response.json()["actors"] == ["calendar-feed"]
+    for method, path in (
+        ("POST", feed),
+        ("GET", "/api/v1/calendars/short.ics"),
+        ("GET", "/api/v1/calendars/Zx8_k2-Qa9PLm4rT7vW1yB3n.ics/../x"),
+        ("GET", "/api/v1/calendars"),
+    ):
+        refused = await gateway.request(method, path)
+        assert refused.status_code in (401, 404), (method, path, refused.status_code)

@@ -45,7 +45,7 @@ class Principal:
     @property
     def actor(self) -> str:
         """What services record as the actor of a change (the `X-Actor` header)."""
-        return self.name if self.kind == "user" else f"api-key:{self.name}"
+        return f"api-key:{self.name}" if self.kind == "api_key" else self.name
 
     @property
     def rate_limit_identity(self) -> str:

@@ -7,12 +7,21 @@ from fastapi import APIRouter, Request
 from nightwatch_core.errors import ApiError
 from starlette.responses import Response
 
-from nightwatch_gateway.auth.dependencies import authenticate_request, authorize
-from nightwatch_gateway.auth.policy import need_for
+from nightwatch_gateway.auth.dependencies import (
+    authenticate_request,
+    authorize,
+    client_address,
+    rate_limiter,
+)
+from nightwatch_gateway.auth.policy import Need, Principal, need_for
 from nightwatch_gateway.proxy.forwarding import forward, unsafe_path
-from nightwatch_gateway.proxy.routes import RouteTable
+from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url
 
 router = APIRouter()
+# Who fetches a subscribable calendar feed: holds the feed's secret URL, nothing else.
+CALENDAR_SUBSCRIBER = Principal(
+    kind="calendar", id="calendar-feed", name="calendar-feed", role=None
+)
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -23,9 +32,13 @@ async def proxy(request: Request) -> Response:
     upstream = route_table.match(path)
     if upstream is None or unsafe_path(path):
         raise ApiError(404, "No such route; see /docs for the API", code="not_found")
-    principal = await authenticate_request(request, request.app.state.sessionmaker)
-    need = need_for(request.method, path)
-    await authorize(request, principal, need)
+    if is_capability_url(request.method, path):
+        await rate_limiter(request).check("unauthenticated", f"ip:{client_address(request)}")
+        principal, need = CALENDAR_SUBSCRIBER, Need.read
+    else:
+        principal = await authenticate_request(request, request.app.state.sessionmaker)
+        need = need_for(request.method, path)
+        await authorize(request, principal, need)
     return await forward(
         request,
         transport=request.app.state.proxy_transport,

@@ -6,6 +6,7 @@ never reachable through the gateway.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from nightwatch_gateway.settings import GatewaySettings
@@ -25,12 +26,21 @@ DEFAULT_PREFIXES: dict[str, str] = {
     "/api/v1/escalation-policies": ONCALL,
     "/api/v1/policies": ONCALL,
     "/api/v1/users": ONCALL,
+    "/api/v1/calendars": ONCALL,
     "/api/v1/teams": ONCALL,
     "/api/v1/notify": NOTIFICATION,
     "/api/v1/notifications": NOTIFICATION,
     "/api/v1/channels": NOTIFICATION,
 }
 PUBLIC_ROOT = "/api/v1/"
+
+# Calendar apps cannot log in: a schedule's subscribable feed URL carries its own secret token,
+# so GET on it is forwarded without a gateway credential (rate limited per client address).
+_CAPABILITY_URL = re.compile(r"/api/v1/calendars/[A-Za-z0-9_-]{16,}\.ics")
+
+
+def is_capability_url(method: str, path: str) -> bool:
+    return method in ("GET", "HEAD") and _CAPABILITY_URL.fullmatch(path) is not None
 
 
 @dataclass(frozen=True)
