@@ -38,6 +38,7 @@ class FakeIncidentManagement:
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
+        self.creators: dict[str, str | None] = {}
         self.app = self._build_app()
 
     @property
@@ -68,6 +69,7 @@ class FakeIncidentManagement:
             incident_id = str(uuid.uuid4())
             self.keys[idempotency_key] = incident_id
             self.incidents[incident_id] = body
+            self.creators[incident_id] = request.headers.get("x-actor")
             return JSONResponse({"id": incident_id, "status": "open", **body}, 201)
 
         @app.post("/internal/v1/incidents/{incident_id}/alerts")

@@ -32,6 +32,7 @@ async def test_first_alert_opens_an_incident_through_incident_management(
     assert created["service"] == make_alert()["service"]
     assert created["severity"] == "high"
     assert created["team"] == "default"
+    assert incidents.creators[body["incident_id"]] == "alert-ingestion"  # the timeline's actor
     assert "HTTP 5xx error rate" in created["title"]
 
 

@@ -177,6 +177,10 @@ def incident_body(group: Any) -> dict[str, Any]:
     }
 
 
+# Who the incident's timeline says created it.
+INCIDENT_CREATOR = "alert-ingestion"
+
+
 async def open_group_incident(
     app: FastAPI, session: AsyncSession, *, group_id: uuid.UUID, client: ServiceClient
 ) -> uuid.UUID:
@@ -193,6 +197,7 @@ async def open_group_incident(
             "/api/v1/incidents",
             json=incident_body(group),
             idempotency_key=f"nightwatch-alert-group-{group_id}",
+            headers={"X-Actor": INCIDENT_CREATOR},
         )
     except Exception as exc:  # transport errors and timeouts: the neighbour is down or slow
         raise IncidentCallFailed(f"{type(exc).__name__}: {exc}") from exc
