@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
+from functools import partial
 from typing import Any
 
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
+from nightwatch_core.testing.fuzz import find_server_errors
 from nightwatch_ingestion.main import create_app
 from nightwatch_ingestion.settings import IngestionSettings
 from prometheus_client import REGISTRY
-from schemathesis import GenerationMode
 
 
 def _sample(name: str, labels: dict[str, str] | None = None) -> float:
@@ -45,36 +41,6 @@ async def test_metrics_count_alerts_by_severity_and_result(client: Any, make_ale
         assert name in exposed
 
 
-def _fuzz(spec: dict[str, Any], base_url: str, examples: int) -> tuple[int, list[str]]:
-    """Every operation, hypothesis-generated valid and invalid requests: collect any 5xx."""
-    schema = schemathesis.openapi.from_dict(spec)
-    failures: list[str] = []
-    calls = [0]
-    for result, mode in itertools.product(
-        list(schema.get_all_operations()), [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-    ):
-        operation = result.ok()
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case: Any) -> None:
-            response = case.call(base_url=base_url, timeout=10)
-            calls[0] += 1
-            if response.status_code >= 500:
-                failures.append(
-                    f"{case.as_curl_command()} -> {response.status_code} {response.text[:300]}"
-                )
-
-        with contextlib.suppress(Unsatisfiable):  # no way to call this one wrongly in that mode
-            check()
-    return calls[0], failures
-
-
 async def test_schemathesis_finds_no_server_error(
     make_settings: Any, incidents: Any, http_server: Any
 ) -> None:
@@ -86,6 +52,8 @@ async def test_schemathesis_finds_no_server_error(
     )
     app = create_app(settings_)
     async with http_server(app) as base_url:
-        calls, failures = await asyncio.to_thread(_fuzz, app.openapi(), base_url, 25)
+        calls, failures = await asyncio.to_thread(
+            partial(find_server_errors, app.openapi(), base_url, examples=25)
+        )
     assert failures == []
     assert calls >= 100  # it really exercised the API
