@@ -1,3 +1,4 @@
+import { useSearchParams } from "react-router-dom";
 import { useCallback, useEffect, useRef, useState } from "react";
 
 export const POLL_MS = 3000;
@@ -48,4 +49,20 @@ export function usePolling<T>(loader: () => Promise<T>, deps: unknown[], interva
   }, [...deps, intervalMs, reload]);
 
   return { data, error, loading, reload };
+}
+
+/**
+ * The page's filters live in the URL (shareable, survive a reload). `setFilter` changes one and
+ * goes back to the first page by dropping `pageParam` (a cursor or an offset).
+ */
+export function useFilterParams(pageParam: string) {
+  const [params, setParams] = useSearchParams();
+  function setFilter(name: string, value: string) {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    if (name !== pageParam) next.delete(pageParam);
+    setParams(next, { replace: true });
+  }
+  return { params, setFilter };
 }

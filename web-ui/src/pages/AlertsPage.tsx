@@ -1,14 +1,14 @@
-import { Link, useSearchParams } from "react-router-dom";
+import { Link } from "react-router-dom";
 import { alerts as alertsApi } from "../api/endpoints";
 import { SEVERITIES } from "../api/types";
 import { Empty, ErrorBanner, Field, Loading, PageHeader, SeverityBadge } from "../components/ui";
 import { formatTime, humanize } from "../format";
-import { usePolling } from "../hooks";
+import { useFilterParams, usePolling } from "../hooks";
 
 const PAGE_SIZE = 50;
 
 export function AlertsPage() {
-  const [params, setParams] = useSearchParams();
+  const { params, setFilter: update } = useFilterParams("cursor");
   const filters = {
     service: params.get("service") ?? "",
     severity: params.get("severity") ?? "",
@@ -17,14 +17,6 @@ export function AlertsPage() {
     cursor: params.get("cursor") ?? "",
   };
   const { data, error, loading, reload } = usePolling(() => alertsApi.list(filters), [params.toString()], 5000);
-
-  function update(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== "cursor") next.delete("cursor");
-    setParams(next, { replace: true });
-  }
 
   return (
     <div>

@@ -1,8 +1,8 @@
-import { Link, useSearchParams } from "react-router-dom";
+import { Link } from "react-router-dom";
 import { notifications as notificationsApi } from "../api/endpoints";
 import { Empty, ErrorBanner, Field, Loading, PageHeader, Pager } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useFilterParams, usePolling } from "../hooks";
 
 const PAGE_SIZE = 50;
 const STATUS_STYLE: Record<string, string> = {
@@ -11,7 +11,7 @@ const STATUS_STYLE: Record<string, string> = {
 };
 
 export function NotificationsPage() {
-  const [params, setParams] = useSearchParams();
+  const { params, setFilter: update } = useFilterParams("offset");
   const filters = {
     channel: params.get("channel") ?? "",
     status: params.get("status") ?? "",
@@ -21,14 +21,6 @@ export function NotificationsPage() {
     offset: Number(params.get("offset") ?? 0) || 0,
   };
   const { data, error, loading, reload } = usePolling(() => notificationsApi.list(filters), [params.toString()], 5000);
-
-  function update(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== "offset") next.delete("offset");
-    setParams(next, { replace: true });
-  }
 
   return (
     <div>
