@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from nightwatch_core.clock import Clock, SystemClock
 from nightwatch_core.db import create_engine, create_sessionmaker
 from nightwatch_core.errors import configure_errors
+from nightwatch_core.fast_lane import LaneHandler, LaneKey, ServiceApp
 from nightwatch_core.health import ReadinessCheck, configure_health
 from nightwatch_core.metrics import ScrapeHook, configure_metrics
 from nightwatch_core.middleware import CoreMiddleware
@@ -40,6 +42,7 @@ def create_service_app(
     on_shutdown: Sequence[LifecycleHook] = (),
     workers: Sequence[Worker] = (),
     scrape_hooks: Sequence[ScrapeHook] = (),
+    fast_lanes: dict[LaneKey, LaneHandler] | None = None,
     clock: Clock | None = None,
     version: str = "0.1.0",
     description: str = "",
@@ -54,6 +57,7 @@ def create_service_app(
             await hook(app)
         tasks = [asyncio.create_task(_supervise(app, worker)) for worker in workers]
         app.state.worker_tasks = tasks
+        _freeze_startup_objects()
         log.info("started", extra={"workers": len(tasks)})
         try:
             yield
@@ -68,7 +72,7 @@ def create_service_app(
             await app.state.engine.dispose()
             log.info("stopped")
 
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         version=version,
         description=description,
@@ -87,7 +91,28 @@ def create_service_app(
     configure_metrics(app, scrape_hooks=scrape_hooks, hook_timeout=settings.ready_timeout_seconds)
     for router in routers:
         app.include_router(router)
+    for (method, path), handler in (fast_lanes or {}).items():
+        app.add_fast_lane(
+            method,
+            path,
+            handler,
+            service=settings.service_name,
+            max_body_bytes=settings.max_body_bytes,
+            access_log=settings.access_log,
+        )
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the garbage collector off what lives as long as the process.
+
+    Profiling ingestion under load showed a full (generation 2) collection every ~0.3 s, each
+    stalling every request in flight for 35-55 ms while it scanned ~120k objects that live for
+    the whole run (modules, routes, pydantic schemas) and freed nothing. Frozen objects are never
+    scanned again, so a full collection only walks what requests created.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _supervise(app: FastAPI, worker: Worker) -> None:

@@ -20,6 +20,9 @@ access_log = logging.getLogger("nightwatch.access")
 error_log = logging.getLogger("nightwatch.errors")
 _REQUEST_ID_BYTES = REQUEST_ID_HEADER.lower().encode()
 _QUIET_PATHS = {"/health", "/health/ready", "/metrics"}
+# Set in the scope once CoreMiddleware runs for a request: a fast lane's fallback passes through
+# the regular stack (which has CoreMiddleware too) without counting the request twice.
+CORE_APPLIED = "nightwatch.core_applied"
 
 
 class BodyTooLarge(Exception):
@@ -36,9 +39,10 @@ class CoreMiddleware:
         self.log_access = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get(CORE_APPLIED):
             await self.app(scope, receive, send)
             return
+        scope[CORE_APPLIED] = True
         started = time.perf_counter()
         headers = scope["headers"]
         incoming_id = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import asyncpg
 from fastapi import FastAPI
@@ -11,9 +12,20 @@ from nightwatch_core.clock import Clock
 from nightwatch_core.http_client import ServiceClient
 from nightwatch_core.migrations import libpq_dsn
 
+from nightwatch_ingestion.alerts.coalescing import JoinCoalescer
+from nightwatch_ingestion.alerts.intake import post_alerts_lane
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.workers import attach_worker, link_worker
 from nightwatch_ingestion.settings import IngestionSettings
+
+
+class _StatelessConnection(asyncpg.Connection):  # type: ignore[misc]
+    """The hot path leaves no session state (no SET, LISTEN, cursors or advisory locks), so the
+    pool's reset query on every release would be a wasted round trip. An open transaction is
+    still rolled back by asyncpg itself."""
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
 def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -40,6 +52,13 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             max_size=settings.db_pool_size,
             timeout=settings.db_connect_timeout_seconds,
             server_settings={"application_name": settings.service_name, "timezone": "UTC"},
+            connection_class=_StatelessConnection,
+        )
+        app.state.join_coalescer = JoinCoalescer(
+            app.state.db_pool,
+            now=app.state.clock.now,
+            window=timedelta(seconds=settings.correlation_window_seconds),
+            acquire_timeout=settings.db_connect_timeout_seconds,
         )
 
     async def stop_clients(app: FastAPI) -> None:
@@ -55,5 +74,6 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         on_startup=[start_clients],
         on_shutdown=[stop_clients],
         workers=[link_worker, attach_worker] if settings.workers_enabled else [],
+        fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},
         clock=clock,
     )

@@ -9,25 +9,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import asyncpg
+import orjson
 from fastapi import FastAPI
-from nightwatch_core.errors import ApiError
 from nightwatch_core.http_client import ServiceClient
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nightwatch_ingestion.alerts import fast_path, models, service
+from nightwatch_ingestion.alerts import models, service
+from nightwatch_ingestion.alerts.coalescing import RETRYABLE_SQLSTATES
+from nightwatch_ingestion.alerts.fast_path import JoinRequest
 from nightwatch_ingestion.alerts.schemas import AlertAccepted, AlertCreate
 from nightwatch_ingestion.metrics import count_alerts
 from nightwatch_ingestion.settings import IngestionSettings
 
 log = logging.getLogger("nightwatch.ingestion")
-
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock: safe to redo
 
 
 class IncidentCallFailed(Exception):
@@ -55,7 +54,7 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
         )
 
     if len(alerts) == 1:
-        quick = await _join_open_group(app, alerts[0], alert_ids[0], team_of(alerts[0]), now)
+        quick = await _join_open_group(app, alerts[0], alert_ids[0], team_of(alerts[0]))
         if quick is not None:
             return [quick]
 
@@ -75,7 +74,7 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
             except DBAPIError as exc:
                 await session.rollback()
                 sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
-                if sqlstate not in _RETRYABLE_SQLSTATES or attempt == 2:
+                if sqlstate not in RETRYABLE_SQLSTATES or attempt == 2:
                     raise
     count_alerts((a.severity for a in batch.alerts), (a.result.value for a in batch.alerts))
 
@@ -107,33 +106,25 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
 
 
 async def _join_open_group(
-    app: FastAPI, alert: AlertCreate, alert_id: uuid.UUID, team: str, now: datetime
+    app: FastAPI, alert: AlertCreate, alert_id: uuid.UUID, team: str
 ) -> AlertAccepted | None:
-    """The one-statement hot path (fast_path.py); None when the general path must run."""
-    settings = settings_of(app)
+    """The one-statement hot path, shared with concurrent requests (coalescing.py).
+
+    None when the general path must run.
+    """
     fingerprint = service.alert_fingerprint(alert)
-    try:
-        async with app.state.db_pool.acquire(timeout=settings.db_connect_timeout_seconds) as conn:
-            joined = await fast_path.join_open_group(
-                conn,
-                alert=alert,
-                alert_id=alert_id,
-                fingerprint=fingerprint,
-                team=team,
-                now=now,
-                window=timedelta(seconds=settings.correlation_window_seconds),
-            )
-    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
-        raise ApiError(
-            503,
-            "Database unavailable; retry shortly",
-            code="database_unavailable",
-            headers={"Retry-After": "2"},
-        ) from None
-    except asyncpg.PostgresError as exc:
-        if exc.sqlstate in _RETRYABLE_SQLSTATES:
-            return None  # the general path retries
-        raise
+    joined = await app.state.join_coalescer.join(
+        JoinRequest(
+            alert_id=alert_id,
+            service=alert.service,
+            severity=alert.severity.value,
+            fingerprint=fingerprint,
+            message=alert.message,
+            labels_json=orjson.dumps(alert.labels).decode(),
+            timestamp=alert.timestamp,
+            team=team,
+        )
+    )
     if joined is None:
         return None
     count_alerts([alert.severity.value], [joined.result.value])
