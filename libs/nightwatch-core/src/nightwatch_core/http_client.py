@@ -62,12 +62,16 @@ class ServiceClient:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> httpx.Response:
+        """``content``: a body already serialised as JSON (e.g. by orjson, for large batches)."""
         method = method.upper()
         out_headers = dict(headers or {})
+        if content is not None:
+            out_headers.setdefault("content-type", "application/json")
         request_id = current_request_id()
         if request_id and REQUEST_ID_HEADER not in out_headers:
             out_headers[REQUEST_ID_HEADER] = request_id
@@ -78,7 +82,7 @@ class ServiceClient:
         for attempt in range(1, attempts + 1):
             try:
                 response = await self._client.request(
-                    method, path, json=json, params=params, headers=out_headers
+                    method, path, json=json, content=content, params=params, headers=out_headers
                 )
             except httpx.TransportError as exc:
                 if attempt == attempts:

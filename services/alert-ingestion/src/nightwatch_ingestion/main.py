@@ -59,6 +59,8 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             now=app.state.clock.now,
             window=timedelta(seconds=settings.correlation_window_seconds),
             acquire_timeout=settings.db_connect_timeout_seconds,
+            max_batch=settings.coalesce_max_batch,
+            max_inflight=settings.coalesce_max_inflight,
         )
 
     async def stop_clients(app: FastAPI) -> None:

@@ -26,3 +26,7 @@ class IngestionSettings(ServiceSettings):
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_max_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
     attach_batch_size: int = Field(default=2000, ge=1, le=10000)
+    # Concurrent single alerts share one statement (alerts/coalescing.py): at most this many such
+    # statements run at once per process, each carrying at most coalesce_max_batch alerts.
+    coalesce_max_inflight: int = Field(default=2, ge=1, le=32)
+    coalesce_max_batch: int = Field(default=500, ge=1, le=5000)

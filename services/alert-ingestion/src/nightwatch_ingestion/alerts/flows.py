@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 from nightwatch_core.http_client import ServiceClient
+from nightwatch_core.ids import uuid7
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +46,7 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
     """
     settings = settings_of(app)
     now = app.state.clock.now()
-    alert_ids = [uuid.uuid4() for _ in alerts]
+    alert_ids = [uuid7() for _ in alerts]
     window = timedelta(seconds=settings.correlation_window_seconds)
 
     def team_of(alert: AlertCreate) -> str:
