@@ -21,6 +21,12 @@ ALERT_PROCESSING = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+HOT_PATH_BATCH = Histogram(
+    "alert_hot_path_batch_size",
+    "Single alerts stored per hot-path statement (concurrent POSTs share one statement)",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+
 
 def count_alerts(severities: Iterable[str], results: Iterable[str]) -> None:
     for severity, n in Tally(severities).items():

@@ -21,6 +21,7 @@ from nightwatch_core.errors import ApiError
 
 from nightwatch_ingestion.alerts import fast_path
 from nightwatch_ingestion.alerts.fast_path import Joined, JoinRequest
+from nightwatch_ingestion.metrics import HOT_PATH_BATCH
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock: redo
 _UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
@@ -86,6 +87,7 @@ class JoinCoalescer:
             self._inflight -= 1
 
     async def _flush(self, batch: list[Waiter]) -> None:
+        HOT_PATH_BATCH.observe(len(batch))
         try:
             async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
                 joined = await fast_path.join_open_groups(
