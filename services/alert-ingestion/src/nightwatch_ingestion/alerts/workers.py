@@ -5,8 +5,9 @@
   or a second replica never opens a second incident. Claimed with a lease (no lock held during the
   HTTP call); a crash mid-call only delays it until the lease ends.
 - attach: alerts not yet on their incident's timeline are sent in batches to
-  ``POST /internal/v1/incidents/{id}/alerts`` (idempotent per alert_id), claimed with
-  ``FOR UPDATE SKIP LOCKED`` so replicas share the work.
+  ``POST /internal/v1/incidents/{id}/alerts`` (idempotent per alert_id), by one replica at a time
+  (a transaction-level advisory lock), at most every ``attach_min_interval_seconds`` under load so
+  each round carries many alerts.
 Both back off (capped) while incident-management is unreachable and never drop anything: an
 alert it refuses for good (4xx) is kept with ``attach_dead_at`` and the reason.
 """
@@ -54,11 +55,14 @@ _RESCHEDULE_GROUP = text(
     "UPDATE ingestion.correlation_groups SET link_due_at = :due, link_error = :error "
     "WHERE id = :id AND incident_id IS NULL"
 )
+# One attach sender at a time across replicas: a row lock per alert (FOR UPDATE) cost a WAL
+# record per alert, about as much as storing it; one transaction-level advisory lock costs nothing.
+_ATTACH_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('nightwatch.ingestion.attach'))"
 _CLAIM_ATTACH = """
     SELECT id, incident_id, fingerprint, correlation_result, received_at, message
     FROM ingestion.alerts
     WHERE attached_at IS NULL AND attach_dead_at IS NULL AND incident_id IS NOT NULL
-    ORDER BY received_at LIMIT $1 FOR UPDATE SKIP LOCKED
+    ORDER BY received_at LIMIT $1
 """
 _MARK_ATTACHED = (
     "UPDATE ingestion.alerts SET attached_at = $1, attach_error = NULL WHERE id = ANY($2::uuid[])"
@@ -139,6 +143,8 @@ async def attach_once(app: FastAPI) -> tuple[int, bool]:
     client = app.state.incident_client
     attached = 0
     async with app.state.db_pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval(_ATTACH_LOCK):
+            return 0, False  # another replica is sending right now
         rows = await conn.fetch(_CLAIM_ATTACH, settings.attach_batch_size)
         by_incident: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for row in rows:
@@ -176,10 +182,12 @@ async def attach_once(app: FastAPI) -> tuple[int, bool]:
     return attached, False
 
 
-async def _loop(app: FastAPI, wake: asyncio.Event, step: Any) -> None:
+async def _loop(app: FastAPI, wake: asyncio.Event, step: Any, min_interval: float = 0.0) -> None:
     settings = settings_of(app)
+    loop = asyncio.get_running_loop()
     failures = 0
     while True:
+        round_started = loop.time()
         try:
             busy, failed = await step(app)
         except Exception:
@@ -199,6 +207,7 @@ async def _loop(app: FastAPI, wake: asyncio.Event, step: Any) -> None:
         else:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=pause)
+            await asyncio.sleep(max(0.0, min_interval - (loop.time() - round_started)))
 
 
 async def _link_step(app: FastAPI) -> tuple[bool, bool]:
@@ -216,4 +225,9 @@ async def link_worker(app: FastAPI) -> None:
 
 
 async def attach_worker(app: FastAPI) -> None:
-    await _loop(app, app.state.attach_wake, _attach_step)
+    await _loop(
+        app,
+        app.state.attach_wake,
+        _attach_step,
+        min_interval=settings_of(app).attach_min_interval_seconds,
+    )
