@@ -3,7 +3,7 @@
 Starts, on free loopback ports and a throwaway database (never the fixed ports):
 - a stand-in for incident-management (a minimal HTTP responder: creating incidents and attaching
   alerts answer at once, so the numbers are ingestion's own);
-- alert ingestion under uvicorn (uvloop + httptools, no access log), its durable workers running;
+- alert ingestion under uvicorn (uvloop + the services' httptools protocol, no access log), its durable workers running;
 then drives it with its own load generator (raw asyncio HTTP/1.1 keep-alive connections — much
 lighter than an HTTP library, so more of the 2 cores go to the server):
 
@@ -300,7 +300,7 @@ async def main() -> int:
             "--loop",
             "uvloop",
             "--http",
-            "httptools",
+            "nightwatch_core.http_protocol:HttpToolsProtocol",
             "--no-access-log",
             "--log-level",
             "warning",

@@ -40,6 +40,10 @@ def test_each_service_has_the_same_port_module_and_environment(
     assert command[command.index("--port") + 1] == str(port)
     local_env = _stack_env(name)
     assert spec["module"] in local_env["_argv"] and f"--port {port}" in local_env["_argv"]
+    # The same HTTP protocol (one write per response) in containers and local processes.
+    protocol = "nightwatch_core.http_protocol:HttpToolsProtocol"
+    assert command[command.index("--http") + 1] == protocol
+    assert f"--http {protocol}" in local_env["_argv"]
     compose_env = service["environment"]
     local_keys = {k for k in local_env if not k.startswith("_")}
     assert local_keys <= set(compose_env), f"{name}: compose lacks {local_keys - set(compose_env)}"

@@ -114,6 +114,9 @@ def service_processes(config: StackConfig, database_url: str) -> list[ManagedPro
             "--port",
             str(port),
             "--no-access-log",
+            # One write per response instead of two (nightwatch_core/http_protocol.py).
+            "--http",
+            "nightwatch_core.http_protocol:HttpToolsProtocol",
             "--timeout-graceful-shutdown",
             "5",
         ]
