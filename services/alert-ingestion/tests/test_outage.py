@@ -166,3 +166,19 @@ async def test_database_down_is_503_never_500_and_recovers(
         again = await client.post("/api/v1/alerts", json=make_alert(message="db back"))
         assert again.status_code == 201 and again.json()["result"] == "correlated"
     await proxy.cut()
+
+
+async def test_a_batch_opening_more_incidents_than_it_creates_inline_leaves_the_rest_due_now(
+    ingestion: Any, incidents: Any, make_alert: Any
+) -> None:
+    async with ingestion(inline_incident_creates=2) as (app, client):
+        batch = [make_alert(service=f"{make_alert()['service']}-{i}") for i in range(5)]
+        response = await client.post("/api/v1/alerts", json=batch)
+        assert response.status_code == 202  # three of the five incidents are still to open
+        body = response.json()
+        assert body["pending"] == 3 and len(incidents.incidents) == 2
+        # The clock has not moved: without the fix the worker waited out the inline grace.
+        await link_once(app)
+        assert len(incidents.incidents) == 5
+        for alert in batch:
+            assert all(row.incident_id for row in await _alerts(app, alert["service"]))

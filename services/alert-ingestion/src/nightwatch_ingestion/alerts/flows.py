@@ -70,6 +70,11 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
                     team_of=team_of,
                     alert_ids=alert_ids,
                 )
+                # Groups this request will not try inline are the link worker's at once (not
+                # after the grace the inline attempt gets).
+                later = batch.opened_groups[settings.inline_incident_creates :]
+                if later:
+                    await service.make_groups_due(session, group_ids=later, now=now)
                 await session.commit()
                 break
             except DBAPIError as exc:

@@ -181,6 +181,17 @@ async def set_group_incident(
     await link_pending_alerts(session, group_ids=[group_id])
 
 
+async def make_groups_due(
+    session: AsyncSession, *, group_ids: list[uuid.UUID], now: datetime
+) -> None:
+    """The link worker may open these groups' incidents now."""
+    await session.execute(
+        update(models.correlation_groups)
+        .where(models.correlation_groups.c.id.in_(group_ids))
+        .values(link_due_at=now)
+    )
+
+
 async def link_pending_alerts(
     session: AsyncSession, *, group_ids: list[uuid.UUID] | None = None
 ) -> int:
