@@ -122,3 +122,30 @@ async def test_json_the_lane_does_not_take_still_goes_through_the_route(
     )
     assert response.status_code == 201, response.text
     assert response.json()["result"] == "new_incident"
+
+
+async def _queued(app: Any, alert_ids: list[str]) -> int:
+    async with app.state.db_pool.acquire() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM ingestion.attach_queue WHERE alert_id = ANY($1::uuid[])",
+                alert_ids,
+            )
+        )
+
+
+async def test_linked_alerts_wait_in_the_attach_queue_until_sent_or_refused(
+    app: Any, client: Any, incidents: Any, make_alert: Any
+) -> None:
+    from nightwatch_ingestion.alerts.workers import attach_once
+
+    single = [(await client.post("/api/v1/alerts", json=make_alert())).json() for _ in range(3)]
+    batch = (await client.post("/api/v1/alerts", json=[make_alert(severity="low")] * 2)).json()
+    ids = [a["alert_id"] for a in single + batch["results"]]
+    assert await _queued(app, ids) == 5  # hot path, general path and batch path all queue
+    refused = (await client.post("/api/v1/alerts", json=make_alert(severity="critical"))).json()
+    incidents.incidents.pop(refused["incident_id"])  # 404 for good: dead, not retried forever
+    await attach_once(app)
+    assert await _queued(app, [*ids, refused["alert_id"]]) == 0
+    assert set(ids) <= set(incidents.attached)
+    assert refused["alert_id"] not in incidents.attached

@@ -3,7 +3,8 @@
 Most alerts join an incident that is already open. For them the whole of correlation — find each
 alert's fresh open group, refresh its ``last_alert_at`` (at most once a second, skipping a locked
 row), claim each fingerprint (first: ``correlated``; taken: ``duplicate``) and insert the alerts —
-is a single SQL statement over arrays, run in autocommit on a raw asyncpg pool: no BEGIN/COMMIT
+is a single SQL statement over arrays (which also queues each linked alert for its incident's
+timeline), run in autocommit on a raw asyncpg pool: no BEGIN/COMMIT
 round trips, no ORM. The statement is its own transaction, so every alert it returns is durable.
 
 Concurrent single POSTs share one statement (coalescing.py), so one commit — one WAL flush —
@@ -53,15 +54,21 @@ WITH input AS (
     SELECT group_id, fingerprint FROM placed WHERE nth = 1 ORDER BY group_id, fingerprint
     ON CONFLICT DO NOTHING
     RETURNING group_id, fingerprint
+), stored AS (
+    INSERT INTO ingestion.alerts (id, fingerprint, service, severity, message, labels,
+        alert_timestamp, received_at, incident_id, correlation_result, group_id, team)
+    SELECT p.id, p.fingerprint, p.service, p.severity, p.message, p.labels::jsonb,
+        coalesce(p.ts, $10), $10, p.incident_id,
+        CASE WHEN c.group_id IS NULL THEN 'duplicate' ELSE 'correlated' END, p.group_id, p.team
+    FROM placed p
+    LEFT JOIN claimed c
+        ON p.nth = 1 AND c.group_id = p.group_id AND c.fingerprint = p.fingerprint
+    RETURNING id, group_id, incident_id, correlation_result
+), queued AS (
+    INSERT INTO ingestion.attach_queue (alert_id)
+    SELECT id FROM stored WHERE incident_id IS NOT NULL
 )
-INSERT INTO ingestion.alerts (id, fingerprint, service, severity, message, labels,
-    alert_timestamp, received_at, incident_id, correlation_result, group_id, team)
-SELECT p.id, p.fingerprint, p.service, p.severity, p.message, p.labels::jsonb,
-    coalesce(p.ts, $10), $10, p.incident_id,
-    CASE WHEN c.group_id IS NULL THEN 'duplicate' ELSE 'correlated' END, p.group_id, p.team
-FROM placed p
-LEFT JOIN claimed c ON p.nth = 1 AND c.group_id = p.group_id AND c.fingerprint = p.fingerprint
-RETURNING id, group_id, incident_id, correlation_result
+SELECT id, group_id, incident_id, correlation_result FROM stored
 """
 
 

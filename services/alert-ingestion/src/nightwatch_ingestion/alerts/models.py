@@ -1,4 +1,4 @@
-"""The ingestion schema's tables (SQL in database/migrations/0010_ingestion_correlation.sql)."""
+"""The ingestion schema's tables (SQL in database/migrations/0010_ingestion_correlation.sql and 0012_ingestion_attach_queue.sql)."""
 
 from __future__ import annotations
 

@@ -33,8 +33,10 @@ _INSERT_FINGERPRINTS = text(
     """
 )
 
+# Alerts that already have their incident are queued for its timeline in the same statement.
 _INSERT_ALERTS = text(
     """
+    WITH stored AS (
     INSERT INTO ingestion.alerts (id, fingerprint, service, severity, message, labels,
         alert_timestamp, received_at, incident_id, correlation_result, group_id, team)
     SELECT a.id, a.fingerprint, a.service, a.severity, a.message, CAST(a.labels AS jsonb),
@@ -45,19 +47,26 @@ _INSERT_ALERTS = text(
         CAST(:results AS text[]), CAST(:group_ids AS uuid[]), CAST(:teams AS text[]))
       AS a(id, fingerprint, service, severity, message, labels, ts, incident_id, result,
            group_id, team)
+    RETURNING id, incident_id
+    )
+    INSERT INTO ingestion.attach_queue (alert_id)
+    SELECT id FROM stored WHERE incident_id IS NOT NULL
     """
 )
 
-_LINK_ALL_ALERTS = text(
-    "UPDATE ingestion.alerts a SET incident_id = g.incident_id "
-    "FROM ingestion.correlation_groups g "
-    "WHERE a.incident_id IS NULL AND a.group_id = g.id AND g.incident_id IS NOT NULL"
-)
+# Linking an alert queues it for its incident's timeline (ingestion.attach_queue).
+_LINK_ALERTS = """
+    WITH linked AS (
+        UPDATE ingestion.alerts a SET incident_id = g.incident_id
+        FROM ingestion.correlation_groups g
+        WHERE a.incident_id IS NULL AND a.group_id = g.id AND g.incident_id IS NOT NULL {only}
+        RETURNING a.id
+    )
+    INSERT INTO ingestion.attach_queue (alert_id) SELECT id FROM linked ON CONFLICT DO NOTHING
+"""
+_LINK_ALL_ALERTS = text(_LINK_ALERTS.format(only=""))
 _LINK_GROUP_ALERTS = text(
-    "UPDATE ingestion.alerts a SET incident_id = g.incident_id "
-    "FROM ingestion.correlation_groups g "
-    "WHERE a.incident_id IS NULL AND a.group_id = g.id AND g.incident_id IS NOT NULL "
-    "AND a.group_id = ANY(CAST(:group_ids AS uuid[]))"
+    _LINK_ALERTS.format(only="AND a.group_id = ANY(CAST(:group_ids AS uuid[]))")
 )
 
 

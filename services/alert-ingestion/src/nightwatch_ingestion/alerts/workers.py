@@ -4,10 +4,10 @@
   group opened) get one — ``POST /api/v1/incidents`` with the group's Idempotency-Key, so a retry
   or a second replica never opens a second incident. Claimed with a lease (no lock held during the
   HTTP call); a crash mid-call only delays it until the lease ends.
-- attach: alerts not yet on their incident's timeline are sent in batches to
-  ``POST /internal/v1/incidents/{id}/alerts`` (idempotent per alert_id), by one replica at a time
-  (a transaction-level advisory lock), at most every ``attach_min_interval_seconds`` under load so
-  each round carries many alerts.
+- attach: alerts not yet on their incident's timeline (rows of ``ingestion.attach_queue``) are
+  sent in batches to ``POST /internal/v1/incidents/{id}/alerts`` (idempotent per alert_id), by
+  one replica at a time (a transaction-level advisory lock), at most every
+  ``attach_min_interval_seconds`` under load so each round carries many alerts.
 Both back off (capped) while incident-management is unreachable and never drop anything: an
 alert it refuses for good (4xx) is kept with ``attach_dead_at`` and the reason.
 """
@@ -58,18 +58,27 @@ _RESCHEDULE_GROUP = text(
 # One attach sender at a time across replicas: a row lock per alert (FOR UPDATE) cost a WAL
 # record per alert, about as much as storing it; one transaction-level advisory lock costs nothing.
 _ATTACH_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('nightwatch.ingestion.attach'))"
+# The outbox is ingestion.attach_queue (migration 0012): oldest first, as ids are time-ordered.
 _CLAIM_ATTACH = """
-    SELECT id, incident_id, fingerprint, correlation_result, received_at, message
-    FROM ingestion.alerts
-    WHERE attached_at IS NULL AND attach_dead_at IS NULL AND incident_id IS NOT NULL
-    ORDER BY received_at LIMIT $1
+    SELECT a.id, a.incident_id, a.fingerprint, a.correlation_result, a.received_at, a.message
+    FROM ingestion.attach_queue q JOIN ingestion.alerts a ON a.id = q.alert_id
+    ORDER BY q.alert_id LIMIT $1
 """
-_MARK_ATTACHED = (
-    "UPDATE ingestion.alerts SET attached_at = $1, attach_error = NULL WHERE id = ANY($2::uuid[])"
-)
-_MARK_DEAD = (
-    "UPDATE ingestion.alerts SET attach_dead_at = $1, attach_error = $3 WHERE id = ANY($2::uuid[])"
-)
+# attached_at is in no index: with the page's free space this is an in-place (HOT) update.
+_MARK_ATTACHED = """
+    WITH sent AS (
+        DELETE FROM ingestion.attach_queue WHERE alert_id = ANY($2::uuid[]) RETURNING alert_id
+    )
+    UPDATE ingestion.alerts SET attached_at = $1, attach_error = NULL
+    WHERE id IN (SELECT alert_id FROM sent)
+"""
+_MARK_DEAD = """
+    WITH refused AS (
+        DELETE FROM ingestion.attach_queue WHERE alert_id = ANY($2::uuid[]) RETURNING alert_id
+    )
+    UPDATE ingestion.alerts SET attach_dead_at = $1, attach_error = $3
+    WHERE id IN (SELECT alert_id FROM refused)
+"""
 
 
 def backoff(attempts: int, cap: float) -> timedelta:
