@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from contextvars import ContextVar
+
+from nightwatch_core.ids import uuid7
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _MAX_INCOMING_ID = 128
@@ -16,7 +17,8 @@ def current_request_id() -> str | None:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    # Time-ordered, and no system call per request (ids.py): ids sort by time in the logs too.
+    return uuid7().hex
 
 
 def accept_request_id(incoming: str | None) -> str:
