@@ -261,7 +261,8 @@ async def pending_attach(database_url: str) -> int:
     try:
         return int(
             await connection.fetchval(
-                "SELECT count(*) FROM ingestion.alerts WHERE attached_at IS NULL"
+                "SELECT (SELECT count(*) FROM ingestion.attach_queue)"
+                " + (SELECT count(*) FROM ingestion.alerts WHERE incident_id IS NULL)"
             )
         )
     finally:

@@ -14,7 +14,9 @@ async def _alerts(app: Any, service: str) -> list[Any]:
         return (
             await session.execute(
                 text(
-                    "SELECT id, incident_id, attached_at, correlation_result FROM ingestion.alerts "
+                    "SELECT id, incident_id, d.attached_at, correlation_result "
+                    "FROM ingestion.alerts a "
+                    "LEFT JOIN ingestion.alert_deliveries d ON d.alert_id = a.id "
                     "WHERE service = :service ORDER BY received_at"
                 ),
                 {"service": service},
@@ -136,13 +138,14 @@ async def test_refused_attachment_is_kept_dead_not_dropped(
         row = (
             await session.execute(
                 text(
-                    "SELECT attached_at, attach_dead_at, attach_error FROM ingestion.alerts WHERE id = :id"
+                    "SELECT attached_at, dead_at, error FROM ingestion.alert_deliveries "
+                    "WHERE alert_id = :id"
                 ),
                 {"id": posted["alert_id"]},
             )
         ).one()
-    assert row.attached_at is None and row.attach_dead_at is not None
-    assert "404" in row.attach_error
+    assert row.attached_at is None and row.dead_at is not None
+    assert "404" in row.error
 
 
 async def test_database_down_is_503_never_500_and_recovers(

@@ -1,4 +1,4 @@
-"""The ingestion schema's tables (SQL in database/migrations/0010_ingestion_correlation.sql and 0012_ingestion_attach_queue.sql)."""
+"""The ingestion schema's tables (SQL in database/migrations/0010, 0012 and 0013)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,16 @@ alerts = Table(
     Column("correlation_result", Text),
     Column("group_id", UUID(as_uuid=True)),
     Column("team", Text),
+)
+
+# What happened when the alert was sent to its incident's timeline (insert-only; migration 0013).
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("alert_id", UUID(as_uuid=True), primary_key=True),
     Column("attached_at", DateTime(timezone=True)),
-    Column("attach_dead_at", DateTime(timezone=True)),
-    Column("attach_error", Text),
+    Column("dead_at", DateTime(timezone=True)),
+    Column("error", Text),
 )
 
 correlation_groups = Table(

@@ -231,6 +231,14 @@ async def close_incident_groups(
 
 
 # ------------------------------------------------------------------ reading
+def _with_delivery() -> Any:
+    """Alerts with the time each reached its incident's timeline (null until then)."""
+    alerts, deliveries = models.alerts, models.alert_deliveries
+    return select(alerts, deliveries.c.attached_at).select_from(
+        alerts.outerjoin(deliveries, deliveries.c.alert_id == alerts.c.id)
+    )
+
+
 def _to_read(row: Any) -> AlertRead:
     return AlertRead(
         id=row.id,
@@ -249,9 +257,7 @@ def _to_read(row: Any) -> AlertRead:
 
 
 async def get_alert(session: AsyncSession, *, alert_id: uuid.UUID) -> AlertRead:
-    row = (
-        await session.execute(select(models.alerts).where(models.alerts.c.id == alert_id))
-    ).first()
+    row = (await session.execute(_with_delivery().where(models.alerts.c.id == alert_id))).first()
     if row is None:
         raise NotFound("Alert", alert_id)
     return _to_read(row)
@@ -287,7 +293,7 @@ async def list_alerts(
 ) -> tuple[list[AlertRead], str | None]:
     """Newest first (received_at, then id), keyset-paginated: stable while alerts keep arriving."""
     table = models.alerts
-    query = select(table)
+    query = _with_delivery()
     if service is not None:
         query = query.where(table.c.service == service)
     if severity is not None:

@@ -9,7 +9,7 @@
   one replica at a time (a transaction-level advisory lock), at most every
   ``attach_min_interval_seconds`` under load so each round carries many alerts.
 Both back off (capped) while incident-management is unreachable and never drop anything: an
-alert it refuses for good (4xx) is kept with ``attach_dead_at`` and the reason.
+alert it refuses for good (4xx) is kept, its delivery recorded as dead with the reason.
 """
 
 from __future__ import annotations
@@ -64,20 +64,21 @@ _CLAIM_ATTACH = """
     FROM ingestion.attach_queue q JOIN ingestion.alerts a ON a.id = q.alert_id
     ORDER BY q.alert_id LIMIT $1
 """
-# attached_at is in no index: with the page's free space this is an in-place (HOT) update.
+# The outcome goes to the insert-only ingestion.alert_deliveries (migration 0013), in the same
+# transaction that takes the alert off the queue.
 _MARK_ATTACHED = """
     WITH sent AS (
         DELETE FROM ingestion.attach_queue WHERE alert_id = ANY($2::uuid[]) RETURNING alert_id
     )
-    UPDATE ingestion.alerts SET attached_at = $1, attach_error = NULL
-    WHERE id IN (SELECT alert_id FROM sent)
+    INSERT INTO ingestion.alert_deliveries (alert_id, attached_at)
+    SELECT alert_id, $1 FROM sent ON CONFLICT DO NOTHING
 """
 _MARK_DEAD = """
     WITH refused AS (
         DELETE FROM ingestion.attach_queue WHERE alert_id = ANY($2::uuid[]) RETURNING alert_id
     )
-    UPDATE ingestion.alerts SET attach_dead_at = $1, attach_error = $3
-    WHERE id IN (SELECT alert_id FROM refused)
+    INSERT INTO ingestion.alert_deliveries (alert_id, dead_at, error)
+    SELECT alert_id, $1, $3 FROM refused ON CONFLICT DO NOTHING
 """
 
 
