@@ -3,15 +3,17 @@
 Starts, on free loopback ports and a throwaway database (never the fixed ports):
 - a stand-in for incident-management (a minimal HTTP responder: creating incidents and attaching
   alerts answer at once, so the numbers are ingestion's own);
-- alert ingestion under uvicorn (uvloop + the services' httptools protocol, no access log), its durable workers running;
+- alert ingestion under uvicorn (uvloop + the services' httptools protocol, no access log, one
+  worker as `make up` runs it unless BENCH_WORKERS says otherwise), its durable workers running;
 then drives it with its own load generator (raw asyncio HTTP/1.1 keep-alive connections — much
 lighter than an HTTP library, so more of the 2 cores go to the server):
 
 1. unique alerts, one per POST, at 50 connections;
 2. batches of 100 alerts;
 3. the same alert over and over (duplicates), one per POST, at 50 connections;
-and reports alerts/s, p50/p99 per request, ingestion's RSS once 100k+ alerts went through, and
-how long the attach worker needed to hand every alert to incident-management.
+and reports alerts/s, p50/p99 per request, the CPU each alert cost ingestion, PostgreSQL and the
+load generator, how many alerts the attach worker still had to send when each scenario ended (it
+finishes them before the next scenario starts), and ingestion's RSS once 100k+ alerts went through.
 
     make bench
     BENCH_WORKERS=2 BENCH_UNIQUE=30000 BENCH_BATCHED=60000 BENCH_DUPLICATES=30000 make bench
@@ -48,7 +50,7 @@ DUPLICATES = int(os.environ.get("BENCH_DUPLICATES", "30000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
 BATCH_SIZE = 100
 BATCH_CONCURRENCY = int(os.environ.get("BENCH_BATCH_CONCURRENCY", "8"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 MAX_SECONDS = float(os.environ.get("BENCH_MAX_SECONDS", "120"))
 SERVICES = [f"bench-svc-{i}" for i in range(20)]
 SEVERITIES = ["critical", "high", "medium", "low"]
@@ -109,7 +111,11 @@ class Result:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0  # ingestion processes' CPU time during the scenario
+    pg_cpu_seconds: float = 0.0  # every postgres process on this machine, same interval
+    loadgen_cpu_seconds: float = 0.0  # this process (the load generator)
     error_statuses: dict[int, int] = field(default_factory=dict)
+    backlog: int = -1  # alerts still to attach when the scenario ended
+    drain_seconds: float = 0.0
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -119,9 +125,28 @@ class Result:
     def rate(self) -> float:
         return self.alerts / self.seconds if self.seconds else 0.0
 
+    def per_alert_ms(self, seconds: float) -> float:
+        return seconds / self.alerts * 1000 if self.alerts else 0.0
+
     @property
     def cpu_ms_per_alert(self) -> float:
-        return self.cpu_seconds / self.alerts * 1000 if self.alerts else 0.0
+        return self.per_alert_ms(self.cpu_seconds)
+
+
+def postgres_cpu_seconds() -> float:
+    """User+system CPU of every PostgreSQL process here (backends, WAL writer, checkpointer...)."""
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if (process.info["name"] or "").startswith("postgres"):
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def own_cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def cpu_seconds(pid: int) -> float:
@@ -163,6 +188,7 @@ async def drive(
 ) -> Result:
     result = Result(name)
     cpu_before = cpu_seconds(server_pid)
+    pg_before, own_before = postgres_cpu_seconds(), own_cpu_seconds()
     counter = iter(range(requests))
     deadline = time.monotonic() + MAX_SECONDS
 
@@ -189,6 +215,8 @@ async def drive(
     await asyncio.gather(*(connection() for _ in range(connections)))
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = cpu_seconds(server_pid) - cpu_before
+    result.pg_cpu_seconds = postgres_cpu_seconds() - pg_before
+    result.loadgen_cpu_seconds = own_cpu_seconds() - own_before
     return result
 
 
@@ -269,6 +297,20 @@ async def pending_attach(database_url: str) -> int:
         await connection.close()
 
 
+async def drain(database_url: str) -> tuple[int, float]:
+    """(alerts not yet on their incident's timeline now, seconds until there are none)."""
+    started = time.monotonic()
+    first = pending = -1
+    while pending and time.monotonic() - started < MAX_SECONDS:
+        with contextlib.suppress(OSError, asyncpg.PostgresError):  # a busy shared server
+            pending = await pending_attach(database_url)
+        if first < 0:
+            first = pending
+        if pending:
+            await asyncio.sleep(0.1)
+    return first, time.monotonic() - started
+
+
 async def main() -> int:
     admin = server_url(ROOT)
     database_url = await create_database(admin, repo_root=ROOT, prefix="nw_bench")
@@ -325,35 +367,31 @@ async def main() -> int:
             per_request=1,
             server_pid=pid,
         )
-        results = [
-            await drive(
-                "unique, single POST",
-                ingestion_port,
-                requests=UNIQUE,
-                connections=CONCURRENCY,
-                body_for=unique_body,
-                per_request=1,
-                server_pid=pid,
-            ),
-            await drive(
+        scenarios = [
+            ("unique, single POST", UNIQUE, CONCURRENCY, unique_body, 1),
+            (
                 f"batched ({BATCH_SIZE}/POST)",
-                ingestion_port,
-                requests=BATCHED // BATCH_SIZE,
-                connections=BATCH_CONCURRENCY,
-                body_for=batch_body,
-                per_request=BATCH_SIZE,
-                server_pid=pid,
+                BATCHED // BATCH_SIZE,
+                BATCH_CONCURRENCY,
+                batch_body,
+                BATCH_SIZE,
             ),
-            await drive(
-                "duplicates, single POST",
-                ingestion_port,
-                requests=DUPLICATES,
-                connections=CONCURRENCY,
-                body_for=lambda i: DUPLICATE,
-                per_request=1,
-                server_pid=pid,
-            ),
+            ("duplicates, single POST", DUPLICATES, CONCURRENCY, lambda i: DUPLICATE, 1),
         ]
+        results = []
+        for name, requests, connections, body_for, per_request in scenarios:
+            result = await drive(
+                name,
+                ingestion_port,
+                requests=requests,
+                connections=connections,
+                body_for=body_for,
+                per_request=per_request,
+                server_pid=pid,
+            )
+            # The attach worker's backlog is this scenario's: let it finish before the next one.
+            result.backlog, result.drain_seconds = await drain(database_url)
+            results.append(result)
         total = sum(r.alerts for r in results) + 500
         if total < 100_000:  # RSS is measured after at least 100k alerts went through
             top_up = await drive(
@@ -367,13 +405,17 @@ async def main() -> int:
             )
             total += top_up.alerts
         print(
-            "| scenario | alerts | errors | alerts/s | p50 ms | p99 ms | ingestion CPU ms/alert |"
+            "| scenario | alerts | errors | alerts/s | p50 ms | p99 ms "
+            "| CPU ms/alert: ingestion | PostgreSQL | load generator | attach backlog at end |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in results:
             print(
-                f"| {r.name} | {r.alerts} | {r.errors} | {r.rate:,.0f} | "
-                f"{r.percentile(0.50):.1f} | {r.percentile(0.99):.1f} | {r.cpu_ms_per_alert:.2f} |"
+                f"| {r.name} | {r.alerts:,} | {r.errors} | {r.rate:,.0f} | "
+                f"{r.percentile(0.50):.1f} | {r.percentile(0.99):.1f} | "
+                f"{r.cpu_ms_per_alert:.3f} | {r.per_alert_ms(r.pg_cpu_seconds):.3f} | "
+                f"{r.per_alert_ms(r.loadgen_cpu_seconds):.3f} | "
+                f"{r.backlog:,} (sent {r.drain_seconds:.1f} s later) |"
             )
             if r.errors:
                 print(f"    {r.name}: error statuses {r.error_statuses}")
@@ -383,17 +425,8 @@ async def main() -> int:
             f"{', '.join(f'{m:.0f} MB' for m in worker_rss)} (per serving process)",
             flush=True,
         )
-        drain_started = time.monotonic()
-        pending = -1
-        while pending and time.monotonic() - drain_started < MAX_SECONDS:
-            with contextlib.suppress(OSError, asyncpg.PostgresError):  # a busy shared server
-                pending = await pending_attach(database_url)
-            if pending:
-                await asyncio.sleep(0.5)
-        print(
-            f"attach backlog after the load: drained in {time.monotonic() - drain_started:.1f} s "
-            f"({pending} alerts still pending; -1: could not ask)"
-        )
+        backlog, seconds = await drain(database_url)
+        print(f"attach backlog after the top-up: {backlog:,}, sent within {seconds:.1f} s")
         return 0 if all(r.errors == 0 for r in results) else 1
     finally:
         for process in (server, stub):
