@@ -193,41 +193,45 @@ async def attach_once(app: FastAPI) -> tuple[int, bool]:
 
 
 async def _loop(app: FastAPI, wake: asyncio.Event, step: Any, min_interval: float = 0.0) -> None:
+    """Run ``step`` (-> handled, full batch) again at once while batches are full, at most every
+    ``min_interval`` while it finds some work, else on a wake-up or the poll interval; back off
+    (capped) while it fails."""
     settings = settings_of(app)
     loop = asyncio.get_running_loop()
     failures = 0
     while True:
         round_started = loop.time()
         try:
-            busy, failed = await step(app)
+            handled, full = await step(app)
+            failures = 0
+        except IncidentCallFailed:
+            handled, full, failures = 0, False, failures + 1
         except Exception:
             log.exception("worker round failed")  # e.g. the database is down: retry later
-            busy, failed = False, True
-        failures = failures + 1 if failed else 0
-        if busy and not failed:
-            continue
-        pause = (
-            min(settings.worker_max_backoff_seconds, 0.5 * 2 ** (failures - 1))
-            if failures
-            else settings.worker_poll_seconds
-        )
-        wake.clear()
+            handled, full, failures = 0, False, failures + 1
         if failures:
-            await asyncio.sleep(pause)  # wake-ups would only hammer a neighbour that is down
-        else:
+            # Wake-ups would only hammer a neighbour that is down.
+            await asyncio.sleep(min(settings.worker_max_backoff_seconds, 0.5 * 2 ** (failures - 1)))
+            continue
+        if full:
+            continue
+        if not handled:
+            wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=pause)
-            await asyncio.sleep(max(0.0, min_interval - (loop.time() - round_started)))
+                await asyncio.wait_for(wake.wait(), timeout=settings.worker_poll_seconds)
+        await asyncio.sleep(max(0.0, min_interval - (loop.time() - round_started)))
 
 
-async def _link_step(app: FastAPI) -> tuple[bool, bool]:
+async def _link_step(app: FastAPI) -> tuple[int, bool]:
     claimed = await link_once(app)
-    return claimed >= LINK_BATCH, False
+    return claimed, claimed >= LINK_BATCH
 
 
-async def _attach_step(app: FastAPI) -> tuple[bool, bool]:
+async def _attach_step(app: FastAPI) -> tuple[int, bool]:
     attached, failed = await attach_once(app)
-    return attached >= settings_of(app).attach_batch_size, failed
+    if failed:
+        raise IncidentCallFailed("attach: incident-management unreachable or failing")
+    return attached, attached >= settings_of(app).attach_batch_size
 
 
 async def link_worker(app: FastAPI) -> None:
