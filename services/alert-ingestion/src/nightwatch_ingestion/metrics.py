@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter as Tally
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 
@@ -28,8 +30,23 @@ HOT_PATH_BATCH = Histogram(
 )
 
 
+@functools.cache
+def _received(severity: str) -> Any:
+    return ALERTS_RECEIVED.labels(severity)  # each label set looked up once: see core metrics
+
+
+@functools.cache
+def _correlated(result: str) -> Any:
+    return ALERTS_CORRELATED.labels(result)
+
+
+def count_alert(severity: str, result: str) -> None:
+    _received(severity).inc()
+    _correlated(result).inc()
+
+
 def count_alerts(severities: Iterable[str], results: Iterable[str]) -> None:
     for severity, n in Tally(severities).items():
-        ALERTS_RECEIVED.labels(severity).inc(n)
+        _received(severity).inc(n)
     for result, n in Tally(results).items():
-        ALERTS_CORRELATED.labels(result).inc(n)
+        _correlated(result).inc(n)

@@ -24,7 +24,7 @@ from nightwatch_ingestion.alerts import models, service
 from nightwatch_ingestion.alerts.coalescing import RETRYABLE_SQLSTATES
 from nightwatch_ingestion.alerts.fast_path import JoinRequest
 from nightwatch_ingestion.alerts.schemas import AlertAccepted, AlertCreate
-from nightwatch_ingestion.metrics import count_alerts
+from nightwatch_ingestion.metrics import count_alert, count_alerts
 from nightwatch_ingestion.settings import IngestionSettings
 
 log = logging.getLogger("nightwatch.ingestion")
@@ -133,7 +133,7 @@ async def _join_open_group(
     )
     if joined is None:
         return None
-    count_alerts([alert.severity.value], [joined.result.value])
+    count_alert(alert.severity.value, joined.result.value)
     if joined.incident_id is not None:
         app.state.attach_wake.set()
     return AlertAccepted(
