@@ -25,7 +25,7 @@ class IngestionSettings(ServiceSettings):
     workers_enabled: bool = True
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_max_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
-    attach_batch_size: int = Field(default=2000, ge=1, le=10000)
+    attach_batch_size: int = Field(default=5000, ge=1, le=10000)
     # Under load the attach worker starts a round at most this often, so each round sends many
     # alerts (an alert reaches its incident's timeline at most this much later).
     attach_min_interval_seconds: float = Field(default=0.1, ge=0, le=10)
