@@ -152,3 +152,29 @@ async def test_startup_freezes_long_lived_objects_out_of_the_garbage_collector(
         frozen = gc.get_freeze_count()
     gc.unfreeze()
     assert frozen > 10_000  # modules, routes, schemas: never scanned by a full collection again
+
+
+async def test_a_client_that_leaves_mid_body_is_never_acted_on(lane_app: FastAPI) -> None:
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"name": "fast-half"', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/items",
+        "headers": [(b"content-type", b"application/json")],
+        "query_string": b"",
+    }
+    await lane_app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent == []  # no answer to nobody, and the half body was not handed on

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nightwatch_core.middleware import CORE_APPLIED, CoreMiddleware
@@ -29,11 +29,12 @@ LaneKey = tuple[str, str]  # (method, path)
 
 
 async def read_body(receive: Receive) -> bytes:
+    """The whole request body; ClientDisconnect if the client went away before sending it all."""
     chunks = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break  # http.disconnect: what arrived is all there is
+            raise ClientDisconnect  # never act on half a body
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
@@ -103,6 +104,8 @@ class _Lane:
 
         try:
             await self.handler(scope, receive, tracking_send, self._fallback)
+        except ClientDisconnect:
+            return  # nobody is left to answer
         except Exception as exc:
             handler = _exception_handler(self.app, exc)
             if handler is None or started[0]:
