@@ -176,5 +176,7 @@ async def test_a_client_that_leaves_mid_body_is_never_acted_on(lane_app: FastAPI
         "headers": [(b"content-type", b"application/json")],
         "query_string": b"",
     }
+    before = _requests("499")
     await lane_app(scope, receive, send)  # type: ignore[arg-type]
     assert sent == []  # no answer to nobody, and the half body was not handed on
+    assert _requests("499") - before == 1  # "client closed request", not a server error

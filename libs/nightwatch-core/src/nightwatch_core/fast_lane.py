@@ -105,7 +105,7 @@ class _Lane:
         try:
             await self.handler(scope, receive, tracking_send, self._fallback)
         except ClientDisconnect:
-            return  # nobody is left to answer
+            raise  # CoreMiddleware counts it as 499; nobody is left to answer
         except Exception as exc:
             handler = _exception_handler(self.app, exc)
             if handler is None or started[0]:

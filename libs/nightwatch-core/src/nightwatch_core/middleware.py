@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nightwatch_core.errors import error_body
@@ -23,6 +24,10 @@ _QUIET_PATHS = {"/health", "/health/ready", "/metrics"}
 # Set in the scope once CoreMiddleware runs for a request: a fast lane's fallback passes through
 # the regular stack (which has CoreMiddleware too) without counting the request twice.
 CORE_APPLIED = "nightwatch.core_applied"
+
+
+# nginx's status for "the client closed the connection before the answer": not a server error.
+CLIENT_CLOSED_REQUEST = 499
 
 
 class BodyTooLarge(Exception):
@@ -92,6 +97,11 @@ class CoreMiddleware:
                 await self.app(scope, limited_receive, send_wrapper)
             except BodyTooLarge:
                 pass
+            except ClientDisconnect:
+                # The client left before sending its whole request: nobody to answer, nothing to
+                # log as an error; counted as 499 (nginx's "client closed request"), not as a 500.
+                if not response_started[0]:
+                    status_holder[0] = CLIENT_CLOSED_REQUEST
             except Exception:
                 # Answered here, inside the request-id context, so even a 500 has the common body.
                 error_log.exception("unhandled error", extra={"path": scope["path"]})
