@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from nightwatch_core.clock import ManualClock
@@ -56,6 +57,36 @@ async def test_incidents_by_status_is_counted_in_the_database(helpers: Any) -> N
     assert after[("incidents_by_status", (("status", "in_progress"),))] == (
         expected.get("in_progress", 0) + 1
     )
+
+
+async def test_oldest_unacknowledged_incident_age_comes_from_the_database(
+    helpers: Any, clock: ManualClock
+) -> None:
+    key = ("incident_oldest_unacknowledged_seconds", ())
+
+    async def oldest_open_age() -> float:
+        async with helpers.app.state.sessionmaker() as session:
+            oldest = (
+                await session.execute(
+                    text("SELECT min(created_at) FROM incidents.incidents WHERE status = 'open'")
+                )
+            ).scalar()
+        return (clock.now() - oldest).total_seconds() if oldest else 0.0
+
+    assert (await _samples(helpers))[key] == await oldest_open_age()
+    # An incident left open for two hours (created by another replica, or before a restart).
+    async with helpers.app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO incidents.incidents (title, service, severity, status, created_at, "
+                "updated_at) VALUES ('old', :service, 'high', 'open', :at, :at)"
+            ),
+            {"service": helpers.service, "at": clock.now() - timedelta(hours=2)},
+        )
+    age = (await _samples(helpers))[key]
+    assert age >= 7200 and age == await oldest_open_age()
+    clock.advance(60)
+    assert (await _samples(helpers))[key] == age + 60  # it keeps growing until someone acks
 
 
 async def test_mtta_and_mttr_histograms_observe_transitions(

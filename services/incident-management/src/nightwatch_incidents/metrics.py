@@ -15,6 +15,11 @@ INCIDENTS_BY_STATUS = Gauge(
     "Incidents currently in each status (counted in the database at scrape time)",
     ["status"],
 )
+INCIDENT_OLDEST_UNACKNOWLEDGED = Gauge(
+    "incident_oldest_unacknowledged_seconds",
+    "Age of the oldest incident still open (not acknowledged); 0 when there is none "
+    "(from the database at scrape time)",
+)
 # Seconds: 30 s … 1 day, the range on-call targets are set in.
 _DURATION_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 INCIDENT_MTTA = Histogram(
@@ -30,8 +35,11 @@ INCIDENT_MTTR = Histogram(
 
 
 async def refresh_status_gauge(app: FastAPI) -> None:
-    """Scrape hook: the gauge comes from the database, so every replica and restart agrees."""
+    """Scrape hook: the gauges come from the database, so every replica and restart agrees."""
     async with app.state.sessionmaker() as session:
         counts = await service.count_by_status(session=session)
+        oldest_open = await service.oldest_open_created_at(session=session)
     for status, count in counts.items():
         INCIDENTS_BY_STATUS.labels(status).set(count)
+    age = (app.state.clock.now() - oldest_open).total_seconds() if oldest_open else 0.0
+    INCIDENT_OLDEST_UNACKNOWLEDGED.set(max(0.0, age))

@@ -344,6 +344,15 @@ async def attach_alerts(
     )
 
 
+async def oldest_open_created_at(*, session: AsyncSession) -> datetime | None:
+    """When the oldest incident still waiting for an acknowledgement (status open) was created."""
+    return (
+        await session.execute(
+            select(func.min(Incident.created_at)).where(Incident.status == Status.OPEN.value)
+        )
+    ).scalar()
+
+
 async def count_by_status(*, session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Incident.status, func.count()).group_by(Incident.status))
     counts = {status.value: 0 for status in Status}
