@@ -32,8 +32,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -44,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
+from raw_http_load import drive  # noqa: E402
 
 UNIQUE = int(os.environ.get("BENCH_UNIQUE", "30000"))
 BATCHED = int(os.environ.get("BENCH_BATCHED", "50000"))
@@ -61,164 +60,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-# ------------------------------------------------------------------ incident-management stand-in
-async def _stub_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    incidents: dict[bytes, bytes] = {}
-    with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            key = b""
-            for line in head.split(b"\r\n"):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-                elif name.lower() == b"idempotency-key":
-                    key = value.strip()
-            if length:
-                await reader.readexactly(length)
-            if head.startswith(b"POST /api/v1/incidents "):
-                incident = incidents.setdefault(key, str(uuid.uuid4()).encode())
-                body = b'{"id": "' + incident + b'", "status": "open"}'
-                status = b"201 Created"
-            else:
-                body, status = b'{"attached": 1}', b"200 OK"
-            writer.write(
-                b"HTTP/1.1 "
-                + status
-                + b"\r\ncontent-type: application/json\r\ncontent-length: "
-                + str(len(body)).encode()
-                + b"\r\n\r\n"
-                + body
-            )
-            await writer.drain()
-
-
-async def run_stub(port: int) -> None:
-    server = await asyncio.start_server(_stub_connection, "127.0.0.1", port)
-    async with server:
-        await server.serve_forever()
-
-
-# ------------------------------------------------------------------ load generator
-@dataclass
-class Result:
-    name: str
-    alerts: int = 0
-    requests: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    cpu_seconds: float = 0.0  # ingestion processes' CPU time during the scenario
-    pg_cpu_seconds: float = 0.0  # every postgres process on this machine, same interval
-    loadgen_cpu_seconds: float = 0.0  # this process (the load generator)
-    error_statuses: dict[int, int] = field(default_factory=dict)
-    backlog: int = -1  # alerts still to attach when the scenario ended
-    drain_seconds: float = 0.0
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
-
-    @property
-    def rate(self) -> float:
-        return self.alerts / self.seconds if self.seconds else 0.0
-
-    def per_alert_ms(self, seconds: float) -> float:
-        return seconds / self.alerts * 1000 if self.alerts else 0.0
-
-    @property
-    def cpu_ms_per_alert(self) -> float:
-        return self.per_alert_ms(self.cpu_seconds)
-
-
-def postgres_cpu_seconds() -> float:
-    """User+system CPU of every PostgreSQL process here (backends, WAL writer, checkpointer...)."""
-    total = 0.0
-    for process in psutil.process_iter(["name"]):
-        if (process.info["name"] or "").startswith("postgres"):
-            with contextlib.suppress(psutil.Error):
-                times = process.cpu_times()
-                total += times.user + times.system
-    return total
-
-
-def own_cpu_seconds() -> float:
-    times = psutil.Process().cpu_times()
-    return times.user + times.system
-
-
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU of the uvicorn supervisor and its workers (robust to a busy machine)."""
-    root = psutil.Process(pid)
-    total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            times = process.cpu_times()
-            total += times.user + times.system
-    return total
-
-
-async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes) -> int:
-    writer.write(
-        b"POST /api/v1/alerts HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-        b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-    )
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.lower() == b"content-length":
-            length = int(value)
-    if length:
-        await reader.readexactly(length)
-    return int(head[9:12])
-
-
-async def drive(
-    name: str,
-    port: int,
-    *,
-    requests: int,
-    connections: int,
-    body_for: object,
-    per_request: int,
-    server_pid: int,
-) -> Result:
-    result = Result(name)
-    cpu_before = cpu_seconds(server_pid)
-    pg_before, own_before = postgres_cpu_seconds(), own_cpu_seconds()
-    counter = iter(range(requests))
-    deadline = time.monotonic() + MAX_SECONDS
-
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            for i in counter:
-                if time.monotonic() > deadline:
-                    return
-                body = body_for(i)  # type: ignore[operator]
-                started = time.perf_counter()
-                status = await _post(reader, writer, body)
-                result.latencies.append(time.perf_counter() - started)
-                result.requests += 1
-                if status in (201, 202):
-                    result.alerts += per_request
-                else:
-                    result.errors += 1
-                    result.error_statuses[status] = result.error_statuses.get(status, 0) + 1
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(connections)))
-    result.seconds = time.perf_counter() - started
-    result.cpu_seconds = cpu_seconds(server_pid) - cpu_before
-    result.pg_cpu_seconds = postgres_cpu_seconds() - pg_before
-    result.loadgen_cpu_seconds = own_cpu_seconds() - own_before
-    return result
 
 
 def unique_body(i: int) -> bytes:
@@ -327,7 +168,7 @@ async def main() -> int:
         "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "8"),
         "DB_MAX_OVERFLOW": os.environ.get("DB_MAX_OVERFLOW", "0"),
     }
-    stub = launch([sys.executable, __file__, "stub", str(stub_port)], env)
+    stub = launch([sys.executable, str(ROOT / "bench" / "incident_stub.py"), str(stub_port)], env)
     server = launch(
         [
             sys.executable,
@@ -367,6 +208,7 @@ async def main() -> int:
             body_for=lambda i: unique_body(10**9 + i),
             per_request=1,
             server_pid=pid,
+            max_seconds=MAX_SECONDS,
         )
         scenarios = [
             ("unique, single POST", UNIQUE, CONCURRENCY, unique_body, 1),
@@ -389,6 +231,7 @@ async def main() -> int:
                 body_for=body_for,
                 per_request=per_request,
                 server_pid=pid,
+                max_seconds=MAX_SECONDS,
             )
             # The attach worker's backlog is this scenario's: let it finish before the next one.
             result.backlog, result.drain_seconds = await drain(database_url)
@@ -403,6 +246,7 @@ async def main() -> int:
                 body_for=lambda i: batch_body(10**6 + i),
                 per_request=BATCH_SIZE,
                 server_pid=pid,
+                max_seconds=MAX_SECONDS,
             )
             total += top_up.alerts
         print(
@@ -442,11 +286,6 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "stub":
-        import uvloop
+    import uvloop
 
-        uvloop.run(run_stub(int(sys.argv[2])))
-    else:
-        import uvloop
-
-        sys.exit(uvloop.run(main()))
+    sys.exit(uvloop.run(main()))
