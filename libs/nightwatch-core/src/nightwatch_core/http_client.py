@@ -67,7 +67,7 @@ class ServiceClient:
         headers: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> httpx.Response:
-        """``content``: a body already serialised as JSON (e.g. by orjson, for large batches)."""
+        """``content``: a body already serialised as JSON (large batches skip re-encoding)."""
         method = method.upper()
         out_headers = dict(headers or {})
         if content is not None:
