@@ -67,6 +67,18 @@ class NotFound(ApiError):
         super().__init__(404, f"{what} {identifier} not found", code="not_found")
 
 
+class DatabaseUnavailable(ApiError):
+    """503 with Retry-After: the database cannot serve the request right now (never a 500)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "Database unavailable; retry shortly",
+            code="database_unavailable",
+            headers={"Retry-After": "2"},
+        )
+
+
 def error_body(status_code: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
@@ -142,7 +154,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
-async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError | PoolTimeoutError)
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
     if (
@@ -151,12 +163,7 @@ async def _database_error(_: Request, exc: Exception) -> JSONResponse:
         or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
     ):
         log.warning("database unavailable: %s %s", type(exc).__name__, sqlstate)
-        return error_response(
-            503,
-            "Database unavailable; retry shortly",
-            code="database_unavailable",
-            headers={"Retry-After": "2"},
-        )
+        return await _api_error(request, DatabaseUnavailable())
     # Safety net: validation should catch bad values first, but a value PostgreSQL refuses is still
     # the caller's mistake (22xxx data exception, 23xxx constraint), never a 500.
     if sqlstate.startswith("22"):
@@ -167,16 +174,11 @@ async def _database_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "Internal error", code="internal_error")
 
 
-async def _connection_error(_: Request, exc: Exception) -> JSONResponse:
+async def _connection_error(request: Request, exc: Exception) -> JSONResponse:
     # Opening a new connection to a database that is down fails before SQLAlchemy wraps the error
     # (ConnectionRefusedError, asyncpg's connection errors): still a 503, never a 500.
     log.warning("database unreachable: %s", type(exc).__name__)
-    return error_response(
-        503,
-        "Database unavailable; retry shortly",
-        code="database_unavailable",
-        headers={"Retry-After": "2"},
-    )
+    return await _api_error(request, DatabaseUnavailable())
 
 
 def configure_errors(app: FastAPI) -> None:

@@ -20,8 +20,9 @@ from nightwatch_ingestion.settings import IngestionSettings
 
 
 class _StatelessConnection(asyncpg.Connection):  # type: ignore[misc]
-    """The hot path leaves no session state (no SET, LISTEN, cursors or advisory locks), so the
-    pool's reset query on every release would be a wasted round trip. An open transaction is
+    """Nothing on this pool (the hot path, the attach worker) leaves session state: no SET, LISTEN,
+    cursors or session advisory locks (the attach worker's lock is transaction-scoped). So the
+    pool's reset query on every release would be a wasted round trip; an open transaction is
     still rolled back by asyncpg itself."""
 
     def get_reset_query(self) -> str:

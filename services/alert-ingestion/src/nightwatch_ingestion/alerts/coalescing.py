@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import asyncpg
-from nightwatch_core.errors import ApiError
+from nightwatch_core.errors import DatabaseUnavailable
 
 from nightwatch_ingestion.alerts import fast_path
 from nightwatch_ingestion.alerts.fast_path import Joined, JoinRequest
@@ -27,15 +27,6 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, de
 _UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 Waiter = tuple[JoinRequest, "asyncio.Future[Joined | None]"]
-
-
-def database_unavailable() -> ApiError:
-    return ApiError(
-        503,
-        "Database unavailable; retry shortly",
-        code="database_unavailable",
-        headers={"Retry-After": "2"},
-    )
 
 
 class JoinCoalescer:
@@ -97,7 +88,7 @@ class JoinCoalescer:
                     window=self._window,
                 )
         except _UNAVAILABLE:
-            raise database_unavailable() from None
+            raise DatabaseUnavailable() from None
         except asyncpg.PostgresError as exc:
             if exc.sqlstate in RETRYABLE_SQLSTATES:
                 joined = {}  # nothing was written: the general path retries each alert
