@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +72,20 @@ class Stack:
 
     def down(self) -> None:
         self.run("down", timeout=120)
+
+    def stop_service(self, name: str) -> None:
+        """Stop one of this stack's processes (as a crash or an outage would) and wait for it;
+        ``up()`` starts it again."""
+        pid = self.pids()[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        for _ in range(150):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{name} (pid {pid}) did not stop")
 
     def pids(self) -> dict[str, int]:
         pid_dir = self.state_dir / "pids"

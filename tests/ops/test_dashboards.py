@@ -24,11 +24,13 @@ CORE_PANEL_TYPES = {
     "stat", "gauge", "bargauge", "timeseries", "table", "heatmap", "piechart", "barchart",
     "text", "row", "state-timeline", "status-history", "histogram", "logs", "alertlist",
 }  # fmt: skip
-# The metric contract (issues 3-5) and the age of the oldest unacknowledged incident, the core's
+# The metric contract (issues 3-5), the age of the oldest unacknowledged incident and the alerts
+# waiting for an incident (issue 11), the core's
 # HTTP metrics, the gateway's own, Prometheus's own.
 CONTRACT_METRICS = {
     "alerts_received_total", "alerts_correlated_total", "alert_processing_seconds",
     "incidents_created_total", "incidents_by_status", "incident_oldest_unacknowledged_seconds",
+    "alerts_link_backlog",
     "incident_mtta_seconds",
     "incident_mttr_seconds", "oncall_notifications_sent_total", "escalations_total",
     "notifications_sent_total", "http_requests_total", "http_request_duration_seconds",

@@ -1,8 +1,9 @@
-"""Fixtures: the ingestion app over real PostgreSQL, and a real HTTP stand-in for incidents.
+"""Fixtures: the ingestion app over real PostgreSQL, and a real HTTP stand-in for incident-management.
 
-``FakeIncidentManagement`` follows the inter-service contract and can be up, slow (answers after a
-delay longer than ingestion's timeout), failing (503) or down (not listening at all), so the
-outage tests exercise real sockets and real timeouts.
+``FakeIncidentManagement`` follows the inter-service contract (POST /internal/v1/alert-batches) and
+can be up, slow (answers after a delay longer than ingestion's timeout), failing (503), refusing
+(422) or down (not listening at all), so the outage tests exercise real sockets and real
+timeouts. The real correlation rules are tested in incident-management and end to end.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from nightwatch_core.clock import ManualClock
 from nightwatch_core.testing.plugin import running_app
@@ -27,62 +28,71 @@ from nightwatch_ingestion.settings import IngestionSettings
 
 
 class FakeIncidentManagement:
+    """A small stand-in for incident-management's placement route: one incident per
+    (service, severity) until ``resolve``, first fingerprint per incident ``correlated``
+    (``new_incident`` for the alert that opened it), answers replayed per batch id."""
+
     def __init__(self) -> None:
-        self.mode = "up"  # up | slow | failing
+        self.mode = "up"  # up | slow | failing | refusing
         self.slow_seconds = 3.0
-        self.incidents: dict[str, dict[str, Any]] = {}  # id -> body
-        self.keys: dict[str, str] = {}  # Idempotency-Key -> incident id
-        self.attached: dict[str, dict[str, Any]] = {}  # alert_id -> item (+ incident_id)
-        self.create_calls = 0
-        self.attach_calls = 0
+        self.open: dict[tuple[str, str], str] = {}  # (service, severity) -> incident id
+        self.incidents: dict[str, dict[str, Any]] = {}  # id -> first alert (team, service, ...)
+        self.fingerprints: set[tuple[str, str]] = set()
+        self.answers: dict[str, dict[str, Any]] = {}  # batch id -> answer
+        self.placed: dict[str, str] = {}  # alert id -> incident id (each alert counted once)
+        self.calls = 0
+        self.batch_sizes: list[int] = []
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
-        self.creators: dict[str, str | None] = {}
         self.app = self._build_app()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def resolve(self, incident_id: str) -> None:
+        self.open = {key: i for key, i in self.open.items() if i != incident_id}
+
+    def _place(self, body: dict[str, Any]) -> dict[str, Any]:
+        results = []
+        for alert in body["alerts"]:
+            key = (alert["service"], alert["severity"])
+            result = "correlated"
+            if key not in self.open:
+                self.open[key] = str(uuid.uuid4())
+                self.incidents[self.open[key]] = alert
+                result = "new_incident"
+            incident_id = self.open[key]
+            if (incident_id, alert["fingerprint"]) in self.fingerprints:
+                result = "duplicate"
+            self.fingerprints.add((incident_id, alert["fingerprint"]))
+            self.placed[alert["alert_id"]] = incident_id
+            results.append(
+                {"alert_id": alert["alert_id"], "incident_id": incident_id, "result": result}
+            )
+        return {"batch_id": body["batch_id"], "results": results, "replayed": False}
+
     def _build_app(self) -> FastAPI:
         app = FastAPI()
 
-        async def gate() -> JSONResponse | None:
-            if self.mode == "slow":
-                await asyncio.sleep(self.slow_seconds)
+        @app.post("/internal/v1/alert-batches")
+        async def place(request: Request) -> JSONResponse:
+            self.calls += 1
+            body = await request.json()
+            self.batch_sizes.append(len(body["alerts"]))
+            if self.mode == "refusing":
+                return JSONResponse({"error": {"code": "validation_error"}}, status_code=422)
             if self.mode == "failing":
                 return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
-            return None
-
-        @app.post("/api/v1/incidents")
-        async def create(
-            request: Request, idempotency_key: str = Header(alias="Idempotency-Key")
-        ) -> JSONResponse:
-            self.create_calls += 1
-            if (refused := await gate()) is not None:
-                return refused
-            body = await request.json()
-            if idempotency_key in self.keys:
-                incident_id = self.keys[idempotency_key]
-                return JSONResponse({"id": incident_id, **self.incidents[incident_id]}, 200)
-            incident_id = str(uuid.uuid4())
-            self.keys[idempotency_key] = incident_id
-            self.incidents[incident_id] = body
-            self.creators[incident_id] = request.headers.get("x-actor")
-            return JSONResponse({"id": incident_id, "status": "open", **body}, 201)
-
-        @app.post("/internal/v1/incidents/{incident_id}/alerts")
-        async def attach(incident_id: str, request: Request) -> JSONResponse:
-            self.attach_calls += 1
-            if (refused := await gate()) is not None:
-                return refused
-            if incident_id not in self.incidents:
-                return JSONResponse({"error": {"code": "not_found"}}, 404)
-            body = await request.json()
-            for item in body["alerts"]:
-                self.attached.setdefault(item["alert_id"], {**item, "incident_id": incident_id})
-            return JSONResponse({"attached": len(body["alerts"])}, 200)
+            # Placed before a slow answer: the caller may give up, the placement stands.
+            if body["batch_id"] in self.answers:
+                answer = {**self.answers[body["batch_id"]], "replayed": True}
+            else:
+                answer = self.answers[body["batch_id"]] = self._place(body)
+            if self.mode == "slow":
+                await asyncio.sleep(self.slow_seconds)
+            return JSONResponse(answer)
 
         return app
 

@@ -1,11 +1,12 @@
-"""Nothing accepted is lost: incident-management down, slow or failing; ingestion restarted."""
+"""Nothing accepted is lost: incident-management down, slow, failing or refusing; ingestion
+restarted; the database cut off."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from nightwatch_ingestion.alerts.workers import attach_once, link_once
+from nightwatch_ingestion.alerts.workers import link_once
 from sqlalchemy import text
 
 
@@ -14,24 +15,34 @@ async def _alerts(app: Any, service: str) -> list[Any]:
         return (
             await session.execute(
                 text(
-                    "SELECT id, incident_id, d.attached_at, correlation_result "
-                    "FROM ingestion.alerts a "
-                    "LEFT JOIN ingestion.alert_deliveries d ON d.alert_id = a.id "
-                    "WHERE service = :service ORDER BY received_at"
+                    "SELECT a.id, a.incident_id, a.linked_at, a.correlation_result, q.batch_id, "
+                    "q.dead_at, q.last_error FROM ingestion.alerts a "
+                    "LEFT JOIN ingestion.link_queue q ON q.alert_id = a.id "
+                    "WHERE a.service = :service ORDER BY a.received_at, a.id"
                 ),
                 {"service": service},
             )
         ).all()
 
 
+async def _backlog(client: Any) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    metrics = (await client.get("/metrics")).text
+    [family] = [
+        f for f in text_string_to_metric_families(metrics) if f.name == "alerts_link_backlog"
+    ]
+    return float(family.samples[0].value)
+
+
 async def _drain(app: Any, clock: Any) -> None:
-    """Run both workers until nothing is left to do (bounded), moving the clock past backoffs."""
+    """Run the link worker until nothing is left to do (bounded), moving the clock past backoffs."""
     for _ in range(30):
         clock.advance(120)
-        await link_once(app)
-        handled, failed = await attach_once(app)
-        if not failed and handled == 0:
+        handled, unreachable = await link_once(app)
+        if not unreachable and handled == 0:
             return
+    raise AssertionError("the link worker never finished")
 
 
 async def test_incident_management_down_answers_202_and_the_worker_links_later(
@@ -41,37 +52,40 @@ async def test_incident_management_down_answers_202_and_the_worker_links_later(
     first = await client.post("/api/v1/alerts", json=make_alert())
     second = await client.post("/api/v1/alerts", json=make_alert(message="also"))
     assert first.status_code == second.status_code == 202
-    assert first.json()["result"] == "new_incident" and first.json()["incident_id"] is None
+    assert first.json()["incident_id"] is None and first.json()["result"] is None
     assert first.json()["link_status"] == "pending"
-    assert second.json()["result"] == "correlated"
-    await link_once(app)  # still down: retried later, nothing lost
-    assert all(row.incident_id is None for row in await _alerts(app, service_name))
+    assert await _backlog(client) >= 2
+    handled, unreachable = await link_once(app)  # still down: retried later, nothing lost
+    assert (handled, unreachable) == (0, True)
+    rows = await _alerts(app, service_name)
+    assert all(row.incident_id is None and row.batch_id for row in rows)
 
     await incidents.start()
     await _drain(app, clock)
     rows = await _alerts(app, service_name)
     assert len(rows) == 2 and len({row.incident_id for row in rows}) == 1
-    assert rows[0].incident_id is not None and all(row.attached_at for row in rows)
-    assert len(incidents.incidents) == 1
-    assert set(incidents.attached) == {str(row.id) for row in rows}
+    assert [row.correlation_result for row in rows] == ["new_incident", "correlated"]
+    assert all(row.linked_at and row.batch_id is None for row in rows)  # off the queue
     got = (await client.get(f"/api/v1/alerts/{first.json()['alert_id']}")).json()
-    assert got["incident_id"] == str(rows[0].incident_id)
+    assert got["incident_id"] == str(rows[0].incident_id) and got["attached_at"] is not None
+    assert await _backlog(client) == 0
 
 
-async def test_slow_incident_management_times_out_to_202_without_a_second_incident(
+async def test_slow_incident_management_times_out_to_202_and_the_resend_is_not_counted_twice(
     app: Any, client: Any, incidents: Any, clock: Any, make_alert: Any, service_name: str
 ) -> None:
     incidents.mode = "slow"
     incidents.slow_seconds = 1.5  # longer than the 0.5 s the test app waits
     response = await client.post("/api/v1/alerts", json=make_alert())
     assert response.status_code == 202
-    await asyncio.sleep(1.2)  # let the slow call complete on the server side (it did create one)
+    await asyncio.sleep(1.2)  # the slow call placed the alert on the server side
     incidents.mode = "up"
     await _drain(app, clock)
-    rows = await _alerts(app, service_name)
-    # The retry carried the same Idempotency-Key: the incident the slow call made is reused.
-    assert len(incidents.incidents) == 1
-    assert str(rows[0].incident_id) in incidents.incidents
+    [row] = await _alerts(app, service_name)
+    # The worker sent the same batch id: incident-management replayed its first answer.
+    assert row.correlation_result == "new_incident"
+    assert str(row.incident_id) == incidents.placed[response.json()["alert_id"]]
+    assert len(incidents.answers) == 1
 
 
 async def test_failing_incident_management_503_is_retried(
@@ -79,29 +93,25 @@ async def test_failing_incident_management_503_is_retried(
 ) -> None:
     incidents.mode = "failing"
     assert (await client.post("/api/v1/alerts", json=make_alert())).status_code == 202
-    await link_once(app)
+    assert (await link_once(app))[1] is True
     incidents.mode = "up"
     await _drain(app, clock)
-    rows = await _alerts(app, service_name)
-    assert rows[0].incident_id is not None and rows[0].attached_at is not None
+    [row] = await _alerts(app, service_name)
+    assert row.incident_id is not None and row.linked_at is not None
 
 
-async def test_attach_waits_while_incident_management_is_down_then_sends_everything(
+async def test_a_batch_refused_for_good_is_kept_dead_not_dropped(
     app: Any, client: Any, incidents: Any, clock: Any, make_alert: Any, service_name: str
 ) -> None:
-    batch = [make_alert(message=f"m{i % 4}") for i in range(250)]
-    response = await client.post("/api/v1/alerts", json=batch)
-    assert response.status_code == 201
-    await incidents.stop()
-    attached, failed = await attach_once(app)
-    assert failed and attached == 0
-    await incidents.start()
+    incidents.mode = "refusing"
+    response = await client.post("/api/v1/alerts", json=[make_alert(), make_alert(message="b")])
+    assert response.status_code == 202 and response.json()["pending"] == 2
     await _drain(app, clock)
-    assert len(incidents.attached) == 250
-    results = [item["result"] for item in incidents.attached.values()]
-    assert results.count("new_incident") == 1 and results.count("correlated") == 3
-    assert results.count("duplicate") == 246
-    assert all(row.attached_at for row in await _alerts(app, service_name))
+    rows = await _alerts(app, service_name)
+    assert len(rows) == 2
+    assert all(row.incident_id is None and row.dead_at is not None for row in rows)
+    assert all("422" in row.last_error for row in rows)
+    assert await _backlog(client) == 0  # dead alerts are not waiting any more
 
 
 async def test_killing_ingestion_between_accept_and_link_loses_nothing(
@@ -118,34 +128,14 @@ async def test_killing_ingestion_between_accept_and_link_loses_nothing(
     async with ingestion(workers_enabled=True, worker_poll_seconds=0.05) as (app, client):
         clock.advance(120)
         app.state.link_wake.set()
-        for _ in range(100):  # bounded wait for the background workers
+        for _ in range(100):  # bounded wait for the background worker
             rows = await _alerts(app, service_name)
-            if all(row.attached_at for row in rows):
+            if all(row.linked_at for row in rows):
                 break
             await asyncio.sleep(0.05)
     assert {row.id.hex for row in rows} == {a["alert_id"].replace("-", "") for a in accepted}
-    assert all(row.incident_id is not None and row.attached_at for row in rows)
-    assert len(incidents.incidents) == 1
-
-
-async def test_refused_attachment_is_kept_dead_not_dropped(
-    app: Any, client: Any, incidents: Any, make_alert: Any, service_name: str
-) -> None:
-    posted = (await client.post("/api/v1/alerts", json=make_alert())).json()
-    incidents.incidents.pop(posted["incident_id"])  # incident-management no longer knows it: 404
-    await attach_once(app)
-    async with app.state.sessionmaker() as session:
-        row = (
-            await session.execute(
-                text(
-                    "SELECT attached_at, dead_at, error FROM ingestion.alert_deliveries "
-                    "WHERE alert_id = :id"
-                ),
-                {"id": posted["alert_id"]},
-            )
-        ).one()
-    assert row.attached_at is None and row.dead_at is not None
-    assert "404" in row.error
+    assert all(row.incident_id is not None and row.linked_at for row in rows)
+    assert len({row.incident_id for row in rows}) == 1
 
 
 async def test_database_down_is_503_never_500_and_recovers(
@@ -157,8 +147,6 @@ async def test_database_down_is_503_never_500_and_recovers(
     await proxy.start()
     async with ingestion(database_url=proxy.url_for(database_url)) as (_, client):
         assert (await client.post("/api/v1/alerts", json=make_alert())).status_code == 201
-        fast = await client.post("/api/v1/alerts", json=make_alert(message="joins: one statement"))
-        assert fast.status_code == 201 and fast.json()["result"] == "correlated"
         await proxy.cut()
         single = await client.post("/api/v1/alerts", json=make_alert(message="db down"))
         batch = await client.post("/api/v1/alerts", json=[make_alert(severity="low")])
@@ -169,19 +157,3 @@ async def test_database_down_is_503_never_500_and_recovers(
         again = await client.post("/api/v1/alerts", json=make_alert(message="db back"))
         assert again.status_code == 201 and again.json()["result"] == "correlated"
     await proxy.cut()
-
-
-async def test_a_batch_opening_more_incidents_than_it_creates_inline_leaves_the_rest_due_now(
-    ingestion: Any, incidents: Any, make_alert: Any
-) -> None:
-    async with ingestion(inline_incident_creates=2) as (app, client):
-        batch = [make_alert(service=f"{make_alert()['service']}-{i}") for i in range(5)]
-        response = await client.post("/api/v1/alerts", json=batch)
-        assert response.status_code == 202  # three of the five incidents are still to open
-        body = response.json()
-        assert body["pending"] == 3 and len(incidents.incidents) == 2
-        # The clock has not moved: without the fix the worker waited out the inline grace.
-        await link_once(app)
-        assert len(incidents.incidents) == 5
-        for alert in batch:
-            assert all(row.incident_id for row in await _alerts(app, alert["service"]))

@@ -28,7 +28,6 @@ class Neighbours:
         self.escalations: dict[str, dict[str, Any]] = {}
         self.escalation_posts: list[dict[str, Any]] = []
         self.stops: list[dict[str, Any]] = []
-        self.incident_events: list[dict[str, Any]] = []
         self.alerts: dict[str, list[dict[str, Any]]] = {}
         self.down: set[str] = set()
         self.app = self._build()
@@ -50,15 +49,12 @@ class Neighbours:
             self.stops.append({"incident_id": incident_id, **(await request.json())})
             return Response(status_code=200 if incident_id in self.escalations else 404)
 
-        @app.post("/internal/v1/incident-events", status_code=202)
-        async def incident_event(request: Request) -> dict[str, bool]:
-            self.incident_events.append(await request.json())
-            return {"accepted": True}
-
         @app.get("/api/v1/alerts")
-        async def alerts(incident_id: str) -> dict[str, Any]:
+        async def alerts(incident_id: str, limit: int = 50, cursor: str = "0") -> dict[str, Any]:
             items = self.alerts.get(incident_id, [])
-            return {"items": items, "total": len(items)}
+            start = int(cursor)
+            following = str(start + limit) if start + limit < len(items) else None
+            return {"items": items[start : start + limit], "limit": limit, "next_cursor": following}
 
         return app
 

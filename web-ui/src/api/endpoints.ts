@@ -6,6 +6,7 @@ import type {
   ApiKey,
   EscalationPolicy,
   Incident,
+  IncidentAlertPage,
   IncidentDetail,
   IncidentMetrics,
   IncidentStatus,
@@ -54,6 +55,9 @@ export const incidents = {
     ),
   get: (id: string) => request<IncidentDetail>("GET", `/incidents/${enc(id)}`),
   metrics: (id: string) => request<IncidentMetrics>("GET", `/incidents/${enc(id)}/metrics`),
+  /** Older alerts of the incident, page by page (the detail carries the newest 50). */
+  alerts: (id: string, cursor: string) =>
+    request<IncidentAlertPage>("GET", `/incidents/${enc(id)}/alerts`, { query: { cursor, limit: 100 } }),
   update: (id: string, change: { status?: IncidentStatus; assignee?: string | null; notes?: string }) =>
     request<IncidentDetail>("PATCH", `/incidents/${enc(id)}`, { body: change }),
   summary: (query: { since?: string; until?: string } = {}) =>

@@ -263,6 +263,26 @@ export interface paths {
         patch: operations["update_incident_api_v1_incidents__incident_id__patch"];
         trace?: never;
     };
+    "/api/v1/incidents/{incident_id}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incident Alerts
+         * @description Every alert of the incident, newest first, page by page (stored once, by ingestion).
+         */
+        get: operations["incident_alerts_api_v1_incidents__incident_id__alerts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/{incident_id}/metrics": {
         parameters: {
             query?: never;
@@ -484,6 +504,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/oncall/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List User Shifts
+         * @description One person's final shifts across every schedule in [from, to) ("my on-call shifts").
+         */
+        get: operations["list_user_shifts_api_v1_oncall_shifts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schedules/{schedule_id}/oncall": {
         parameters: {
             query?: never;
@@ -510,9 +550,29 @@ export interface paths {
         };
         /**
          * Schedule Ical
-         * @description Subscribable feed: final shifts from 7 days ago to 84 days ahead.
+         * @description The schedule's final shifts from 7 days ago to 84 days ahead, as iCalendar.
          */
         get: operations["schedule_ical_api_v1_schedules__schedule_id__ical_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendars/{feed}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar Feed
+         * @description The same feed at the schedule's secret URL, for calendar apps that cannot log in.
+         */
+        get: operations["calendar_feed_api_v1_calendars__feed__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -956,7 +1016,8 @@ export interface components {
              * @description null while linking is pending (HTTP 202)
              */
             incident_id: string | null;
-            result: components["schemas"]["CorrelationResult"];
+            /** @description decided by incident-management with the incident: null while pending */
+            result: components["schemas"]["CorrelationResult"] | null;
             /**
              * Link Status
              * @description linked, or pending until incident-management answers
@@ -1034,7 +1095,10 @@ export interface components {
             result: components["schemas"]["CorrelationResult"] | null;
             /** Team */
             team: string | null;
-            /** Attached At */
+            /**
+             * Attached At
+             * @description when the alert got its incident (null while pending): for almost every alert its arrival, later for alerts accepted while incident-management was unreachable
+             */
             attached_at: string | null;
         };
         /** BatchAccepted */
@@ -1055,82 +1119,85 @@ export interface components {
          */
         CorrelationResult: "new_incident" | "correlated" | "duplicate";
         /**
-         * IncidentEvent
-         * @description incident-management -> ingestion: an incident changed status.
-         */
-        IncidentEvent: {
-            /**
-             * Incident Id
-             * Format: uuid
-             */
-            incident_id: string;
-            /** Status */
-            status: string;
-        };
-        /** IncidentEventResult */
-        IncidentEventResult: {
-            /**
-             * Incident Id
-             * Format: uuid
-             */
-            incident_id: string;
-            /** Status */
-            status: string;
-            /** Closed Groups */
-            closed_groups: number;
-        };
-        /**
          * Severity
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low";
-        /** AlertAttachment */
-        AlertAttachment: {
+        /** AlertBatchIn */
+        AlertBatchIn: {
+            /**
+             * Batch Id
+             * Format: uuid
+             */
+            batch_id: string;
+            /** Alerts */
+            alerts: components["schemas"]["AlertToCorrelate"][];
+        };
+        /** AlertBatchOut */
+        AlertBatchOut: {
+            /**
+             * Batch Id
+             * Format: uuid
+             */
+            batch_id: string;
+            /**
+             * Results
+             * @description one per alert, in the order sent
+             */
+            results: components["schemas"]["AlertPlaced"][];
+            /**
+             * Replayed
+             * @description this batch was correlated before: the same answer again
+             */
+            replayed: boolean;
+        };
+        /** AlertPlaced */
+        AlertPlaced: {
             /**
              * Alert Id
              * Format: uuid
              */
             alert_id: string;
-            /** Fingerprint */
-            fingerprint: string;
+            /**
+             * Incident Id
+             * Format: uuid
+             */
+            incident_id: string;
             /**
              * Result
              * @enum {string}
              */
             result: "new_incident" | "correlated" | "duplicate";
+        };
+        /**
+         * AlertToCorrelate
+         * @description One alert as ingestion stored it (ingestion owns the alert; this is what correlation and a
+         *     new incident's title need).
+         */
+        AlertToCorrelate: {
+            /**
+             * Alert Id
+             * Format: uuid
+             */
+            alert_id: string;
+            /** Service */
+            service: string;
+            severity: components["schemas"]["Severity"];
+            /** Fingerprint */
+            fingerprint: string;
+            /** Message */
+            message: string;
+            /** Labels */
+            labels?: {
+                [key: string]: string;
+            };
+            /** Team */
+            team: string;
             /**
              * Received At
              * Format: date-time
              */
             received_at: string;
-            /**
-             * Message
-             * @default
-             */
-            message: string;
-        };
-        /** AlertBatch */
-        AlertBatch: {
-            /** Alerts */
-            alerts: components["schemas"]["AlertAttachment"][];
-        };
-        /** AlertBatchResult */
-        AlertBatchResult: {
-            /**
-             * Attached
-             * @description new alerts recorded (new_incident or correlated)
-             */
-            attached: number;
-            /**
-             * Duplicates
-             * @description new duplicate alerts counted
-             */
-            duplicates: number;
-            /**
-             * Already Recorded
-             * @description alert ids sent before (retries), ignored
-             */
-            already_recorded: number;
         };
         /** DurationStats */
         DurationStats: {
@@ -1142,6 +1209,18 @@ export interface components {
             p50_seconds: number | null;
             /** P90 Seconds */
             p90_seconds: number | null;
+        };
+        /** IncidentAlertPage */
+        IncidentAlertPage: {
+            /**
+             * Items
+             * @description ingestion's alert bodies, newest first
+             */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** IncidentCreate */
         IncidentCreate: {
@@ -1210,16 +1289,21 @@ export interface components {
             mttr_seconds: number | null;
             /** Allowed Transitions */
             allowed_transitions: components["schemas"]["Status"][];
-            /** Alerts */
+            /**
+             * Alerts
+             * @description the newest alerts (ingestion's alert bodies); the rest page by page from GET /api/v1/incidents/{id}/alerts?cursor=alerts_next_cursor
+             */
             alerts: {
                 [key: string]: unknown;
             }[];
+            /** Alerts Next Cursor */
+            alerts_next_cursor?: string | null;
             /**
              * Alerts Source
-             * @description `local` when alert ingestion could not be reached: the alerts this service recorded itself (id, fingerprint, result, message, received_at)
+             * @description `unavailable` when alert ingestion, which stores the alerts, could not be reached: `alerts` is empty, `alert_count` still counts them
              * @enum {string}
              */
-            alerts_source: "ingestion" | "local";
+            alerts_source: "ingestion" | "unavailable";
             /** Notes */
             notes: components["schemas"]["NoteRead"][];
             /** Timeline */
@@ -2019,6 +2103,11 @@ export interface components {
             /** Layers */
             layers: components["schemas"]["LayerRead"][];
             /**
+             * Ical Url
+             * @description Secret calendar URL (path) to subscribe to: no login needed, keep it private
+             */
+            ical_url: string;
+            /**
              * Created At
              * Format: date-time
              */
@@ -2255,6 +2344,44 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * UserShiftRead
+         * @description A shift of one person, in any schedule.
+         */
+        UserShiftRead: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            user: components["schemas"]["UserBrief"];
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "layer" | "override";
+            /** Layer Id */
+            layer_id?: string | null;
+            /** Layer Name */
+            layer_name?: string | null;
+            /** Layer Level */
+            layer_level?: number | null;
+            /** Override Id */
+            override_id?: string | null;
+            /**
+             * Schedule Id
+             * Format: uuid
+             */
+            schedule_id: string;
+            /** Schedule Name */
+            schedule_name: string;
+            team: components["schemas"]["TeamBrief"];
         };
         /**
          * UserUpdate
@@ -2853,7 +2980,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlertAccepted"] | components["schemas"]["BatchAccepted"];
                 };
             };
-            /** @description Stored; linking to an incident is pending (incident-management is down or slow, or the incident is being opened): a worker finishes it */
+            /** @description Stored; linking to an incident is pending (incident-management is down or slow): the link worker finishes it */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3104,6 +3231,53 @@ export interface operations {
             };
             /** @description Invalid input (common error body) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    incident_alerts_api_v1_incidents__incident_id__alerts_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_cursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentAlertPage"];
+                };
+            };
+            /** @description Unknown incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (common error body) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Alert ingestion cannot be reached */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3868,6 +4042,41 @@ export interface operations {
             };
         };
     };
+    list_user_shifts_api_v1_oncall_shifts_get: {
+        parameters: {
+            query: {
+                user_id: string;
+                /** @description Default now */
+                from?: string | null;
+                /** @description Default from + 14 days */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserShiftRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     schedule_oncall_api_v1_schedules__schedule_id__oncall_get: {
         parameters: {
             query?: {
@@ -3911,6 +4120,41 @@ export interface operations {
             header?: never;
             path: {
                 schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description iCalendar feed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    calendar_feed_api_v1_calendars__feed__get: {
+        parameters: {
+            query?: {
+                /** @description Only this person's shifts */
+                user_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description From `ical_url` */
+                feed: string;
             };
             cookie?: never;
         };

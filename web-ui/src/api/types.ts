@@ -36,10 +36,10 @@ export interface Page<T> {
 
 export type Incident = S["IncidentRead"];
 export type Alert = S["AlertRead"];
-/** From ingestion a full alert; when ingestion is down (`alerts_source: "local"`) the fields
- * incident management recorded itself. */
+/** Ingestion's alert body (incident management passes it through untyped). */
 export type IncidentAlert = Pick<Alert, "id" | "fingerprint" | "message" | "received_at"> & Partial<Alert>;
 export type IncidentDetail = Omit<S["IncidentDetail"], "alerts"> & { alerts: IncidentAlert[] };
+export type IncidentAlertPage = Omit<S["IncidentAlertPage"], "items"> & { items: IncidentAlert[] };
 export type Note = S["NoteRead"];
 export type TimelineEntry = S["TimelineEntryRead"];
 export type IncidentMetrics = S["IncidentMetrics"];

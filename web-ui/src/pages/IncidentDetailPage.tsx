@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError } from "../api/client";
 import { incidents as incidentsApi } from "../api/endpoints";
-import { NEXT_STATES, type IncidentDetail, type IncidentStatus } from "../api/types";
+import { NEXT_STATES, type IncidentAlert, type IncidentDetail, type IncidentStatus } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, SeverityBadge, StatusBadge } from "../components/ui";
 import { formatDuration, formatTime, humanize } from "../format";
@@ -85,7 +85,7 @@ export function IncidentDetailPage() {
         </div>
         <div className="card">
           <div className="text-xs uppercase text-slate-500 dark:text-slate-400">Alerts</div>
-          <div className="text-2xl font-semibold">{data.alerts?.length ?? data.alert_count ?? 0}</div>
+          <div className="text-2xl font-semibold">{data.alert_count ?? data.alerts?.length ?? 0}</div>
           <div className="text-xs text-slate-500">{data.duplicate_count ? `${data.duplicate_count} duplicates` : "\u00a0"}</div>
         </div>
       </div>
@@ -162,6 +162,14 @@ export function IncidentDetailPage() {
                   <div className="font-medium">{entry.message ?? humanize(entry.event_type)}</div>
                   <div className="text-xs text-slate-500 dark:text-slate-400">
                     {humanize(entry.event_type)} · {entry.actor ?? "system"} · {formatTime(entry.created_at)}
+                    {entry.event_type === "alerts_attached" && (
+                      <>
+                        {" · "}
+                        <Link className="text-sky-700 hover:underline dark:text-sky-400" to={`/alerts?incident_id=${encodeURIComponent(id)}`}>
+                          view alerts
+                        </Link>
+                      </>
+                    )}
                   </div>
                 </li>
               ))}
@@ -189,38 +197,76 @@ export function IncidentDetailPage() {
         </section>
       </div>
 
-      <section className="card overflow-x-auto" aria-label="Alerts">
-        <h2 className="mb-2 font-semibold">Alerts</h2>
-        {data.alerts_source === "local" && (
-          <p className="mb-2 text-sm text-amber-700 dark:text-amber-300">Alert ingestion is unreachable: showing what incident management recorded itself.</p>
-        )}
-        {data.alerts?.length ? (
-          <table className="min-w-full">
-            <thead>
-              <tr>
-                <th className="th">Received</th>
-                <th className="th">Message</th>
-                <th className="th">Result</th>
-                <th className="th">Labels</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.alerts.map((alert) => (
-                <tr key={alert.id}>
-                  <td className="td whitespace-nowrap">{formatTime(alert.received_at)}</td>
-                  <td className="td">{alert.message}</td>
-                  <td className="td">{alert.result ? humanize(alert.result) : "—"}</td>
-                  <td className="td font-mono text-xs">
-                    {Object.entries(alert.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(" ")}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <Empty>No alerts attached.</Empty>
-        )}
-      </section>
+      <AlertsSection incidentId={id} data={data} />
     </div>
+  );
+}
+
+/** The newest alerts come with the incident; older ones load page by page, on request. */
+function AlertsSection({ incidentId, data }: { incidentId: string; data: IncidentDetail }) {
+  const [older, setOlder] = useState<IncidentAlert[]>([]);
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(false);
+  // Until the first "load older", the cursor is the one the detail came with (refreshed by polling).
+  const next = cursor === undefined ? data.alerts_next_cursor : cursor;
+  const shown = [...(data.alerts ?? []), ...older.filter((a) => !data.alerts?.some((b) => b.id === a.id))];
+
+  async function loadOlder() {
+    if (!next) return;
+    setLoading(true);
+    setLoadError(null);
+    try {
+      const page = await incidentsApi.alerts(incidentId, next);
+      setOlder((previous) => [...previous, ...page.items]);
+      setCursor(page.next_cursor);
+    } catch (cause) {
+      setLoadError(cause);
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  return (
+    <section className="card overflow-x-auto" aria-label="Alerts">
+      <h2 className="mb-2 font-semibold">Alerts</h2>
+      {data.alerts_source === "unavailable" && (
+        <p className="mb-2 text-sm text-amber-700 dark:text-amber-300">
+          Alert ingestion, which stores the alerts, is unreachable: {data.alert_count} alerts are counted on this incident and will show again once it is back.
+        </p>
+      )}
+      {shown.length ? (
+        <table className="min-w-full">
+          <thead>
+            <tr>
+              <th className="th">Received</th>
+              <th className="th">Message</th>
+              <th className="th">Result</th>
+              <th className="th">Labels</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((alert) => (
+              <tr key={alert.id}>
+                <td className="td whitespace-nowrap">{formatTime(alert.received_at)}</td>
+                <td className="td">{alert.message}</td>
+                <td className="td">{alert.result ? humanize(alert.result) : "—"}</td>
+                <td className="td font-mono text-xs">
+                  {Object.entries(alert.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(" ")}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        data.alerts_source !== "unavailable" && <Empty>No alerts attached.</Empty>
+      )}
+      {loadError ? <ErrorBanner error={loadError} onRetry={loadOlder} /> : null}
+      {next && (
+        <button type="button" className="btn-secondary mt-2" disabled={loading} onClick={loadOlder}>
+          {loading ? "Loading…" : `Load older alerts (${shown.length} of ${data.alert_count} shown)`}
+        </button>
+      )}
+    </section>
   );
 }

@@ -69,21 +69,41 @@ async def enqueue(
     dedup_key: str | None = None,
 ) -> bool:
     """Add a job in the caller's transaction; False when ``dedup_key`` is already queued."""
+    added = await enqueue_many(
+        session, schema=schema, kind=kind, jobs=[(payload, dedup_key)], run_at=run_at
+    )
+    return added == 1
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    schema: str,
+    kind: str,
+    jobs: list[tuple[dict[str, Any], str | None]],
+    run_at: datetime | None = None,
+) -> int:
+    """Add jobs ``(payload, dedup_key)`` of one kind in one statement, in the caller's
+    transaction; returns how many were added (a dedup_key already queued is skipped)."""
+    if not jobs:
+        return 0
     table = f"{_checked_schema(schema)}.jobs"
     result = await session.execute(
         text(
             f"INSERT INTO {table} (kind, payload, run_at, dedup_key) "  # noqa: S608 - checked name
-            "VALUES (:kind, CAST(:payload AS jsonb), coalesce(:run_at, now()), :dedup_key) "
+            "SELECT :kind, j.payload, coalesce(:run_at, now()), j.dedup_key "
+            "FROM unnest(CAST(:payloads AS jsonb[]), CAST(:dedup_keys AS text[])) "
+            "AS j(payload, dedup_key) "
             "ON CONFLICT (dedup_key) DO NOTHING"
         ),
         {
             "kind": kind,
-            "payload": orjson.dumps(payload).decode(),
+            "payloads": [orjson.dumps(payload).decode() for payload, _ in jobs],
+            "dedup_keys": [dedup_key for _, dedup_key in jobs],
             "run_at": run_at,
-            "dedup_key": dedup_key,
         },
     )
-    return bool(getattr(result, "rowcount", 0))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class JobQueue(PollingWorker):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import uuid
 
 import asyncpg
 from fastapi import FastAPI
@@ -12,16 +12,19 @@ from nightwatch_core.clock import Clock
 from nightwatch_core.http_client import ServiceClient
 from nightwatch_core.migrations import libpq_dsn
 
-from nightwatch_ingestion.alerts.coalescing import JoinCoalescer
+from nightwatch_ingestion.alerts.coalescing import PlacementCoalescer
+from nightwatch_ingestion.alerts.flows import Outcome, place_and_store
 from nightwatch_ingestion.alerts.intake import post_alerts_lane
+from nightwatch_ingestion.alerts.placement import Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
-from nightwatch_ingestion.alerts.workers import attach_worker, link_worker
+from nightwatch_ingestion.alerts.workers import link_worker
+from nightwatch_ingestion.metrics import refresh_link_backlog
 from nightwatch_ingestion.settings import IngestionSettings
 
 
 class _StatelessConnection(asyncpg.Connection):  # type: ignore[misc]
-    """Nothing on this pool (the hot path, the attach worker) leaves session state: no SET, LISTEN,
-    cursors or session advisory locks (the attach worker's lock is transaction-scoped). So the
+    """Nothing on this pool (the hot path, the link worker) leaves session state: no SET, LISTEN,
+    cursors or session advisory locks (the link worker's lock is transaction-scoped). So the
     pool's reset query on every release would be a wasted round trip; an open transaction is
     still rolled back by asyncpg itself."""
 
@@ -34,7 +37,6 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
 
     async def start_clients(app: FastAPI) -> None:
         app.state.link_wake = asyncio.Event()
-        app.state.attach_wake = asyncio.Event()
         # Workers retry (Idempotency-Key makes that safe); the request path tries once, briefly.
         app.state.incident_client = ServiceClient.from_settings(
             settings.incident_management_url, settings
@@ -46,7 +48,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             retries=0,
         )
 
-        # The one-statement hot path runs on its own small asyncpg pool (alerts/fast_path.py).
+        # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).
         app.state.db_pool = await asyncpg.create_pool(
             libpq_dsn(settings.database_url),
             min_size=0,
@@ -55,11 +57,12 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             server_settings={"application_name": settings.service_name, "timezone": "UTC"},
             connection_class=_StatelessConnection,
         )
-        app.state.join_coalescer = JoinCoalescer(
-            app.state.db_pool,
-            now=app.state.clock.now,
-            window=timedelta(seconds=settings.correlation_window_seconds),
-            acquire_timeout=settings.db_connect_timeout_seconds,
+
+        async def flush(alerts: list[Prepared]) -> dict[uuid.UUID, Outcome]:
+            return await place_and_store(app, alerts)
+
+        app.state.placement_coalescer = PlacementCoalescer(
+            flush,
             max_batch=settings.coalesce_max_batch,
             max_inflight=settings.coalesce_max_inflight,
         )
@@ -76,7 +79,8 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         routers=[alerts_router],
         on_startup=[start_clients],
         on_shutdown=[stop_clients],
-        workers=[link_worker, attach_worker] if settings.workers_enabled else [],
+        workers=[link_worker] if settings.workers_enabled else [],
+        scrape_hooks=[refresh_link_backlog],
         fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},
         clock=clock,
     )

@@ -7,7 +7,10 @@ from collections import Counter as Tally
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from fastapi import FastAPI
+from prometheus_client import Counter, Gauge, Histogram
+
+from nightwatch_ingestion.alerts import store
 
 ALERTS_RECEIVED = Counter(
     "alerts_received_total", "Alerts accepted and stored, by severity", ["severity"]
@@ -25,7 +28,7 @@ ALERT_PROCESSING = Histogram(
 
 HOT_PATH_BATCH = Histogram(
     "alert_hot_path_batch_size",
-    "Single alerts stored per hot-path statement (concurrent POSTs share one statement)",
+    "Single alerts placed and stored per call and statement (concurrent POSTs share them)",
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
 
@@ -40,13 +43,26 @@ def _correlated(result: str) -> Any:
     return ALERTS_CORRELATED.labels(result)
 
 
-def count_alert(severity: str, result: str) -> None:
-    _received(severity).inc()
-    _correlated(result).inc()
-
-
-def count_alerts(severities: Iterable[str], results: Iterable[str]) -> None:
+def count_received(severities: Iterable[str]) -> None:
     for severity, n in Tally(severities).items():
         _received(severity).inc(n)
+
+
+def count_alerts(results: Iterable[str]) -> None:
+    """Correlation outcomes, counted when an alert gets its incident (at once, or later by the
+    link worker)."""
     for result, n in Tally(results).items():
         _correlated(result).inc(n)
+
+
+LINK_BACKLOG = Gauge(
+    "alerts_link_backlog",
+    "Alerts accepted but not yet on their incident (incident-management was unreachable); "
+    "0 when idle (from the database at scrape time)",
+)
+
+
+async def refresh_link_backlog(app: FastAPI) -> None:
+    """Scrape hook: counted in the database, so every replica and restart agrees."""
+    async with app.state.db_pool.acquire() as conn:
+        LINK_BACKLOG.set(await conn.fetchval(store.BACKLOG))

@@ -8,6 +8,8 @@ from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
 from nightwatch_core.http_client import ServiceClient
 
+from nightwatch_incidents.correlation.router import prune_worker
+from nightwatch_incidents.correlation.router import router as correlation_router
 from nightwatch_incidents.incidents import flows
 from nightwatch_incidents.incidents.internal_router import router as internal_router
 from nightwatch_incidents.incidents.router import router as incidents_router
@@ -43,20 +45,19 @@ def create_app(
         app.state.oncall = client(settings.oncall_url, *normal)
         app.state.oncall_fast = client(settings.oncall_url, fast, fast, 0)
         app.state.ingestion = client(settings.alert_ingestion_url, reads, reads, 0)
-        app.state.ingestion_jobs = client(settings.alert_ingestion_url, *normal)
 
     async def close_clients(app: FastAPI) -> None:
-        for name in ("oncall", "oncall_fast", "ingestion", "ingestion_jobs"):
+        for name in ("oncall", "oncall_fast", "ingestion"):
             await getattr(app.state, name).aclose()
 
     return create_service_app(
         title="Nightwatch incident management",
         description="Incident lifecycle, notes, append-only timeline, MTTA/MTTR and stats.",
         settings=settings,
-        routers=[incidents_router, internal_router],
+        routers=[incidents_router, internal_router, correlation_router],
         on_startup=[start_clients],
         on_shutdown=[close_clients],
-        workers=[queue.worker] if settings.jobs_worker_enabled else [],
+        workers=[queue.worker, prune_worker] if settings.jobs_worker_enabled else [],
         scrape_hooks=[refresh_status_gauge],
         clock=clock,
     )

@@ -8,6 +8,12 @@ from pydantic import Field
 
 class IncidentSettings(ServiceSettings):
     service_name: str = "incident-management"
+    # An alert joins the open incident of its service+severity if that incident's latest alert
+    # arrived less than this many seconds before it; otherwise it opens a new incident.
+    correlation_window_seconds: float = Field(default=300.0, gt=0, le=7 * 24 * 3600)
+    # Answers to correlated alert batches are kept this long, so a batch sent again within it
+    # (ingestion's link worker after an outage) is answered the same instead of counted twice.
+    alert_batch_answers_retention_hours: float = Field(default=24.0, gt=0)
     # Team of an incident created without one (ingestion normally passes the team).
     default_team: str = Field(default="default", min_length=1, max_length=200)
     # Stopping an escalation on ack/resolve is tried within the request, bounded by this, so no

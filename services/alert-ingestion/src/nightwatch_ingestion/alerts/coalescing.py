@@ -1,59 +1,42 @@
-"""Concurrent single-alert POSTs share one statement and one commit.
+"""Concurrent single-alert POSTs share one call to incident-management and one statement.
 
-Each single alert's request waits on a future while one of at most ``max_inflight`` flushers runs
-the one-statement hot path (fast_path.py) for everything waiting at that moment. Nothing waits
+Each single alert's request waits on a future while one of at most ``max_inflight`` flushers
+places and stores everything waiting at that moment (bounded in alerts and bytes). Nothing waits
 on a timer: an alert arriving at an idle service is flushed at once, alone; under load the alerts
-that arrive while a flush is in flight form the next one. One commit (one WAL flush) then serves
-many requests, and PostgreSQL parses, plans and commits once per flush instead of once per alert.
+that arrive while a flush is in flight form the next one. One call, one statement and one commit
+then serve many requests — the cost of a storm grows with the number of flushes, not of alerts.
 
-An alert is answered only after the statement that stored it committed, exactly as without
-coalescing: nothing is acknowledged that is not durable.
+An alert is answered only after the statement that stored it committed: nothing is acknowledged
+that is not durable.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime, timedelta
+import uuid
+from collections.abc import Awaitable, Callable
 
-import asyncpg
-from nightwatch_core.errors import DatabaseUnavailable
-
-from nightwatch_ingestion.alerts import fast_path
-from nightwatch_ingestion.alerts.fast_path import Joined, JoinRequest
+from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.metrics import HOT_PATH_BATCH
 
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock: redo
-_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+Waiter = tuple[Prepared, "asyncio.Future[Placed | None]"]
+# Places and stores alerts; the placement of each (None: pending; an exception: not stored).
+Flush = Callable[[list[Prepared]], Awaitable[dict[uuid.UUID, Placed | BaseException | None]]]
 
-Waiter = tuple[JoinRequest, "asyncio.Future[Joined | None]"]
 
-
-class JoinCoalescer:
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        *,
-        now: Callable[[], datetime],
-        window: timedelta,
-        acquire_timeout: float,
-        max_batch: int = 500,
-        max_inflight: int = 2,
-    ) -> None:
-        self._pool = pool
-        self._now = now
-        self._window = window
-        self._acquire_timeout = acquire_timeout
+class PlacementCoalescer:
+    def __init__(self, flush: Flush, *, max_batch: int = 500, max_inflight: int = 2) -> None:
+        self._flush = flush
         self._max_batch = max_batch
         self._max_inflight = max_inflight
         self._waiting: list[Waiter] = []
         self._inflight = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def join(self, request: JoinRequest) -> Joined | None:
-        """Store the alert in its fresh open group; None (nothing written) when it has none."""
-        future: asyncio.Future[Joined | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((request, future))
+    async def submit(self, alert: Prepared) -> Placed | None:
+        """Store the alert; its incident and result, or None while linking is pending."""
+        future: asyncio.Future[Placed | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((alert, future))
         if self._inflight < self._max_inflight:
             self._inflight += 1
             task = asyncio.create_task(self._drain())
@@ -61,51 +44,38 @@ class JoinCoalescer:
             task.add_done_callback(self._tasks.discard)
         return await future
 
+    def _take(self) -> list[Waiter]:
+        taken, size = 0, 0
+        for alert, _ in self._waiting:
+            if taken and (taken >= self._max_batch or size + alert.size > MAX_CALL_BYTES):
+                break
+            taken += 1
+            size += alert.size
+        batch = self._waiting[:taken]
+        del self._waiting[:taken]
+        return batch
+
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                batch = self._waiting[: self._max_batch]
-                del self._waiting[: self._max_batch]
+                batch = self._take()
+                HOT_PATH_BATCH.observe(len(batch))
                 try:
-                    await self._flush(batch)
+                    placed = await self._flush([alert for alert, _ in batch])
                 except BaseException as exc:  # never leave a request waiting forever
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
                     if not isinstance(exc, Exception):
                         raise
+                    continue
+                for alert, future in batch:
+                    outcome = placed[alert.alert_id]
+                    if future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
         finally:
             self._inflight -= 1
-
-    async def _flush(self, batch: list[Waiter]) -> None:
-        HOT_PATH_BATCH.observe(len(batch))
-        try:
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-                joined = await fast_path.join_open_groups(
-                    conn,
-                    alerts=[request for request, _ in batch],
-                    now=self._now(),
-                    window=self._window,
-                )
-        except _UNAVAILABLE:
-            raise DatabaseUnavailable() from None
-        except asyncpg.PostgresError as exc:
-            if exc.sqlstate in RETRYABLE_SQLSTATES:
-                joined = {}  # nothing was written: the general path retries each alert
-            elif len(batch) > 1:
-                # One alert PostgreSQL refuses must not fail the others: each alone.
-                for waiter in batch:
-                    await self._flush_one(waiter)
-                return
-            else:
-                raise
-        for request, future in batch:
-            if not future.done():
-                future.set_result(joined.get(request.alert_id))
-
-    async def _flush_one(self, waiter: Waiter) -> None:
-        try:
-            await self._flush([waiter])
-        except Exception as exc:
-            if not waiter[1].done():
-                waiter[1].set_exception(exc)

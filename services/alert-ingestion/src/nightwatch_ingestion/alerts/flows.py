@@ -1,37 +1,35 @@
-"""Side effects of accepting alerts: the transaction, and opening incidents in incident-management.
+"""Accepting alerts: placed by incident-management, then stored — or stored as pending.
 
-An alert is committed before anything else happens, so once answered it is never lost; opening
-its incident is tried inline (short timeout) and otherwise left to the link worker (workers.py).
+incident-management decides which incident each alert joins (it owns the incidents and their
+lifecycle, so the decision and "is that incident still open?" are one transaction). Ingestion
+asks it once per batch, waiting at most ``INCIDENT_CREATE_TIMEOUT_SECONDS``, and stores the
+alerts with the answer. When it cannot be reached the alerts are stored as pending, with their
+batch in ``ingestion.link_queue``; the link worker (workers.py) sends that same batch later.
+Either way every alert is committed before it is answered.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import datetime
 
+import asyncpg
 import orjson
 from fastapi import FastAPI
-from nightwatch_core.http_client import ServiceClient
+from nightwatch_core.errors import DatabaseUnavailable
 from nightwatch_core.ids import uuid7
-from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from nightwatch_ingestion.alerts import models, service
-from nightwatch_ingestion.alerts.coalescing import RETRYABLE_SQLSTATES
-from nightwatch_ingestion.alerts.fast_path import JoinRequest
+from nightwatch_ingestion.alerts import placement, store
+from nightwatch_ingestion.alerts.fingerprint import fingerprint
+from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Placed, Prepared
 from nightwatch_ingestion.alerts.schemas import AlertAccepted, AlertCreate
-from nightwatch_ingestion.metrics import count_alert, count_alerts
+from nightwatch_ingestion.metrics import count_alerts, count_received
 from nightwatch_ingestion.settings import IngestionSettings
 
 log = logging.getLogger("nightwatch.ingestion")
 
-
-class IncidentCallFailed(Exception):
-    """incident-management did not create the incident (down, slow, or refused)."""
+_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def settings_of(app: FastAPI) -> IngestionSettings:
@@ -39,171 +37,113 @@ def settings_of(app: FastAPI) -> IngestionSettings:
     return settings
 
 
-async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[AlertAccepted]:
-    """Store alerts durably and answer for each; most single alerts take the one-statement path.
-
-    No session is opened unless the general path runs (the hot path needs none).
-    """
-    settings = settings_of(app)
-    now = app.state.clock.now()
-    alert_ids = [uuid7() for _ in alerts]
-    window = timedelta(seconds=settings.correlation_window_seconds)
-
-    def team_of(alert: AlertCreate) -> str:
-        return service.team_for(
-            alert, service_team_map=settings.service_team_map, default_team=settings.default_team
-        )
-
-    if len(alerts) == 1:
-        quick = await _join_open_group(app, alerts[0], alert_ids[0], team_of(alerts[0]))
-        if quick is not None:
-            return [quick]
-
-    async with app.state.sessionmaker() as session:
-        for attempt in range(3):
-            try:
-                batch = await service.store_alerts(
-                    session,
-                    alerts=alerts,
-                    now=now,
-                    window=window,
-                    team_of=team_of,
-                    alert_ids=alert_ids,
-                )
-                # Groups this request will not try inline are the link worker's at once (not
-                # after the grace the inline attempt gets).
-                later = batch.opened_groups[settings.inline_incident_creates :]
-                if later:
-                    await service.make_groups_due(session, group_ids=later, now=now)
-                await session.commit()
-                break
-            except DBAPIError as exc:
-                await session.rollback()
-                sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
-                if sqlstate not in RETRYABLE_SQLSTATES or attempt == 2:
-                    raise
-    count_alerts((a.severity for a in batch.alerts), (a.result.value for a in batch.alerts))
-
-    incidents: dict[uuid.UUID, uuid.UUID] = {}
-    inline = batch.opened_groups[: settings.inline_incident_creates]
-    if inline:
-        outcomes = await asyncio.gather(
-            *(open_incident_inline(app, group_id) for group_id in inline)
-        )
-        incidents = {g: i for g, i in zip(inline, outcomes, strict=True) if i is not None}
-    if len(batch.opened_groups) > len(inline) or len(incidents) < len(inline):
-        app.state.link_wake.set()
-    app.state.attach_wake.set()
-
-    accepted = []
-    for stored in batch.alerts:
-        incident_id = stored.incident_id or incidents.get(stored.group_id)
-        accepted.append(
-            AlertAccepted(
-                alert_id=stored.alert_id,
-                id=stored.alert_id,
-                fingerprint=stored.fingerprint,
-                incident_id=incident_id,
-                result=stored.result,
-                link_status="linked" if incident_id else "pending",
-            )
-        )
-    return accepted
+def team_for(alert: AlertCreate, *, service_team_map: dict[str, str], default_team: str) -> str:
+    """labels.team, else the configured service->team map, else the default team."""
+    label = alert.labels.get("team", "").strip()
+    return label or service_team_map.get(alert.service) or default_team
 
 
-async def _join_open_group(
-    app: FastAPI, alert: AlertCreate, alert_id: uuid.UUID, team: str
-) -> AlertAccepted | None:
-    """The one-statement hot path, shared with concurrent requests (coalescing.py).
-
-    None when the general path must run.
-    """
-    fingerprint = service.alert_fingerprint(alert)
-    joined = await app.state.join_coalescer.join(
-        JoinRequest(
-            alert_id=alert_id,
+def prepare(alert: AlertCreate, *, settings: IngestionSettings, now: datetime) -> Prepared:
+    return Prepared(
+        alert_id=uuid7(),
+        service=alert.service,
+        severity=alert.severity.value,
+        fingerprint=fingerprint(
             service=alert.service,
             severity=alert.severity.value,
-            fingerprint=fingerprint,
             message=alert.message,
-            labels_json=orjson.dumps(alert.labels).decode(),
-            timestamp=alert.timestamp,
-            team=team,
-        )
-    )
-    if joined is None:
-        return None
-    count_alert(alert.severity.value, joined.result.value)
-    if joined.incident_id is not None:
-        app.state.attach_wake.set()
-    return AlertAccepted(
-        alert_id=alert_id,
-        id=alert_id,
-        fingerprint=fingerprint,
-        incident_id=joined.incident_id,
-        result=joined.result,
-        link_status="linked" if joined.incident_id else "pending",
+            labels=alert.labels,
+        ),
+        message=alert.message,
+        labels=alert.labels,
+        labels_json=orjson.dumps(alert.labels).decode(),
+        timestamp=alert.timestamp,
+        team=team_for(
+            alert, service_team_map=settings.service_team_map, default_team=settings.default_team
+        ),
+        received_at=now,
     )
 
 
-async def open_incident_inline(app: FastAPI, group_id: uuid.UUID) -> uuid.UUID | None:
-    """Try once, quickly; on failure make the group due for the worker at once."""
-    async with app.state.sessionmaker() as session:
-        try:
-            return await open_group_incident(
-                app, session, group_id=group_id, client=app.state.inline_incident_client
-            )
-        except IncidentCallFailed as exc:
-            log.warning("incident not created inline; the worker will retry: %s", exc)
-            await session.execute(
-                update(models.correlation_groups)
-                .where(models.correlation_groups.c.id == group_id)
-                .values(link_due_at=app.state.clock.now(), link_error=str(exc)[:2000])
-            )
-            await session.commit()
-            return None
-
-
-def incident_body(group: Any) -> dict[str, Any]:
-    return {
-        "title": group.title,
-        "service": group.service,
-        "severity": group.severity,
-        "description": group.description,
-        "team": group.team,
-    }
-
-
-# Who the incident's timeline says created it.
-INCIDENT_CREATOR = "alert-ingestion"
-
-
-async def open_group_incident(
-    app: FastAPI, session: AsyncSession, *, group_id: uuid.UUID, client: ServiceClient
-) -> uuid.UUID:
-    """Create (or find again: same Idempotency-Key) the group's incident and link its alerts."""
-    groups = models.correlation_groups
-    group = (await session.execute(select(groups).where(groups.c.id == group_id))).first()
-    if group is None:
-        raise IncidentCallFailed(f"correlation group {group_id} does not exist")
-    if group.incident_id is not None:
-        return uuid.UUID(str(group.incident_id))
-    await session.rollback()  # hold no transaction open across the HTTP call
-    try:
-        response = await client.post(
-            "/api/v1/incidents",
-            json=incident_body(group),
-            idempotency_key=f"nightwatch-alert-group-{group_id}",
-            headers={"X-Actor": INCIDENT_CREATOR},
+async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[AlertAccepted]:
+    """Store alerts durably and answer for each: a single alert shares its call and statement
+    with concurrent requests; a batch is sent in calls bounded in size."""
+    settings = settings_of(app)
+    now = app.state.clock.now()
+    prepared = [prepare(alert, settings=settings, now=now) for alert in alerts]
+    placed: dict[uuid.UUID, Placed | None] = {}
+    if len(prepared) == 1:
+        placed[prepared[0].alert_id] = await app.state.placement_coalescer.submit(prepared[0])
+    else:
+        for chunk in placement.chunks(prepared):
+            for alert_id, outcome in (await place_and_store(app, chunk)).items():
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                placed[alert_id] = outcome
+    count_received(a.severity for a in prepared)
+    count_alerts(p.result.value for p in placed.values() if p is not None)
+    return [
+        AlertAccepted(
+            alert_id=alert.alert_id,
+            id=alert.alert_id,
+            fingerprint=alert.fingerprint,
+            incident_id=where.incident_id if where else None,
+            result=where.result if where else None,
+            link_status="linked" if where else "pending",
         )
-    except Exception as exc:  # transport errors and timeouts: the neighbour is down or slow
-        raise IncidentCallFailed(f"{type(exc).__name__}: {exc}") from exc
-    if response.status_code not in (200, 201):
-        raise IncidentCallFailed(f"HTTP {response.status_code}: {response.text[:300]}")
+        for alert in prepared
+        for where in (placed[alert.alert_id],)
+    ]
+
+
+Outcome = Placed | None | BaseException
+
+
+async def place_and_store(app: FastAPI, alerts: list[Prepared]) -> dict[uuid.UUID, Outcome]:
+    """Ask incident-management (once, briefly), then store the alerts with the answer — or as
+    pending when there was none. Returns each alert's placement (None: pending; an exception:
+    PostgreSQL refused to store that alert)."""
+    batch_id = uuid7()
     try:
-        incident_id = uuid.UUID(str(response.json()["id"]))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise IncidentCallFailed(f"unexpected answer: {response.text[:300]}") from exc
-    await service.set_group_incident(session, group_id=group_id, incident_id=incident_id)
-    await session.commit()
-    return incident_id
+        placed: dict[uuid.UUID, Placed] | None = await placement.place(
+            app.state.inline_incident_client, batch_id=batch_id, alerts=alerts
+        )
+        error = ""
+    except IncidentCallFailed as exc:
+        log.warning("alerts stored as pending; the link worker will place them: %s", exc)
+        placed, error = None, str(exc)
+    pool = app.state.db_pool
+    try:
+        async with pool.acquire(timeout=settings_of(app).db_connect_timeout_seconds) as conn:
+            if placed is not None:
+                return await _store_linked(conn, alerts, placed, linked_at=app.state.clock.now())
+            await store.insert_pending(
+                conn, alerts=alerts, batch_id=batch_id, now=app.state.clock.now(), error=error
+            )
+    except _UNAVAILABLE:
+        raise DatabaseUnavailable() from None
+    app.state.link_wake.set()
+    return dict.fromkeys((a.alert_id for a in alerts), None)
+
+
+async def _store_linked(
+    conn: asyncpg.Connection,
+    alerts: list[Prepared],
+    placed: dict[uuid.UUID, Placed],
+    *,
+    linked_at: datetime,
+) -> dict[uuid.UUID, Outcome]:
+    """One statement for all; if PostgreSQL refuses it, each alert alone, so one alert it refuses
+    does not fail the requests sharing its statement."""
+    outcomes: dict[uuid.UUID, Outcome] = dict(placed)
+    try:
+        await store.insert_linked(conn, alerts=alerts, placed=placed, linked_at=linked_at)
+    except asyncpg.PostgresError as exc:
+        if isinstance(exc, asyncpg.PostgresConnectionError) or len(alerts) == 1:
+            raise
+        for alert in alerts:
+            try:
+                await store.insert_linked(conn, alerts=[alert], placed=placed, linked_at=linked_at)
+            except asyncpg.PostgresError as refused:
+                outcomes[alert.alert_id] = refused
+    return outcomes

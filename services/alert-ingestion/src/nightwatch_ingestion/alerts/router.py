@@ -1,4 +1,4 @@
-"""Routes: POST/GET /api/v1/alerts, GET /api/v1/alerts/{id}, POST /internal/v1/incident-events."""
+"""Routes: POST/GET /api/v1/alerts, GET /api/v1/alerts/{id}."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from nightwatch_ingestion.alerts.schemas import (
     AlertPage,
     AlertRead,
     BatchAccepted,
-    IncidentEvent,
-    IncidentEventResult,
     Severity,
     as_utc,
 )
@@ -30,7 +28,7 @@ _ACCEPT_RESPONSES: dict[int | str, dict[str, object]] = {
     201: {"description": "Stored and linked to its incident"},
     202: {
         "description": "Stored; linking to an incident is pending (incident-management is "
-        "down or slow, or the incident is being opened): a worker finishes it"
+        "down or slow): the link worker finishes it"
     },
 }
 
@@ -97,22 +95,3 @@ async def get_alerts(
 @router.get("/api/v1/alerts/{alert_id}", summary="One alert")
 async def get_alert(alert_id: UUID, session: SessionDep) -> AlertRead:
     return await service.get_alert(session, alert_id=alert_id)
-
-
-@router.post(
-    "/internal/v1/incident-events",
-    tags=["internal"],
-    summary="incident-management reports a status change (resolved closes the correlation group)",
-)
-async def incident_event(
-    request: Request, event: IncidentEvent, session: SessionDep
-) -> IncidentEventResult:
-    closed = 0
-    if event.status == "resolved":
-        closed = await service.close_incident_groups(
-            session, incident_id=event.incident_id, now=request.app.state.clock.now()
-        )
-        await session.commit()
-    return IncidentEventResult(
-        incident_id=event.incident_id, status=event.status, closed_groups=closed
-    )

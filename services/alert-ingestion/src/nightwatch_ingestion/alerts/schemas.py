@@ -114,7 +114,9 @@ class AlertAccepted(BaseModel):
     id: UUID = Field(description="The same as alert_id")
     fingerprint: str
     incident_id: UUID | None = Field(description="null while linking is pending (HTTP 202)")
-    result: CorrelationResult
+    result: CorrelationResult | None = Field(
+        description="decided by incident-management with the incident: null while pending"
+    )
     link_status: str = Field(description="linked, or pending until incident-management answers")
 
 
@@ -136,25 +138,13 @@ class AlertRead(BaseModel):
     incident_id: UUID | None
     result: CorrelationResult | None
     team: str | None
-    attached_at: datetime | None
+    attached_at: datetime | None = Field(
+        description="when the alert got its incident (null while pending): for almost every "
+        "alert its arrival, later for alerts accepted while incident-management was unreachable"
+    )
 
 
 class AlertPage(BaseModel):
     items: list[AlertRead]
     limit: int
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
-
-
-class IncidentEvent(BaseModel):
-    """incident-management -> ingestion: an incident changed status."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    incident_id: UUID
-    status: Annotated[str, Field(pattern="^(open|acknowledged|in_progress|resolved)$")]
-
-
-class IncidentEventResult(BaseModel):
-    incident_id: UUID
-    status: str
-    closed_groups: int

@@ -9,20 +9,23 @@ change that causes it (outbox), so an outage of a neighbour delays it and never 
   The router also tries it right after the commit, within the request and a short timeout, so no
   page goes out after the ack response; when that works the queued job is dropped, otherwise the
   job is made due at once and the worker retries it.
-- resolve -> ``incident_event``: POST ingestion /internal/v1/incident-events, so the next alert for
-  that service and severity opens a new incident.
+
+Resolving needs no call: correlation lives here (``nightwatch_incidents.correlation``), and the
+resolve closes the incident's alert group in its own transaction.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from fastapi import FastAPI
-from nightwatch_core.jobs import JobQueue, PermanentJobError, enqueue
+from nightwatch_core.errors import ApiError
+from nightwatch_core.jobs import JobQueue, PermanentJobError, enqueue, enqueue_many
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,9 +37,8 @@ log = logging.getLogger("nightwatch.incidents.flows")
 
 START_ESCALATION = "start_escalation"
 STOP_ESCALATION = "stop_escalation"
-INCIDENT_EVENT = "incident_event"
-# The newest alerts shown with an incident (ingestion's page size allows up to 500).
-ALERTS_SHOWN = 200
+# The newest alerts shown with an incident; the rest: GET /api/v1/incidents/{id}/alerts.
+ALERTS_SHOWN = 50
 
 
 def _check(response: httpx.Response, what: str, *, done_statuses: tuple[int, ...] = (409,)) -> None:
@@ -53,20 +55,47 @@ def _check(response: httpx.Response, what: str, *, done_statuses: tuple[int, ...
 # ---------------------------------------------------------------- enqueue (inside the transaction)
 
 
+class EscalationSubject(Protocol):
+    """What an escalation start says about its incident."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+
+
 async def queue_escalation_start(session: AsyncSession, app: FastAPI, incident: Incident) -> None:
-    await enqueue(
+    await queue_escalation_starts(session, app, [incident])
+
+
+async def queue_escalation_starts(
+    session: AsyncSession, app: FastAPI, incidents: Sequence[EscalationSubject]
+) -> None:
+    """One job per new incident, all in one statement (a storm opens hundreds at once)."""
+    await enqueue_many(
         session,
         schema=SCHEMA,
         kind=START_ESCALATION,
-        payload={
-            "incident_id": str(incident.id),
-            "team": incident.team,
-            "title": incident.title,
-            "service": incident.service,
-            "severity": incident.severity,
-        },
+        jobs=[
+            (
+                {
+                    "incident_id": str(incident.id),
+                    "team": incident.team,
+                    "title": incident.title,
+                    "service": incident.service,
+                    "severity": incident.severity,
+                },
+                f"escalate:{incident.id}",
+            )
+            for incident in incidents
+        ],
         run_at=app.state.clock.now(),
-        dedup_key=f"escalate:{incident.id}",
     )
 
 
@@ -85,17 +114,6 @@ async def queue_escalation_stop(
         payload={"incident_id": str(incident.id), "reason": reason, "actor": actor},
         run_at=app.state.clock.now() + grace,
         dedup_key=_stop_key(incident.id, reason),
-    )
-
-
-async def queue_incident_event(session: AsyncSession, app: FastAPI, incident: Incident) -> None:
-    await enqueue(
-        session,
-        schema=SCHEMA,
-        kind=INCIDENT_EVENT,
-        payload={"incident_id": str(incident.id), "status": incident.status},
-        run_at=app.state.clock.now(),
-        dedup_key=f"incident-event:{incident.id}:{incident.status}",
     )
 
 
@@ -154,22 +172,12 @@ async def _post_stop(client: Any, payload: dict[str, Any]) -> None:
     _check(response, "stop escalation", done_statuses=(404, 409))
 
 
-async def incident_event(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
-    response = await app.state.ingestion_jobs.post(
-        "/internal/v1/incident-events",
-        json=payload,
-        idempotency_key=f"incident-event:{payload['incident_id']}:{payload['status']}",
-    )
-    _check(response, "incident event")
-
-
 def build_job_queue(max_backoff: float) -> JobQueue:
     return JobQueue(
         SCHEMA,
         {
             START_ESCALATION: start_escalation,
             STOP_ESCALATION: stop_escalation,
-            INCIDENT_EVENT: incident_event,
         },
         max_backoff=max_backoff,
     )
@@ -209,30 +217,46 @@ async def stop_escalation_now(
     return stopped
 
 
-async def fetch_alerts(
-    app: FastAPI, session: AsyncSession, incident_id: uuid.UUID
-) -> tuple[list[dict[str, Any]], str]:
-    """The incident's alerts from ingestion; when it is down, the ones recorded here."""
-    try:
-        response = await app.state.ingestion.get(
-            "/api/v1/alerts", params={"incident_id": str(incident_id), "limit": ALERTS_SHOWN}
+class AlertsUnavailable(ApiError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            503,
+            f"Alert ingestion, which stores the alerts, cannot be reached ({reason}); "
+            "the incident itself is unaffected: try again shortly",
+            code="alerts_unavailable",
         )
-        if response.status_code == 200:
-            body = response.json()
-            items = body.get("items") if isinstance(body, dict) else body
-            if isinstance(items, list):
-                return items, "ingestion"
-        log.warning("alert ingestion answered %s for an alert list", response.status_code)
-    except (httpx.HTTPError, ValueError) as exc:
-        log.warning("alert ingestion unreachable for an alert list: %r", exc)
-    recorded = await service.list_recorded_alerts(session=session, incident_id=incident_id)
-    return [
-        {
-            "id": str(a.alert_id),
-            "fingerprint": a.fingerprint,
-            "result": a.result,
-            "message": a.message,
-            "received_at": a.received_at.isoformat(),
-        }
-        for a in recorded
-    ], "local"
+
+
+async def fetch_alert_page(
+    app: FastAPI, incident_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """One page of the incident's alerts, newest first, from ingestion (their one owner)."""
+    params = {"incident_id": str(incident_id), "limit": limit}
+    if cursor is not None:
+        params["cursor"] = cursor
+    try:
+        response = await app.state.ingestion.get("/api/v1/alerts", params=params)
+    except httpx.HTTPError as exc:
+        raise AlertsUnavailable(type(exc).__name__) from None
+    if response.status_code == 422:
+        raise ApiError(422, "Invalid cursor: pass alerts_next_cursor from a previous answer")
+    if response.status_code != 200:
+        raise AlertsUnavailable(f"HTTP {response.status_code}")
+    try:
+        body = response.json()
+        return {"items": list(body["items"]), "next_cursor": body.get("next_cursor")}
+    except (ValueError, KeyError, TypeError):
+        raise AlertsUnavailable("unexpected answer") from None
+
+
+async def fetch_alerts(
+    app: FastAPI, incident_id: uuid.UUID
+) -> tuple[list[dict[str, Any]], str | None, str]:
+    """The newest alerts for the incident page, the cursor to the next page, and the source
+    (``unavailable`` when ingestion cannot be reached: the page still shows the incident)."""
+    try:
+        page = await fetch_alert_page(app, incident_id, limit=ALERTS_SHOWN, cursor=None)
+    except AlertsUnavailable as exc:
+        log.warning("alerts of incident %s unavailable: %s", incident_id, exc.message)
+        return [], None, "unavailable"
+    return page["items"], page["next_cursor"], "ingestion"

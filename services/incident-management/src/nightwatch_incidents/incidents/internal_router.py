@@ -9,23 +9,9 @@ from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 
 from nightwatch_incidents.incidents import service
-from nightwatch_incidents.incidents.schemas import AlertBatch, AlertBatchResult, TimelineCreate
+from nightwatch_incidents.incidents.schemas import TimelineCreate
 
 router = APIRouter(prefix="/internal/v1/incidents", tags=["internal"])
-
-
-@router.post("/{incident_id}/alerts", responses={404: {"description": "Unknown incident"}})
-async def attach_alerts(
-    incident_id: uuid.UUID, body: AlertBatch, session: SessionDep, clock: ClockDep
-) -> AlertBatchResult:
-    """Alerts ingestion linked to the incident, in batches; idempotent per alert_id. Correlated
-    and new-incident alerts get an `alert_attached` timeline entry; duplicates are counted."""
-    incident = await service.get_incident(session=session, incident_id=incident_id, lock=True)
-    result = await service.attach_alerts(
-        session=session, incident=incident, alerts=body.alerts, now=clock.now()
-    )
-    await session.commit()
-    return result
 
 
 @router.post(

@@ -71,18 +71,3 @@ class TimelineEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Identity column: orders entries written in the same instant; never written by us.
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
-
-
-class IncidentAlert(Base):
-    """An alert ingestion linked to the incident (ingestion owns the alert itself)."""
-
-    __tablename__ = "incident_alerts"
-    __table_args__ = {"schema": SCHEMA}
-
-    alert_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.incidents.id"))
-    fingerprint: Mapped[str] = mapped_column(Text)
-    result: Mapped[str] = mapped_column(Text)
-    message: Mapped[str] = mapped_column(Text, default="")
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

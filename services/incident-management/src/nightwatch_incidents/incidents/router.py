@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
+from nightwatch_core.errors import ApiError
 
 from nightwatch_incidents.incidents import flows, queries, service
 from nightwatch_incidents.incidents.dependencies import ActorDep, FiltersDep, IdempotencyKeyDep
 from nightwatch_incidents.incidents.models import Incident
 from nightwatch_incidents.incidents.queries import SortParam
 from nightwatch_incidents.incidents.schemas import (
+    IncidentAlertPage,
     IncidentCreate,
     IncidentDetail,
     IncidentMetrics,
@@ -132,10 +134,11 @@ async def get_incident(
     incident = await service.get_incident(session=session, incident_id=incident_id)
     notes = await service.list_notes(session=session, incident_id=incident_id)
     timeline = await service.list_timeline(session=session, incident_id=incident_id)
-    alerts, source = await flows.fetch_alerts(request.app, session, incident_id)
+    alerts, next_cursor, source = await flows.fetch_alerts(request.app, incident_id)
     return IncidentDetail(
         **to_read(incident).model_dump(),
         alerts=alerts,
+        alerts_next_cursor=next_cursor,
         alerts_source=source,  # type: ignore[arg-type]
         notes=[NoteRead.model_validate(n, from_attributes=True) for n in notes],
         timeline=[TimelineEntryRead.model_validate(t, from_attributes=True) for t in timeline],
@@ -165,8 +168,6 @@ async def update_incident(
     if outcome.transition in (Status.ACKNOWLEDGED, Status.RESOLVED):
         stop_reason = outcome.transition.value
         await flows.queue_escalation_stop(session, app, incident, reason=stop_reason, actor=actor)
-    if outcome.transition is Status.RESOLVED:
-        await flows.queue_incident_event(session, app, incident)
     await session.commit()
     if (
         outcome.transition is Status.ACKNOWLEDGED
@@ -181,6 +182,26 @@ async def update_incident(
     if stop_reason is not None:
         await flows.stop_escalation_now(app, session, incident.id, reason=stop_reason, actor=actor)
     return to_read(incident)
+
+
+@router.get(
+    "/{incident_id}/alerts",
+    responses={**_ERRORS, 503: {"description": "Alert ingestion cannot be reached"}},
+)
+async def incident_alerts(
+    incident_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor")] = None,
+) -> IncidentAlertPage:
+    """Every alert of the incident, newest first, page by page (stored once, by ingestion)."""
+    await service.get_incident(session=session, incident_id=incident_id)  # 404 if unknown
+    await session.rollback()  # hold no transaction open across the call
+    if cursor is not None and "\x00" in cursor:
+        raise ApiError(422, "Invalid cursor: pass next_cursor from a previous page")
+    page = await flows.fetch_alert_page(request.app, incident_id, limit=limit, cursor=cursor)
+    return IncidentAlertPage(**page)
 
 
 @router.get("/{incident_id}/metrics", responses=_ERRORS)

@@ -141,10 +141,14 @@ class TimelineEntryRead(BaseModel):
 
 
 class IncidentDetail(IncidentRead):
-    alerts: list[dict[str, Any]]
-    alerts_source: Literal["ingestion", "local"] = Field(
-        description="`local` when alert ingestion could not be reached: the alerts this service "
-        "recorded itself (id, fingerprint, result, message, received_at)"
+    alerts: list[dict[str, Any]] = Field(
+        description="the newest alerts (ingestion's alert bodies); the rest page by page from "
+        "GET /api/v1/incidents/{id}/alerts?cursor=alerts_next_cursor"
+    )
+    alerts_next_cursor: str | None = None
+    alerts_source: Literal["ingestion", "unavailable"] = Field(
+        description="`unavailable` when alert ingestion, which stores the alerts, could not be "
+        "reached: `alerts` is empty, `alert_count` still counts them"
     )
     notes: list[NoteRead]
     timeline: list[TimelineEntryRead]
@@ -161,6 +165,11 @@ class IncidentMetrics(BaseModel):
 
 
 ItemT = TypeVar("ItemT")
+
+
+class IncidentAlertPage(BaseModel):
+    items: list[dict[str, Any]] = Field(description="ingestion's alert bodies, newest first")
+    next_cursor: str | None
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -188,35 +197,6 @@ class StatsSummary(BaseModel):
 
 
 # ---------------------------------------------------------------- internal (service to service)
-
-
-class AlertAttachment(BaseModel):
-    alert_id: uuid.UUID
-    fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    result: Literal["new_incident", "correlated", "duplicate"]
-    received_at: UtcDatetime
-    # Ingestion owns the message; a long one is cut here rather than refusing the whole batch.
-    message: str = ""
-
-    @field_validator("fingerprint")
-    @classmethod
-    def _fingerprint_text(cls, value: str) -> str:
-        return reject_nul(value)
-
-    @field_validator("message")
-    @classmethod
-    def _short_message(cls, value: str) -> str:
-        return value.replace("\x00", "")[:TIMELINE_MESSAGE_MAX]
-
-
-class AlertBatch(BaseModel):
-    alerts: list[AlertAttachment] = Field(min_length=1, max_length=ALERT_BATCH_MAX)
-
-
-class AlertBatchResult(BaseModel):
-    attached: int = Field(description="new alerts recorded (new_incident or correlated)")
-    duplicates: int = Field(description="new duplicate alerts counted")
-    already_recorded: int = Field(description="alert ids sent before (retries), ignored")
 
 
 class TimelineCreate(BaseModel):

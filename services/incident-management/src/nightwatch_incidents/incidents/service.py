@@ -11,23 +11,18 @@ from datetime import datetime
 from typing import Any
 
 from nightwatch_core.errors import ApiError, NotFound
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nightwatch_incidents.incidents.models import (
-    Incident,
-    IncidentAlert,
-    IncidentNote,
-    TimelineEntry,
-)
-from nightwatch_incidents.incidents.schemas import (
-    AlertAttachment,
-    AlertBatchResult,
-    IncidentCreate,
-    IncidentUpdate,
-)
+from nightwatch_incidents.incidents.models import Incident, IncidentNote, TimelineEntry
+from nightwatch_incidents.incidents.schemas import IncidentCreate, IncidentUpdate
 from nightwatch_incidents.incidents.states import Status, allowed_next, is_allowed
+
+_CLOSE_ALERT_GROUP = text(
+    "UPDATE incidents.alert_groups SET closed_at = :at, close_reason = 'resolved' "
+    "WHERE incident_id = :id AND closed_at IS NULL"
+)
 
 
 class InvalidTransition(ApiError):
@@ -224,6 +219,9 @@ async def _transition(
         incident.acknowledged_at, incident.acknowledged_by = at, actor
     elif target is Status.RESOLVED:
         incident.resolved_at, incident.resolved_by = at, actor
+        # In this transaction, under the incident's row lock: the next alert opens a new incident
+        # (correlation takes the same lock; nightwatch_incidents.correlation.service).
+        await session.execute(_CLOSE_ALERT_GROUP, {"id": incident.id, "at": at})
     data: dict[str, Any] = {"from": previous, "to": target.value}
     if target is Status.ACKNOWLEDGED:
         data["mtta_seconds"] = mtta_seconds(incident)
@@ -271,77 +269,6 @@ async def list_timeline(*, session: AsyncSession, incident_id: uuid.UUID) -> lis
         .order_by(TimelineEntry.created_at, TimelineEntry.seq)
     )
     return list(await session.scalars(statement))
-
-
-async def list_recorded_alerts(
-    *, session: AsyncSession, incident_id: uuid.UUID
-) -> list[IncidentAlert]:
-    statement = (
-        select(IncidentAlert)
-        .where(IncidentAlert.incident_id == incident_id)
-        .order_by(IncidentAlert.received_at.desc())
-        .limit(200)
-    )
-    return list(await session.scalars(statement))
-
-
-async def attach_alerts(
-    *,
-    session: AsyncSession,
-    incident: Incident,
-    alerts: list[AlertAttachment],
-    now: datetime,
-) -> AlertBatchResult:
-    """Record alerts linked by ingestion, once per alert_id; duplicates are only counted."""
-    unique = {alert.alert_id: alert for alert in alerts}
-    statement = (
-        insert(IncidentAlert)
-        .values(
-            [
-                {
-                    "alert_id": a.alert_id,
-                    "incident_id": incident.id,
-                    "fingerprint": a.fingerprint,
-                    "result": a.result,
-                    "message": a.message,
-                    "received_at": a.received_at,
-                    "attached_at": now,
-                }
-                for a in unique.values()
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["alert_id"])
-        .returning(IncidentAlert.alert_id)
-    )
-    inserted = set((await session.execute(statement)).scalars())
-    fresh = [unique[alert_id] for alert_id in unique if alert_id in inserted]
-    duplicates = [a for a in fresh if a.result == "duplicate"]
-    linked = [a for a in fresh if a.result != "duplicate"]
-    for alert in sorted(linked, key=lambda a: a.received_at):
-        await append_timeline(
-            session=session,
-            incident_id=incident.id,
-            event_type="alert_attached",
-            actor="alert-ingestion",
-            now=max(now, incident.created_at),
-            message=alert.message,
-            data={
-                "alert_id": str(alert.alert_id),
-                "fingerprint": alert.fingerprint,
-                "result": alert.result,
-                "received_at": alert.received_at.isoformat(),
-            },
-            dedup_key=f"alert:{alert.alert_id}",
-        )
-    if fresh:
-        incident.alert_count += len(fresh)
-        incident.duplicate_count += len(duplicates)
-        await session.flush()
-    return AlertBatchResult(
-        attached=len(linked),
-        duplicates=len(duplicates),
-        already_recorded=len(alerts) - len(fresh),
-    )
 
 
 async def oldest_open_created_at(*, session: AsyncSession) -> datetime | None:

@@ -1,0 +1,117 @@
+"""Asking incident-management which incident each alert joins (it owns that decision).
+
+One call places a whole batch: ``POST /internal/v1/alert-batches`` with the batch's id, so a
+batch sent again — the link worker after a timeout whose answer was lost — is answered the same
+instead of counted twice. Calls are bounded in bytes (incident-management takes bodies up to
+1 MiB) and in alerts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from nightwatch_core.http_client import ServiceClient
+
+from nightwatch_ingestion.alerts.schemas import CorrelationResult
+
+PLACE_ROUTE = "/internal/v1/alert-batches"
+MAX_CALL_ALERTS = 1000
+# Well under incident-management's 1 MiB body limit, even with 64 labels of 1 KiB on an alert.
+MAX_CALL_BYTES = 512 * 1024
+_ITEM_OVERHEAD = 320  # ids, fingerprint, field names, time
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An accepted alert, validated, fingerprinted, its team decided: ready to place and store."""
+
+    alert_id: uuid.UUID
+    service: str
+    severity: str
+    fingerprint: str
+    message: str
+    labels: dict[str, str]
+    labels_json: str
+    timestamp: datetime | None
+    team: str
+    received_at: datetime
+
+    @property
+    def size(self) -> int:
+        """About what this alert adds to a call's body."""
+        return len(self.message) + len(self.labels_json) + len(self.service) + _ITEM_OVERHEAD
+
+
+@dataclass(frozen=True)
+class Placed:
+    incident_id: uuid.UUID
+    result: CorrelationResult
+
+
+class IncidentCallFailed(Exception):
+    """incident-management did not place the batch (down, slow, failing or refusing)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent  # refused for good (4xx): retrying would not help
+
+
+def chunks(alerts: list[Prepared]) -> list[list[Prepared]]:
+    """Consecutive runs of alerts, each small enough for one call."""
+    runs: list[list[Prepared]] = [[]]
+    size = 0
+    for alert in alerts:
+        if runs[-1] and (len(runs[-1]) >= MAX_CALL_ALERTS or size + alert.size > MAX_CALL_BYTES):
+            runs.append([])
+            size = 0
+        runs[-1].append(alert)
+        size += alert.size
+    return [run for run in runs if run]
+
+
+def _item(alert: Prepared) -> dict[str, Any]:
+    return {
+        "alert_id": str(alert.alert_id),
+        "service": alert.service,
+        "severity": alert.severity,
+        "fingerprint": alert.fingerprint,
+        "message": alert.message,
+        "labels": alert.labels,
+        "team": alert.team,
+        "received_at": alert.received_at.isoformat(),
+    }
+
+
+async def place(
+    client: ServiceClient, *, batch_id: uuid.UUID, alerts: list[Prepared]
+) -> dict[uuid.UUID, Placed]:
+    """Each alert's incident and result, keyed by alert id; raises IncidentCallFailed."""
+    body = orjson.dumps({"batch_id": str(batch_id), "alerts": [_item(a) for a in alerts]})
+    try:
+        response = await client.post(
+            PLACE_ROUTE, content=body, idempotency_key=f"nightwatch-alert-batch-{batch_id}"
+        )
+    except Exception as exc:  # transport errors and timeouts: the neighbour is down or slow
+        raise IncidentCallFailed(f"{type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        permanent = response.status_code in (400, 404, 409, 413, 422)
+        raise IncidentCallFailed(
+            f"HTTP {response.status_code}: {response.text[:300]}", permanent=permanent
+        )
+    try:
+        results = orjson.loads(response.content)["results"]
+        placed = {
+            uuid.UUID(r["alert_id"]): Placed(
+                uuid.UUID(r["incident_id"]), CorrelationResult(r["result"])
+            )
+            for r in results
+        }
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IncidentCallFailed(f"unexpected answer: {response.text[:300]}") from exc
+    if set(placed) != {a.alert_id for a in alerts}:
+        raise IncidentCallFailed("the answer does not place exactly the alerts sent")
+    return placed

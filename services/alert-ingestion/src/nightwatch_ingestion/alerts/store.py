@@ -1,0 +1,124 @@
+"""Storing alerts: each statement takes arrays, runs in autocommit on the raw asyncpg pool.
+
+An alert is written once, after incident-management placed it (with its incident and result) or,
+when it could not be reached, as pending with a row in ``ingestion.link_queue`` (the link
+worker's outbox) — in both cases before the sender gets an answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from nightwatch_ingestion.alerts.placement import Placed, Prepared
+
+_COLUMNS = """id, fingerprint, service, severity, message, labels, alert_timestamp, received_at,
+    team"""
+_VALUES = """a.id, a.fingerprint, a.service, a.severity, a.message, a.labels::jsonb,
+    coalesce(a.ts, a.received_at), a.received_at, a.team"""
+_ARRAYS = """$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::timestamptz[], $8::timestamptz[], $9::text[]"""
+_NAMES = "id, fingerprint, service, severity, message, labels, ts, received_at, team"
+
+_INSERT_LINKED = f"""
+    INSERT INTO ingestion.alerts ({_COLUMNS}, incident_id, correlation_result, linked_at)
+    SELECT {_VALUES}, a.incident_id, a.result, $12
+    FROM unnest({_ARRAYS}, $10::uuid[], $11::text[]) AS a({_NAMES}, incident_id, result)
+"""  # noqa: S608 - fragments are constants
+
+_INSERT_PENDING = f"""
+    WITH stored AS (
+        INSERT INTO ingestion.alerts ({_COLUMNS})
+        SELECT {_VALUES} FROM unnest({_ARRAYS}) AS a({_NAMES})
+        RETURNING id
+    )
+    INSERT INTO ingestion.link_queue (alert_id, batch_id, queued_at, due_at, last_error)
+    SELECT id, $10, $11, $11, $12 FROM stored
+"""  # noqa: S608 - fragments are constants
+
+
+def _alert_arrays(alerts: list[Prepared]) -> list[object]:
+    return [
+        [a.alert_id for a in alerts],
+        [a.fingerprint for a in alerts],
+        [a.service for a in alerts],
+        [a.severity for a in alerts],
+        [a.message for a in alerts],
+        [a.labels_json for a in alerts],
+        [a.timestamp for a in alerts],
+        [a.received_at for a in alerts],
+        [a.team for a in alerts],
+    ]
+
+
+async def insert_linked(
+    conn: asyncpg.Connection,
+    *,
+    alerts: list[Prepared],
+    placed: dict[uuid.UUID, Placed],
+    linked_at: datetime,
+) -> None:
+    await conn.execute(
+        _INSERT_LINKED,
+        *_alert_arrays(alerts),
+        [placed[a.alert_id].incident_id for a in alerts],
+        [placed[a.alert_id].result.value for a in alerts],
+        linked_at,
+    )
+
+
+async def insert_pending(
+    conn: asyncpg.Connection,
+    *,
+    alerts: list[Prepared],
+    batch_id: uuid.UUID,
+    now: datetime,
+    error: str,
+) -> None:
+    await conn.execute(_INSERT_PENDING, *_alert_arrays(alerts), batch_id, now, error[:2000])
+
+
+# ---------------------------------------------------------------- the link worker's statements
+
+# One sender at a time across replicas (the call it makes holds this transaction open).
+LINK_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('nightwatch.ingestion.link'))"
+
+# Whole batches, oldest first: a batch is always sent again exactly as it was first sent.
+CLAIM_DUE = """
+    WITH due AS (
+        SELECT batch_id, min(queued_at) AS first_queued FROM ingestion.link_queue
+        WHERE dead_at IS NULL AND due_at <= $1
+        GROUP BY batch_id ORDER BY first_queued LIMIT $2
+    )
+    SELECT q.batch_id, q.attempts, a.id, a.service, a.severity, a.fingerprint, a.message,
+           a.labels::text AS labels, a.team, a.received_at, a.alert_timestamp
+    FROM due JOIN ingestion.link_queue q USING (batch_id)
+    JOIN ingestion.alerts a ON a.id = q.alert_id
+    ORDER BY due.first_queued, q.batch_id, a.received_at, a.id
+"""
+
+LINK = """
+    WITH placed AS (
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS p(id, incident_id, result)
+    ), linked AS (
+        UPDATE ingestion.alerts a
+        SET incident_id = p.incident_id, correlation_result = p.result, linked_at = $4
+        FROM placed p WHERE a.id = p.id AND a.incident_id IS NULL
+    )
+    DELETE FROM ingestion.link_queue WHERE alert_id IN (SELECT id FROM placed)
+"""
+
+RESCHEDULE = """
+    UPDATE ingestion.link_queue SET attempts = attempts + 1, due_at = $2, last_error = $3
+    WHERE batch_id = $1
+"""
+
+# Refused for good: kept, with the reason, never deleted.
+BURY = """
+    UPDATE ingestion.link_queue SET attempts = attempts + 1, dead_at = $2, last_error = $3
+    WHERE batch_id = $1
+"""
+
+BACKLOG = "SELECT count(*) FROM ingestion.link_queue WHERE dead_at IS NULL"

@@ -1,0 +1,65 @@
+"""Bodies of ``POST /internal/v1/alert-batches`` (alert ingestion -> incident management)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from nightwatch_incidents.incidents.schemas import (
+    ALERT_BATCH_MAX,
+    ServiceName,
+    Team,
+    UtcDatetime,
+    reject_nul,
+)
+from nightwatch_incidents.incidents.states import Severity
+
+CorrelationResult = Literal["new_incident", "correlated", "duplicate"]
+
+
+class AlertToCorrelate(BaseModel):
+    """One alert as ingestion stored it (ingestion owns the alert; this is what correlation and a
+    new incident's title need)."""
+
+    alert_id: uuid.UUID
+    service: ServiceName
+    severity: Severity
+    fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    labels: dict[str, str] = Field(default_factory=dict, max_length=64)
+    team: Team
+    # Ingestion's arrival time: the correlation window counts between alerts' arrivals.
+    received_at: UtcDatetime
+
+    @field_validator("fingerprint", "message")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return reject_nul(value)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            reject_nul(key)
+            reject_nul(text)
+        return value
+
+
+class AlertBatchIn(BaseModel):
+    # Ingestion's id for this batch: sending the same batch again replays the first answer.
+    batch_id: uuid.UUID
+    alerts: list[AlertToCorrelate] = Field(min_length=1, max_length=ALERT_BATCH_MAX)
+
+
+class AlertPlaced(BaseModel):
+    alert_id: uuid.UUID
+    incident_id: uuid.UUID
+    result: CorrelationResult
+
+
+class AlertBatchOut(BaseModel):
+    batch_id: uuid.UUID
+    results: list[AlertPlaced] = Field(description="one per alert, in the order sent")
+    replayed: bool = Field(description="this batch was correlated before: the same answer again")

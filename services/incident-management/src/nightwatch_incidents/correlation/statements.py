@@ -1,0 +1,127 @@
+"""The SQL of correlation, written out (docs/alerts.md explains the rules they enforce).
+
+Every statement takes arrays, so a batch of any size costs the same number of round trips.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+# One transaction-level advisory lock per (service, severity), in one global order (by the lock
+# key): batches correlating the same key run one after the other, batches of other keys do not
+# wait. PostgreSQL evaluates the volatile lock function after the sort.
+LOCK_KEYS = text(
+    """
+    SELECT pg_advisory_xact_lock(hashtextextended(k.service || E'\\x1f' || k.severity, 0))
+    FROM unnest(CAST(:services AS text[]), CAST(:severities AS text[])) AS k(service, severity)
+    ORDER BY hashtextextended(k.service || E'\\x1f' || k.severity, 0)
+    """
+)
+
+STORED_ANSWER = text("SELECT results FROM incidents.alert_batches WHERE id = :id")
+
+# The open group of each key, with its incident's row lock. A resolve holds that lock while it
+# closes the group: if it commits while we wait, PostgreSQL re-checks the row, sees `resolved` and
+# leaves it out, and the key opens a new incident.
+OPEN_GROUPS = text(
+    """
+    SELECT g.incident_id, g.service, g.severity, g.last_alert_at
+    FROM incidents.alert_groups g
+    JOIN incidents.incidents i ON i.id = g.incident_id
+    WHERE g.closed_at IS NULL
+      AND (g.service, g.severity) IN (
+          SELECT * FROM unnest(CAST(:services AS text[]), CAST(:severities AS text[])))
+      AND i.status <> 'resolved'
+    ORDER BY g.incident_id
+    FOR UPDATE OF i
+    """
+)
+
+EXPIRE_GROUPS = text(
+    """
+    UPDATE incidents.alert_groups SET closed_at = :now, close_reason = 'window_expired'
+    WHERE incident_id = ANY(CAST(:ids AS uuid[])) AND closed_at IS NULL
+    """
+)
+
+# New incidents, their groups and their "created" timeline entries in one statement.
+OPEN_INCIDENTS = text(
+    """
+    WITH new AS (
+        INSERT INTO incidents.incidents
+            (id, title, description, service, severity, status, team, created_at, updated_at)
+        SELECT n.id, n.title, n.description, n.service, n.severity, 'open', n.team, :now, :now
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:titles AS text[]),
+                    CAST(:descriptions AS text[]), CAST(:services AS text[]),
+                    CAST(:severities AS text[]), CAST(:teams AS text[]))
+            AS n(id, title, description, service, severity, team)
+        RETURNING id, service, severity, team
+    ), groups AS (
+        INSERT INTO incidents.alert_groups
+            (incident_id, service, severity, opened_at, last_alert_at)
+        SELECT g.id, g.service, g.severity, :now, g.last_alert_at
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:services AS text[]),
+                    CAST(:severities AS text[]), CAST(:last_alerts AS timestamptz[]))
+            AS g(id, service, severity, last_alert_at)
+    )
+    INSERT INTO incidents.incident_timeline
+        (incident_id, event_type, actor, message, data, dedup_key, created_at)
+    SELECT id, 'created', :actor,
+           format('Incident created (%s, %s, team %s)', severity, service, team),
+           jsonb_build_object('severity', severity, 'service', service, 'team', team),
+           'created', :now
+    FROM new
+    """
+)
+
+# The first alert of a fingerprint in an incident claims it; the others are duplicates.
+CLAIM_FINGERPRINTS = text(
+    """
+    INSERT INTO incidents.alert_fingerprints (incident_id, fingerprint)
+    SELECT DISTINCT f.incident_id, f.fingerprint
+    FROM unnest(CAST(:incident_ids AS uuid[]), CAST(:fingerprints AS text[]))
+        AS f(incident_id, fingerprint)
+    ORDER BY 1, 2
+    ON CONFLICT DO NOTHING
+    RETURNING incident_id, fingerprint
+    """
+)
+
+# Per incident: the counts, the group's latest arrival, and ONE timeline entry for the batch
+# ("37 alerts attached"), however many alerts it carried.
+RECORD_ALERTS = text(
+    """
+    WITH c AS (
+        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:alerts AS int[]),
+                             CAST(:duplicates AS int[]), CAST(:last_alerts AS timestamptz[]),
+                             CAST(:messages AS text[]), CAST(:data AS jsonb[]))
+            AS c(id, alerts, duplicates, last_alert_at, message, data)
+    ), counted AS (
+        UPDATE incidents.incidents i
+        SET alert_count = i.alert_count + c.alerts,
+            duplicate_count = i.duplicate_count + c.duplicates
+        FROM c WHERE i.id = c.id
+        RETURNING i.id, i.created_at
+    ), touched AS (
+        UPDATE incidents.alert_groups g SET last_alert_at = c.last_alert_at
+        FROM c WHERE g.incident_id = c.id AND g.last_alert_at < c.last_alert_at
+    )
+    INSERT INTO incidents.incident_timeline
+        (incident_id, event_type, actor, message, data, dedup_key, created_at)
+    SELECT c.id, 'alerts_attached', :actor, c.message, c.data, :dedup_key,
+           greatest(CAST(:now AS timestamptz), counted.created_at)
+    FROM c JOIN counted ON counted.id = c.id
+    WHERE c.message IS NOT NULL
+    """
+)
+
+STORE_ANSWER = text(
+    """
+    INSERT INTO incidents.alert_batches (id, received_at, results)
+    VALUES (:id, :now, CAST(:results AS jsonb))
+    ON CONFLICT DO NOTHING
+    RETURNING id
+    """
+)
+
+PRUNE_ANSWERS = text("DELETE FROM incidents.alert_batches WHERE received_at < :before")
