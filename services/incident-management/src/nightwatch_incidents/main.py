@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
+from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
 
 from nightwatch_incidents.incidents import flows
@@ -32,6 +33,8 @@ def create_app(
 
     async def start_clients(app: FastAPI) -> None:
         app.state.job_queue = queue
+        # The hot paths' single statements (incidents/hot_paths.py, queries.py).
+        app.state.db_pool = await create_raw_pool(settings)
         normal = (
             settings.http_timeout_seconds,
             settings.http_connect_timeout_seconds,
@@ -48,6 +51,7 @@ def create_app(
     async def close_clients(app: FastAPI) -> None:
         for name in ("oncall", "oncall_fast", "ingestion", "ingestion_jobs"):
             await getattr(app.state, name).aclose()
+        await app.state.db_pool.close()
 
     return create_service_app(
         title="Nightwatch incident management",
