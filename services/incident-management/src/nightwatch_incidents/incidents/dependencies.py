@@ -5,7 +5,6 @@ hop cost more than what these functions do (profile of ``make bench-incidents``)
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 import asyncpg
@@ -108,13 +107,13 @@ async def incident_filters(
     )
 
 
-async def db_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """A connection of the raw pool for the request's single-statement queries."""
-    async with request.app.state.db_pool.acquire() as connection:
-        yield connection
+async def db_pool(request: Request) -> asyncpg.Pool:
+    """The raw pool for single-statement queries. The handler acquires a connection itself: a
+    yield dependency costs an exit stack and a cancel scope per request (~10 % of a list)."""
+    return request.app.state.db_pool
 
 
 ActorDep = Annotated[str, Depends(actor)]
 IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
 FiltersDep = Annotated[IncidentFilters, Depends(incident_filters)]
-ConnectionDep = Annotated[asyncpg.Connection, Depends(db_connection)]
+PoolDep = Annotated[asyncpg.Pool, Depends(db_pool)]
