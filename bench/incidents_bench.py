@@ -1,17 +1,26 @@
-"""Incident lifecycle on the real stack (`make bench-incidents`).
+"""Incident paths on the real stack with 100,000 incidents stored (`make bench-incidents`).
 
-Starts its own stack with `make up` on free ports and a throwaway database (never the fixed
-ports). Measures, with BENCH_CONCURRENCY clients straight to incident management:
+Creates a throwaway database (on `TEST_DATABASE_URL`'s server, else the embedded PostgreSQL),
+stores BENCH_STORED incidents in it with SQL (`incident_seed.py`: 90 days of history over 20 teams
+and 100 services), starts the stack with `make up` on free ports (every service as `make up` runs
+it: uvicorn, the services' HTTP protocol, no access log, one worker, the durable workers on), and
+drives incident management with the raw keep-alive load generator (`raw_http_load.py`):
 
-- create: `POST /api/v1/incidents` (each one also queues the on-call escalation), per second, p50/p99;
-- acknowledge: `PATCH {"status": "acknowledged"}` — includes the in-request escalation stop at the
-  real on-call service — per second, p50/p99;
-- racing acknowledges: BENCH_RACERS simultaneous acks on each of BENCH_RACES incidents; exactly one
-  must win (200) and the rest get 409, with one timeline entry per transition;
-- reads: the filtered list and the stats summary over everything created, p50/p99.
+- reads first, while the stack is idle: realistic list queries (filtered, sorted, 50 rows) and
+  the stats summary, at BENCH_READ_CONCURRENCY connections and at one;
+- create: `POST /api/v1/incidents` at BENCH_CONCURRENCY connections (each also queues the on-call
+  escalation, which the job worker starts meanwhile; the next scenario waits up to
+  BENCH_DRAIN_SECONDS for that backlog and says what was left);
+- acknowledge: `PATCH {"status": "acknowledged"}` of those incidents (includes the in-request
+  escalation stop at the real on-call service);
+- racing acknowledges: BENCH_RACERS simultaneous acks on each of BENCH_RACES incidents; exactly
+  one must win (200), the rest get 409, with one timeline entry per transition.
+
+Per scenario: requests/s, p50/p95/p99, and CPU per request of incident management, on-call and
+every PostgreSQL process. Every scenario is bounded by its count and by BENCH_MAX_SECONDS.
 
     make bench-incidents
-    BENCH_INCIDENTS=2000 BENCH_CONCURRENCY=50 make bench-incidents
+    BENCH_CREATES=10000 BENCH_CONCURRENCY=20 BENCH_MAX_SECONDS=30 make bench-incidents
 """
 
 from __future__ import annotations
@@ -23,128 +32,202 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlencode, urlsplit
 
+import asyncpg
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from incident_seed import seed  # noqa: E402
 from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
+from raw_http_load import Result, cpu_seconds, drive, http_request  # noqa: E402
 
 from tests.stack_runner import make_stack  # noqa: E402
 
-INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "300"))
+STORED = int(os.environ.get("BENCH_STORED", "100000"))
+CREATES = int(os.environ.get("BENCH_CREATES", "5000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "10"))
+READS = int(os.environ.get("BENCH_READS", "500"))
+READ_CONCURRENCY = int(os.environ.get("BENCH_READ_CONCURRENCY", "10"))
 RACES = int(os.environ.get("BENCH_RACES", "50"))
 RACERS = int(os.environ.get("BENCH_RACERS", "10"))
-READS = int(os.environ.get("BENCH_READS", "200"))
+MAX_SECONDS = float(os.environ.get("BENCH_MAX_SECONDS", "60"))
+DRAIN_SECONDS = float(os.environ.get("BENCH_DRAIN_SECONDS", "20"))
+SEVERITIES = ("critical", "high", "medium", "low")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def _since(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
 
 
-def report(name: str, latencies: list[float], elapsed: float) -> None:
-    print(
-        f"{name:<28} {len(latencies) / elapsed:8.0f}/s   p50 {percentile(latencies, 0.5) * 1000:6.1f} ms"
-        f"   p99 {percentile(latencies, 0.99) * 1000:6.1f} ms   (n={len(latencies)})"
+# What the console and an operator ask for (web-ui/src/pages/IncidentsPage.tsx: active statuses by
+# default, newest first or by severity; then narrowed by team / service / severity).
+LIST_VARIANTS: list[tuple[str, dict[str, str]]] = [
+    ("active, newest first", {"status": "open,acknowledged,in_progress", "sort": "-created_at"}),
+    ("active, by severity", {"status": "open,acknowledged,in_progress", "sort": "severity"}),
+    ("team, resolved, newest", {"team": "team-3", "status": "resolved", "sort": "-created_at"}),
+    (
+        "service, crit+high, 30 d, changed",
+        {
+            "service": "svc-7",
+            "severity": "critical,high",
+            "since": _since(30),
+            "sort": "-updated_at",
+        },
+    ),
+    ("everything, newest, page 3", {"sort": "-created_at", "offset": "100"}),
+]
+STATS_VARIANTS: list[tuple[str, dict[str, str]]] = [
+    ("stats summary, all time", {}),
+    ("stats summary, last 7 days", {"since": _since(7)}),
+]
+
+
+def row(r: Result, pids: dict[str, float]) -> str:
+    per = (lambda s: s / r.alerts * 1000) if r.alerts else (lambda s: 0.0)
+    return (
+        f"| {r.name} | {r.alerts:,} | {r.errors} | {r.rate:,.0f} | {r.percentile(0.5):.1f} | "
+        f"{r.percentile(0.95):.1f} | {r.percentile(0.99):.1f} | {per(r.cpu_seconds):.2f} | "
+        f"{per(pids['oncall']):.2f} | {per(r.pg_cpu_seconds):.2f} |"
     )
 
 
-async def run_all(
-    calls: list[Callable[[], Awaitable[httpx.Response]]], expect: tuple[int, ...]
-) -> tuple[list[float], float, list[httpx.Response]]:
-    semaphore = asyncio.Semaphore(CONCURRENCY)
-    latencies: list[float] = []
-    responses: list[httpx.Response] = []
+async def scenario(
+    name: str,
+    port: int,
+    pids: dict[str, int],
+    requests: list[bytes],
+    *,
+    connections: int,
+    ok: tuple[int, ...],
+) -> str:
+    oncall_before = cpu_seconds(pids["oncall-escalation"])
+    result = await drive(
+        name,
+        port,
+        requests=len(requests),
+        connections=connections,
+        request_for=requests.__getitem__,
+        server_pid=pids["incident-management"],
+        max_seconds=MAX_SECONDS,
+        ok_statuses=ok,
+    )
+    oncall = cpu_seconds(pids["oncall-escalation"]) - oncall_before
+    line = row(result, {"oncall": oncall})
+    if result.errors:
+        line += f" errors: {result.error_statuses}"
+    print(line, flush=True)
+    return line
 
-    async def one(call: Callable[[], Awaitable[httpx.Response]]) -> None:
-        async with semaphore:
-            started = time.perf_counter()
-            response = await call()
-            latencies.append(time.perf_counter() - started)
-            if response.status_code not in expect:
-                raise AssertionError(f"HTTP {response.status_code}: {response.text[:300]}")
-            responses.append(response)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(call) for call in calls))
-    return latencies, time.perf_counter() - started, responses
+def create_request(i: int, run: str) -> bytes:
+    body = {
+        "title": f"bench create {run} {i}",
+        "service": f"svc-{i % 100}",
+        "severity": SEVERITIES[i % 4],
+        "description": "HTTP 5xx error rate > 10% on /checkout",
+        "team": f"team-{i % 20}",
+    }
+    return http_request("POST", "/api/v1/incidents", orjson.dumps(body))
 
 
-async def bench(base_url: str) -> None:
-    limits = httpx.Limits(max_connections=CONCURRENCY + RACERS)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
-        service = f"bench-{uuid.uuid4().hex[:6]}"
-        severities = ("critical", "high", "medium", "low")
+def ack_request(incident_id: str) -> bytes:
+    body = orjson.dumps({"status": "acknowledged"})
+    return http_request("PATCH", f"/api/v1/incidents/{incident_id}", body, {"x-actor": "bench"})
 
-        def create(i: int) -> Callable[[], Awaitable[httpx.Response]]:
-            body = {
-                "title": f"bench incident {i}",
-                "service": service,
-                "severity": severities[i % 4],
-                "description": "benchmark",
-                "team": "bench",
-            }
-            return lambda: client.post("/api/v1/incidents", json=body)
 
-        latencies, elapsed, responses = await run_all(
-            [create(i) for i in range(INCIDENTS + RACES)], (201,)
+async def open_ids(database_url: str, run: str) -> list[str]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT id::text FROM incidents.incidents WHERE title LIKE $1 AND status = 'open'",
+            f"bench create {run} %",
         )
-        report("create", latencies, elapsed)
-        ids = [r.json()["id"] for r in responses]
-        to_ack, to_race = ids[:INCIDENTS], ids[INCIDENTS:]
+        return [r[0] for r in rows]
+    finally:
+        await connection.close()
 
-        def ack(incident_id: str) -> Callable[[], Awaitable[httpx.Response]]:
-            return lambda: client.patch(
-                f"/api/v1/incidents/{incident_id}",
-                json={"status": "acknowledged"},
-                headers={"X-Actor": "bench"},
+
+async def drain_jobs(database_url: str) -> None:
+    """Wait (bounded) until the job worker has started every queued escalation, so the next
+    scenario is not measured against this one's paging work."""
+    started = time.monotonic()
+    connection = await asyncpg.connect(database_url)
+    try:
+        due = -1
+        while due and time.monotonic() - started < DRAIN_SECONDS:
+            due = await connection.fetchval(
+                "SELECT count(*) FROM incidents.jobs WHERE dead_at IS NULL AND run_at <= now()"
             )
+            if due:
+                await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+    print(
+        f"    (paging work left: {due} jobs after {time.monotonic() - started:.1f} s)", flush=True
+    )
 
-        latencies, elapsed, _ = await run_all([ack(i) for i in to_ack], (200,))
-        report("acknowledge (+ stop)", latencies, elapsed)
 
+async def racing_acks(base_url: str, ids: list[str]) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         outcomes: Counter[int] = Counter()
-        for incident_id in to_race:
-            answers = await asyncio.gather(*(ack(incident_id)() for _ in range(RACERS)))
+        for incident_id in ids:
+            answers = await asyncio.gather(
+                *(
+                    client.patch(
+                        f"/api/v1/incidents/{incident_id}", json={"status": "acknowledged"}
+                    )
+                    for _ in range(RACERS)
+                )
+            )
             statuses = Counter(a.status_code for a in answers)
             outcomes.update(statuses)
             assert statuses == {200: 1, 409: RACERS - 1}, statuses
             timeline = (await client.get(f"/api/v1/incidents/{incident_id}")).json()["timeline"]
             assert sum(e["event_type"] == "status_changed" for e in timeline) == 1
-        print(
-            f"racing acknowledges          {RACES} incidents x {RACERS} at once: "
-            f"{outcomes[200]} won (200), {outcomes[409]} refused (409), "
-            f"one timeline entry each"
-        )
+    print(
+        f"\nracing acknowledges: {len(ids)} incidents x {RACERS} at once: {outcomes[200]} won "
+        f"(200), {outcomes[409]} refused (409), one timeline entry each\n"
+    )
 
-        def resolve(incident_id: str) -> Callable[[], Awaitable[httpx.Response]]:
-            return lambda: client.patch(
-                f"/api/v1/incidents/{incident_id}", json={"status": "resolved"}
-            )
 
-        latencies, elapsed, _ = await run_all([resolve(i) for i in ids], (200,))
-        report("resolve (+ stop, event)", latencies, elapsed)
-
-        params: dict[str, Any] = {"service": service, "status": "resolved", "sort": "severity"}
-        latencies, elapsed, _ = await run_all(
-            [lambda: client.get("/api/v1/incidents", params=params)] * READS, (200,)
-        )
-        report("list (filtered, sorted)", latencies, elapsed)
-        latencies, elapsed, responses = await run_all(
-            [lambda: client.get("/api/v1/incidents/stats/summary")] * READS, (200,)
-        )
-        report("stats summary (all time)", latencies, elapsed)
-        summary = responses[-1].json()
-        print(
-            f"summary: total {summary['total']}, MTTA p50 {summary['mtta']['p50_seconds']:.2f} s, "
-            f"MTTR p90 {summary['mttr']['p90_seconds']:.2f} s"
-        )
+async def bench(base_url: str, database_url: str, pids: dict[str, int]) -> None:
+    port = urlsplit(base_url).port
+    assert port is not None
+    run = uuid.uuid4().hex[:6]
+    print(
+        "| scenario | requests ok | errors | req/s | p50 ms | p95 ms | p99 ms "
+        "| CPU ms/req: incident-mgmt | on-call | PostgreSQL |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    # Reads first, on the idle stack (100k stored, no paging work in flight), then the writes.
+    for connections in dict.fromkeys((READ_CONCURRENCY, 1)):
+        for name, params in LIST_VARIANTS + STATS_VARIANTS:
+            path = "/api/v1/incidents"
+            if name.startswith("stats"):
+                path += "/stats/summary"
+            else:
+                params = {"limit": "50", **params}
+            request = http_request("GET", f"{path}?{urlencode(params)}" if params else path)
+            label = f"{name} ({connections} conn.)"
+            await scenario(label, port, pids, [request] * READS, connections=connections, ok=(200,))
+    warm = [create_request(i, "warm") for i in range(200)]
+    await scenario("warm-up (create)", port, pids, warm, connections=CONCURRENCY, ok=(201,))
+    await drain_jobs(database_url)
+    creates = [create_request(i, run) for i in range(CREATES + RACES)]
+    await scenario("create", port, pids, creates, connections=CONCURRENCY, ok=(201,))
+    await drain_jobs(database_url)
+    ids = await open_ids(database_url, run)
+    to_race, to_ack = ids[:RACES], ids[RACES:]
+    acks = [ack_request(i) for i in to_ack]
+    await scenario("acknowledge (+ stop)", port, pids, acks, connections=CONCURRENCY, ok=(200,))
+    await racing_acks(base_url, to_race)
 
 
 async def main() -> None:
@@ -152,12 +235,17 @@ async def main() -> None:
     database = await create_database(admin, repo_root=ROOT, prefix="nw_bench_incidents")
     stack = make_stack(Path(tempfile.mkdtemp(prefix="nw-incidents-bench-")), database_url=database)
     try:
+        started = time.monotonic()
+        await seed(database, STORED)
+        print(f"{STORED:,} incidents stored in {time.monotonic() - started:.1f} s")
         stack.up()
+        pids = stack.pids()
         print(
-            f"incident management on {stack.urls['incident-management']}, "
-            f"{INCIDENTS} incidents, {CONCURRENCY} clients"
+            f"incident management on {stack.urls['incident-management']}; {CONCURRENCY} connections "
+            f"for writes, {READ_CONCURRENCY} and 1 for reads; {os.cpu_count()} CPUs shared by the "
+            f"stack, PostgreSQL and the load generator; load average {os.getloadavg()[0]:.1f}\n"
         )
-        await bench(stack.urls["incident-management"])
+        await bench(stack.urls["incident-management"], database, pids)
     finally:
         stack.down()
         await drop_database(admin, database)

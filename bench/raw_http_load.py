@@ -1,4 +1,5 @@
-"""The benchmarks' load generator: raw asyncio HTTP/1.1 keep-alive connections posting JSON.
+"""The benchmarks' load generator: raw asyncio HTTP/1.1 keep-alive connections (JSON POSTs by
+default; any request with ``request_for``).
 
 Much lighter than an HTTP library (asyncio protocols: the next request leaves from the callback
 that completed the previous answer), so more of a small machine's cores go to the server under test;
@@ -92,15 +93,12 @@ class _Connection(asyncio.Protocol):
 
     def _send_next(self) -> None:
         assert self.transport is not None
-        body = self.run.next_body()
-        if body is None:
+        request = self.run.next_request()
+        if request is None:
             self.transport.close()
             return
         self.sent_at = time.perf_counter()
-        self.transport.write(
-            b"POST /api/v1/alerts HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-            b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-        )
+        self.transport.write(request)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -124,33 +122,51 @@ class _Connection(asyncio.Protocol):
             self.done.set_result(None)
 
 
+def http_request(
+    method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> bytes:
+    """One HTTP/1.1 keep-alive request, ready to write (JSON content type when there is a body)."""
+    head = f"{method} {path} HTTP/1.1\r\nhost: bench\r\n"
+    if body:
+        head += f"content-type: application/json\r\ncontent-length: {len(body)}\r\n"
+    for name, value in (headers or {}).items():
+        head += f"{name}: {value}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def post_alerts(body: bytes) -> bytes:
+    return http_request("POST", "/api/v1/alerts", body)
+
+
 class _Run:
     def __init__(
         self,
         result: Result,
         *,
         requests: int,
-        body_for: Callable[[int], bytes],
+        request_for: Callable[[int], bytes],
         per_request: int,
         deadline: float,
+        ok_statuses: tuple[int, ...],
     ) -> None:
         self.result = result
         self.counter = iter(range(requests))
-        self.body_for = body_for
+        self.request_for = request_for
         self.per_request = per_request
         self.deadline = deadline
+        self.ok_statuses = ok_statuses
 
-    def next_body(self) -> bytes | None:
+    def next_request(self) -> bytes | None:
         if time.monotonic() > self.deadline:
             return None
         i = next(self.counter, None)
-        return None if i is None else self.body_for(i)
+        return None if i is None else self.request_for(i)
 
     def record(self, status: int, seconds: float) -> None:
         result = self.result
         result.latencies.append(seconds)
         result.requests += 1
-        if status in (201, 202):
+        if status in self.ok_statuses:
             result.alerts += self.per_request
         else:
             result.errors += 1
@@ -163,21 +179,32 @@ async def drive(
     *,
     requests: int,
     connections: int,
-    body_for: Callable[[int], bytes],
-    per_request: int,
+    body_for: Callable[[int], bytes] | None = None,
+    request_for: Callable[[int], bytes] | None = None,
+    per_request: int = 1,
     server_pid: int,
     max_seconds: float,
+    ok_statuses: tuple[int, ...] = (201, 202),
 ) -> Result:
-    """POST ``requests`` bodies over ``connections`` keep-alive connections to 127.0.0.1:port."""
+    """Send ``requests`` requests over ``connections`` keep-alive connections to 127.0.0.1:port:
+    ``body_for(i)`` POSTed to /api/v1/alerts, or the whole request ``request_for(i)``."""
+    if request_for is None:
+        assert body_for is not None
+        make_body = body_for
+
+        def request_for(i: int) -> bytes:
+            return post_alerts(make_body(i))
+
     result = Result(name)
     cpu_before = cpu_seconds(server_pid)
     pg_before, own_before = postgres_cpu_seconds(), own_cpu_seconds()
     run = _Run(
         result,
         requests=requests,
-        body_for=body_for,
+        request_for=request_for,
         per_request=per_request,
         deadline=time.monotonic() + max_seconds,
+        ok_statuses=ok_statuses,
     )
     loop = asyncio.get_running_loop()
     started = time.perf_counter()

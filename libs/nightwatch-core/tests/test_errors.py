@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from nightwatch_core.db import SessionDep
 
 
@@ -159,3 +159,51 @@ async def test_database_that_cannot_serve_now_is_503_not_500(
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "database_unavailable"
     assert response.headers["retry-after"] == "2"
+
+
+async def test_raw_asyncpg_error_is_mapped_like_sqlalchemy_ones(
+    make_settings: Any, app_client: Any
+) -> None:
+    # Hot paths run single statements on a raw asyncpg pool (create_raw_pool): its errors get
+    # the same answers — 503 for "cannot serve now", 409 for a constraint — never a 500.
+    from fastapi import APIRouter
+    from nightwatch_core.app_factory import create_service_app
+    from nightwatch_core.db import create_raw_pool
+    from nightwatch_core.settings import ServiceSettings
+
+    settings = make_settings(ServiceSettings, service_name="raw")
+    router = APIRouter()
+
+    @router.get("/slow")
+    async def slow(request: Request) -> dict[str, str]:
+        async with request.app.state.raw.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL statement_timeout = 10")
+            await conn.execute("SELECT pg_sleep(1)")
+        return {"done": "never"}
+
+    @router.get("/conflict")
+    async def conflict(request: Request) -> dict[str, str]:
+        async with request.app.state.raw.acquire() as conn:
+            await conn.execute(
+                "DO $$ BEGIN RAISE unique_violation USING MESSAGE = 'duplicate'; END $$"
+            )
+        return {"done": "never"}
+
+    async def open_pool(app: Any) -> None:
+        app.state.raw = await create_raw_pool(settings)
+
+    async def close_pool(app: Any) -> None:
+        await app.state.raw.close()
+
+    app = create_service_app(
+        title="raw",
+        settings=settings,
+        routers=[router],
+        on_startup=[open_pool],
+        on_shutdown=[close_pool],
+    )
+    async with app_client(app) as client:
+        slow_response = await client.get("/slow")
+        conflict_response = await client.get("/conflict")
+    assert_error(slow_response, 503, "database_unavailable")
+    assert_error(conflict_response, 409, "conflict")

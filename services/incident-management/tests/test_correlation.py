@@ -273,6 +273,7 @@ async def test_a_batch_costs_a_fixed_number_of_statements(helpers: Any, service_
         {"alerts": [{**alert("s"), "message": "nul\u0000"}]},
         {"alerts": [{**alert("s"), "labels": {"k": "nul\u0000"}}]},
         {"alerts": [alert("s") for _ in range(1001)]},
+        {"alerts": [{**alert("s"), "received_at": "0001-01-01T00:00:00Z"}]},
     ],
 )
 async def test_bad_batches_are_422(helpers: Any, change: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from nightwatch_core.migrations import libpq_dsn
 from nightwatch_core.settings import ServiceSettings
 
 
@@ -48,3 +50,25 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+class _StatelessConnection(asyncpg.Connection):  # type: ignore[misc]
+    """Nothing on a raw pool leaves session state: no SET, LISTEN, cursors or session advisory
+    locks (only transaction-scoped ones). So the pool's reset query on every release would be a
+    wasted round trip; an open transaction is still rolled back by asyncpg itself."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def create_raw_pool(settings: ServiceSettings) -> asyncpg.Pool:
+    """A small asyncpg pool for hot paths written as single SQL statements: no ORM, no BEGIN /
+    COMMIT round trips (a lone statement is its own transaction), no ping on checkout."""
+    return await asyncpg.create_pool(
+        libpq_dsn(settings.database_url),
+        min_size=0,
+        max_size=settings.db_pool_size,
+        timeout=settings.db_connect_timeout_seconds,
+        server_settings={"application_name": settings.service_name, "timezone": "UTC"},
+        connection_class=_StatelessConnection,
+    )

@@ -155,11 +155,13 @@ _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError | PoolTimeoutError)
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    """Errors through SQLAlchemy, and raw asyncpg ones (hot paths on a raw pool) alike."""
+    assert isinstance(exc, DBAPIError | PoolTimeoutError | asyncpg.PostgresError)
+    raw = exc if isinstance(exc, asyncpg.PostgresError) else getattr(exc, "orig", None)
+    sqlstate = getattr(raw, "sqlstate", None) or ""
     if (
         isinstance(exc, OperationalError | PoolTimeoutError)
-        or exc.connection_invalidated
+        or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
         or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
     ):
         log.warning("database unavailable: %s %s", type(exc).__name__, sqlstate)
@@ -188,6 +190,7 @@ def configure_errors(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeoutError, _database_error)
     app.add_exception_handler(ConnectionError, _connection_error)
+    app.add_exception_handler(asyncpg.PostgresError, _database_error)
     app.add_exception_handler(asyncpg.PostgresConnectionError, _connection_error)
     app.add_exception_handler(asyncpg.InterfaceError, _connection_error)
     # Unhandled exceptions are answered by CoreMiddleware, inside the request-id context.

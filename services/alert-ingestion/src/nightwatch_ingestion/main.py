@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
+from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
-from nightwatch_core.migrations import libpq_dsn
 
 from nightwatch_ingestion.alerts.coalescing import PlacementCoalescer
 from nightwatch_ingestion.alerts.flows import Outcome, place_and_store
@@ -20,16 +19,6 @@ from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.workers import link_worker
 from nightwatch_ingestion.metrics import refresh_link_backlog
 from nightwatch_ingestion.settings import IngestionSettings
-
-
-class _StatelessConnection(asyncpg.Connection):  # type: ignore[misc]
-    """Nothing on this pool (the hot path, the link worker) leaves session state: no SET, LISTEN,
-    cursors or session advisory locks (the link worker's lock is transaction-scoped). So the
-    pool's reset query on every release would be a wasted round trip; an open transaction is
-    still rolled back by asyncpg itself."""
-
-    def get_reset_query(self) -> str:
-        return ""
 
 
 def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -49,14 +38,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         )
 
         # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).
-        app.state.db_pool = await asyncpg.create_pool(
-            libpq_dsn(settings.database_url),
-            min_size=0,
-            max_size=settings.db_pool_size,
-            timeout=settings.db_connect_timeout_seconds,
-            server_settings={"application_name": settings.service_name, "timezone": "UTC"},
-            connection_class=_StatelessConnection,
-        )
+        app.state.db_pool = await create_raw_pool(settings)
 
         async def flush(alerts: list[Prepared]) -> dict[uuid.UUID, Outcome]:
             return await place_and_store(app, alerts)

@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
+from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
 
 from nightwatch_incidents.correlation.router import prune_worker
@@ -34,6 +35,8 @@ def create_app(
 
     async def start_clients(app: FastAPI) -> None:
         app.state.job_queue = queue
+        # The hot paths' single statements (incidents/hot_paths.py, queries.py).
+        app.state.db_pool = await create_raw_pool(settings)
         normal = (
             settings.http_timeout_seconds,
             settings.http_connect_timeout_seconds,
@@ -49,6 +52,7 @@ def create_app(
     async def close_clients(app: FastAPI) -> None:
         for name in ("oncall", "oncall_fast", "ingestion"):
             await getattr(app.state, name).aclose()
+        await app.state.db_pool.close()
 
     return create_service_app(
         title="Nightwatch incident management",

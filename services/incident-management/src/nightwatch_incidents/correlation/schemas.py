@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
@@ -15,6 +16,9 @@ from nightwatch_incidents.incidents.schemas import (
     reject_nul,
 )
 from nightwatch_incidents.incidents.states import Severity
+
+EARLIEST_RECEIVED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_RECEIVED_AT = datetime(9000, 1, 1, tzinfo=UTC)
 
 CorrelationResult = Literal["new_incident", "correlated", "duplicate"]
 
@@ -37,6 +41,15 @@ class AlertToCorrelate(BaseModel):
     @classmethod
     def _text(cls, value: str) -> str:
         return reject_nul(value)
+
+    @field_validator("received_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        # Ingestion's own clock: a time outside this range is a bug, and the window arithmetic
+        # (received_at - window) must not overflow.
+        if not EARLIEST_RECEIVED_AT <= value <= LATEST_RECEIVED_AT:
+            raise ValueError("must be an arrival time between the years 2000 and 9000")
+        return value
 
     @field_validator("labels")
     @classmethod

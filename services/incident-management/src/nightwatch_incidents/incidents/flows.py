@@ -26,7 +26,7 @@ import httpx
 from fastapi import FastAPI
 from nightwatch_core.errors import ApiError
 from nightwatch_core.jobs import JobQueue, PermanentJobError, enqueue, enqueue_many
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_incidents.incidents import service
@@ -99,7 +99,7 @@ async def queue_escalation_starts(
     )
 
 
-def _stop_key(incident_id: uuid.UUID, reason: str) -> str:
+def stop_key(incident_id: uuid.UUID, reason: str) -> str:
     return f"stop:{incident_id}:{reason}"
 
 
@@ -113,7 +113,7 @@ async def queue_escalation_stop(
         kind=STOP_ESCALATION,
         payload={"incident_id": str(incident.id), "reason": reason, "actor": actor},
         run_at=app.state.clock.now() + grace,
-        dedup_key=_stop_key(incident.id, reason),
+        dedup_key=stop_key(incident.id, reason),
     )
 
 
@@ -187,11 +187,11 @@ def build_job_queue(max_backoff: float) -> JobQueue:
 
 
 async def stop_escalation_now(
-    app: FastAPI, session: AsyncSession, incident_id: uuid.UUID, *, reason: str, actor: str
+    app: FastAPI, incident_id: uuid.UUID, *, reason: str, actor: str
 ) -> bool:
     """Try the stop right away (after the commit); on failure make the queued job due now."""
     payload = {"incident_id": str(incident_id), "reason": reason, "actor": actor}
-    key = _stop_key(incident_id, reason)
+    key = stop_key(incident_id, reason)
     try:
         await _post_stop(app.state.oncall_fast, payload)
         stopped = True
@@ -202,17 +202,15 @@ async def stop_escalation_now(
         )
         stopped = False
     try:
-        # The request's own session (its change is committed): no second connection per request.
-        async with session.begin():
+        # One statement on the raw pool (its own transaction): the change is committed already.
+        async with app.state.db_pool.acquire() as conn:
             if stopped:
-                statement = f"DELETE FROM {SCHEMA}.jobs WHERE dedup_key = :key"  # noqa: S608
-                await session.execute(text(statement), {"key": key})
+                await conn.execute(f"DELETE FROM {SCHEMA}.jobs WHERE dedup_key = $1", key)  # noqa: S608
             else:
-                statement = f"UPDATE {SCHEMA}.jobs SET run_at = :now WHERE dedup_key = :key"  # noqa: S608
-                await session.execute(text(statement), {"key": key, "now": app.state.clock.now()})
+                statement = f"UPDATE {SCHEMA}.jobs SET run_at = $2 WHERE dedup_key = $1"  # noqa: S608
+                await conn.execute(statement, key, app.state.clock.now())
     except Exception as exc:  # the change is committed; the queued job still covers the stop
         log.warning("could not update the stop job", extra={"error": repr(exc)[:300]})
-        await session.rollback()
     app.state.job_queue.wake()
     return stopped
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
-from nightwatch_core.errors import ApiError
+from nightwatch_core.errors import ApiError, NotFound
 
-from nightwatch_incidents.incidents import flows, queries, service
-from nightwatch_incidents.incidents.dependencies import ActorDep, FiltersDep, IdempotencyKeyDep
+from nightwatch_incidents.incidents import flows, hot_paths, queries, service
+from nightwatch_incidents.incidents.dependencies import (
+    ActorDep,
+    FiltersDep,
+    IdempotencyKeyDep,
+    PoolDep,
+)
 from nightwatch_incidents.incidents.models import Incident
 from nightwatch_incidents.incidents.queries import SortParam
 from nightwatch_incidents.incidents.schemas import (
@@ -40,28 +47,27 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+_READ_FIELDS = [name.strip() for name in hot_paths.READ_COLUMNS.split(",")]
+
+
+def read_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """IncidentRead's fields from a row of ``hot_paths.READ_COLUMNS`` (validated by the caller:
+    a whole page in one pydantic call is cheaper than a model per row)."""
+    created, acked, resolved = row["created_at"], row["acknowledged_at"], row["resolved_at"]
+    return {
+        **{name: row[name] for name in _READ_FIELDS},
+        "mtta_seconds": None if acked is None else (acked - created).total_seconds(),
+        "mttr_seconds": None if resolved is None else (resolved - created).total_seconds(),
+        "allowed_transitions": allowed_next(row["status"]),
+    }
+
+
+def read_row(row: Mapping[str, Any]) -> IncidentRead:
+    return IncidentRead.model_validate(read_fields(row))
+
+
 def to_read(incident: Incident) -> IncidentRead:
-    return IncidentRead(
-        id=incident.id,
-        title=incident.title,
-        description=incident.description,
-        service=incident.service,
-        severity=incident.severity,  # type: ignore[arg-type]
-        status=incident.status,  # type: ignore[arg-type]
-        team=incident.team,
-        assignee=incident.assignee,
-        created_at=incident.created_at,
-        updated_at=incident.updated_at,
-        acknowledged_at=incident.acknowledged_at,
-        resolved_at=incident.resolved_at,
-        acknowledged_by=incident.acknowledged_by,
-        resolved_by=incident.resolved_by,
-        alert_count=incident.alert_count,
-        duplicate_count=incident.duplicate_count,
-        mtta_seconds=service.mtta_seconds(incident),
-        mttr_seconds=service.mttr_seconds(incident),
-        allowed_transitions=allowed_next(incident.status),  # type: ignore[arg-type]
-    )
+    return read_row({name: getattr(incident, name) for name in _READ_FIELDS})
 
 
 @router.post(
@@ -73,57 +79,63 @@ async def create_incident(
     body: IncidentCreate,
     request: Request,
     response: Response,
-    session: SessionDep,
+    pool: PoolDep,
     clock: ClockDep,
     actor: ActorDep,
     key: IdempotencyKeyDep,
 ) -> IncidentRead:
     """Open an incident and start paging its team's on-call (durably, even if on-call is down)."""
-    settings = request.app.state.settings
-    incident, created = await service.create_incident(
-        session=session,
-        data=body,
-        actor=actor,
-        now=clock.now(),
-        default_team=settings.default_team,
-        idempotency_key=key,
-    )
+    async with pool.acquire() as conn:
+        row, created = await hot_paths.create_incident(
+            conn,
+            data=body,
+            actor=actor,
+            now=clock.now(),
+            default_team=request.app.state.settings.default_team,
+            idempotency_key=key,
+        )
     if created:
-        await flows.queue_escalation_start(session, request.app, incident)
-    await session.commit()
-    if created:
-        INCIDENTS_CREATED.labels(incident.severity).inc()
+        INCIDENTS_CREATED.labels(row["severity"]).inc()
         request.app.state.job_queue.wake()
     else:
         response.status_code = 200
-    return to_read(incident)
+    return read_row(row)
 
 
-@router.get("")
+@router.get("", response_model=Page[IncidentRead])
 async def list_incidents(
-    session: SessionDep,
+    pool: PoolDep,
     filters: FiltersDep,
     sort: SortParam = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> Page[IncidentRead]:
+) -> Response:
     """Newest first by default; `status` and `severity` take several values."""
-    items, total = await queries.list_incidents(
-        session=session, filters=filters, sort=sort, limit=limit, offset=offset
+    async with pool.acquire() as conn:
+        rows, total = await queries.list_incidents(
+            conn, filters=filters, sort=sort, limit=limit, offset=offset
+        )
+    page = Page[IncidentRead].model_validate(
+        {
+            "items": [read_fields(row) for row in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
     )
-    return Page[IncidentRead](
-        items=[to_read(i) for i in items], total=total, limit=limit, offset=offset
-    )
+    # Built and validated once here; returning the model would have FastAPI validate it again.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/stats/summary", responses={422: _ERRORS[422]})
 async def stats_summary(
-    session: SessionDep,
+    pool: PoolDep,
     since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
     until: Annotated[UtcDatetime | None, Query(description="created before")] = None,
 ) -> StatsSummary:
     """Counts by status and severity; mean/p50/p90 MTTA and MTTR in seconds (default: all time)."""
-    return await queries.stats_summary(session=session, since=since, until=until)
+    async with pool.acquire() as conn:
+        return await queries.stats_summary(conn, since=since, until=until)
 
 
 @router.get("/{incident_id}", responses=_ERRORS)
@@ -160,6 +172,8 @@ async def update_incident(
     with `details.current_status` and `details.allowed_transitions`. Of two simultaneous
     acknowledges exactly one wins (row lock); the other gets that 409."""
     app = request.app
+    if body.model_fields_set == {"status"} and body.status in hot_paths.HOT_TRANSITIONS:
+        return await _hot_transition(app, incident_id, body.status, actor, clock.now())
     incident = await service.get_incident(session=session, incident_id=incident_id, lock=True)
     outcome = await service.update_incident(
         session=session, incident=incident, changes=body, actor=actor, now=clock.now()
@@ -180,7 +194,7 @@ async def update_incident(
     ):
         INCIDENT_MTTR.observe(mttr)
     if stop_reason is not None:
-        await flows.stop_escalation_now(app, session, incident.id, reason=stop_reason, actor=actor)
+        await flows.stop_escalation_now(app, incident.id, reason=stop_reason, actor=actor)
     return to_read(incident)
 
 
@@ -202,6 +216,30 @@ async def incident_alerts(
         raise ApiError(422, "Invalid cursor: pass next_cursor from a previous page")
     page = await flows.fetch_alert_page(request.app, incident_id, limit=limit, cursor=cursor)
     return IncidentAlertPage(**page)
+
+
+async def _hot_transition(
+    app: FastAPI,
+    incident_id: uuid.UUID,
+    target: Status,
+    actor: str,
+    now: datetime,
+) -> IncidentRead:
+    """Acknowledge or start work (status alone): one statement, then as update_incident."""
+    grace = timedelta(seconds=app.state.settings.escalation_stop_grace_seconds)
+    # The connection goes back before the stop call, which takes one for its job row.
+    async with app.state.db_pool.acquire() as conn:
+        row = await hot_paths.transition(
+            conn, incident_id=incident_id, target=target, actor=actor, now=now, stop_grace=grace
+        )
+    if row is None:
+        raise NotFound("Incident", incident_id)
+    if isinstance(row, str):
+        raise service.InvalidTransition(row, target.value)
+    if target is Status.ACKNOWLEDGED:
+        INCIDENT_MTTA.observe((row["acknowledged_at"] - row["created_at"]).total_seconds())
+        await flows.stop_escalation_now(app, incident_id, reason=target.value, actor=actor)
+    return read_row(row)
 
 
 @router.get("/{incident_id}/metrics", responses=_ERRORS)

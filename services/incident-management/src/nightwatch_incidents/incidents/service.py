@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_incidents.incidents.models import Incident, IncidentNote, TimelineEntry
-from nightwatch_incidents.incidents.schemas import IncidentCreate, IncidentUpdate
+from nightwatch_incidents.incidents.schemas import IncidentUpdate
 from nightwatch_incidents.incidents.states import Status, allowed_next, is_allowed
 
 _CLOSE_ALERT_GROUP = text(
@@ -26,15 +26,15 @@ _CLOSE_ALERT_GROUP = text(
 
 
 class InvalidTransition(ApiError):
-    def __init__(self, incident: Incident, target: str) -> None:
-        allowed = allowed_next(incident.status)
+    def __init__(self, current: str, target: str) -> None:
+        allowed = allowed_next(current)
         super().__init__(
             409,
-            f"Cannot change status from {incident.status} to {target}; "
+            f"Cannot change status from {current} to {target}; "
             f"allowed next: {', '.join(allowed) or 'none (resolved is final)'}",
             code="invalid_transition",
             details={
-                "current_status": incident.status,
+                "current_status": current,
                 "requested_status": target,
                 "allowed_transitions": allowed,
             },
@@ -79,67 +79,6 @@ async def append_timeline(
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
-async def create_incident(
-    *,
-    session: AsyncSession,
-    data: IncidentCreate,
-    actor: str,
-    now: datetime,
-    default_team: str,
-    idempotency_key: str | None,
-) -> tuple[Incident, bool]:
-    """Create the incident, or return the one already created with this idempotency key."""
-    statement = (
-        insert(Incident)
-        .values(
-            title=data.title,
-            description=data.description,
-            service=data.service,
-            severity=data.severity.value,
-            status=Status.OPEN.value,
-            team=data.team or default_team,
-            assignee=data.assignee,
-            created_at=now,
-            updated_at=now,
-            idempotency_key=idempotency_key,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["idempotency_key"],
-            index_where=Incident.idempotency_key.is_not(None),
-        )
-        .returning(Incident.id)
-    )
-    new_id = (await session.execute(statement)).scalar_one_or_none()
-    if new_id is None:
-        existing = await session.scalar(
-            select(Incident).where(Incident.idempotency_key == idempotency_key)
-        )
-        assert existing is not None  # the conflicting row is committed (we waited on it)
-        return existing, False
-    incident = await get_incident(session=session, incident_id=new_id)
-    await append_timeline(
-        session=session,
-        incident_id=new_id,
-        event_type="created",
-        actor=actor,
-        now=now,
-        message=f"Incident created ({incident.severity}, {incident.service}, team {incident.team})",
-        data={"severity": incident.severity, "service": incident.service, "team": incident.team},
-        dedup_key="created",
-    )
-    if incident.assignee:
-        await append_timeline(
-            session=session,
-            incident_id=new_id,
-            event_type="assignee_changed",
-            actor=actor,
-            now=now,
-            message=f"Assigned to {incident.assignee}",
-            data={"from": None, "to": incident.assignee},
-        )
-    return incident, True
-
-
 async def get_incident(
     *, session: AsyncSession, incident_id: uuid.UUID, lock: bool = False
 ) -> Incident:
@@ -168,7 +107,7 @@ async def update_incident(
         # Checked before anything else, so a refused transition changes nothing at all.
         # No status may follow itself: a second acknowledge is a 409 like any other.
         if not is_allowed(incident.status, changes.status):
-            raise InvalidTransition(incident, changes.status.value)
+            raise InvalidTransition(incident.status, changes.status.value)
         await _transition(
             session=session, incident=incident, target=changes.status, actor=actor, now=now
         )
@@ -238,7 +177,7 @@ async def _transition(
         dedup_key=f"status:{target.value}",
     )
     if not written:  # unreachable while callers hold the row lock: the database says no twice
-        raise InvalidTransition(incident, target.value)
+        raise InvalidTransition(incident.status, target.value)
 
 
 def mtta_seconds(incident: Incident) -> float | None:

@@ -30,8 +30,12 @@ TRANSITIONS: dict[Status, tuple[Status, ...]] = {
 }
 
 
+# Looked up once per listed incident: a plain dict, not an enum construction per call.
+_ALLOWED_NEXT = {status.value: [s.value for s in nexts] for status, nexts in TRANSITIONS.items()}
+
+
 def allowed_next(status: str) -> list[str]:
-    return [s.value for s in TRANSITIONS[Status(status)]]
+    return list(_ALLOWED_NEXT[status])
 
 
 def is_allowed(current: str, target: str) -> bool:
