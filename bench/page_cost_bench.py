@@ -1,0 +1,246 @@
+"""From new incident to recorded page: CPU per incident across every process (`make bench-pages`).
+
+Starts incident-management, oncall-escalation and notification exactly as `make up` starts them
+(tools/stack.py: same uvicorn argv and environment, free ports, a throwaway database), sets up a
+team with a user on call around the clock, then creates BENCH_INCIDENTS incidents as fast as
+BENCH_CONCURRENCY clients can through `POST /api/v1/incidents` (what correlation does in bulk).
+
+It reports:
+- the time from the storm's end until every level-1 page is recorded as a notification;
+- the time until the whole path is quiet (no job left in incidents.jobs / oncall.jobs, every
+  notification delivered), i.e. the timeline entries are back on the incidents too;
+- CPU (user + system, /proc) per incident for each service process and for PostgreSQL (summed over
+  the backends of the bench database, except the bench's own polling connection), from the first
+  create until quiet. The create request itself is included in incident-management's share.
+
+    make bench-pages
+    BENCH_INCIDENTS=200 BENCH_CONCURRENCY=20 make bench-pages
+
+Every wait is bounded (BENCH_TIMEOUT seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
+
+from tests.stack_runner import free_port_offset  # noqa: E402
+from tools import stack as stack_tool  # noqa: E402
+
+INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "800"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "20"))
+TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "180"))
+WARMUP = 20
+SERVICES = ("incident-management", "oncall-escalation", "notification")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far; 0 when it is gone (a backend that ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class CpuMeter:
+    """CPU per service process, and PostgreSQL's summed over the bench database's backends."""
+
+    def __init__(self, pids: dict[str, int], db: asyncpg.Connection, database: str) -> None:
+        self.pids, self.db, self.database = pids, db, database
+        self.own_backend = 0
+
+    async def backends(self) -> list[int]:
+        rows = await self.db.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.database,
+        )
+        return [row["pid"] for row in rows]
+
+    async def sample(self) -> dict[str, dict[int, float]]:
+        sample = {name: {pid: cpu_seconds(pid)} for name, pid in self.pids.items()}
+        sample["postgresql"] = {pid: cpu_seconds(pid) for pid in await self.backends()}
+        return sample
+
+    @staticmethod
+    def used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict:
+        # A backend that started during the run counts from zero; one that ended is lost (rare:
+        # the services' pools keep their connections).
+        return {
+            name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items())
+            for name, pids in after.items()
+        }
+
+
+async def set_up_oncall(oncall: httpx.AsyncClient) -> str:
+    suffix = uuid.uuid4().hex[:6]
+    user = (
+        await oncall.post(
+            "/api/v1/users", json={"name": f"Bench {suffix}", "email": f"b-{suffix}@example.com"}
+        )
+    ).json()
+    team = f"bench-{suffix}"
+    answer = await oncall.post(
+        "/api/v1/teams", json={"name": team, "members": [{"user_id": user["id"]}]}
+    )
+    assert answer.status_code == 201, answer.text
+    answer = await oncall.post(
+        "/api/v1/schedules",
+        json={
+            "name": f"primary-{suffix}",
+            "team": team,
+            "timezone": "UTC",
+            "layers": [
+                {
+                    "participants": [user["id"]],
+                    "rotation_type": "weekly",
+                    "start_date": "2026-01-01",
+                    "handoff_time": "09:00",
+                }
+            ],
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    return team
+
+
+async def create_incidents(client: httpx.AsyncClient, team: str, count: int) -> list[str]:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+    ids: list[str] = []
+
+    async def client_loop() -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            body = {
+                "title": f"bench incident {i}",
+                "service": f"svc-{i % 50}",
+                "severity": ("critical", "high", "medium", "low")[i % 4],
+                "description": "page cost benchmark",
+                "team": team,
+            }
+            response = await client.post("/api/v1/incidents", json=body)
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["id"])
+
+    await asyncio.gather(*(client_loop() for _ in range(CONCURRENCY)))
+    return ids
+
+
+async def wait_until(db: asyncpg.Connection, query: str, args: tuple, want: int) -> float:
+    """Poll until ``query`` counts ``want``; return the monotonic time it did (bounded)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if await db.fetchval(query, *args) >= want:
+            return time.monotonic()
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"not reached within {TIMEOUT}s: {query}")
+
+
+PAGES = "SELECT count(*) FROM notification.notifications WHERE incident_id = ANY($1::uuid[])"
+QUIET = (
+    "SELECT CASE WHEN (SELECT count(*) FROM incidents.jobs WHERE dead_at IS NULL) = 0 "
+    "AND (SELECT count(*) FROM oncall.jobs WHERE dead_at IS NULL) = 0 "
+    "AND (SELECT count(*) FROM oncall.escalations WHERE incident_id = ANY($1::uuid[])) = $2 "
+    "AND (SELECT count(*) FROM notification.notifications WHERE status = 'pending') = 0 "
+    "THEN 1 ELSE 0 END"
+)
+
+
+async def bench(urls: dict[str, str], meter: CpuMeter, db: asyncpg.Connection) -> None:
+    limits = httpx.Limits(max_connections=CONCURRENCY + 5)
+    async with (
+        httpx.AsyncClient(base_url=urls["incident-management"], timeout=60, limits=limits) as im,
+        httpx.AsyncClient(base_url=urls["oncall-escalation"], timeout=60) as oncall,
+    ):
+        team = await set_up_oncall(oncall)
+        warm = await create_incidents(im, team, WARMUP)  # pools, caches, first-call imports
+        await wait_until(db, QUIET, (warm, len(warm)), 1)
+
+        before = await meter.sample()
+        started = time.monotonic()
+        ids = await create_incidents(im, team, INCIDENTS)
+        storm_end = time.monotonic()
+        paged = await wait_until(db, PAGES, (ids,), len(ids))
+        at_paged = await meter.sample()
+        quiet = await wait_until(db, QUIET, (ids, len(ids)), 1)
+        after = await meter.sample()
+
+    entries = await db.fetchval(
+        "SELECT count(*) FROM incidents.incident_timeline WHERE incident_id = ANY($1::uuid[]) "
+        "AND event_type = 'notification_sent'",
+        ids,
+    )
+    duplicates = await db.fetchval(
+        "SELECT count(*) - count(DISTINCT incident_id) FROM notification.notifications "
+        "WHERE incident_id = ANY($1::uuid[])",
+        ids,
+    )
+    print(
+        f"{INCIDENTS} incidents created in {storm_end - started:.2f} s "
+        f"({INCIDENTS / (storm_end - started):.0f}/s, {CONCURRENCY} clients)"
+    )
+    print(f"all level-1 pages recorded {paged - storm_end:+.2f} s after the storm's end")
+    print(
+        f"path quiet (jobs done, notifications delivered, {entries} 'notification_sent' "
+        f"timeline entries) {quiet - storm_end:+.2f} s after the storm's end; "
+        f"duplicate pages: {duplicates}"
+    )
+    for label, sample in (("until pages recorded", at_paged), ("until quiet", after)):
+        used = CpuMeter.used(before, sample)
+        total = sum(used.values())
+        parts = ", ".join(
+            f"{name} {seconds * 1000 / INCIDENTS:.2f}" for name, seconds in used.items()
+        )
+        print(f"CPU ms per incident, {label}: total {total * 1000 / INCIDENTS:.2f} ({parts})")
+
+
+async def main() -> None:
+    admin = server_url(ROOT)
+    database_url = await create_database(admin, repo_root=ROOT, prefix="nw_bench_pages")
+    database = database_url.rsplit("/", 1)[1].split("?")[0]
+    config = stack_tool.StackConfig(
+        state_dir=Path(tempfile.mkdtemp(prefix="nw-page-bench-")),
+        host="127.0.0.1",
+        port_offset=free_port_offset(),
+        ready_timeout=90,
+    )
+    processes = [
+        p for p in stack_tool.service_processes(config, database_url) if p.name in SERVICES
+    ]
+    pids: dict[str, int] = {}
+    try:
+        for process in processes:
+            pids[process.name] = stack_tool.start(config, process)
+        failed = stack_tool.wait_ready(config, processes)
+        if failed:
+            raise RuntimeError(f"not ready: {failed}\n{stack_tool.log_tail(config, failed[0])}")
+        urls = {p.name: f"http://127.0.0.1:{p.port}" for p in processes}
+        db = await asyncpg.connect(database_url)
+        try:
+            await bench(urls, CpuMeter(pids, db, database), db)
+        finally:
+            await db.close()
+    finally:
+        for pid in pids.values():
+            stack_tool.stop_pid(pid)
+        await drop_database(admin, database_url)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
