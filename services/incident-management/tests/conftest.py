@@ -31,6 +31,7 @@ class Neighbours:
         self.incident_events: list[dict[str, Any]] = []
         self.alerts: dict[str, list[dict[str, Any]]] = {}
         self.down: set[str] = set()
+        self.batch_calls = 0  # calls to the batch start route
         self.app = self._build()
         self._asgi = httpx.ASGITransport(app=self.app)
         self.transport = _SwitchableTransport(self)
@@ -44,6 +45,18 @@ class Neighbours:
             self.escalation_posts.append(body)
             self.escalations.setdefault(body["incident_id"], body)
             return {"incident_id": body["incident_id"]}
+
+        @app.post("/internal/v1/escalations/batch")
+        async def start_batch(request: Request) -> dict[str, Any]:
+            body = await request.json()
+            self.batch_calls += 1
+            results = []
+            for item in body["escalations"]:
+                self.escalation_posts.append(item)
+                created = item["incident_id"] not in self.escalations
+                self.escalations.setdefault(item["incident_id"], item)
+                results.append({"incident_id": item["incident_id"], "created": created})
+            return {"results": results}
 
         @app.post("/internal/v1/escalations/{incident_id}/stop")
         async def stop(incident_id: str, request: Request) -> Response:

@@ -181,10 +181,12 @@ class JobQueue(PollingWorker):
             for row in rows:
                 if row.kind in self.batch_handlers:
                     batches.setdefault(row.kind, []).append(row)
-                else:
+            # In claim order; a batch runs where its first job was claimed.
+            for row in rows:
+                if row.kind not in self.batch_handlers:
                     await self._run_one(app, session, row, now)
-            for kind, batch in batches.items():
-                await self._run_batch(app, session, kind, batch, now)
+                elif batch := batches.pop(row.kind, None):
+                    await self._run_batch(app, session, row.kind, batch, now)
         return len(rows)
 
     async def _run_one(self, app: FastAPI, session: AsyncSession, row: Any, now: datetime) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from nightwatch_core.ids import uuid7
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +59,54 @@ async def create_notification(
     )
     assert existing is not None  # the conflict proves it exists and rows are never deleted
     return existing, False
+
+
+async def create_notifications(
+    *, session: AsyncSession, items: Sequence[NotificationCreate], max_attempts: int, now: datetime
+) -> list[tuple[UUID, bool]]:
+    """``create_notification`` for many, with one INSERT (and one SELECT for replayed keys):
+    ``(id, created)`` per item, in order. A key repeated within the batch is one notification."""
+    ids = [uuid7() for _ in items]
+    rows = [
+        item.model_dump()
+        | {
+            "id": new_id,
+            "status": "pending",
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for new_id, item in zip(ids, items, strict=True)
+    ]
+    statement = (
+        insert(Notification)
+        .values(rows)
+        .on_conflict_do_nothing(
+            index_elements=[Notification.idempotency_key],
+            index_where=Notification.idempotency_key.is_not(None),
+        )
+        .returning(Notification.id)
+    )
+    created = set((await session.scalars(statement)).all())
+    replayed_keys = [
+        item.idempotency_key
+        for new_id, item in zip(ids, items, strict=True)
+        if new_id not in created
+    ]
+    existing: dict[str | None, UUID] = {}
+    if replayed_keys:
+        found = await session.execute(
+            select(Notification.idempotency_key, Notification.id).where(
+                Notification.idempotency_key.in_(replayed_keys)
+            )
+        )
+        existing = {key: notification_id for key, notification_id in found.tuples()}
+    return [
+        (new_id, True) if new_id in created else (existing[item.idempotency_key], False)
+        for new_id, item in zip(ids, items, strict=True)
+    ]
 
 
 async def get_notification(*, session: AsyncSession, notification_id: UUID) -> Notification | None:
