@@ -11,10 +11,16 @@ It reports:
   notification delivered), i.e. the timeline entries are back on the incidents too;
 - CPU (user + system, /proc) per incident for each service process and for PostgreSQL (summed over
   the backends of the bench database, except the bench's own polling connection), from the first
-  create until quiet. The create request itself is included in incident-management's share.
+  create until the pages are recorded, and until quiet.
+
+By default (BENCH_SPLIT=1) incident-management and notification each run as two replicas of the same
+command, one serving the API with its worker off and one running the worker only (every service is
+N-replica safe), so the CPU of the create requests and of the mock deliveries, which are not the
+path from a new incident to its recorded page, shows apart from it. BENCH_SPLIT=0 runs exactly the
+three processes of `make up`.
 
     make bench-pages
-    BENCH_INCIDENTS=200 BENCH_CONCURRENCY=20 make bench-pages
+    BENCH_INCIDENTS=200 BENCH_CONCURRENCY=20 BENCH_SPLIT=0 make bench-pages
 
 Every wait is bounded (BENCH_TIMEOUT seconds).
 """
@@ -27,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -43,8 +50,16 @@ from tools import stack as stack_tool  # noqa: E402
 INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "800"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "20"))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "180"))
+SPLIT = os.environ.get("BENCH_SPLIT", "1") != "0"
 WARMUP = 20
 SERVICES = ("incident-management", "oncall-escalation", "notification")
+# BENCH_SPLIT: (the API replica's environment, the worker replica's environment)
+SPLITS = {
+    "incident-management": ({"JOBS_WORKER_ENABLED": "false"}, {}),
+    "notification": ({"NOTIFY_WORKER_ENABLED": "false"}, {}),
+}
+# Not on the path from a new incident to its recorded page (reported, not counted in "path").
+OFF_PATH = ("incident-management.api", "notification.worker")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -57,27 +72,51 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def socket_ports(pids: dict[str, int]) -> dict[int, str]:
+    """Local TCP port -> the service process that owns the socket (from /proc)."""
+    owner_of_inode: dict[str, str] = {}
+    for name, pid in pids.items():
+        fd_dir = Path(f"/proc/{pid}/fd")
+        for fd in fd_dir.iterdir() if fd_dir.exists() else ():
+            try:
+                link = os.readlink(fd)
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                owner_of_inode[link[8:-1]] = name
+    ports: dict[int, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in owner_of_inode:
+                ports[int(fields[1].rsplit(":", 1)[1], 16)] = owner_of_inode[fields[9]]
+    return ports
+
+
 class CpuMeter:
-    """CPU per service process, and PostgreSQL's summed over the bench database's backends."""
+    """CPU per service process, and PostgreSQL's summed over the bench database's backends, each
+    backend counted for the service whose connection it serves (matched by the client's port)."""
 
     def __init__(self, pids: dict[str, int], db: asyncpg.Connection, database: str) -> None:
         self.pids, self.db, self.database = pids, db, database
-        self.own_backend = 0
-
-    async def backends(self) -> list[int]:
-        rows = await self.db.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            self.database,
-        )
-        return [row["pid"] for row in rows]
 
     async def sample(self) -> dict[str, dict[int, float]]:
         sample = {name: {pid: cpu_seconds(pid)} for name, pid in self.pids.items()}
-        sample["postgresql"] = {pid: cpu_seconds(pid) for pid in await self.backends()}
+        owners = socket_ports(self.pids)
+        rows = await self.db.fetch(
+            "SELECT pid, client_port FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.database,
+        )
+        for row in rows:
+            owner = owners.get(row["client_port"], "other")
+            sample.setdefault(f"postgresql for {owner}", {})[row["pid"]] = cpu_seconds(row["pid"])
         return sample
 
     @staticmethod
-    def used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict:
+    def used(
+        before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+    ) -> dict[str, float]:
         # A backend that started during the run counts from zero; one that ended is lost (rare:
         # the services' pools keep their connections).
         return {
@@ -204,10 +243,21 @@ async def bench(urls: dict[str, str], meter: CpuMeter, db: asyncpg.Connection) -
     for label, sample in (("until pages recorded", at_paged), ("until quiet", after)):
         used = CpuMeter.used(before, sample)
         total = sum(used.values())
-        parts = ", ".join(
-            f"{name} {seconds * 1000 / INCIDENTS:.2f}" for name, seconds in used.items()
+        path = sum(
+            seconds
+            for name, seconds in used.items()
+            if name not in OFF_PATH and name.removeprefix("postgresql for ") not in OFF_PATH
         )
-        print(f"CPU ms per incident, {label}: total {total * 1000 / INCIDENTS:.2f} ({parts})")
+        postgresql = sum(v for k, v in used.items() if k.startswith("postgresql"))
+        parts = ", ".join(
+            f"{name} {seconds * 1000 / INCIDENTS:.2f}" for name, seconds in sorted(used.items())
+        )
+        parts += f"; postgresql in all {postgresql * 1000 / INCIDENTS:.2f}"
+        # The path: everything but the create requests and the mock deliveries.
+        on_path = f"path {path * 1000 / INCIDENTS:.2f}, " if SPLIT else ""
+        print(
+            f"CPU ms per incident, {label}: {on_path}total {total * 1000 / INCIDENTS:.2f} ({parts})"
+        )
 
 
 async def main() -> None:
@@ -220,9 +270,26 @@ async def main() -> None:
         port_offset=free_port_offset(),
         ready_timeout=90,
     )
-    processes = [
-        p for p in stack_tool.service_processes(config, database_url) if p.name in SERVICES
-    ]
+    processes = []
+    for process in stack_tool.service_processes(config, database_url):
+        if process.name not in SERVICES:
+            continue
+        if not SPLIT or process.name not in SPLITS:
+            processes.append(process)
+            continue
+        api_env, worker_env = SPLITS[process.name]
+        port = process.port + 100  # the worker replica answers health checks only
+        processes.append(replace(process, name=f"{process.name}.api", env=process.env | api_env))
+        processes.append(
+            replace(
+                process,
+                name=f"{process.name}.worker",
+                argv=[str(port) if arg == str(process.port) else arg for arg in process.argv],
+                port=port,
+                ready_url=f"http://127.0.0.1:{port}/health/ready",
+                env=process.env | worker_env,
+            )
+        )
     pids: dict[str, int] = {}
     try:
         for process in processes:
@@ -230,7 +297,11 @@ async def main() -> None:
         failed = stack_tool.wait_ready(config, processes)
         if failed:
             raise RuntimeError(f"not ready: {failed}\n{stack_tool.log_tail(config, failed[0])}")
-        urls = {p.name: f"http://127.0.0.1:{p.port}" for p in processes}
+        urls = {
+            p.name.removesuffix(".api"): f"http://127.0.0.1:{p.port}"
+            for p in processes
+            if not p.name.endswith(".worker")
+        }
         db = await asyncpg.connect(database_url)
         try:
             await bench(urls, CpuMeter(pids, db, database), db)
