@@ -19,7 +19,12 @@ N-replica safe), so the CPU of the create requests and of the mock deliveries, w
 path from a new incident to its recorded page, shows apart from it. BENCH_SPLIT=0 runs exactly the
 three processes of `make up`.
 
+BENCH_BURST=1 (with the split) pauses incident-management's worker replica (SIGSTOP) during the
+creates and lets it go at the storm's end: all the new incidents are then due at once, as when
+correlation opens many incidents in one transaction, and the figures start there.
+
     make bench-pages
+    BENCH_BURST=1 make bench-pages
     BENCH_INCIDENTS=200 BENCH_CONCURRENCY=20 BENCH_SPLIT=0 make bench-pages
 
 Every wait is bounded (BENCH_TIMEOUT seconds).
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -51,6 +57,7 @@ INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "800"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "20"))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "180"))
 SPLIT = os.environ.get("BENCH_SPLIT", "1") != "0"
+BURST = SPLIT and os.environ.get("BENCH_BURST", "0") == "1"
 WARMUP = 20
 SERVICES = ("incident-management", "oncall-escalation", "notification")
 # BENCH_SPLIT: (the API replica's environment, the worker replica's environment)
@@ -212,8 +219,17 @@ async def bench(urls: dict[str, str], meter: CpuMeter, db: asyncpg.Connection) -
         await wait_until(db, QUIET, (warm, len(warm)), 1)
 
         before = await meter.sample()
-        started = time.monotonic()
-        ids = await create_incidents(im, team, INCIDENTS)
+        creating = time.monotonic()
+        paused = meter.pids["incident-management.worker"] if BURST else None
+        if paused:
+            os.kill(paused, signal.SIGSTOP)
+        try:
+            ids = await create_incidents(im, team, INCIDENTS)
+            if paused:  # the figures start when the burst is let go
+                before = await meter.sample()
+        finally:
+            if paused:
+                os.kill(paused, signal.SIGCONT)
         storm_end = time.monotonic()
         paged = await wait_until(db, PAGES, (ids,), len(ids))
         at_paged = await meter.sample()
@@ -231,8 +247,13 @@ async def bench(urls: dict[str, str], meter: CpuMeter, db: asyncpg.Connection) -
         ids,
     )
     print(
-        f"{INCIDENTS} incidents created in {storm_end - started:.2f} s "
-        f"({INCIDENTS / (storm_end - started):.0f}/s, {CONCURRENCY} clients)"
+        f"{INCIDENTS} incidents created in {storm_end - creating:.2f} s "
+        f"({INCIDENTS / (storm_end - creating):.0f}/s, {CONCURRENCY} clients)"
+        + (
+            ": incident-management's worker paused until then, CPU counted from there"
+            if BURST
+            else ""
+        )
     )
     print(f"all level-1 pages recorded {paged - storm_end:+.2f} s after the storm's end")
     print(

@@ -82,14 +82,14 @@ async def create_notifications(
     ]
     statement = (
         insert(Notification)
-        .values(rows)
         .on_conflict_do_nothing(
             index_elements=[Notification.idempotency_key],
             index_where=Notification.idempotency_key.is_not(None),
         )
         .returning(Notification.id)
     )
-    created = set((await session.scalars(statement)).all())
+    # A parameter list: one statement (insertmanyvalues) compiled once, for any batch size.
+    created = set((await session.scalars(statement, rows)).all())
     replayed_keys = [
         item.idempotency_key
         for new_id, item in zip(ids, items, strict=True)

@@ -204,7 +204,7 @@ async def start_escalations(
     started = await service.start_many(session=session, items=body.escalations, now=clock.now())
     await session.commit()
     if any(created for _, created in started):
-        runtime(request.app).wake()
+        runtime(request.app).wake_senders()  # level 1 is paged already: its pages are queued
     return EscalationStartBatchResult(
         results=[
             EscalationStarted(incident_id=e.incident_id, created=created, status=e.status)  # type: ignore[arg-type]

@@ -113,11 +113,13 @@ async def start_many(
         team: await policies.policy_for_team(session=session, team=team)
         for team in dict.fromkeys(item.team for item in ordered)
     }
+    # A parameter list, not .values([...]): one statement (insertmanyvalues) whose compiled form
+    # is cached, where a multi-row VALUES would be compiled again for every batch size.
     inserted = await session.execute(
         insert(Escalation)
-        .values([_new_row(item, team_policies[item.team], now) for item in ordered])
         .on_conflict_do_nothing(index_elements=[Escalation.incident_id])
-        .returning(Escalation.incident_id)
+        .returning(Escalation.incident_id),
+        [_new_row(item, team_policies[item.team], now) for item in ordered],
     )
     created = set(inserted.scalars().all())
     locked = await session.scalars(
