@@ -180,7 +180,11 @@ async def create_incidents(client: httpx.AsyncClient, team: str, count: int) -> 
                 "description": "page cost benchmark",
                 "team": team,
             }
-            response = await client.post("/api/v1/incidents", json=body)
+            for _ in range(50):  # bounded: the shared PostgreSQL may be out of connections
+                response = await client.post("/api/v1/incidents", json=body)
+                if response.status_code != 503:
+                    break
+                await asyncio.sleep(0.2)
             assert response.status_code == 201, response.text
             ids.append(response.json()["id"])
 
