@@ -32,6 +32,7 @@ class Neighbours:
         self.alerts: dict[str, list[dict[str, Any]]] = {}
         self.down: set[str] = set()
         self.batch_calls = 0  # calls to the batch start route
+        self.refuse_batches = False  # answer the batch start route 422
         self.app = self._build()
         self._asgi = httpx.ASGITransport(app=self.app)
         self.transport = _SwitchableTransport(self)
@@ -47,7 +48,9 @@ class Neighbours:
             return {"incident_id": body["incident_id"]}
 
         @app.post("/internal/v1/escalations/batch")
-        async def start_batch(request: Request) -> dict[str, Any]:
+        async def start_batch(request: Request) -> Any:
+            if self.refuse_batches:
+                return Response(status_code=422)
             body = await request.json()
             self.batch_calls += 1
             results = []

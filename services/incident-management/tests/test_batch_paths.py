@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
 from nightwatch_incidents.incidents import flows
 from nightwatch_incidents.incidents.models import Incident
@@ -58,14 +58,8 @@ async def test_oncall_down_delays_the_batch_and_a_replay_pages_once(
     assert await helpers.jobs(first["id"]) == [] and await helpers.jobs(second["id"]) == []
 
 
-async def test_a_batch_oncall_refuses_is_retried_one_by_one(
-    helpers: Any, neighbours: Any
-) -> None:
-    @neighbours.app.post("/internal/v1/escalations/batch", status_code=422)
-    async def refuse(request: Request) -> dict[str, Any]:  # placed after the real route: unused
-        return {}
-
-    neighbours.app.router.routes.sort(key=lambda r: getattr(r, "endpoint", None) is not refuse)
+async def test_a_batch_oncall_refuses_is_retried_one_by_one(helpers: Any, neighbours: Any) -> None:
+    neighbours.refuse_batches = True
     incidents = [await helpers.create() for _ in range(2)]
     await helpers.run_jobs()
     assert neighbours.batch_calls == 0
