@@ -14,9 +14,11 @@ It reports:
   create until the pages are recorded, and until quiet.
 
 By default (BENCH_SPLIT=1) incident-management and notification each run as two replicas of the same
-command, one serving the API with its worker off and one running the worker only (every service is
-N-replica safe), so the CPU of the create requests and of the mock deliveries, which are not the
-path from a new incident to its recorded page, shows apart from it. BENCH_SPLIT=0 runs exactly the
+command (every service is N-replica safe): incident-management's API replica (worker off) takes the
+creates, its worker replica runs the start jobs and takes on-call's timeline entries; notification's
+API replica (worker off) takes the pages, its worker replica delivers them (mock channel). So the
+CPU of the create requests and of the deliveries, which are not the path from a new incident to its
+recorded page, shows apart from it. BENCH_SPLIT=0 runs exactly the
 three processes of `make up`.
 
 BENCH_BURST=1 (with the split) pauses incident-management's worker replica (SIGSTOP) during the
@@ -66,7 +68,7 @@ SPLITS = {
     "notification": ({"NOTIFY_WORKER_ENABLED": "false"}, {}),
 }
 # Not on the path from a new incident to its recorded page (reported, not counted in "path").
-OFF_PATH = ("incident-management.api", "notification.worker")
+OFF_PATH = ("incident-management.api", "notification.worker")  # creates, deliveries
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -303,7 +305,7 @@ async def main() -> None:
             processes.append(process)
             continue
         api_env, worker_env = SPLITS[process.name]
-        port = process.port + 100  # the worker replica answers health checks only
+        port = process.port + 100
         processes.append(replace(process, name=f"{process.name}.api", env=process.env | api_env))
         processes.append(
             replace(
@@ -315,6 +317,13 @@ async def main() -> None:
                 env=process.env | worker_env,
             )
         )
+    # On-call sends its timeline entries to incident-management's worker replica: the API
+    # replica's CPU is then the creates alone, and all of the path is in the worker's.
+    if SPLIT:
+        worker = next(p for p in processes if p.name == "incident-management.worker")
+        for process in processes:
+            if process.name == "oncall-escalation":
+                process.env["INCIDENT_MANAGEMENT_URL"] = f"http://127.0.0.1:{worker.port}"
     pids: dict[str, int] = {}
     try:
         for process in processes:

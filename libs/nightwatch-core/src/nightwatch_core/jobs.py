@@ -90,21 +90,8 @@ async def enqueue(
     dedup_key: str | None = None,
 ) -> bool:
     """Add a job in the caller's transaction; False when ``dedup_key`` is already queued."""
-    table = f"{_checked_schema(schema)}.jobs"
-    result = await session.execute(
-        text(
-            f"INSERT INTO {table} (kind, payload, run_at, dedup_key) "  # noqa: S608 - checked name
-            "VALUES (:kind, CAST(:payload AS jsonb), coalesce(:run_at, now()), :dedup_key) "
-            "ON CONFLICT (dedup_key) DO NOTHING"
-        ),
-        {
-            "kind": kind,
-            "payload": orjson.dumps(payload).decode(),
-            "run_at": run_at,
-            "dedup_key": dedup_key,
-        },
-    )
-    return bool(getattr(result, "rowcount", 0))
+    job = NewJob(kind=kind, payload=payload, run_at=run_at, dedup_key=dedup_key)
+    return await enqueue_many(session, schema=schema, jobs=[job]) == 1
 
 
 async def enqueue_many(session: AsyncSession, *, schema: str, jobs: Sequence[NewJob]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from nightwatch_core.ids import uuid7
@@ -26,6 +27,18 @@ class NotificationFilters:
     status: str | None = None
 
 
+def _pending(data: NotificationCreate, *, max_attempts: int, now: datetime) -> dict[str, Any]:
+    """The row of a new notification: pending, due now."""
+    return data.model_dump() | {
+        "status": "pending",
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 async def create_notification(
     *, session: AsyncSession, data: NotificationCreate, max_attempts: int, now: datetime
 ) -> tuple[Notification, bool]:
@@ -34,17 +47,9 @@ async def create_notification(
     Returns ``(notification, created)``. The unique index on ``idempotency_key`` decides, so two
     concurrent requests (or replicas) with one key still make one notification.
     """
-    values = data.model_dump() | {
-        "status": "pending",
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
     statement = (
         insert(Notification)
-        .values(**values)
+        .values(**_pending(data, max_attempts=max_attempts, now=now))
         .on_conflict_do_nothing(
             index_elements=[Notification.idempotency_key],
             index_where=Notification.idempotency_key.is_not(None),
@@ -68,16 +73,7 @@ async def create_notifications(
     ``(id, created)`` per item, in order. A key repeated within the batch is one notification."""
     ids = [uuid7() for _ in items]
     rows = [
-        item.model_dump()
-        | {
-            "id": new_id,
-            "status": "pending",
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "next_attempt_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
+        _pending(item, max_attempts=max_attempts, now=now) | {"id": new_id}
         for new_id, item in zip(ids, items, strict=True)
     ]
     statement = (

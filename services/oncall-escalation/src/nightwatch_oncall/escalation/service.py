@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from nightwatch_core.errors import ApiError, NotFound
-from nightwatch_core.jobs import NewJob, enqueue_many
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +25,7 @@ from nightwatch_oncall.escalation.models import (
     EscalationPolicy,
 )
 from nightwatch_oncall.escalation.schemas import EscalationStart
-from nightwatch_oncall.escalation.steps import JOB_SCHEMA, new_event, run_step
+from nightwatch_oncall.escalation.steps import new_event, run_step, run_steps
 
 
 async def get_escalation(
@@ -65,7 +63,9 @@ def _fill_in_stopped(escalation: Escalation, data: EscalationStart, now: datetim
         escalation.updated_at = now
 
 
-def _started_event(escalation: Escalation, policy: EscalationPolicy | None, now: datetime) -> Any:
+def _started_event(
+    escalation: Escalation, policy: EscalationPolicy | None, now: datetime
+) -> EscalationEvent:
     snapshot = escalation.policy_snapshot or {}
     return new_event(
         escalation,
@@ -130,25 +130,15 @@ async def start_many(
         .execution_options(populate_existing=True)
     )
     escalations = {escalation.incident_id: escalation for escalation in locked.all()}
-    jobs: list[NewJob] = []
-    lookups: dict[str, Any] = {}
-    with session.no_autoflush:
-        for item in ordered:
-            escalation = escalations[item.incident_id]
-            if item.incident_id not in created:
-                _fill_in_stopped(escalation, item, now)
-                continue
+    to_page = []
+    for item in ordered:
+        escalation = escalations[item.incident_id]
+        if item.incident_id in created:
             session.add(_started_event(escalation, team_policies[item.team], now))
-            await run_step(
-                session=session,
-                escalation=escalation,
-                now=now,
-                lookup_cache=lookups,
-                flush=False,
-                jobs=jobs,
-            )
-    await session.flush()
-    await enqueue_many(session, schema=JOB_SCHEMA, jobs=jobs)
+            to_page.append(escalation)
+        else:
+            _fill_in_stopped(escalation, item, now)
+    await run_steps(session=session, escalations=to_page, now=now)
     return [(escalations[item.incident_id], item.incident_id in created) for item in ordered]
 
 

@@ -236,6 +236,30 @@ async def run_step(
     )
 
 
+async def run_steps(
+    *, session: AsyncSession, escalations: list[Escalation], now: datetime
+) -> list[StepResult]:
+    """``run_step`` for a batch taken at one instant: each target resolved once, every page, event
+    and timer written with one flush, every job with one ``enqueue_many``."""
+    lookups: dict[str, targets.Lookup] = {}
+    jobs: list[NewJob] = []
+    with session.no_autoflush:
+        results = [
+            await run_step(
+                session=session,
+                escalation=escalation,
+                now=now,
+                lookup_cache=lookups,
+                flush=False,
+                jobs=jobs,
+            )
+            for escalation in escalations
+        ]
+    await session.flush()
+    await enqueue_many(session, schema=JOB_SCHEMA, jobs=jobs)
+    return results
+
+
 def _advance(
     escalation: Escalation, *, now: datetime, level: dict[str, Any], anyone_paged: bool
 ) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI
 from nightwatch_core.app_factory import Worker
 from nightwatch_core.http_client import ServiceClient
-from nightwatch_core.jobs import JobQueue, NewJob, enqueue_many
+from nightwatch_core.jobs import JobQueue
 from nightwatch_core.polling import PollingWorker
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,7 @@ from nightwatch_oncall.escalation.steps import (
     TIMELINE_JOB,
     StepResult,
     run_step,
+    run_steps,
 )
 
 log = logging.getLogger("nightwatch.escalation")
@@ -127,30 +128,14 @@ async def run_due_steps(app: FastAPI) -> int:
     anything in it fails, it runs again one step per savepoint, and a step that still fails is
     postponed by STEP_RETRY so it cannot block the others."""
     now = app.state.clock.now()
-    lookups: dict[str, Any] = {}  # one on-call lookup per target per batch (an alert storm)
-    jobs: list[NewJob] = []  # every page and timeline job of the batch: one statement
     async with app.state.sessionmaker() as session, session.begin():
         due = await service.claim_due(session=session, now=now, limit=STEP_BATCH)
         if not due:
             return 0
         incident_ids = [escalation.incident_id for escalation in due]
         try:
-            # No autoflush: every page, event and timer of the batch goes out in one flush.
             async with session.begin_nested():
-                with session.no_autoflush:
-                    results = [
-                        await run_step(
-                            session=session,
-                            escalation=escalation,
-                            now=now,
-                            lookup_cache=lookups,
-                            flush=False,
-                            jobs=jobs,
-                        )
-                        for escalation in due
-                    ]
-                await session.flush()
-                await enqueue_many(session, schema=JOB_SCHEMA, jobs=jobs)
+                results = await run_steps(session=session, escalations=due, now=now)
         except Exception:
             log.warning("a step of the batch failed; running them one by one", exc_info=True)
             results = await _steps_one_by_one(session, incident_ids, now=now)
