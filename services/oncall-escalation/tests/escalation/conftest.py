@@ -38,6 +38,7 @@ class Recorder:
     arrived: int = 0  # notify calls received (even those still held)
     batches: int = 0  # batch notify calls received
     fail_timeline: int = 0  # answer 503 to this many timeline batch calls first
+    old_versions: bool = False  # neighbours without the batch routes (404), as in a rolling deploy
 
     def pages(self, incident_id: Any) -> list[dict[str, Any]]:
         return [n for n in self.notify if n["incident_id"] == str(incident_id)]
@@ -80,6 +81,8 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
 
     @app.post("/internal/v1/notifications/batch")
     async def notify_batch(request: Request) -> JSONResponse:
+        if recorder.old_versions:
+            return JSONResponse({"error": {"message": "Not Found"}}, status_code=404)
         if recorder.fail_notify > 0:
             recorder.fail_notify -= 1
             return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
@@ -98,6 +101,8 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
 
     @app.post("/internal/v1/incidents/timeline/batch")
     async def timeline_batch(request: Request) -> JSONResponse:
+        if recorder.old_versions:
+            return JSONResponse({"error": {"message": "Not Found"}}, status_code=404)
         if recorder.fail_timeline > 0:
             recorder.fail_timeline -= 1
             return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
@@ -139,6 +144,7 @@ def recorder(recorder_server: Recorder) -> Recorder:
     recorder_server.arrived = 0
     recorder_server.batches = 0
     recorder_server.fail_timeline = 0
+    recorder_server.old_versions = False
     return recorder_server
 
 

@@ -136,3 +136,23 @@ async def test_neighbours_down_delay_the_batch_and_drop_nothing(
     assert len(dedup) == 4 * 3 and set(dedup.values()) == {1}  # lookup + two pages each
     assert recorder.fail_notify == recorder.fail_timeline == 0
     assert await _jobs(app) == 0
+
+
+async def test_neighbours_without_the_batch_routes_get_one_call_per_item(
+    app: FastAPI, client: httpx.AsyncClient, world: World, recorder: Recorder
+) -> None:
+    alice = await world.user("Alice", ("email", "alice@example.com"), ("slack", "@alice"))
+    team = await world.team("rolling", alice)
+    await world.policy(team, [user_level(alice)])
+    recorder.old_versions = True  # a rolling deploy: the neighbours are the previous version
+    recorder.refuse_channels = {"slack"}
+    [start] = _starts(team, 1)
+    await client.post(BATCH, json={"escalations": [start]})
+    await drain(app)
+    assert recorder.batches == 0
+    assert sorted(p["channel"] for p in recorder.pages(start["incident_id"])) == ["email", "mock"]
+    kinds = Counter(e["event_type"] for e in recorder.entries(start["incident_id"]))
+    assert kinds == {"oncall_lookup": 1, "notification_sent": 2, "notification_failed": 1}
+    [failed] = recorder.entries(start["incident_id"], "notification_failed")
+    assert "HTTP 422: Channel 'slack' is not configured" in failed["message"]
+    assert await _jobs(app) == 0

@@ -179,8 +179,9 @@ async def start_escalations(
             json={"escalations": to_start},
             idempotency_key=f"escalate-batch:{to_start[0]['incident_id']}:{len(to_start)}",
         )
-        if response.status_code in (400, 422):
-            # On-call refuses the batch: one by one, so only the start it refuses is kept dead.
+        if response.status_code in (400, 404, 422):
+            # On-call refuses the batch, or is a version without the batch route (404, a rolling
+            # deploy): one by one, so only a start it refuses is kept dead.
             return [await _start_alone(app, session, payload) for payload in payloads]
         _check(response, "start escalations")
     await append_timeline_many(session=session, entries=entries, now=app.state.clock.now())

@@ -40,13 +40,17 @@ def worth_retrying(status: int) -> bool:
     return status >= 500 or status in (404, 408, 425, 429)
 
 
-def error_text(response: httpx.Response) -> str:
+def error_message(response: httpx.Response) -> str:
     try:
         body = response.json()
         message = body.get("error", {}).get("message") if isinstance(body, dict) else None
     except ValueError:
         message = None
-    return f"HTTP {response.status_code}: {message or response.text[:300]}"
+    return str(message or response.text[:300])
+
+
+def error_text(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code}: {error_message(response)}"
 
 
 def _results(response: httpx.Response, what: str, expected: int) -> list[dict[str, Any]]:
@@ -89,12 +93,16 @@ async def send_pages(
     )
     if not to_send:
         return [None] * len(payloads)
+    bodies = [{name: p[name] for name in PAGE_FIELDS} for p in to_send]
     response = await app.state.escalation.notification.post(
         NOTIFY_BATCH_ROUTE,
-        json={"notifications": [{name: p[name] for name in PAGE_FIELDS} for p in to_send]},
+        json={"notifications": bodies},
         idempotency_key=f"pages:{to_send[0]['idempotency_key']}:{len(to_send)}",
     )
-    results = _results(response, "notification service", len(to_send))
+    if response.status_code == 404:  # a notification without the batch route (rolling deploy)
+        results = [await _notify_one(app, body) for body in bodies]
+    else:
+        results = _results(response, "notification service", len(to_send))
     now = app.state.clock.now()
     sent: list[tuple[int, str | None]] = []
     jobs: list[NewJob] = []
@@ -132,6 +140,18 @@ async def send_pages(
     for channel, count in channels.items():
         ONCALL_NOTIFICATIONS_SENT.labels(channel).inc(count)
     return [None] * len(payloads)
+
+
+async def _notify_one(app: FastAPI, body: dict[str, Any]) -> dict[str, Any]:
+    """One page through ``POST /api/v1/notify``, answered as an item of the batch route."""
+    response = await app.state.escalation.notification.post(
+        "/api/v1/notify", json=body, idempotency_key=body["idempotency_key"]
+    )
+    if response.is_success:
+        return {"status": response.status_code, "id": response.json().get("id")}
+    if worth_retrying(response.status_code):
+        raise RuntimeError(f"notification service: {error_text(response)}")
+    return {"status": response.status_code, "error": {"message": error_message(response)}}
 
 
 def _sent_entry(payload: dict[str, Any], notification_id: Any, now: datetime) -> NewJob:
@@ -218,8 +238,9 @@ async def post_timelines(
         json={"entries": [{name: p[name] for name in ENTRY_FIELDS} for p in payloads]},
         idempotency_key=f"timeline:{payloads[0]['dedup_key']}:{len(payloads)}",
     )
-    if response.status_code in (400, 422):
-        # One entry incident-management refuses must not hold back the others: find it.
+    if response.status_code in (400, 404, 422):
+        # One entry incident-management refuses must not hold back the others (find it), and a
+        # version without the batch route (404, a rolling deploy) still takes them one by one.
         return [await _post_one(app, payload) for payload in payloads]
     outcomes: list[Exception | None] = []
     for result in _results(response, "incident-management", len(payloads)):
