@@ -10,8 +10,10 @@ It reports:
 - the time until the whole path is quiet (no job left in incidents.jobs / oncall.jobs, every
   notification delivered), i.e. the timeline entries are back on the incidents too;
 - CPU (user + system, /proc) per incident for each service process and for PostgreSQL (summed over
-  the backends of the bench database, except the bench's own polling connection), from the first
-  create until the pages are recorded, and until quiet.
+  the backends of the bench database, except the bench's own polling connection, and attributed to
+  the service whose connection each backend serves), from the first create until the pages are
+  recorded, and until quiet; minus what each process burns idle (its pollers, measured for
+  IDLE_SECONDS before the storm), which is a cost per second, not per incident.
 
 By default (BENCH_SPLIT=1) incident-management and notification each run as two replicas of the same
 command (every service is N-replica safe): incident-management's API replica (worker off) takes the
@@ -61,6 +63,7 @@ TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "180"))
 SPLIT = os.environ.get("BENCH_SPLIT", "1") != "0"
 BURST = SPLIT and os.environ.get("BENCH_BURST", "0") == "1"
 WARMUP = 20
+IDLE_SECONDS = 5.0
 SERVICES = ("incident-management", "oncall-escalation", "notification")
 # BENCH_SPLIT: (the API replica's environment, the worker replica's environment)
 SPLITS = {
@@ -224,6 +227,13 @@ async def bench(urls: dict[str, str], meter: CpuMeter, db: asyncpg.Connection) -
         warm = await create_incidents(im, team, WARMUP)  # pools, caches, first-call imports
         await wait_until(db, QUIET, (warm, len(warm)), 1)
 
+        # What the processes burn idle (pollers), to tell it apart from the work of the storm.
+        idle_from, idle_start = await meter.sample(), time.monotonic()
+        await asyncio.sleep(IDLE_SECONDS)
+        idle_rate = {
+            name: seconds / (time.monotonic() - idle_start)
+            for name, seconds in CpuMeter.used(idle_from, await meter.sample()).items()
+        }
         before = await meter.sample()
         creating = time.monotonic()
         paused = meter.pids["incident-management.worker"] if BURST else None
@@ -237,6 +247,7 @@ async def bench(urls: dict[str, str], meter: CpuMeter, db: asyncpg.Connection) -
             if paused:
                 os.kill(paused, signal.SIGCONT)
         storm_end = time.monotonic()
+        counted_from = time.monotonic() if BURST else creating
         paged = await wait_until(db, PAGES, (ids,), len(ids))
         at_paged = await meter.sample()
         quiet = await wait_until(db, QUIET, (ids, len(ids)), 1)
@@ -267,8 +278,13 @@ async def bench(urls: dict[str, str], meter: CpuMeter, db: asyncpg.Connection) -
         f"timeline entries) {quiet - storm_end:+.2f} s after the storm's end; "
         f"duplicate pages: {duplicates}"
     )
-    for label, sample in (("until pages recorded", at_paged), ("until quiet", after)):
+    idle = sum(idle_rate.values()) * 1000
+    print(f"idle (pollers), all processes: {idle:.1f} ms of CPU per second")
+    windows = (("until pages recorded", at_paged, paged), ("until quiet", after, quiet))
+    for label, sample, end in windows:
         used = CpuMeter.used(before, sample)
+        for name, rate in idle_rate.items():  # the storm's work only: minus the idle burn
+            used[name] = used.get(name, 0.0) - rate * (end - counted_from)
         total = sum(used.values())
         path = sum(
             seconds

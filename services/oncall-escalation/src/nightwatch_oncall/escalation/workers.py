@@ -44,6 +44,8 @@ PAGE_SENDERS = 2
 # Items per call to a neighbour: a storm costs one call per this many pages / entries.
 PAGE_BATCH = 100
 TIMELINE_BATCH = 200
+# Timeline entries are history, not paging: within a second is soon enough.
+TIMELINE_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -62,8 +64,9 @@ class EscalationRuntime:
         self.wake_senders()
 
     def wake_senders(self) -> None:
+        # Pages only: the timeline queue runs on its own, slower poll, so in a storm each call
+        # to incident-management carries the entries of many page batches.
         self.pages.wake()
-        self.timeline.wake()
 
     async def aclose(self) -> None:
         await self.notification.aclose()
@@ -108,7 +111,7 @@ async def start_runtime(app: FastAPI) -> None:
             batch_handlers={TIMELINE_JOB: post_timelines},
             kinds={TIMELINE_JOB},
             batch_size=TIMELINE_BATCH,
-            poll_interval=poll,
+            poll_interval=max(poll, TIMELINE_POLL_SECONDS),
             max_backoff=60.0,
             # Best effort but durable: about an hour of retries, then kept as a dead job.
             max_attempts=60,
