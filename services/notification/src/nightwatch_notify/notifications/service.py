@@ -98,7 +98,7 @@ async def create_notifications(
                 Notification.idempotency_key.in_(replayed_keys)
             )
         )
-        existing = {key: notification_id for key, notification_id in found.tuples()}
+        existing = {row.idempotency_key: row.id for row in found}
     return [
         (new_id, True) if new_id in created else (existing[item.idempotency_key], False)
         for new_id, item in zip(ids, items, strict=True)
