@@ -65,5 +65,8 @@ bench-incidents: install ## incident lifecycle: creates/s, acks/s (with the on-c
 bench-escalation: install ## escalation timers: due -> step -> page lateness, 2 replicas, duplicates (own database)
 	@$(RUN) python bench/escalation_timers.py
 
+bench-pages: install ## new incident -> level-1 page recorded: CPU ms per incident per process (incl. PostgreSQL), 800-incident storm
+	@$(RUN) python bench/page_cost_bench.py
+
 bench-oncall: install ## on-call rotation math: who-is-on-call lookup and 92-day shift listing cost
 	@$(RUN) python bench/oncall_rotation_bench.py

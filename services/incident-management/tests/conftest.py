@@ -30,6 +30,8 @@ class Neighbours:
         self.stops: list[dict[str, Any]] = []
         self.alerts: dict[str, list[dict[str, Any]]] = {}
         self.down: set[str] = set()
+        self.batch_calls = 0  # calls to the batch start route
+        self.refuse_batches = False  # answer the batch start route 422
         self.app = self._build()
         self._asgi = httpx.ASGITransport(app=self.app)
         self.transport = _SwitchableTransport(self)
@@ -43,6 +45,20 @@ class Neighbours:
             self.escalation_posts.append(body)
             self.escalations.setdefault(body["incident_id"], body)
             return {"incident_id": body["incident_id"]}
+
+        @app.post("/internal/v1/escalations/batch")
+        async def start_batch(request: Request) -> Any:
+            if self.refuse_batches:
+                return Response(status_code=422)
+            body = await request.json()
+            self.batch_calls += 1
+            results = []
+            for item in body["escalations"]:
+                self.escalation_posts.append(item)
+                created = item["incident_id"] not in self.escalations
+                self.escalations.setdefault(item["incident_id"], item)
+                results.append({"incident_id": item["incident_id"], "created": created})
+            return {"results": results}
 
         @app.post("/internal/v1/escalations/{incident_id}/stop")
         async def stop(incident_id: str, request: Request) -> Response:

@@ -14,13 +14,20 @@ failure reschedules it with capped exponential backoff; nothing is silently drop
 A handler is ``async def handler(*, app, session, payload) -> None``; it runs inside a savepoint of
 the claiming transaction, so its own writes commit atomically with the job's removal. Raise to
 retry later; raise :class:`PermanentJobError` to give up at once (the job is kept as dead).
+
+A *batch handler* (``batch_handlers=``) gets every claimed job of its kind at once:
+``async def handler(*, app, session, payloads) -> list[Exception | None] | None``, so N jobs that
+each call a neighbour cost one call, not N. It returns one outcome per payload (``None`` = done)
+and must not have written anything for a payload it fails; raising fails the whole batch.
+``enqueue_many`` writes many jobs with one statement.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -49,6 +56,20 @@ class JobHandler(Protocol):
     ) -> Awaitable[None]: ...
 
 
+class BatchJobHandler(Protocol):
+    def __call__(
+        self, *, app: FastAPI, session: AsyncSession, payloads: list[dict[str, Any]]
+    ) -> Awaitable[Sequence[Exception | None] | None]: ...
+
+
+@dataclass(frozen=True)
+class NewJob:
+    kind: str
+    payload: dict[str, Any]
+    run_at: datetime | None = None
+    dedup_key: str | None = None
+
+
 class PermanentJobError(Exception):
     """The job can never succeed (e.g. the target says 404/422): keep it as dead, stop retrying."""
 
@@ -69,38 +90,28 @@ async def enqueue(
     dedup_key: str | None = None,
 ) -> bool:
     """Add a job in the caller's transaction; False when ``dedup_key`` is already queued."""
-    added = await enqueue_many(
-        session, schema=schema, kind=kind, jobs=[(payload, dedup_key)], run_at=run_at
-    )
-    return added == 1
+    job = NewJob(kind=kind, payload=payload, run_at=run_at, dedup_key=dedup_key)
+    return await enqueue_many(session, schema=schema, jobs=[job]) == 1
 
 
-async def enqueue_many(
-    session: AsyncSession,
-    *,
-    schema: str,
-    kind: str,
-    jobs: list[tuple[dict[str, Any], str | None]],
-    run_at: datetime | None = None,
-) -> int:
-    """Add jobs ``(payload, dedup_key)`` of one kind in one statement, in the caller's
-    transaction; returns how many were added (a dedup_key already queued is skipped)."""
+async def enqueue_many(session: AsyncSession, *, schema: str, jobs: Sequence[NewJob]) -> int:
+    """Add many jobs with one statement (same rules as ``enqueue``); return how many were new."""
     if not jobs:
         return 0
     table = f"{_checked_schema(schema)}.jobs"
     result = await session.execute(
         text(
             f"INSERT INTO {table} (kind, payload, run_at, dedup_key) "  # noqa: S608 - checked name
-            "SELECT :kind, j.payload, coalesce(:run_at, now()), j.dedup_key "
-            "FROM unnest(CAST(:payloads AS jsonb[]), CAST(:dedup_keys AS text[])) "
-            "AS j(payload, dedup_key) "
+            "SELECT k, CAST(p AS jsonb), coalesce(r, now()), d FROM unnest("
+            "CAST(:kinds AS text[]), CAST(:payloads AS text[]), CAST(:run_ats AS timestamptz[]), "
+            "CAST(:keys AS text[])) AS t(k, p, r, d) "
             "ON CONFLICT (dedup_key) DO NOTHING"
         ),
         {
-            "kind": kind,
-            "payloads": [orjson.dumps(payload).decode() for payload, _ in jobs],
-            "dedup_keys": [dedup_key for _, dedup_key in jobs],
-            "run_at": run_at,
+            "kinds": [job.kind for job in jobs],
+            "payloads": [orjson.dumps(job.payload).decode() for job in jobs],
+            "run_ats": [job.run_at for job in jobs],
+            "keys": [job.dedup_key for job in jobs],
         },
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -118,14 +129,17 @@ class JobQueue(PollingWorker):
         max_backoff: float = 60.0,
         max_attempts: int | None = None,
         kinds: Collection[str] | None = None,
+        batch_handlers: dict[str, BatchJobHandler] | None = None,
     ) -> None:
         """``kinds``: claim only jobs of these kinds (default: every kind in the table, and a kind
         without a handler is kept dead). Two queues with disjoint kinds share one table, so slow
-        or less urgent work cannot delay urgent work queued behind it."""
+        or less urgent work cannot delay urgent work queued behind it. ``batch_handlers``: kinds
+        whose claimed jobs are handed over together (see the module docstring)."""
         super().__init__(batch_size=batch_size, poll_interval=poll_interval)
         self.schema = _checked_schema(schema)
         self.table = f"{self.schema}.jobs"
         self.handlers = handlers
+        self.batch_handlers = batch_handlers or {}
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.max_attempts = max_attempts
@@ -150,8 +164,16 @@ class JobQueue(PollingWorker):
                     | ({} if self.kinds is None else {"kinds": self.kinds}),
                 )
             ).all()
+            batches: dict[str, list[Any]] = {}
             for row in rows:
-                await self._run_one(app, session, row, now)
+                if row.kind in self.batch_handlers:
+                    batches.setdefault(row.kind, []).append(row)
+            # In claim order; a batch runs where its first job was claimed.
+            for row in rows:
+                if row.kind not in self.batch_handlers:
+                    await self._run_one(app, session, row, now)
+                elif batch := batches.pop(row.kind, None):
+                    await self._run_batch(app, session, row.kind, batch, now)
         return len(rows)
 
     async def _run_one(self, app: FastAPI, session: AsyncSession, row: Any, now: datetime) -> None:
@@ -162,38 +184,70 @@ class JobQueue(PollingWorker):
             async with session.begin_nested():
                 await handler(app=app, session=session, payload=row.payload)
         except Exception as exc:
-            attempts = row.attempts + 1
-            dead = isinstance(exc, PermanentJobError) or (
-                self.max_attempts is not None and attempts >= self.max_attempts
-            )
-            await session.execute(
-                text(
-                    f"UPDATE {self.table} SET attempts = :attempts, last_error = :error, "  # noqa: S608
-                    "run_at = :run_at, dead_at = :dead_at WHERE id = :id"
-                ),
-                {
-                    "id": row.id,
-                    "attempts": attempts,
-                    "error": f"{type(exc).__name__}: {exc}"[:2000],
-                    "run_at": now + self.backoff(attempts),
-                    "dead_at": now if dead else None,
-                },
-            )
-            outcome = "dead" if dead else "retry"
-            log.warning(
-                "job failed",
-                extra={
-                    "job_kind": row.kind,
-                    "job_id": row.id,
-                    "attempts": attempts,
-                    "outcome": outcome,
-                    "error": str(exc)[:300],
-                },
-            )
+            await self._record_failure(session, row, exc, now)
         else:
-            await session.execute(
-                text(f"DELETE FROM {self.table} WHERE id = :id"),  # noqa: S608
-                {"id": row.id},
-            )
-            outcome = "done"
+            await self._delete(session, [row])
+
+    async def _run_batch(
+        self, app: FastAPI, session: AsyncSession, kind: str, rows: list[Any], now: datetime
+    ) -> None:
+        outcomes: Sequence[Exception | None]
+        try:
+            async with session.begin_nested():
+                returned = await self.batch_handlers[kind](
+                    app=app, session=session, payloads=[row.payload for row in rows]
+                )
+            outcomes = [None] * len(rows) if returned is None else returned
+            if len(outcomes) != len(rows):
+                raise RuntimeError(f"batch handler gave {len(outcomes)} outcomes for {len(rows)}")
+        except Exception as exc:
+            # Nothing of the batch was written (savepoint rolled back): every job is retried.
+            outcomes = [exc] * len(rows)
+        await self._delete(
+            session, [row for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+        )
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome is not None:
+                await self._record_failure(session, row, outcome, now)
+
+    async def _delete(self, session: AsyncSession, rows: list[Any]) -> None:
+        if not rows:
+            return
+        await session.execute(
+            text(f"DELETE FROM {self.table} WHERE id = ANY(:ids)"),  # noqa: S608
+            {"ids": [row.id for row in rows]},
+        )
+        JOBS_PROCESSED.labels(self.schema, rows[0].kind, "done").inc(len(rows))
+
+    async def _record_failure(
+        self, session: AsyncSession, row: Any, exc: Exception, now: datetime
+    ) -> None:
+        attempts = row.attempts + 1
+        dead = isinstance(exc, PermanentJobError) or (
+            self.max_attempts is not None and attempts >= self.max_attempts
+        )
+        await session.execute(
+            text(
+                f"UPDATE {self.table} SET attempts = :attempts, last_error = :error, "  # noqa: S608
+                "run_at = :run_at, dead_at = :dead_at WHERE id = :id"
+            ),
+            {
+                "id": row.id,
+                "attempts": attempts,
+                "error": f"{type(exc).__name__}: {exc}"[:2000],
+                "run_at": now + self.backoff(attempts),
+                "dead_at": now if dead else None,
+            },
+        )
+        outcome = "dead" if dead else "retry"
+        log.warning(
+            "job failed",
+            extra={
+                "job_kind": row.kind,
+                "job_id": row.id,
+                "attempts": attempts,
+                "outcome": outcome,
+                "error": str(exc)[:300],
+            },
+        )
         JOBS_PROCESSED.labels(self.schema, row.kind, outcome).inc()

@@ -12,6 +12,7 @@ from nightwatch_core.http_client import ServiceClient
 from nightwatch_incidents.correlation.router import prune_worker
 from nightwatch_incidents.correlation.router import router as correlation_router
 from nightwatch_incidents.incidents import flows
+from nightwatch_incidents.incidents.batch_router import router as batch_router
 from nightwatch_incidents.incidents.internal_router import router as internal_router
 from nightwatch_incidents.incidents.router import router as incidents_router
 from nightwatch_incidents.metrics import refresh_status_gauge
@@ -58,7 +59,7 @@ def create_app(
         title="Nightwatch incident management",
         description="Incident lifecycle, notes, append-only timeline, MTTA/MTTR and stats.",
         settings=settings,
-        routers=[incidents_router, internal_router, correlation_router],
+        routers=[incidents_router, internal_router, correlation_router, batch_router],
         on_startup=[start_clients],
         on_shutdown=[close_clients],
         workers=[queue.worker, prune_worker] if settings.jobs_worker_enabled else [],

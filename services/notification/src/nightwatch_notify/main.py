@@ -8,6 +8,7 @@ from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
 
 from nightwatch_notify.channels import build_channels
+from nightwatch_notify.notifications.internal_router import internal_router
 from nightwatch_notify.notifications.router import router as notifications_router
 from nightwatch_notify.notifications.workers import DeliveryWorker
 from nightwatch_notify.settings import NotifySettings
@@ -32,7 +33,7 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
         title="Nightwatch notification",
         description="Notification delivery through channels with a durable outbox.",
         settings=settings,
-        routers=[notifications_router],
+        routers=[notifications_router, internal_router],
         on_startup=[open_channels],
         on_shutdown=[close_channels],
         workers=[delivery.worker] if settings.notify_worker_enabled else [],

@@ -36,6 +36,9 @@ class Recorder:
     refuse_channels: set[str] = field(default_factory=set)  # answer 422 (not configured)
     hold: asyncio.Event | None = None  # when set, notify calls wait for it before answering
     arrived: int = 0  # notify calls received (even those still held)
+    batches: int = 0  # batch notify calls received
+    fail_timeline: int = 0  # answer 503 to this many timeline batch calls first
+    old_versions: bool = False  # neighbours without the batch routes (404), as in a rolling deploy
 
     def pages(self, incident_id: Any) -> list[dict[str, Any]]:
         return [n for n in self.notify if n["incident_id"] == str(incident_id)]
@@ -54,6 +57,13 @@ class Recorder:
 def _recorder_app(recorder: Recorder) -> FastAPI:
     app = FastAPI()
 
+    def accept(body: dict[str, Any]) -> dict[str, Any]:
+        if body["channel"] in recorder.refuse_channels:
+            message = f"Channel {body['channel']!r} is not configured"
+            return {"status": 422, "error": {"code": "unknown_channel", "message": message}}
+        recorder.notify.append(body)
+        return {"status": 202, "id": str(uuid.uuid4()), "replayed": False}
+
     @app.post("/api/v1/notify")
     async def notify(request: Request) -> JSONResponse:
         if recorder.fail_notify > 0:
@@ -63,18 +73,42 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
         recorder.arrived += 1
         if recorder.hold is not None:
             await asyncio.wait_for(recorder.hold.wait(), timeout=30)
-        if body["channel"] in recorder.refuse_channels:
-            message = f"Channel {body['channel']!r} is not configured"
-            return JSONResponse({"error": {"message": message}}, status_code=422)
         assert request.headers["Idempotency-Key"] == body["idempotency_key"]
-        recorder.notify.append(body)
-        return JSONResponse({"id": str(uuid.uuid4()), "status": "pending"}, status_code=202)
+        result = accept(body)
+        if result["status"] != 202:
+            return JSONResponse({"error": result["error"]}, status_code=result["status"])
+        return JSONResponse({"id": result["id"], "status": "pending"}, status_code=202)
+
+    @app.post("/internal/v1/notifications/batch")
+    async def notify_batch(request: Request) -> JSONResponse:
+        if recorder.old_versions:
+            return JSONResponse({"error": {"message": "Not Found"}}, status_code=404)
+        if recorder.fail_notify > 0:
+            recorder.fail_notify -= 1
+            return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
+        body = await request.json()
+        recorder.arrived += 1
+        recorder.batches += 1
+        if recorder.hold is not None:
+            await asyncio.wait_for(recorder.hold.wait(), timeout=30)
+        return JSONResponse({"results": [accept(item) for item in body["notifications"]]})
 
     @app.post("/internal/v1/incidents/{incident_id}/timeline")
     async def timeline(incident_id: str, request: Request) -> JSONResponse:
         body = await request.json()
         recorder.timeline.append({"incident_id": incident_id, **body})
         return JSONResponse({"id": str(uuid.uuid4())}, status_code=201)
+
+    @app.post("/internal/v1/incidents/timeline/batch")
+    async def timeline_batch(request: Request) -> JSONResponse:
+        if recorder.old_versions:
+            return JSONResponse({"error": {"message": "Not Found"}}, status_code=404)
+        if recorder.fail_timeline > 0:
+            recorder.fail_timeline -= 1
+            return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
+        entries = (await request.json())["entries"]
+        recorder.timeline.extend(entries)
+        return JSONResponse({"results": [{"status": 201} for _ in entries]})
 
     return app
 
@@ -108,6 +142,9 @@ def recorder(recorder_server: Recorder) -> Recorder:
     recorder_server.refuse_channels = set()
     recorder_server.hold = None
     recorder_server.arrived = 0
+    recorder_server.batches = 0
+    recorder_server.fail_timeline = 0
+    recorder_server.old_versions = False
     return recorder_server
 
 

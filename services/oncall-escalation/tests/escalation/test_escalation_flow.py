@@ -109,6 +109,8 @@ async def test_a_stop_waits_for_a_page_in_flight_and_no_page_goes_out_after_it(
     await world.policy(team, [user_level(alice)])
     recorder.hold = asyncio.Event()
     incident = await world.start(team)  # two pages queued: email and slack
+    # One page per batch here, so one is in flight while the other is still queued.
+    runtime(app).pages.batch_size = 1
     sending = asyncio.create_task(runtime(app).pages.run_due(app))
     for _ in range(500):  # bounded: until the first page is at "notification", held there
         if recorder.arrived:

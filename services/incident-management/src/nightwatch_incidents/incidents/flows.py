@@ -3,8 +3,9 @@
 Every call that matters is first written to ``incidents.jobs`` in the same transaction as the
 change that causes it (outbox), so an outage of a neighbour delays it and never drops it:
 
-- new incident  -> ``start_escalation``: POST oncall /internal/v1/escalations (idempotent per
-  incident). Retried with capped backoff until on-call accepts it.
+- new incident  -> ``start_escalation``: the due starts are sent together, POST oncall
+  /internal/v1/escalations/batch (idempotent per incident), so a storm of new incidents costs one
+  call per batch. Retried with capped backoff until on-call accepts them.
 - acknowledge / resolve -> ``stop_escalation``: POST oncall /internal/v1/escalations/{id}/stop.
   The router also tries it right after the commit, within the request and a short timeout, so no
   page goes out after the ack response; when that works the queued job is dropped, otherwise the
@@ -25,11 +26,11 @@ from typing import Any, Protocol
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.errors import ApiError
-from nightwatch_core.jobs import JobQueue, PermanentJobError, enqueue, enqueue_many
+from nightwatch_core.jobs import JobQueue, NewJob, PermanentJobError, enqueue, enqueue_many
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nightwatch_incidents.incidents import service
+from nightwatch_incidents.incidents.batch_timeline import Entry, append_timeline_many
 from nightwatch_incidents.incidents.models import SCHEMA, Incident
 from nightwatch_incidents.incidents.states import Status
 
@@ -39,6 +40,8 @@ START_ESCALATION = "start_escalation"
 STOP_ESCALATION = "stop_escalation"
 # The newest alerts shown with an incident; the rest: GET /api/v1/incidents/{id}/alerts.
 ALERTS_SHOWN = 50
+# Jobs claimed together: the escalation starts among them go to on-call in one call.
+JOB_BATCH = 100
 
 
 def _check(response: httpx.Response, what: str, *, done_statuses: tuple[int, ...] = (409,)) -> None:
@@ -70,6 +73,21 @@ class EscalationSubject(Protocol):
     def severity(self) -> str: ...
 
 
+def _start_job(app: FastAPI, incident: EscalationSubject) -> NewJob:
+    return NewJob(
+        kind=START_ESCALATION,
+        payload={
+            "incident_id": str(incident.id),
+            "team": incident.team,
+            "title": incident.title,
+            "service": incident.service,
+            "severity": incident.severity,
+        },
+        run_at=app.state.clock.now(),
+        dedup_key=f"escalate:{incident.id}",
+    )
+
+
 async def queue_escalation_start(session: AsyncSession, app: FastAPI, incident: Incident) -> None:
     await queue_escalation_starts(session, app, [incident])
 
@@ -78,25 +96,7 @@ async def queue_escalation_starts(
     session: AsyncSession, app: FastAPI, incidents: Sequence[EscalationSubject]
 ) -> None:
     """One job per new incident, all in one statement (a storm opens hundreds at once)."""
-    await enqueue_many(
-        session,
-        schema=SCHEMA,
-        kind=START_ESCALATION,
-        jobs=[
-            (
-                {
-                    "incident_id": str(incident.id),
-                    "team": incident.team,
-                    "title": incident.title,
-                    "service": incident.service,
-                    "severity": incident.severity,
-                },
-                f"escalate:{incident.id}",
-            )
-            for incident in incidents
-        ],
-        run_at=app.state.clock.now(),
-    )
+    await enqueue_many(session, schema=SCHEMA, jobs=[_start_job(app, i) for i in incidents])
 
 
 def stop_key(incident_id: uuid.UUID, reason: str) -> str:
@@ -120,42 +120,99 @@ async def queue_escalation_stop(
 # ---------------------------------------------------------------- job handlers
 
 
+def _skipped(incident_id: uuid.UUID, status: str) -> Entry:
+    # Acknowledged or resolved before on-call could be reached: paging now would be wrong.
+    return Entry(
+        incident_id=incident_id,
+        event_type="escalation_skipped",
+        actor="system",
+        message=f"Escalation not started: incident already {status}",
+        dedup_key="escalation:skipped",
+    )
+
+
+def _started(incident_id: uuid.UUID, team: str) -> Entry:
+    return Entry(
+        incident_id=incident_id,
+        event_type="escalation_started",
+        actor="system",
+        message=f"Escalation started for team {team}",
+        data={"team": team},
+        dedup_key="escalation:started",
+    )
+
+
+async def start_escalations(
+    *, app: FastAPI, session: AsyncSession, payloads: list[dict[str, Any]]
+) -> list[Exception | None]:
+    """Batch job: start the escalations of the incidents still open, with one call to on-call."""
+    ids = [uuid.UUID(payload["incident_id"]) for payload in payloads]
+    # FOR SHARE: an acknowledge (FOR UPDATE) waits until the call is done, so a stop can never
+    # overtake the start it is meant to stop. Sorted, so concurrent batches lock in one order.
+    rows = await session.execute(
+        select(Incident.id, Incident.status)
+        .where(Incident.id.in_(ids))
+        .order_by(Incident.id)
+        .with_for_update(read=True)
+    )
+    statuses = {row.id: row.status for row in rows}
+    outcomes: list[Exception | None] = []
+    entries: list[Entry] = []
+    to_start: list[dict[str, Any]] = []
+    for payload, incident_id in zip(payloads, ids, strict=True):
+        status = statuses.get(incident_id)
+        if status is None:
+            outcomes.append(PermanentJobError(f"incident {incident_id} does not exist"))
+        elif status != Status.OPEN:
+            outcomes.append(None)
+            entries.append(_skipped(incident_id, status))
+        else:
+            outcomes.append(None)
+            entries.append(_started(incident_id, payload["team"]))
+            to_start.append(payload)
+    if to_start:
+        response = await app.state.oncall.post(
+            "/internal/v1/escalations/batch",
+            json={"escalations": to_start},
+            idempotency_key=f"escalate-batch:{to_start[0]['incident_id']}:{len(to_start)}",
+        )
+        if response.status_code in (400, 404, 422):
+            # On-call refuses the batch, or is a version without the batch route (404, a rolling
+            # deploy): one by one, so only a start it refuses is kept dead.
+            return [await _start_alone(app, session, payload) for payload in payloads]
+        _check(response, "start escalations")
+    await append_timeline_many(session=session, entries=entries, now=app.state.clock.now())
+    return outcomes
+
+
+async def _start_alone(
+    app: FastAPI, session: AsyncSession, payload: dict[str, Any]
+) -> Exception | None:
+    try:
+        async with session.begin_nested():
+            await start_escalation(app=app, session=session, payload=payload)
+    except Exception as exc:
+        return exc
+    return None
+
+
 async def start_escalation(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
+    """One start through the single route (when on-call refuses a batch)."""
     incident_id = uuid.UUID(payload["incident_id"])
-    # FOR SHARE: an acknowledge (FOR UPDATE) waits until this call is done, so a stop can never
-    # overtake the start it is meant to stop.
     incident = await session.scalar(
         select(Incident).where(Incident.id == incident_id).with_for_update(read=True)
     )
     if incident is None:
         raise PermanentJobError(f"incident {incident_id} does not exist")
-    now = max(app.state.clock.now(), incident.created_at)
+    entry = _started(incident_id, payload["team"])
     if incident.status != Status.OPEN:
-        # Acknowledged or resolved before on-call could be reached: paging now would be wrong.
-        await service.append_timeline(
-            session=session,
-            incident_id=incident_id,
-            event_type="escalation_skipped",
-            actor="system",
-            now=now,
-            message=f"Escalation not started: incident already {incident.status}",
-            dedup_key="escalation:skipped",
+        entry = _skipped(incident_id, incident.status)
+    else:
+        response = await app.state.oncall.post(
+            "/internal/v1/escalations", json=payload, idempotency_key=f"escalate:{incident_id}"
         )
-        return
-    response = await app.state.oncall.post(
-        "/internal/v1/escalations", json=payload, idempotency_key=f"escalate:{incident_id}"
-    )
-    _check(response, "start escalation")
-    await service.append_timeline(
-        session=session,
-        incident_id=incident_id,
-        event_type="escalation_started",
-        actor="system",
-        now=now,
-        message=f"Escalation started for team {payload['team']}",
-        data={"team": payload["team"]},
-        dedup_key="escalation:started",
-    )
+        _check(response, "start escalation")
+    await append_timeline_many(session=session, entries=[entry], now=app.state.clock.now())
 
 
 async def stop_escalation(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
@@ -175,10 +232,9 @@ async def _post_stop(client: Any, payload: dict[str, Any]) -> None:
 def build_job_queue(max_backoff: float) -> JobQueue:
     return JobQueue(
         SCHEMA,
-        {
-            START_ESCALATION: start_escalation,
-            STOP_ESCALATION: stop_escalation,
-        },
+        {STOP_ESCALATION: stop_escalation},
+        batch_handlers={START_ESCALATION: start_escalations},
+        batch_size=JOB_BATCH,
         max_backoff=max_backoff,
     )
 

@@ -41,7 +41,7 @@ def _read(request: Request, notification: Notification) -> NotificationRead:
     return NotificationRead.model_validate(notification).model_copy(update={"recipient": recipient})
 
 
-def _checked(request: Request, data: NotificationCreate) -> NotificationCreate:
+def checked(request: Request, data: NotificationCreate) -> NotificationCreate:
     """422 for a channel that is unknown or not configured, or a recipient it cannot take."""
     channels: dict[str, Channel] = request.app.state.channels
     channel = channels.get(data.channel)
@@ -85,7 +85,7 @@ async def notify(
         if data.idempotency_key is not None and data.idempotency_key != idempotency_key_header:
             raise ApiError(422, "Idempotency-Key header and body idempotency_key differ")
         data = data.model_copy(update={"idempotency_key": idempotency_key_header})
-    data = _checked(request, data)
+    data = checked(request, data)
     notification, created = await service.create_notification(
         session=session,
         data=data,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -84,3 +84,32 @@ class ChannelRead(BaseModel):
 class ChannelList(BaseModel):
     default: str
     channels: list[ChannelRead]
+
+
+MAX_BATCH = 500
+
+
+class NotificationBatch(BaseModel):
+    """Each item is checked on its own (a bad one is refused in its result, not the whole batch)."""
+
+    notifications: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="bodies as for POST /api/v1/notify, each with its idempotency_key",
+    )
+
+
+class BatchItemError(BaseModel):
+    code: str
+    message: str
+
+
+class BatchItemResult(BaseModel):
+    status: int = Field(description="202 accepted (or replayed), 422 refused")
+    id: UUID | None = None
+    replayed: bool = False
+    error: BatchItemError | None = None
+
+
+class NotificationBatchResult(BaseModel):
+    results: list[BatchItemResult] = Field(description="one per item, in order")

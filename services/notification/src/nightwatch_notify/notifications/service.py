@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from nightwatch_core.ids import uuid7
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +27,18 @@ class NotificationFilters:
     status: str | None = None
 
 
+def _pending(data: NotificationCreate, *, max_attempts: int, now: datetime) -> dict[str, Any]:
+    """The row of a new notification: pending, due now."""
+    return data.model_dump() | {
+        "status": "pending",
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 async def create_notification(
     *, session: AsyncSession, data: NotificationCreate, max_attempts: int, now: datetime
 ) -> tuple[Notification, bool]:
@@ -33,17 +47,9 @@ async def create_notification(
     Returns ``(notification, created)``. The unique index on ``idempotency_key`` decides, so two
     concurrent requests (or replicas) with one key still make one notification.
     """
-    values = data.model_dump() | {
-        "status": "pending",
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
     statement = (
         insert(Notification)
-        .values(**values)
+        .values(**_pending(data, max_attempts=max_attempts, now=now))
         .on_conflict_do_nothing(
             index_elements=[Notification.idempotency_key],
             index_where=Notification.idempotency_key.is_not(None),
@@ -58,6 +64,45 @@ async def create_notification(
     )
     assert existing is not None  # the conflict proves it exists and rows are never deleted
     return existing, False
+
+
+async def create_notifications(
+    *, session: AsyncSession, items: Sequence[NotificationCreate], max_attempts: int, now: datetime
+) -> list[tuple[UUID, bool]]:
+    """``create_notification`` for many, with one INSERT (and one SELECT for replayed keys):
+    ``(id, created)`` per item, in order. A key repeated within the batch is one notification."""
+    ids = [uuid7() for _ in items]
+    rows = [
+        _pending(item, max_attempts=max_attempts, now=now) | {"id": new_id}
+        for new_id, item in zip(ids, items, strict=True)
+    ]
+    statement = (
+        insert(Notification)
+        .on_conflict_do_nothing(
+            index_elements=[Notification.idempotency_key],
+            index_where=Notification.idempotency_key.is_not(None),
+        )
+        .returning(Notification.id)
+    )
+    # A parameter list: one statement (insertmanyvalues) compiled once, for any batch size.
+    created = set((await session.scalars(statement, rows)).all())
+    replayed_keys = [
+        item.idempotency_key
+        for new_id, item in zip(ids, items, strict=True)
+        if new_id not in created
+    ]
+    existing: dict[str | None, UUID] = {}
+    if replayed_keys:
+        found = await session.execute(
+            select(Notification.idempotency_key, Notification.id).where(
+                Notification.idempotency_key.in_(replayed_keys)
+            )
+        )
+        existing = {row.idempotency_key: row.id for row in found}
+    return [
+        (new_id, True) if new_id in created else (existing[item.idempotency_key], False)
+        for new_id, item in zip(ids, items, strict=True)
+    ]
 
 
 async def get_notification(*, session: AsyncSession, notification_id: UUID) -> Notification | None:

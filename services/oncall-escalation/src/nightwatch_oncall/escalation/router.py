@@ -17,6 +17,9 @@ from nightwatch_oncall.escalation.schemas import (
     EscalateRequest,
     EscalationRead,
     EscalationStart,
+    EscalationStartBatch,
+    EscalationStartBatchResult,
+    EscalationStarted,
     EscalationStop,
     EventRead,
     PageSentRead,
@@ -190,6 +193,24 @@ async def start_escalation(
         runtime(request.app).wake()
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return (await _reads(session, [escalation]))[0]
+
+
+@internal_router.post("/escalations/batch", response_model=EscalationStartBatchResult)
+async def start_escalations(
+    body: EscalationStartBatch, request: Request, session: SessionDep, clock: ClockDep
+) -> EscalationStartBatchResult:
+    """Start escalating many new incidents at once (incident-management's outbox sends its due
+    starts together); per incident exactly as `POST /internal/v1/escalations`, idempotent."""
+    started = await service.start_many(session=session, items=body.escalations, now=clock.now())
+    await session.commit()
+    if any(created for _, created in started):
+        runtime(request.app).wake_senders()  # level 1 is paged already: its pages are queued
+    return EscalationStartBatchResult(
+        results=[
+            EscalationStarted(incident_id=e.incident_id, created=created, status=e.status)  # type: ignore[arg-type]
+            for e, created in started
+        ]
+    )
 
 
 @internal_router.post("/escalations/{incident_id}/stop", response_model=EscalationRead)

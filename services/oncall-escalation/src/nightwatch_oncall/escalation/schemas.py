@@ -14,6 +14,7 @@ MAX_LEVELS = 20
 MAX_TARGETS_PER_LEVEL = 10
 MAX_REPEAT_COUNT = 9  # PagerDuty allows 9 loops; more is a misconfiguration, not a policy
 MAX_DELAY_MINUTES = 1440
+MAX_START_BATCH = 1000
 
 
 Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(no_nul)]
@@ -80,6 +81,20 @@ class EscalationStart(BaseModel):
     title: Title = ""
     service: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)] = ""
     severity: Severity | None = None
+
+
+class EscalationStartBatch(BaseModel):
+    escalations: list[EscalationStart] = Field(min_length=1, max_length=MAX_START_BATCH)
+
+
+class EscalationStarted(BaseModel):
+    incident_id: uuid.UUID
+    created: bool = Field(description="false: this incident's escalation existed (a replay)")
+    status: Literal["active", "exhausted", "stopped"]
+
+
+class EscalationStartBatchResult(BaseModel):
+    results: list[EscalationStarted] = Field(description="one per distinct incident_id")
 
 
 class EscalationStop(Strict):

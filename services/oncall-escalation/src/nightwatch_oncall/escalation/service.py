@@ -22,9 +22,10 @@ from nightwatch_oncall.escalation.models import (
     Escalation,
     EscalationEvent,
     EscalationPage,
+    EscalationPolicy,
 )
 from nightwatch_oncall.escalation.schemas import EscalationStart
-from nightwatch_oncall.escalation.steps import new_event, run_step
+from nightwatch_oncall.escalation.steps import new_event, run_step, run_steps
 
 
 async def get_escalation(
@@ -36,6 +37,45 @@ async def get_escalation(
     return await session.scalar(query.execution_options(populate_existing=True))
 
 
+def _new_row(data: EscalationStart, policy: EscalationPolicy | None, now: datetime) -> dict:
+    return {
+        "incident_id": data.incident_id,
+        "team": data.team,
+        "title": data.title,
+        "service": data.service,
+        "severity": data.severity,
+        "policy_id": policy.id if policy else None,
+        "policy_snapshot": policies.snapshot(policy, team=data.team),
+        "status": "active",
+        "next_level": 0,
+        "next_round": 0,
+        "next_step_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _fill_in_stopped(escalation: Escalation, data: EscalationStart, now: datetime) -> None:
+    """A stop came before the start: keep it stopped (nobody is paged), just fill in the facts."""
+    if escalation.team is None:
+        escalation.team, escalation.title = data.team, data.title
+        escalation.service, escalation.severity = data.service, data.severity
+        escalation.updated_at = now
+
+
+def _started_event(
+    escalation: Escalation, policy: EscalationPolicy | None, now: datetime
+) -> EscalationEvent:
+    snapshot = escalation.policy_snapshot or {}
+    return new_event(
+        escalation,
+        now,
+        "started",
+        f"Escalation started with policy {snapshot.get('name')!r} for team {escalation.team}",
+        data={"policy_id": str(policy.id) if policy else None},
+    )
+
+
 async def start(
     *, session: AsyncSession, data: EscalationStart, now: datetime
 ) -> tuple[Escalation, bool]:
@@ -43,21 +83,7 @@ async def start(
     policy = await policies.policy_for_team(session=session, team=data.team)
     inserted = await session.execute(
         insert(Escalation)
-        .values(
-            incident_id=data.incident_id,
-            team=data.team,
-            title=data.title,
-            service=data.service,
-            severity=data.severity,
-            policy_id=policy.id if policy else None,
-            policy_snapshot=policies.snapshot(policy, team=data.team),
-            status="active",
-            next_level=0,
-            next_round=0,
-            next_step_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        .values(**_new_row(data, policy, now))
         .on_conflict_do_nothing(index_elements=[Escalation.incident_id])
         .returning(Escalation.incident_id)
     )
@@ -65,24 +91,55 @@ async def start(
     escalation = await get_escalation(session=session, incident_id=data.incident_id, lock=True)
     assert escalation is not None
     if not created:
-        if escalation.team is None:  # a stop came first: keep it stopped, just fill in the facts
-            escalation.team, escalation.title = data.team, data.title
-            escalation.service, escalation.severity = data.service, data.severity
-            escalation.updated_at = now
-            await session.flush()
+        _fill_in_stopped(escalation, data, now)
+        await session.flush()
         return escalation, False
-    snapshot = escalation.policy_snapshot or {}
-    session.add(
-        new_event(
-            escalation,
-            now,
-            "started",
-            f"Escalation started with policy {snapshot.get('name')!r} for team {data.team}",
-            data={"policy_id": str(policy.id) if policy else None},
-        )
-    )
+    session.add(_started_event(escalation, policy, now))
     await run_step(session=session, escalation=escalation, now=now)
     return escalation, True
+
+
+async def start_many(
+    *, session: AsyncSession, items: list[EscalationStart], now: datetime
+) -> list[tuple[Escalation, bool]]:
+    """``start`` for a batch, set-based: each team's policy and each target's on-call are looked
+    up once, the escalations are inserted with one statement, and every page, event and job of
+    the batch is written with one flush and one ``enqueue_many``. One (escalation, created) per
+    distinct incident, in incident-id order. Idempotent per incident, like ``start``."""
+    unique = {item.incident_id: item for item in reversed(items)}  # the first of a repeat wins
+    # Sorted: two batches that share incidents take their row locks in the same order.
+    ordered = [unique[incident_id] for incident_id in sorted(unique)]
+    team_policies = {
+        team: await policies.policy_for_team(session=session, team=team)
+        for team in dict.fromkeys(item.team for item in ordered)
+    }
+    # A parameter list, not .values([...]): one statement (insertmanyvalues) whose compiled form
+    # is cached, where a multi-row VALUES would be compiled again for every batch size.
+    inserted = await session.execute(
+        insert(Escalation)
+        .on_conflict_do_nothing(index_elements=[Escalation.incident_id])
+        .returning(Escalation.incident_id),
+        [_new_row(item, team_policies[item.team], now) for item in ordered],
+    )
+    created = set(inserted.scalars().all())
+    locked = await session.scalars(
+        select(Escalation)
+        .where(Escalation.incident_id.in_(list(unique)))
+        .order_by(Escalation.incident_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    escalations = {escalation.incident_id: escalation for escalation in locked.all()}
+    to_page = []
+    for item in ordered:
+        escalation = escalations[item.incident_id]
+        if item.incident_id in created:
+            session.add(_started_event(escalation, team_policies[item.team], now))
+            to_page.append(escalation)
+        else:
+            _fill_in_stopped(escalation, item, now)
+    await run_steps(session=session, escalations=to_page, now=now)
+    return [(escalations[item.incident_id], item.incident_id in created) for item in ordered]
 
 
 async def stop(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from nightwatch_core.jobs import enqueue
+from nightwatch_core.jobs import NewJob, enqueue_many
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.escalation import targets
@@ -54,8 +54,7 @@ def new_event(
     )
 
 
-async def queue_timeline(
-    session: AsyncSession,
+def timeline_job(
     *,
     incident_id: uuid.UUID,
     event_type: str,
@@ -64,11 +63,10 @@ async def queue_timeline(
     now: datetime,
     actor: str = SYSTEM_ACTOR,
     data: dict[str, Any] | None = None,
-) -> None:
-    """Queue an entry for the incident's timeline (incident-management dedups on dedup_key)."""
-    await enqueue(
-        session,
-        schema=JOB_SCHEMA,
+) -> NewJob:
+    """An entry for the incident's timeline, as a durable job (incident-management dedups on
+    dedup_key). Queue it with ``enqueue_many``."""
+    return NewJob(
         kind=TIMELINE_JOB,
         payload={
             "incident_id": str(incident_id),
@@ -110,10 +108,13 @@ async def run_step(
     now: datetime,
     lookup_cache: dict[str, targets.Lookup] | None = None,
     flush: bool = True,
+    jobs: list[NewJob] | None = None,
 ) -> StepResult:
     """Page ``next_level`` (resolving its targets now), queue the pages and timeline entries, and
     set the timer for the following step. The caller holds the row lock. ``lookup_cache`` lets a
-    batch of steps taken at the same instant resolve each target once."""
+    batch of steps taken at the same instant resolve each target once; with ``jobs`` the page and
+    timeline jobs are appended there for the caller to write with one ``enqueue_many``."""
+    outbox: list[NewJob] = [] if jobs is None else jobs
     snapshot = escalation.policy_snapshot or {}
     levels: list[dict[str, Any]] = snapshot["levels"]
     index, round_ = escalation.next_level, escalation.next_round
@@ -135,32 +136,34 @@ async def run_step(
 
     if manual_by or step > 1:
         how = f"by {manual_by}" if manual_by else "nobody acknowledged in time"
-        await queue_timeline(
-            session,
-            incident_id=escalation.incident_id,
-            event_type="escalated",
-            message=f"Escalated to level {number} ({how})",
-            dedup_key=f"{key_base}:escalated",
-            now=now,
-            actor=actor,
-            data={"level": number, "round": round_ + 1, "team": escalation.team},
+        outbox.append(
+            timeline_job(
+                incident_id=escalation.incident_id,
+                event_type="escalated",
+                message=f"Escalated to level {number} ({how})",
+                dedup_key=f"{key_base}:escalated",
+                now=now,
+                actor=actor,
+                data={"level": number, "round": round_ + 1, "team": escalation.team},
+            )
         )
     for position, lookup in enumerate(lookups):
         names = ", ".join(person.name for person in lookup.people) or "nobody on call"
-        await queue_timeline(
-            session,
-            incident_id=escalation.incident_id,
-            event_type="oncall_lookup",
-            message=f"On-call lookup, level {number}: {names} ({lookup.source})",
-            dedup_key=f"{key_base}:lookup:{position}",
-            now=now,
-            data={
-                "level": number,
-                "target": lookup.target,
-                "source": lookup.source,
-                "users": [{"id": p.id, "name": p.name} for p in lookup.people],
-                **lookup.details,
-            },
+        outbox.append(
+            timeline_job(
+                incident_id=escalation.incident_id,
+                event_type="oncall_lookup",
+                message=f"On-call lookup, level {number}: {names} ({lookup.source})",
+                dedup_key=f"{key_base}:lookup:{position}",
+                now=now,
+                data={
+                    "level": number,
+                    "target": lookup.target,
+                    "source": lookup.source,
+                    "users": [{"id": p.id, "name": p.name} for p in lookup.people],
+                    **lookup.details,
+                },
+            )
         )
     subject, message = page_text(escalation, number)
     pages = 0
@@ -182,21 +185,21 @@ async def run_step(
                     created_at=now,
                 )
             )
-            await enqueue(
-                session,
-                schema=JOB_SCHEMA,
-                kind=PAGE_JOB,
-                payload={
-                    "recipient": contact.recipient,
-                    "channel": contact.channel,
-                    "subject": subject,
-                    "message": message,
-                    "incident_id": str(escalation.incident_id),
-                    "idempotency_key": key,
-                    "user_name": person.name,
-                },
-                run_at=now,
-                dedup_key=key,
+            outbox.append(
+                NewJob(
+                    kind=PAGE_JOB,
+                    payload={
+                        "recipient": contact.recipient,
+                        "channel": contact.channel,
+                        "subject": subject,
+                        "message": message,
+                        "incident_id": str(escalation.incident_id),
+                        "idempotency_key": key,
+                        "user_name": person.name,
+                    },
+                    run_at=now,
+                    dedup_key=key,
+                )
             )
             pages += 1
     session.add(
@@ -226,9 +229,35 @@ async def run_step(
         )
     if flush:
         await session.flush()
+    if jobs is None:
+        await enqueue_many(session, schema=JOB_SCHEMA, jobs=outbox)
     return StepResult(
         team=escalation.team or "", level=number, pages=pages, escalated=bool(manual_by) or step > 1
     )
+
+
+async def run_steps(
+    *, session: AsyncSession, escalations: list[Escalation], now: datetime
+) -> list[StepResult]:
+    """``run_step`` for a batch taken at one instant: each target resolved once, every page, event
+    and timer written with one flush, every job with one ``enqueue_many``."""
+    lookups: dict[str, targets.Lookup] = {}
+    jobs: list[NewJob] = []
+    with session.no_autoflush:
+        results = [
+            await run_step(
+                session=session,
+                escalation=escalation,
+                now=now,
+                lookup_cache=lookups,
+                flush=False,
+                jobs=jobs,
+            )
+            for escalation in escalations
+        ]
+    await session.flush()
+    await enqueue_many(session, schema=JOB_SCHEMA, jobs=jobs)
+    return results
 
 
 def _advance(
