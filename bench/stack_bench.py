@@ -1,0 +1,289 @@
+"""Alert ingestion on the real stack (`make bench`): what a user of `make up` gets.
+
+Starts the whole stack as `make up` does (tools/stack.py: every service real, its own STACK_DIR,
+free ports) on a throwaway database, sets it up through the public APIs (an on-call team, user and
+schedule so that new incidents page someone; an `ingest` API key created through the gateway),
+then measures, with the raw keep-alive load generator (bench/raw_http_load.py):
+
+1. unique alerts over 800 existing (service, severity) groups, single POST, 50 connections,
+   sustained BENCH_SECONDS (60); RSS of each service at its start, middle and end;
+2. a storm of 800 NEW groups: also the time until all 800 incidents exist and their level-1 pages
+   are recorded, and the CPU per new incident (every process, PostgreSQL included);
+3. batches of 100 alerts (8 connections);
+4. duplicates: the same alert over and over;
+5. (1) through the gateway with the API key (X-API-Key), and the ratio gateway / direct.
+
+Each reports accepted alerts/s, request p50/p99, link lag p50/p99 (accepted -> on its incident),
+the time for the backlog to drain after the load, and CPU per alert per process. Only public
+routes are used, so the bench keeps working when the internals between the services change.
+
+    make bench
+    BENCH_SECONDS=20 make bench            # shorter sustained runs
+    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make bench
+    BENCH_JSON=/tmp/stack-bench.json make bench   # also write the figures as JSON
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import uvloop
+from stack_api import ingest_api_key, set_up_oncall
+from stack_harness import (
+    LOAD_GENERATOR,
+    POSTGRES,
+    SERVICES,
+    StackMeter,
+    running_stack,
+    throwaway_database,
+)
+from stack_scenarios import (
+    BATCH_CONNECTIONS,
+    BATCH_SIZE,
+    CONNECTIONS,
+    DRAIN_MAX_SECONDS,
+    GROUPS,
+    MAX_REQUESTS,
+    SECONDS,
+    Bench,
+    Measurement,
+    batch_body,
+    duplicate_body,
+    measure,
+    storm,
+    unique_body,
+    wait_paged,
+)
+
+from tests.stack_runner import Stack
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = (
+    os.environ.get("BENCH_ADMIN_USERNAME", "admin"),
+    os.environ.get("BENCH_ADMIN_PASSWORD", "admin"),
+)
+CPU_COLUMNS = (*SERVICES, POSTGRES, LOAD_GENERATOR)
+SHORT = {
+    "alert-ingestion": "ingest",
+    "incident-management": "incid",
+    "oncall-escalation": "oncall",
+    "notification": "notify",
+    "api-gateway": "gatew",
+    POSTGRES: "pg",
+    LOAD_GENERATOR: "loadgen",
+}
+
+
+async def run(
+    stack: Stack, database_url: str
+) -> tuple[list[Measurement], dict[str, dict[str, float]]]:
+    """The scenarios' measurements, and the RSS samples of (1)."""
+    run_id = uuid.uuid4().hex[:6]
+    team, storm_team = f"bench-{run_id}", f"storm-{run_id}"
+    email = await set_up_oncall(stack.urls["oncall-escalation"], team)
+    storm_email = await set_up_oncall(stack.urls["oncall-escalation"], storm_team)
+    api_key = await ingest_api_key(stack.urls["api-gateway"], *ADMIN)
+    meter = StackMeter(stack.pids(), database_url)
+    await meter.open()
+    limits = httpx.Limits(max_connections=16)
+    async with (
+        httpx.AsyncClient(
+            base_url=stack.urls["alert-ingestion"], timeout=10, limits=limits
+        ) as ingestion,
+        httpx.AsyncClient(base_url=stack.urls["incident-management"], timeout=10) as incidents,
+        httpx.AsyncClient(base_url=stack.urls["notification"], timeout=10) as notification,
+    ):
+        bench = Bench(
+            run_id=run_id,
+            team=team,
+            ingestion_port=_port(stack.urls["alert-ingestion"]),
+            gateway_port=_port(stack.urls["api-gateway"]),
+            ingestion=ingestion,
+            incidents=incidents,
+            notification=notification,
+            meter=meter,
+            api_key=api_key,
+        )
+        try:
+            results = await _scenarios(
+                bench, email=email, storm_team=storm_team, storm_email=storm_email
+            )
+            return results, meter.rss_samples
+        finally:
+            await meter.close()
+
+
+async def _scenarios(
+    bench: Bench, *, email: str, storm_team: str, storm_email: str
+) -> list[Measurement]:
+    print(
+        f"pre-creating {GROUPS} groups (one alert each) and waiting for their pages...", flush=True
+    )
+    await measure(
+        bench,
+        "pre-create",
+        requests=GROUPS,
+        body_for=unique_body(bench, 0),
+        seconds=DRAIN_MAX_SECONDS,
+    )
+    paged = await wait_paged(
+        bench, team=bench.team, recipient=email, incidents=GROUPS, limit=DRAIN_MAX_SECONDS
+    )
+    if paged is None:
+        raise RuntimeError(f"the {GROUPS} pre-created incidents were not all paged")
+    # Warm the gateway's credential cache and connection pool, as a running gateway would be.
+    await measure(
+        bench,
+        "gateway warm-up",
+        requests=500,
+        body_for=unique_body(bench, 10**8),
+        seconds=30,
+        through_gateway=True,
+    )
+    order = [
+        ("1. unique, 800 groups", dict(body_for=unique_body(bench, 10**9), sample_rss=True)),
+        (
+            "5. unique via gateway",
+            dict(body_for=unique_body(bench, 2 * 10**9), through_gateway=True),
+        ),
+        (
+            f"3. batches of {BATCH_SIZE}",
+            dict(
+                body_for=batch_body(bench, 3 * 10**9),
+                per_request=BATCH_SIZE,
+                connections=BATCH_CONNECTIONS,
+            ),
+        ),
+        ("4. duplicates", dict(body_for=duplicate_body(bench))),
+    ]
+    results = []
+    for name, options in order:
+        print(f"{name}: {SECONDS:.0f} s...", flush=True)
+        results.append(await measure(bench, name, requests=MAX_REQUESTS, **options))  # type: ignore[arg-type]
+    print(f"2. storm of {GROUPS} new groups...", flush=True)
+    results.append(
+        await storm(bench, f"2. storm, {GROUPS} new groups", team=storm_team, recipient=storm_email)
+    )
+    return sorted(results, key=lambda m: m.name)
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def _fmt_seconds(value: float | None) -> str:
+    return "not within limit" if value is None or math.isnan(value) else f"{value:.2f} s"
+
+
+def print_report(results: list[Measurement], rss: dict[str, dict[str, float]]) -> None:
+    print(
+        "\n| scenario | alerts | errors | alerts/s | p50 ms | p99 ms | linked at answer "
+        "| link lag p50 / p99 ms | backlog drained after |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+    for m in results:
+        linked = m.lag.linked_when_answered / m.lag.accepted if m.lag.accepted else 0.0
+        print(
+            f"| {m.name} | {m.load.alerts:,} | {m.load.errors} | {m.load.rate:,.0f} "
+            f"| {m.load.percentile(0.5):.1f} | {m.load.percentile(0.99):.1f} | {linked:.1%} "
+            f"| {m.lag_ms(0.5):.0f} / {m.lag_ms(0.99):.0f} | {_fmt_seconds(m.drain_seconds)} |"
+        )
+        if m.load.errors:
+            print(f"    {m.name}: error statuses {m.load.error_statuses}")
+        if m.lag.pending_since or m.lag.untracked:
+            print(
+                f"    {m.name}: {len(m.lag.pending_since)} never seen linked, {m.lag.untracked} untracked"
+            )
+    print("\nCPU ms per alert, per process (first request until the backlog drained):\n")
+    print("| scenario | " + " | ".join(SHORT[c] for c in CPU_COLUMNS) + " | total |")
+    print("|---|" + "---:|" * (len(CPU_COLUMNS) + 1))
+    for m in results:
+        per = m.cpu_ms_per_alert
+        cells = " | ".join(f"{per.get(c, 0.0):.3f}" for c in CPU_COLUMNS)
+        print(f"| {m.name} | {cells} | {sum(per[c] for c in CPU_COLUMNS if c in per):.3f} |")
+    by_name = {m.name[:2]: m for m in results}
+    direct, gateway, storm_run = by_name["1."], by_name["5."], by_name["2."]
+    ratio = gateway.load.rate / direct.load.rate if direct.load.rate else 0.0
+    print(
+        f"\ngateway / direct: {ratio:.2f} ({gateway.load.rate:,.0f} / {direct.load.rate:,.0f} alerts/s)"
+    )
+    print(
+        f"storm: all {GROUPS} incidents open and paged {_fmt_seconds(storm_run.extra['paged_seconds'])} "
+        f"after the last POST; CPU per new incident, every process: "
+        f"{storm_run.extra['cpu_ms_per_incident']:.1f} ms"
+    )
+    print(
+        "\nRSS MB per service during (1): "
+        + "; ".join(
+            f"{name} "
+            + " / ".join(
+                f"{rss.get(label, {}).get(name, 0):.0f}" for label in ("start", "middle", "end")
+            )
+            for name in SERVICES
+        )
+        + " (start / middle / end)"
+    )
+
+
+def to_json(results: list[Measurement], rss: dict[str, dict[str, float]]) -> dict[str, object]:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "command": "make bench",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
+        "commit": commit,
+        "machine": {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg()},
+        "seconds": SECONDS,
+        "connections": CONNECTIONS,
+        "rss_mb": rss,
+        "scenarios": [
+            {
+                "name": m.name,
+                "alerts": m.load.alerts,
+                "errors": m.load.errors,
+                "alerts_per_s": round(m.load.rate, 1),
+                "p50_ms": round(m.load.percentile(0.5), 2),
+                "p99_ms": round(m.load.percentile(0.99), 2),
+                "linked_at_answer": m.lag.linked_when_answered,
+                "link_lag_p50_ms": round(m.lag_ms(0.5), 1),
+                "link_lag_p99_ms": round(m.lag_ms(0.99), 1),
+                "drain_seconds": m.drain_seconds,
+                "drain_source": m.drain_source,
+                "cpu_ms_per_alert": {k: round(v, 4) for k, v in m.cpu_ms_per_alert.items()},
+                **m.extra,
+            }
+            for m in results
+        ],
+    }
+
+
+def main() -> int:
+    print(
+        f"{os.cpu_count()} CPUs shared by the stack, PostgreSQL and the load generator; load average {os.getloadavg()[0]:.1f}"
+    )
+    with throwaway_database() as database_url, running_stack(database_url) as stack:
+        print(
+            f"stack up on {stack.urls['alert-ingestion']} (gateway {stack.urls['api-gateway']}), STACK_DIR {stack.state_dir}"
+        )
+        results, rss = uvloop.run(run(stack, database_url))
+    print_report(results, rss)
+    if os.environ.get("BENCH_JSON"):
+        Path(os.environ["BENCH_JSON"]).write_text(json.dumps(to_json(results, rss), indent=2))
+    return 0 if all(m.load.errors == 0 for m in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

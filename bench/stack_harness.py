@@ -1,0 +1,170 @@
+"""Start and stop the real stack for the stack bench, and account for its CPU and memory.
+
+The stack is started exactly as `make up` starts it (tools/stack.py via tests/stack_runner.py),
+on its own STACK_DIR and a free STACK_PORT_OFFSET, against a throwaway database that is dropped
+at the end — also after an error, Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nightwatch_core.migrations import libpq_dsn  # noqa: E402
+from nightwatch_core.settings import to_asyncpg_url  # noqa: E402
+from nightwatch_core.testing.databases import create_database, drop_database  # noqa: E402
+from stack_stats import cpu_delta  # noqa: E402
+
+from tests.stack_runner import Stack, make_stack  # noqa: E402
+
+DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+START_ATTEMPTS = 3  # a port found free can be taken by another stack before ours binds it
+POSTGRES = "postgresql"
+LOAD_GENERATOR = "load generator"
+SERVICES = (
+    "alert-ingestion",
+    "incident-management",
+    "oncall-escalation",
+    "notification",
+    "api-gateway",
+)
+
+
+def server_url() -> str:
+    return libpq_dsn(to_asyncpg_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER_URL))
+
+
+def _exit_on_sigterm(*_: object) -> None:
+    raise SystemExit(143)  # so the `finally` blocks stop the stack and drop the database
+
+
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[str]:
+    admin = server_url()
+    url = asyncio.run(create_database(admin, repo_root=ROOT, prefix="nw_stackbench"))
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_database(admin, url))
+
+
+@contextlib.contextmanager
+def running_stack(database_url: str) -> Iterator[Stack]:
+    """`make up` on a fresh STACK_DIR and free ports; `make down` and the directory removed after."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    for attempt in range(1, START_ATTEMPTS + 1):
+        state_dir = Path(tempfile.mkdtemp(prefix="nw-stack-bench-"))
+        stack = make_stack(state_dir, database_url=database_url)
+        try:
+            stack.up()
+            break
+        except RuntimeError:
+            stack.down()  # a failed start still leaves processes behind
+            shutil.rmtree(state_dir, ignore_errors=True)
+            if attempt == START_ATTEMPTS:
+                raise
+    try:
+        yield stack
+    finally:
+        stack.down()
+        shutil.rmtree(stack.state_dir, ignore_errors=True)
+
+
+def _process_cpu(pid: int) -> float:
+    """User+system CPU seconds of a process and its children (a uvicorn supervisor's workers)."""
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    readings = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            readings[pid] = times.user + times.system
+    return readings
+
+
+@dataclass
+class CpuReading:
+    """One reading of every process's CPU seconds: the stack's, the database's, ours."""
+
+    at: float
+    stack: dict[str, float]  # process name (STACK_DIR/pids) -> seconds
+    postgres_backends: dict[int, float]  # backend pid of the bench's database -> seconds
+    load_generator: float
+
+    def spent_since(self, before: CpuReading) -> dict[str, float]:
+        spent = {
+            name: seconds - before.stack.get(name, 0.0) for name, seconds in self.stack.items()
+        }
+        spent[POSTGRES] = cpu_delta(before.postgres_backends, self.postgres_backends)
+        spent[LOAD_GENERATOR] = self.load_generator - before.load_generator
+        return spent
+
+
+@dataclass
+class StackMeter:
+    """Reads CPU and RSS of the stack's processes and of the PostgreSQL backends serving the
+    bench's database (not the whole server: other databases on a shared server are not ours)."""
+
+    pids: dict[str, int]
+    database_url: str
+    connection: asyncpg.Connection | None = None
+    rss_samples: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    async def open(self) -> None:
+        self.connection = await asyncpg.connect(self.database_url)
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+
+    async def _backend_pids(self) -> list[int]:
+        assert self.connection is not None
+        rows = await self.connection.fetch(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row["pid"] for row in rows]
+
+    async def read(self) -> CpuReading:
+        backends = await self._backend_pids()
+        own = psutil.Process().cpu_times()
+        return CpuReading(
+            at=time.monotonic(),
+            stack={name: _process_cpu(pid) for name, pid in self.pids.items()},
+            postgres_backends=_cpu_by_pid(backends),
+            load_generator=own.user + own.system,
+        )
+
+    def sample_rss(self, label: str) -> None:
+        """RSS in MB of each service (with its children) under ``label`` (start/middle/end)."""
+        sample = {}
+        for name in SERVICES:
+            with contextlib.suppress(psutil.Error, KeyError):
+                root = psutil.Process(self.pids[name])
+                processes = [root, *root.children(recursive=True)]
+                sample[name] = sum(p.memory_info().rss for p in processes) / 2**20
+        self.rss_samples[label] = sample
