@@ -36,6 +36,8 @@ DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 START_ATTEMPTS = 3  # a port found free can be taken by another stack before ours binds it
 POSTGRES = "postgresql"
 LOAD_GENERATOR = "load generator"
+QUIET_WINDOW_SECONDS = 1.0
+QUIET_MARGIN = 0.05  # CPU seconds per second above idle still counted as quiet
 SERVICES = (
     "alert-ingestion",
     "incident-management",
@@ -106,6 +108,11 @@ def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
     return readings
 
 
+def _stack_total(by_process: dict[str, float]) -> float:
+    """The stack's and its database's share (the load generator is not the stack)."""
+    return sum(value for name, value in by_process.items() if name != LOAD_GENERATOR)
+
+
 @dataclass
 class CpuReading:
     """One reading of every process's CPU seconds: the stack's, the database's, ours."""
@@ -158,6 +165,39 @@ class StackMeter:
             postgres_backends=_cpu_by_pid(backends),
             load_generator=own.user + own.system,
         )
+
+    async def idle_rates(self, windows: int = 3) -> dict[str, float]:
+        """CPU seconds per second each process spends while the stack is idle (workers polling,
+        Prometheus scraping): the quietest of a few windows."""
+        quietest: dict[str, float] = {}
+        for _ in range(windows):
+            before = await self.read()
+            await asyncio.sleep(QUIET_WINDOW_SECONDS)
+            after = await self.read()
+            elapsed = after.at - before.at
+            rates = {name: s / elapsed for name, s in after.spent_since(before).items()}
+            if not quietest or _stack_total(rates) < _stack_total(quietest):
+                quietest = rates
+        return quietest
+
+    async def wait_quiet(
+        self, idle_rates: dict[str, float], limit: float
+    ) -> tuple[float | None, CpuReading]:
+        """Wait until a window's stack CPU is back near idle: whatever a scenario left to do
+        asynchronously (linking, timelines, pages) is done. Returns (seconds, reading when it
+        went quiet); seconds is None past ``limit``. Knows nothing of the work, only its CPU."""
+        started = time.monotonic()
+        idle = _stack_total(idle_rates)
+        before = await self.read()
+        while True:
+            await asyncio.sleep(QUIET_WINDOW_SECONDS)
+            after = await self.read()
+            rate = _stack_total(after.spent_since(before)) / (after.at - before.at)
+            if rate <= idle + QUIET_MARGIN:
+                return before.at - started, before
+            if after.at - started > limit:
+                return None, after
+            before = after
 
     def sample_rss(self, label: str) -> None:
         """RSS in MB of each service (with its children) under ``label`` (start/middle/end)."""

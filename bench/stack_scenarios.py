@@ -16,18 +16,23 @@ from dataclasses import dataclass, field
 import httpx
 import orjson
 from raw_http_load import Result, drive
-from stack_api import LinkTracker, count_total, link_backlog
-from stack_harness import StackMeter
-from stack_stats import percentile
+from stack_api import BACKLOG_GAUGE, LinkTracker, count_total, link_backlog
+from stack_harness import CpuReading, StackMeter
+from stack_stats import minus_idle, percentile
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))
 BATCH_CONNECTIONS = int(os.environ.get("BENCH_BATCH_CONNECTIONS", "8"))
 BATCH_SIZE = 100
-GROUPS = 800  # existing (service, severity) groups of the sustained scenarios; also the storm size
+# Existing (service, severity) groups of the sustained scenarios; also the storm's new groups.
+GROUPS = int(os.environ.get("BENCH_GROUPS", "800"))
 SEVERITIES = ("critical", "high", "medium", "low")
 MAX_REQUESTS = 10_000_000  # the count bound of a sustained run (its time bound is SECONDS)
 DRAIN_MAX_SECONDS = float(os.environ.get("BENCH_DRAIN_MAX_SECONDS", "120"))
+# The stack's asynchronous follow-up of a load (timelines, pages) can take minutes here.
+QUIET_MAX_SECONDS = float(os.environ.get("BENCH_QUIET_MAX_SECONDS", "300"))
+# Opening and paging 800 incidents took ~45 s + ~100 s on the busy 2-core machine: room for that.
+PAGED_MAX_SECONDS = float(os.environ.get("BENCH_PAGED_MAX_SECONDS", "600"))
 LAG_TRACKED_MAX = 20_000  # pending alerts whose lag is polled; beyond that only counted
 
 
@@ -44,6 +49,7 @@ class Bench:
     notification: httpx.AsyncClient
     meter: StackMeter
     api_key: str = ""
+    idle_rates: dict[str, float] = field(default_factory=dict)  # process -> idle CPU s/s
 
 
 # ------------------------------------------------------------------ bodies
@@ -99,10 +105,14 @@ def storm_body(bench: Bench, team: str) -> Callable[[int], bytes]:
 class Measurement:
     name: str
     load: Result
-    cpu: dict[str, float]  # process -> CPU seconds, first request until the backlog drained
+    # process -> CPU seconds from the first request until the stack was quiet again, so the
+    # asynchronous work an alert causes (linking, timelines, pages) is counted too; what the
+    # process spends idle in that time (pollers, scrapes) is taken off
+    cpu: dict[str, float]
     lag: LinkTracker
     drain_seconds: float | None  # None: not drained within DRAIN_MAX_SECONDS
     drain_source: str
+    settled_seconds: float | None  # from the end of the load until the stack was quiet again
     extra: dict[str, float] = field(default_factory=dict)
 
     def lag_ms(self, q: float) -> float:
@@ -122,7 +132,7 @@ async def wait_drained(bench: Bench, tracker: LinkTracker) -> tuple[float | None
     while time.monotonic() - started < DRAIN_MAX_SECONDS:
         backlog = await link_backlog(bench.ingestion)
         if backlog is not None:
-            source = f"{'alerts_link_backlog'} gauge"
+            source = f"{BACKLOG_GAUGE} gauge"
         left = backlog if backlog is not None else len(tracker.pending_since) + tracker.untracked
         if not left:
             return time.monotonic() - started, source
@@ -161,14 +171,36 @@ async def measure(
         headers={"X-API-Key": bench.api_key} if through_gateway else None,
         on_answer=tracker.on_answer,
     )
+    load_ended = time.monotonic()
     if rss_task is not None:
         rss_task.cancel()
         bench.meter.sample_rss("end")
     load_done.set()
+    return await _settle(bench, name, load, tracker, before, load_ended, poller)
+
+
+async def _settle(
+    bench: Bench,
+    name: str,
+    load: Result,
+    tracker: LinkTracker,
+    before: CpuReading,
+    load_ended: float,
+    poller: asyncio.Task[None],
+) -> Measurement:
+    """After the load: until the backlog drained, then until the stack is quiet again."""
     drain_seconds, source = await wait_drained(bench, tracker)
-    after = await bench.meter.read()
+    quiet_seconds, quiet = await bench.meter.wait_quiet(bench.idle_rates, QUIET_MAX_SECONDS)
     await poller
-    return Measurement(name, load, after.spent_since(before), tracker, drain_seconds, source)
+    return Measurement(
+        name,
+        load,
+        minus_idle(quiet.spent_since(before), bench.idle_rates, quiet.at - before.at),
+        tracker,
+        drain_seconds,
+        source,
+        settled_seconds=None if quiet_seconds is None else quiet.at - load_ended,
+    )
 
 
 async def _rss_midway(meter: StackMeter, seconds: float) -> None:
@@ -195,13 +227,15 @@ async def wait_paged(
     return None
 
 
-async def storm(bench: Bench, name: str, *, team: str, recipient: str) -> Measurement:
+async def storm(
+    bench: Bench, name: str, *, body_for: Callable[[int], bytes], team: str, recipient: str
+) -> Measurement:
     """GROUPS alerts of GROUPS new groups at once; then until every incident is open and paged.
     CPU per new incident: every process, from the first request until the last page."""
     tracker = LinkTracker(max_tracked=LAG_TRACKED_MAX)
     load_done = asyncio.Event()
     poller = asyncio.create_task(
-        tracker.poll(bench.ingestion, load_done, time.monotonic() + DRAIN_MAX_SECONDS * 2)
+        tracker.poll(bench.ingestion, load_done, time.monotonic() + PAGED_MAX_SECONDS * 2)
     )
     before = await bench.meter.read()
     load = await drive(
@@ -209,22 +243,21 @@ async def storm(bench: Bench, name: str, *, team: str, recipient: str) -> Measur
         bench.ingestion_port,
         requests=GROUPS,
         connections=CONNECTIONS,
-        body_for=storm_body(bench, team),
+        body_for=body_for,
         per_request=1,
         server_pid=None,
-        max_seconds=DRAIN_MAX_SECONDS,
+        max_seconds=PAGED_MAX_SECONDS,
         on_answer=tracker.on_answer,
     )
+    load_ended = time.monotonic()
     load_done.set()
     paged_seconds = await wait_paged(
-        bench, team=team, recipient=recipient, incidents=GROUPS, limit=DRAIN_MAX_SECONDS
+        bench, team=team, recipient=recipient, incidents=GROUPS, limit=PAGED_MAX_SECONDS
     )
     paged = await bench.meter.read()
-    drain_seconds, source = await wait_drained(bench, tracker)
-    after = await bench.meter.read()
-    await poller
-    measurement = Measurement(name, load, after.spent_since(before), tracker, drain_seconds, source)
-    cpu_until_paged = sum(paged.spent_since(before).values())
+    measurement = await _settle(bench, name, load, tracker, before, load_ended, poller)
+    spent = minus_idle(paged.spent_since(before), bench.idle_rates, paged.at - before.at)
+    cpu_until_paged = sum(spent.values())
     measurement.extra = {
         "paged_seconds": paged_seconds if paged_seconds is not None else float("nan"),
         "cpu_ms_per_incident": cpu_until_paged / GROUPS * 1000,

@@ -36,3 +36,13 @@ def cpu_delta(before: Mapping[int, float], after: Mapping[int, float]) -> float:
 
 def per_unit_ms(seconds: float, units: int) -> float:
     return seconds / units * 1000 if units else 0.0
+
+
+def minus_idle(
+    spent: Mapping[str, float], idle_rates: Mapping[str, float], seconds: float
+) -> dict[str, float]:
+    """CPU each process spent beyond what it spends idle (pollers, scrapes) over ``seconds``:
+    the work the load caused. Never below zero."""
+    return {
+        name: max(0.0, value - idle_rates.get(name, 0.0) * seconds) for name, value in spent.items()
+    }

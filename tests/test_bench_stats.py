@@ -3,7 +3,7 @@ deltas over a changing set of processes."""
 
 from __future__ import annotations
 
-from bench.stack_stats import cpu_delta, per_unit_ms, percentile
+from bench.stack_stats import cpu_delta, minus_idle, per_unit_ms, percentile
 
 
 def test_percentile_of_values_alone() -> None:
@@ -30,3 +30,9 @@ def test_cpu_delta_over_processes_that_come_and_go() -> None:
 def test_per_unit_ms() -> None:
     assert per_unit_ms(0.5, 1000) == 0.5
     assert per_unit_ms(1.0, 0) == 0.0
+
+
+def test_minus_idle_leaves_the_work_of_the_load() -> None:
+    spent = {"ingestion": 3.0, "prometheus": 0.1}
+    idle = {"ingestion": 0.01, "prometheus": 0.02}
+    assert minus_idle(spent, idle, 10.0) == {"ingestion": 2.9, "prometheus": 0.0}
