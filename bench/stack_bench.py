@@ -291,9 +291,9 @@ def main() -> int:
             f"stack up on {stack.urls['alert-ingestion']} (gateway {stack.urls['api-gateway']}), STACK_DIR {stack.state_dir}"
         )
         results, rss = uvloop.run(run(stack, database_url))
-    print_report(results, rss)
     if os.environ.get("BENCH_JSON"):
         Path(os.environ["BENCH_JSON"]).write_text(json.dumps(to_json(results, rss), indent=2))
+    print_report(results, rss)
     return 0 if all(m.load.errors == 0 for m in results) else 1
 
 
