@@ -7,13 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/
+from tests.stack_runner import always_on_call_schedule
 
 BACKLOG_GAUGE = "alerts_link_backlog"  # alerts accepted, not yet on their incident
 POLL_SECONDS = 0.1
@@ -41,19 +46,7 @@ async def set_up_oncall(oncall_url: str, team: str) -> str:
             ),
             201,
         )
-        schedule = {
-            "name": f"{team}-primary",
-            "team": team,
-            "timezone": "UTC",
-            "layers": [
-                {
-                    "participants": [user["id"]],
-                    "rotation_type": "weekly",
-                    "start_date": "2026-01-01",
-                    "handoff_time": "09:00",
-                }
-            ],
-        }
+        schedule = always_on_call_schedule(name=f"{team}-primary", team=team, user_id=user["id"])
         _ok(await oncall.post("/api/v1/schedules", json=schedule), 201)
         current = _ok(await oncall.get("/api/v1/oncall/current", params={"team": team}))
         if user["id"] not in str(current):

@@ -30,10 +30,9 @@ from nightwatch_core.settings import to_asyncpg_url  # noqa: E402
 from nightwatch_core.testing.databases import create_database, drop_database  # noqa: E402
 from stack_stats import cpu_delta  # noqa: E402
 
-from tests.stack_runner import Stack, make_stack  # noqa: E402
+from tests.stack_runner import Stack, make_stack, up_on_free_ports  # noqa: E402
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-START_ATTEMPTS = 3  # a port found free can be taken by another stack before ours binds it
 POSTGRES = "postgresql"
 LOAD_GENERATOR = "load generator"
 QUIET_WINDOW_SECONDS = 1.0
@@ -69,22 +68,17 @@ def throwaway_database() -> Iterator[str]:
 def running_stack(database_url: str) -> Iterator[Stack]:
     """`make up` on a fresh STACK_DIR and free ports; `make down` and the directory removed after."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    for attempt in range(1, START_ATTEMPTS + 1):
-        state_dir = Path(tempfile.mkdtemp(prefix="nw-stack-bench-"))
-        stack = make_stack(state_dir, database_url=database_url)
-        try:
-            stack.up()
-            break
-        except RuntimeError:
-            stack.down()  # a failed start still leaves processes behind
-            shutil.rmtree(state_dir, ignore_errors=True)
-            if attempt == START_ATTEMPTS:
-                raise
+    state_root = Path(tempfile.mkdtemp(prefix="nw-stack-bench-"))
     try:
-        yield stack
+        stack = up_on_free_ports(
+            lambda: make_stack(Path(tempfile.mkdtemp(dir=state_root)), database_url=database_url)
+        )
+        try:
+            yield stack
+        finally:
+            stack.down()
     finally:
-        stack.down()
-        shutil.rmtree(stack.state_dir, ignore_errors=True)
+        shutil.rmtree(state_root, ignore_errors=True)
 
 
 def _process_cpu(pid: int) -> float:
