@@ -137,6 +137,7 @@ async def _scenarios(
         team=bench.team,
         recipient=email,
     )
+    _progress(pre_create)
     if math.isnan(pre_create.extra["paged_seconds"]):
         raise RuntimeError(f"the {GROUPS} pre-created incidents were not all paged")
     # Warm the gateway's credential cache and connection pool, as a running gateway would be.
@@ -165,6 +166,7 @@ async def _scenarios(
     for name, options in sustained:
         print(f"{name}: {SECONDS:.0f} s...", flush=True)
         results.append(await measure(bench, name, requests=MAX_REQUESTS, **options))
+        _progress(results[-1])
     print(f"2. storm of {GROUPS} new groups, until paged...", flush=True)
     results.append(
         await storm(
@@ -175,6 +177,7 @@ async def _scenarios(
             recipient=storm_email,
         )
     )
+    _progress(results[-1])
     print(f"3. batches of {BATCH_SIZE}: {SECONDS:.0f} s...", flush=True)
     results.append(
         await measure(
@@ -186,7 +189,19 @@ async def _scenarios(
             connections=BATCH_CONNECTIONS,
         )
     )
+    _progress(results[-1])
     return sorted(results, key=lambda m: m.name)
+
+
+def _progress(m: Measurement) -> None:
+    """One line as each scenario ends, so a run stopped later still shows what it measured."""
+    print(
+        f"   {m.load.alerts:,} alerts, {m.load.errors} errors, {m.load.rate:,.0f}/s, "
+        f"p99 {m.load.percentile(0.99):.0f} ms, quiet again {_fmt_seconds(m.settled_seconds)}, "
+        f"CPU {sum(m.cpu_ms_per_alert.values()):.3f} ms/alert"
+        + (f", paged {_fmt_seconds(m.extra['paged_seconds'])} after" if m.extra else ""),
+        flush=True,
+    )
 
 
 def _port(url: str) -> int:

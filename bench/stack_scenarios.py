@@ -8,6 +8,7 @@ process spent from the first request until the backlog drained.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -130,7 +131,11 @@ async def wait_drained(bench: Bench, tracker: LinkTracker) -> tuple[float | None
     started = time.monotonic()
     source = "pending answers polled"
     while time.monotonic() - started < DRAIN_MAX_SECONDS:
-        backlog = await link_backlog(bench.ingestion)
+        try:
+            backlog = await link_backlog(bench.ingestion)
+        except httpx.HTTPError:
+            await asyncio.sleep(0.05)
+            continue
         if backlog is not None:
             source = f"{BACKLOG_GAUGE} gauge"
         left = backlog if backlog is not None else len(tracker.pending_since) + tracker.untracked
@@ -216,13 +221,15 @@ async def wait_paged(
     recorded by the notification service; None past ``limit``."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        opened = await count_total(bench.incidents, "/api/v1/incidents", team=team)
-        if opened >= incidents:
-            paged = await count_total(
-                bench.notification, "/api/v1/notifications", recipient=recipient
-            )
-            if paged >= incidents:
-                return time.monotonic() - started
+        # A busy shared PostgreSQL answers 503 now and then: that is "not yet", not the end.
+        with contextlib.suppress(RuntimeError, httpx.HTTPError):
+            opened = await count_total(bench.incidents, "/api/v1/incidents", team=team)
+            if opened >= incidents:
+                paged = await count_total(
+                    bench.notification, "/api/v1/notifications", recipient=recipient
+                )
+                if paged >= incidents:
+                    return time.monotonic() - started
         await asyncio.sleep(0.1)
     return None
 
