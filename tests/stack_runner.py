@@ -110,9 +110,9 @@ def up_on_free_ports(new_stack: Callable[[], Stack], attempts: int = START_ATTEM
         try:
             stack.up()
             return stack
-        except RuntimeError:
-            stack.down()  # a failed start still leaves processes behind
-            if attempt == attempts:
+        except BaseException as error:  # also Ctrl-C or SIGTERM in the middle of `make up`
+            stack.down()  # a failed or interrupted start still leaves processes behind
+            if not isinstance(error, RuntimeError) or attempt == attempts:
                 raise
     raise RuntimeError("no attempt to start the stack")
 
