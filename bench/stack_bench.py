@@ -52,6 +52,7 @@ from stack_scenarios import (
     CONNECTIONS,
     GROUPS,
     MAX_REQUESTS,
+    PAGED_MAX_SECONDS,
     SECONDS,
     Bench,
     Measurement,
@@ -138,8 +139,12 @@ async def _scenarios(
         recipient=email,
     )
     _progress(pre_create)
-    if math.isnan(pre_create.extra["paged_seconds"]):
-        raise RuntimeError(f"the {GROUPS} pre-created incidents were not all paged")
+    if math.isnan(pre_create.extra["paged_seconds"]):  # measured on, but said loudly
+        print(
+            f"   WARNING: only {pre_create.extra['incidents_seen']:.0f} incidents and "
+            f"{pre_create.extra['pages_seen']:.0f} pages within {PAGED_MAX_SECONDS:.0f} s",
+            flush=True,
+        )
     # Warm the gateway's credential cache and connection pool, as a running gateway would be.
     await measure(
         bench,
@@ -199,7 +204,12 @@ def _progress(m: Measurement) -> None:
         f"   {m.load.alerts:,} alerts, {m.load.errors} errors, {m.load.rate:,.0f}/s, "
         f"p99 {m.load.percentile(0.99):.0f} ms, quiet again {_fmt_seconds(m.settled_seconds)}, "
         f"CPU {sum(m.cpu_ms_per_alert.values()):.3f} ms/alert"
-        + (f", paged {_fmt_seconds(m.extra['paged_seconds'])} after" if m.extra else ""),
+        + (
+            f", {m.extra['incidents_seen']:.0f} incidents and {m.extra['pages_seen']:.0f} pages"
+            f" {_fmt_seconds(m.extra['paged_seconds'])} after"
+            if m.extra
+            else ""
+        ),
         flush=True,
     )
 

@@ -216,22 +216,22 @@ async def _rss_midway(meter: StackMeter, seconds: float) -> None:
 
 async def wait_paged(
     bench: Bench, *, team: str, recipient: str, incidents: int, limit: float
-) -> float | None:
+) -> tuple[float | None, int, int]:
     """Seconds from now until ``team`` has ``incidents`` incidents and ``recipient`` as many pages
-    recorded by the notification service; None past ``limit``."""
+    recorded by the notification service (None past ``limit``), and the counts last seen."""
     started = time.monotonic()
+    opened = paged = 0
     while time.monotonic() - started < limit:
         # A busy shared PostgreSQL answers 503 now and then: that is "not yet", not the end.
         with contextlib.suppress(RuntimeError, httpx.HTTPError):
             opened = await count_total(bench.incidents, "/api/v1/incidents", team=team)
-            if opened >= incidents:
-                paged = await count_total(
-                    bench.notification, "/api/v1/notifications", recipient=recipient
-                )
-                if paged >= incidents:
-                    return time.monotonic() - started
+            paged = await count_total(
+                bench.notification, "/api/v1/notifications", recipient=recipient
+            )
+            if opened >= incidents and paged >= incidents:
+                return time.monotonic() - started, opened, paged
         await asyncio.sleep(0.1)
-    return None
+    return None, opened, paged
 
 
 async def storm(
@@ -258,7 +258,7 @@ async def storm(
     )
     load_ended = time.monotonic()
     load_done.set()
-    paged_seconds = await wait_paged(
+    paged_seconds, opened, pages = await wait_paged(
         bench, team=team, recipient=recipient, incidents=GROUPS, limit=PAGED_MAX_SECONDS
     )
     paged = await bench.meter.read()
@@ -268,5 +268,7 @@ async def storm(
     measurement.extra = {
         "paged_seconds": paged_seconds if paged_seconds is not None else float("nan"),
         "cpu_ms_per_incident": cpu_until_paged / GROUPS * 1000,
+        "incidents_seen": opened,
+        "pages_seen": pages,
     }
     return measurement
