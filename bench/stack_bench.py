@@ -299,6 +299,7 @@ def to_json(results: list[Measurement], rss: dict[str, dict[str, float]]) -> dic
                 "link_lag_p99_ms": round(m.lag_ms(0.99), 1),
                 "drain_seconds": m.drain_seconds,
                 "drain_source": m.drain_source,
+                "settled_seconds": m.settled_seconds,
                 "cpu_ms_per_alert": {k: round(v, 4) for k, v in m.cpu_ms_per_alert.items()},
                 **m.extra,
             }
