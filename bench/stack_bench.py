@@ -5,6 +5,7 @@ free ports) on a throwaway database, sets it up through the public APIs (an on-c
 schedule so that new incidents page someone; an `ingest` API key created through the gateway),
 then measures, with the raw keep-alive load generator (bench/raw_http_load.py):
 
+0. the 800 groups of (1), one alert each (a storm too, measured like 2);
 1. unique alerts over 800 existing (service, severity) groups, single POST, 50 connections,
    sustained BENCH_SECONDS (60); RSS of each service at its start, middle and end;
 2. a storm of 800 NEW groups: also the time until all 800 incidents exist and their level-1 pages
@@ -14,7 +15,8 @@ then measures, with the raw keep-alive load generator (bench/raw_http_load.py):
 5. (1) through the gateway with the API key (X-API-Key), and the ratio gateway / direct.
 
 Each reports accepted alerts/s, request p50/p99, link lag p50/p99 (accepted -> on its incident),
-the time for the backlog to drain after the load, and CPU per alert per process. Only public
+the time for the backlog to drain after the load and for the stack to be quiet again, and CPU
+per alert per process (idle CPU taken off). Method and results: docs/benchmarks.md. Only public
 routes are used, so the bench keeps working when the internals between the services change.
 
     make bench
