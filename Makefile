@@ -8,10 +8,10 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-oncall
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 install: ## install what is missing (uv, Python deps from uv.lock)
 	@tools/bootstrap.sh
@@ -50,7 +50,10 @@ init-sql: install ## regenerate database/init.sql from database/migrations
 pipeline: install ## the 8-stage delivery pipeline (run-pipeline.sh); not part of `make test`
 	@./run-pipeline.sh
 
-bench: install ## alert ingestion: alerts/s, p50/p99, RSS after 100k alerts (own processes, free ports)
+bench: install ## alerts on the real stack (make up, own ports, throwaway db): alerts/s, p99, link lag, pages, CPU/alert
+	@$(RUN) python bench/stack_bench.py
+
+bench-standin: install ## secondary: ingestion alone against a stand-in incident-management (alerts/s, p99, RSS)
 	@$(RUN) python bench/ingestion_bench.py
 
 bench-gateway: install ## gateway overhead: req/s and p99 through the gateway vs direct (own stack, free ports)

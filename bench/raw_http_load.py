@@ -5,6 +5,10 @@ Much lighter than an HTTP library (asyncio protocols: the next request leaves fr
 that completed the previous answer), so more of a small machine's cores go to the server under test;
 it still runs on those cores and its own CPU per request is reported. Every run is bounded by a
 request count and by ``max_seconds``; it only ever connects to loopback.
+
+Optional: extra request headers (an API key through the gateway), another path, and an
+``on_answer(status, body, answered_at)`` callback that sees every answer (the stack bench reads
+each alert's link status from it). Answers with a content-length or chunked are understood.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psutil
+
+# status, body, time.perf_counter() when the answer was complete
+AnswerCallback = Callable[[int, bytes, float], None]
 
 
 @dataclass
@@ -106,20 +113,51 @@ class _Connection(asyncio.Protocol):
         if end < 0:
             return
         head = bytes(self.buffer[:end]).lower()
-        length = 0
-        start = head.find(b"\r\ncontent-length:")
-        if start >= 0:
-            line_end = head.find(b"\r\n", start + 2)
-            length = int(head[start + 17 : line_end if line_end >= 0 else len(head)])
-        if len(self.buffer) < end + 4 + length:
-            return
-        self.run.record(int(head[9:12]), time.perf_counter() - self.sent_at)
-        del self.buffer[: end + 4 + length]
+        if b"\r\ntransfer-encoding: chunked" in head:
+            framed = _chunked_body(self.buffer, end + 4)
+            if framed is None:
+                return
+            body, consumed = framed
+        else:
+            length = 0
+            start = head.find(b"\r\ncontent-length:")
+            if start >= 0:
+                line_end = head.find(b"\r\n", start + 2)
+                length = int(head[start + 17 : line_end if line_end >= 0 else len(head)])
+            if len(self.buffer) < end + 4 + length:
+                return
+            body, consumed = bytes(self.buffer[end + 4 : end + 4 + length]), end + 4 + length
+        answered_at = time.perf_counter()
+        status = int(head[9:12])
+        self.run.record(status, answered_at - self.sent_at)
+        if self.run.on_answer is not None:
+            self.run.on_answer(status, body, answered_at)
+        del self.buffer[:consumed]
         self._send_next()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.done.done():
             self.done.set_result(None)
+
+
+def _chunked_body(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
+    """(body, bytes consumed) of a complete chunked answer starting at ``start``; None if partial."""
+    body = bytearray()
+    position = start
+    while True:
+        line_end = buffer.find(b"\r\n", position)
+        if line_end < 0:
+            return None
+        size = int(bytes(buffer[position:line_end]).split(b";", 1)[0], 16)
+        chunk_start = line_end + 2
+        if size == 0:  # no trailers expected: the last chunk is followed by one empty line
+            if len(buffer) < chunk_start + 2:
+                return None
+            return bytes(body), chunk_start + 2
+        if len(buffer) < chunk_start + size + 2:
+            return None
+        body += buffer[chunk_start : chunk_start + size]
+        position = chunk_start + size + 2
 
 
 def http_request(
@@ -134,10 +172,6 @@ def http_request(
     return head.encode() + b"\r\n" + body
 
 
-def post_alerts(body: bytes) -> bytes:
-    return http_request("POST", "/api/v1/alerts", body)
-
-
 class _Run:
     def __init__(
         self,
@@ -148,8 +182,10 @@ class _Run:
         per_request: int,
         deadline: float,
         ok_statuses: tuple[int, ...],
+        on_answer: AnswerCallback | None,
     ) -> None:
         self.result = result
+        self.on_answer = on_answer
         self.counter = iter(range(requests))
         self.request_for = request_for
         self.per_request = per_request
@@ -182,21 +218,27 @@ async def drive(
     body_for: Callable[[int], bytes] | None = None,
     request_for: Callable[[int], bytes] | None = None,
     per_request: int = 1,
-    server_pid: int,
+    server_pid: int | None,
     max_seconds: float,
+    path: str = "/api/v1/alerts",
+    headers: dict[str, str] | None = None,
+    on_answer: AnswerCallback | None = None,
     ok_statuses: tuple[int, ...] = (201, 202),
 ) -> Result:
     """Send ``requests`` requests over ``connections`` keep-alive connections to 127.0.0.1:port:
-    ``body_for(i)`` POSTed to /api/v1/alerts, or the whole request ``request_for(i)``."""
+    ``body_for(i)`` POSTed to ``path`` (with ``headers``), or the whole request ``request_for(i)``.
+
+    ``server_pid``: whose CPU (with its children) to measure; None when the caller measures CPU.
+    """
     if request_for is None:
         assert body_for is not None
         make_body = body_for
 
         def request_for(i: int) -> bytes:
-            return post_alerts(make_body(i))
+            return http_request("POST", path, make_body(i), headers)
 
     result = Result(name)
-    cpu_before = cpu_seconds(server_pid)
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
     pg_before, own_before = postgres_cpu_seconds(), own_cpu_seconds()
     run = _Run(
         result,
@@ -205,6 +247,7 @@ async def drive(
         per_request=per_request,
         deadline=time.monotonic() + max_seconds,
         ok_statuses=ok_statuses,
+        on_answer=on_answer,
     )
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
@@ -225,7 +268,7 @@ async def drive(
                 result.error_statuses[0] = result.error_statuses.get(0, 0) + 1
                 transport.abort()
     result.seconds = time.perf_counter() - started
-    result.cpu_seconds = cpu_seconds(server_pid) - cpu_before
+    result.cpu_seconds = cpu_seconds(server_pid) - cpu_before if server_pid else 0.0
     result.pg_cpu_seconds = postgres_cpu_seconds() - pg_before
     result.loadgen_cpu_seconds = own_cpu_seconds() - own_before
     return result

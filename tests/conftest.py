@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 from nightwatch_core.testing.databases import create_database, drop_database
 
-from tests.stack_runner import Stack, make_stack
-
-START_ATTEMPTS = 3
+from tests.stack_runner import Stack, make_stack, up_on_free_ports
 
 
 @pytest.fixture(scope="session")
@@ -40,17 +38,9 @@ def running_stack(
             offset=int(os.environ["E2E_STACK_PORT_OFFSET"]),
         )
         return
-    # Other runs on this machine start stacks too: a port found free can be taken before our
-    # service binds it. Then try again on another port range (bounded).
-    for attempt in range(1, START_ATTEMPTS + 1):
-        stack = make_stack(tmp_path_factory.mktemp("stack"), database_url=stack_database_url)
-        try:
-            stack.up()
-            break
-        except RuntimeError:
-            stack.down()  # a failed start still leaves processes behind
-            if attempt == START_ATTEMPTS:
-                raise
+    stack = up_on_free_ports(
+        lambda: make_stack(tmp_path_factory.mktemp("stack"), database_url=stack_database_url)
+    )
     try:
         yield stack
     finally:

@@ -11,11 +11,14 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_PORT = 9090  # `make up` also starts Prometheus on 9090 + offset
+START_ATTEMPTS = 3
 
 
 def stack_ports() -> dict[str, int]:
@@ -111,3 +114,38 @@ def make_stack(
     urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in stack_ports().items()}
     ui_url = f"http://127.0.0.1:{ui_port() + offset}"
     return Stack(state_dir=state_dir, env=env, urls=urls, ui_url=ui_url)
+
+
+def up_on_free_ports(new_stack: Callable[[], Stack], attempts: int = START_ATTEMPTS) -> Stack:
+    """`make up` a stack from ``new_stack()`` (free ports, own directory) and return it.
+
+    Other runs on this machine start stacks too: a port found free can be taken before our
+    service binds it. Then try again on another port range (bounded).
+    """
+    for attempt in range(1, attempts + 1):
+        stack = new_stack()
+        try:
+            stack.up()
+            return stack
+        except BaseException as error:  # also Ctrl-C or SIGTERM in the middle of `make up`
+            stack.down()  # a failed or interrupted start still leaves processes behind
+            if not isinstance(error, RuntimeError) or attempt == attempts:
+                raise
+    raise RuntimeError("no attempt to start the stack")
+
+
+def always_on_call_schedule(*, name: str, team: str, user_id: str) -> dict[str, Any]:
+    """A schedule body putting one user on call for ``team`` around the clock."""
+    return {
+        "name": name,
+        "team": team,
+        "timezone": "UTC",
+        "layers": [
+            {
+                "participants": [user_id],
+                "rotation_type": "weekly",
+                "start_date": "2026-01-01",
+                "handoff_time": "09:00",
+            }
+        ],
+    }

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.stack_runner import Stack
+from tests.stack_runner import Stack, always_on_call_schedule
 
 T = TypeVar("T")
 
@@ -64,19 +64,7 @@ def _set_up_oncall(oncall: httpx.Client, suffix: str) -> tuple[str, dict[str, An
     _ok(
         oncall.post(
             "/api/v1/schedules",
-            json={
-                "name": f"primary-{suffix}",
-                "team": team,
-                "timezone": "UTC",
-                "layers": [
-                    {
-                        "participants": [user["id"]],
-                        "rotation_type": "weekly",
-                        "start_date": "2026-01-01",
-                        "handoff_time": "09:00",
-                    }
-                ],
-            },
+            json=always_on_call_schedule(name=f"primary-{suffix}", team=team, user_id=user["id"]),
         ),
         201,
     )
