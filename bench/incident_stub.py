@@ -1,7 +1,9 @@
 """A stand-in for incident-management in benchmarks: answers at once, so numbers are the caller's.
 
-`POST /api/v1/incidents` creates an incident (one per Idempotency-Key, as the real service does);
-every other request (attaching alerts) answers 200. Raw asyncio, HTTP/1.1 keep-alive, loopback only.
+`POST /internal/v1/alert-batches` places every alert of a batch in one incident per (service,
+severity) — the first alert of a key `new_incident`, the others `correlated` (no window, no
+duplicates: the real rules are incident-management's). Raw asyncio, HTTP/1.1 keep-alive, loopback
+only. For `make bench-standin`: ingestion's own cost, not what `make up` gives.
 
     python bench/incident_stub.py PORT
 """
@@ -12,29 +14,39 @@ import asyncio
 import contextlib
 import sys
 import uuid
+from typing import Any
+
+import orjson
+
+_INCIDENTS: dict[tuple[str, str], str] = {}  # (service, severity) -> incident id
+
+
+def _place(batch: dict[str, Any]) -> bytes:
+    results = []
+    for alert in batch["alerts"]:
+        key = (alert["service"], alert["severity"])
+        result = "correlated" if key in _INCIDENTS else "new_incident"
+        incident_id = _INCIDENTS.setdefault(key, str(uuid.uuid4()))
+        results.append(
+            {"alert_id": alert["alert_id"], "incident_id": incident_id, "result": result}
+        )
+    return orjson.dumps({"batch_id": batch["batch_id"], "results": results, "replayed": False})
 
 
 async def _stub_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    incidents: dict[bytes, bytes] = {}
     with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
-            key = b""
             for line in head.split(b"\r\n"):
                 name, _, value = line.partition(b":")
                 if name.lower() == b"content-length":
                     length = int(value)
-                elif name.lower() == b"idempotency-key":
-                    key = value.strip()
-            if length:
-                await reader.readexactly(length)
-            if head.startswith(b"POST /api/v1/incidents "):
-                incident = incidents.setdefault(key, str(uuid.uuid4()).encode())
-                body = b'{"id": "' + incident + b'", "status": "open"}'
-                status = b"201 Created"
+            payload = await reader.readexactly(length) if length else b""
+            if head.startswith(b"POST /internal/v1/alert-batches "):
+                body, status = _place(orjson.loads(payload)), b"200 OK"
             else:
-                body, status = b'{"attached": 1}', b"200 OK"
+                body, status = b'{"error": {"code": "not_found"}}', b"404 Not Found"
             writer.write(
                 b"HTTP/1.1 "
                 + status

@@ -1,8 +1,11 @@
-"""Alert ingestion throughput, latency and memory (`make bench`).
+"""Alert ingestion alone, against a stand-in for incident-management (`make bench-standin`).
+
+A secondary figure: ingestion's own cost. What a user of `make up` gets is `make bench`
+(bench/stack_bench.py, the whole stack).
 
 Starts, on free loopback ports and a throwaway database (never the fixed ports):
-- a stand-in for incident-management (a minimal HTTP responder: creating incidents and attaching
-  alerts answer at once, so the numbers are ingestion's own);
+- a stand-in for incident-management (a minimal HTTP responder: placing a batch of alerts answers
+  at once, so the numbers are ingestion's own);
 - alert ingestion under uvicorn (uvloop + the services' httptools protocol, no access log, one
   worker as `make up` runs it unless BENCH_WORKERS says otherwise), its durable workers running;
 then drives it with its own load generator (raw asyncio HTTP/1.1 keep-alive connections — much
@@ -12,12 +15,12 @@ lighter than an HTTP library, so more of the 2 cores go to the server):
 2. batches of 100 alerts;
 3. the same alert over and over (duplicates), one per POST, at 50 connections;
 and reports alerts/s, p50/p99 per request, the CPU each alert cost ingestion, PostgreSQL and the
-load generator, how many alerts the attach worker still had to send when each scenario ended (it
-finishes them before the next scenario starts; "incl. attach" counts that time too, i.e. until
-every alert is on its incident's timeline), and ingestion's RSS once 100k+ alerts went through.
+load generator, how many alerts were still waiting for an incident when each scenario ended (the
+link queue; "incl. linking" counts the time until it is empty), and ingestion's RSS once 100k+
+alerts went through.
 
-    make bench
-    BENCH_WORKERS=2 BENCH_UNIQUE=30000 BENCH_BATCHED=60000 BENCH_DUPLICATES=30000 make bench
+    make bench-standin
+    BENCH_WORKERS=2 BENCH_UNIQUE=30000 BENCH_BATCHED=60000 BENCH_DUPLICATES=30000 make bench-standin
 
 Every scenario is bounded by its count and by BENCH_MAX_SECONDS.
 """
@@ -127,12 +130,12 @@ def rss_mb(pid: int) -> list[float]:
 
 
 async def pending_attach(database_url: str) -> int:
+    """Alerts accepted but not on their incident yet (ingestion's link queue)."""
     connection = await asyncpg.connect(database_url)
     try:
         return int(
             await connection.fetchval(
-                "SELECT (SELECT count(*) FROM ingestion.attach_queue)"
-                " + (SELECT count(*) FROM ingestion.alerts WHERE incident_id IS NULL)"
+                "SELECT count(*) FROM ingestion.link_queue WHERE dead_at IS NULL"
             )
         )
     finally:
@@ -233,7 +236,7 @@ async def main() -> int:
                 server_pid=pid,
                 max_seconds=MAX_SECONDS,
             )
-            # The attach worker's backlog is this scenario's: let it finish before the next one.
+            # The link worker's backlog is this scenario's: let it finish before the next one.
             result.backlog, result.drain_seconds = await drain(database_url)
             results.append(result)
         total = sum(r.alerts for r in results) + 500
@@ -251,8 +254,8 @@ async def main() -> int:
             total += top_up.alerts
         print(
             "| scenario | alerts | errors | alerts/s | p50 ms | p99 ms "
-            "| CPU ms/alert: ingestion | PostgreSQL | load generator | attach backlog at end "
-            "| alerts/s incl. attach |"
+            "| CPU ms/alert: ingestion | PostgreSQL | load generator | link backlog at end "
+            "| alerts/s incl. linking |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
         for r in results:
@@ -273,7 +276,7 @@ async def main() -> int:
             flush=True,
         )
         backlog, seconds = await drain(database_url)
-        print(f"attach backlog after the top-up: {backlog:,}, sent within {seconds:.1f} s")
+        print(f"link backlog after the top-up: {backlog:,}, sent within {seconds:.1f} s")
         return 0 if all(r.errors == 0 for r in results) else 1
     finally:
         for process in (server, stub):
