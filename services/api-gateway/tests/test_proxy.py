@@ -3,6 +3,7 @@ and fast 502/503/504 when a service is down or slow."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
@@ -161,3 +162,27 @@ async def test_calendar_feed_url_needs_no_login_but_nothing_else_does(
     ):
         refused = await gateway.request(method, path)
         assert refused.status_code in (401, 404), (method, path, refused.status_code)
+
+
+async def test_concurrent_requests_through_the_sharded_pool_all_arrive_intact(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """The proxy's pool is several small ones taken in turn (httpcore's pool scan grows with the
+    square of its size): 60 requests at once each come back with their own answer."""
+    _, viewer = await make_account(gateway, "viewer")
+    responses = await asyncio.gather(
+        *(gateway.get(f"/api/v1/incidents?n={n}", headers=viewer) for n in range(60))
+    )
+    assert [r.status_code for r in responses] == [200] * 60
+    assert [r.json()["query"] for r in responses] == [f"n={n}" for n in range(60)]
+
+
+async def test_sharded_transport_keeps_the_total_and_takes_pools_in_turn() -> None:
+    from nightwatch_gateway.proxy.transport import SHARD_CONNECTIONS, ShardedTransport
+
+    transport = ShardedTransport(max_connections=200, keepalive_expiry=2.0)
+    assert transport.shards == 25 and transport.shards * SHARD_CONNECTIONS >= 200
+    taken = [next(transport._next) for _ in range(2 * transport.shards)]
+    assert len({id(shard) for shard in taken}) == transport.shards
+    await transport.aclose()
+    assert ShardedTransport(max_connections=3, keepalive_expiry=2.0).shards == 1

@@ -16,6 +16,7 @@ from nightwatch_gateway.openapi import configure_openapi
 from nightwatch_gateway.proxy.health import downstream_checks
 from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
+from nightwatch_gateway.proxy.transport import ShardedTransport
 from nightwatch_gateway.ratelimit import RateLimiter
 from nightwatch_gateway.settings import DEV_JWT_SECRET, GatewaySettings
 
@@ -39,14 +40,11 @@ async def _start(app: FastAPI) -> None:
     )
     # One pool for every upstream: the proxy uses the transport itself; readiness and OpenAPI
     # fetches (plain GETs of our own services) use a client over the same pool.
-    app.state.proxy_transport = httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(
-            max_connections=settings.proxy_max_connections,
-            max_keepalive_connections=settings.proxy_max_connections,
-            # Below the upstreams' own idle timeout (uvicorn: 5 s), so the pool never reuses a
-            # connection the server is closing at that moment (seen as rare 502s under load).
-            keepalive_expiry=settings.proxy_keepalive_seconds,
-        ),
+    app.state.proxy_transport = ShardedTransport(
+        max_connections=settings.proxy_max_connections,
+        # Below the upstreams' own idle timeout (uvicorn: 5 s), so the pool never reuses a
+        # connection the server is closing at that moment (seen as rare 502s under load).
+        keepalive_expiry=settings.proxy_keepalive_seconds,
     )
     app.state.proxy_client = httpx.AsyncClient(
         transport=app.state.proxy_transport, timeout=app.state.proxy_timeout
