@@ -25,7 +25,7 @@ Flush = Callable[[list[Prepared]], Awaitable[dict[uuid.UUID, Placed | BaseExcept
 
 
 class PlacementCoalescer:
-    def __init__(self, flush: Flush, *, max_batch: int = 500, max_inflight: int = 2) -> None:
+    def __init__(self, flush: Flush, *, max_batch: int = 500, max_inflight: int = 1) -> None:
         self._flush = flush
         self._max_batch = max_batch
         self._max_inflight = max_inflight

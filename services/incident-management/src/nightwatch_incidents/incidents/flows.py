@@ -271,6 +271,13 @@ async def stop_escalation_now(
     return stopped
 
 
+class InvalidAlertCursor(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            422, "Invalid cursor: pass next_cursor (alerts_next_cursor) from a previous answer"
+        )
+
+
 class AlertsUnavailable(ApiError):
     def __init__(self, reason: str) -> None:
         super().__init__(
@@ -293,7 +300,7 @@ async def fetch_alert_page(
     except httpx.HTTPError as exc:
         raise AlertsUnavailable(type(exc).__name__) from None
     if response.status_code == 422:
-        raise ApiError(422, "Invalid cursor: pass alerts_next_cursor from a previous answer")
+        raise InvalidAlertCursor()
     if response.status_code != 200:
         raise AlertsUnavailable(f"HTTP {response.status_code}")
     try:

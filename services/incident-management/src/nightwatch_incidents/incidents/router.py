@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
-from nightwatch_core.errors import ApiError, NotFound
+from nightwatch_core.errors import NotFound
 
 from nightwatch_incidents.incidents import flows, hot_paths, queries, service
 from nightwatch_incidents.incidents.dependencies import (
@@ -213,7 +213,7 @@ async def incident_alerts(
     await service.get_incident(session=session, incident_id=incident_id)  # 404 if unknown
     await session.rollback()  # hold no transaction open across the call
     if cursor is not None and "\x00" in cursor:
-        raise ApiError(422, "Invalid cursor: pass next_cursor from a previous page")
+        raise flows.InvalidAlertCursor()
     page = await flows.fetch_alert_page(request.app, incident_id, limit=limit, cursor=cursor)
     return IncidentAlertPage(**page)
 
