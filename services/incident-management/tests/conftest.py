@@ -32,6 +32,8 @@ class Neighbours:
         self.down: set[str] = set()
         self.batch_calls = 0  # calls to the batch start route
         self.refuse_batches = False  # answer the batch start route 422
+        self.stop_batch_calls = 0  # calls to the batch stop route
+        self.without_stop_batches = False  # an on-call without the batch stop route (404)
         self.app = self._build()
         self._asgi = httpx.ASGITransport(app=self.app)
         self.transport = _SwitchableTransport(self)
@@ -59,6 +61,15 @@ class Neighbours:
                 self.escalations.setdefault(item["incident_id"], item)
                 results.append({"incident_id": item["incident_id"], "created": created})
             return {"results": results}
+
+        @app.post("/internal/v1/escalations/stops")
+        async def stop_batch(request: Request) -> Any:
+            if self.without_stop_batches:
+                return Response(status_code=404)
+            self.stop_batch_calls += 1
+            stops = (await request.json())["stops"]
+            self.stops.extend(stops)
+            return {"results": [{**s, "status": "stopped"} for s in stops]}
 
         @app.post("/internal/v1/escalations/{incident_id}/stop")
         async def stop(incident_id: str, request: Request) -> Response:

@@ -8,17 +8,15 @@ after the resolve; a batch costs a fixed number of statements.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock, SystemClock
+from nightwatch_core.testing.statements import counted_statements
 from nightwatch_incidents.main import create_app
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 URL = "/internal/v1/alert-batches"
 
@@ -219,21 +217,6 @@ async def test_concurrent_batches_of_one_key_open_exactly_one_incident(
     assert sorted(a["results"][0]["result"] for a in answers) == ["correlated"] * 19 + [
         "new_incident"
     ]
-
-
-@contextlib.contextmanager
-def counted_statements(app: FastAPI) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_a_batch_costs_a_fixed_number_of_statements(helpers: Any, service_name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -147,3 +148,34 @@ async def test_detail_without_ingestion_still_shows_the_incident(
     assert page.status_code == 503 and page.json()["error"]["code"] == "alerts_unavailable"
     unknown = await helpers.client.get(f"/api/v1/incidents/{uuid.uuid4()}/alerts")
     assert unknown.status_code == 404
+
+
+async def test_concurrent_acknowledges_share_their_calls_to_oncall(
+    helpers: Any, neighbours: Any
+) -> None:
+    """Each ack still waits for its stop, but the stops of acks in flight together go to on-call
+    in one call (its batch route), and every queued fallback job is dropped."""
+    incidents = [await helpers.create() for _ in range(20)]
+    await helpers.run_jobs()
+    answers = await asyncio.gather(
+        *(helpers.patch(i["id"], {"status": "acknowledged"}) for i in incidents)
+    )
+    assert [a.status_code for a in answers] == [200] * 20
+    for incident in incidents:
+        assert [s["reason"] for s in neighbours.stops_for(incident["id"])] == ["acknowledged"]
+        assert await helpers.jobs(incident["id"]) == []
+    assert 1 <= neighbours.stop_batch_calls < 20
+
+
+async def test_an_oncall_without_the_batch_stop_route_gets_one_stop_per_call(
+    helpers: Any, neighbours: Any, clock: ManualClock
+) -> None:
+    """A rolling deploy: on-call's old version answers the batch route 404."""
+    neighbours.without_stop_batches = True
+    incidents = [await helpers.create() for _ in range(3)]
+    await helpers.run_jobs()
+    await asyncio.gather(*(helpers.patch(i["id"], {"status": "resolved"}) for i in incidents))
+    for incident in incidents:
+        assert [s["reason"] for s in neighbours.stops_for(incident["id"])] == ["resolved"]
+        assert await helpers.jobs(incident["id"]) == []
+    assert neighbours.stop_batch_calls == 0

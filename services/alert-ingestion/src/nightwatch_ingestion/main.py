@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
+from nightwatch_core.coalescing import Coalescer
 from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
 
-from nightwatch_ingestion.alerts.coalescing import PlacementCoalescer
-from nightwatch_ingestion.alerts.flows import Outcome, place_and_store
+from nightwatch_ingestion.alerts.flows import place_and_store
 from nightwatch_ingestion.alerts.intake import post_alerts_lane
-from nightwatch_ingestion.alerts.placement import Prepared
+from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.workers import link_worker
-from nightwatch_ingestion.metrics import refresh_link_backlog
+from nightwatch_ingestion.metrics import HOT_PATH_BATCH, refresh_link_backlog
 from nightwatch_ingestion.settings import IngestionSettings
 
 
@@ -40,13 +39,18 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).
         app.state.db_pool = await create_raw_pool(settings)
 
-        async def flush(alerts: list[Prepared]) -> dict[uuid.UUID, Outcome]:
-            return await place_and_store(app, alerts)
+        # Concurrent single alerts share one call to incident-management and one statement.
+        async def flush(alerts: list[Prepared]) -> list[Placed | BaseException | None]:
+            placed = await place_and_store(app, alerts)
+            return [placed[alert.alert_id] for alert in alerts]
 
-        app.state.placement_coalescer = PlacementCoalescer(
+        app.state.placement_coalescer = Coalescer[Prepared, Placed | None](
             flush,
             max_batch=settings.coalesce_max_batch,
             max_inflight=settings.coalesce_max_inflight,
+            size=lambda alert: alert.size,
+            max_size=MAX_CALL_BYTES,
+            observe_batch=HOT_PATH_BATCH.observe,
         )
 
     async def stop_clients(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ from nightwatch_core.http_client import ServiceClient
 
 from nightwatch_incidents.correlation.router import prune_worker
 from nightwatch_incidents.correlation.router import router as correlation_router
-from nightwatch_incidents.incidents import flows
+from nightwatch_incidents.incidents import flows, stopping
 from nightwatch_incidents.incidents.batch_router import router as batch_router
 from nightwatch_incidents.incidents.internal_router import router as internal_router
 from nightwatch_incidents.incidents.router import router as incidents_router
@@ -49,6 +49,7 @@ def create_app(
         app.state.oncall = client(settings.oncall_url, *normal)
         app.state.oncall_fast = client(settings.oncall_url, fast, fast, 0)
         app.state.ingestion = client(settings.alert_ingestion_url, reads, reads, 0)
+        app.state.stop_coalescer = stopping.build_stop_coalescer(app)
 
     async def close_clients(app: FastAPI) -> None:
         for name in ("oncall", "oncall_fast", "ingestion"):

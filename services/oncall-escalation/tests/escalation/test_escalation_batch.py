@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
+from nightwatch_core.testing.statements import counted_statements
 from sqlalchemy import text
 
 from .conftest import Recorder, World, drain, user_level
@@ -156,3 +157,77 @@ async def test_neighbours_without_the_batch_routes_get_one_call_per_item(
     [failed] = recorder.entries(start["incident_id"], "notification_failed")
     assert "HTTP 422: Channel 'slack' is not configured" in failed["message"]
     assert await _jobs(app) == 0
+
+
+STOPS = "/internal/v1/escalations/stops"
+
+
+async def test_stops_sent_together_stop_each_in_a_fixed_number_of_statements(
+    app: FastAPI, client: httpx.AsyncClient, world: World, recorder: Recorder
+) -> None:
+    """Concurrent acknowledges' stops arrive together: running escalations stop and their queued
+    pages are cancelled, a stop before its start leaves a stopped record, an ack and a resolve of
+    one incident apply in order, and 40 stops cost the statements of one."""
+    alice, bob = await world.user("Alice"), await world.user("Bob")
+    team = await world.team("ack-storm", alice, bob)
+    await world.policy(team, [user_level(alice, delay=5), user_level(bob)])
+    starts = _starts(team, 40)
+    assert (await client.post(BATCH, json={"escalations": starts})).status_code == 200
+    ids = [s["incident_id"] for s in starts]  # level 1 queued, level 2 due in 5 minutes
+    never_started = str(uuid.uuid4())
+    stops = [
+        {"incident_id": ids[0], "reason": "acknowledged", "actor": "alice"},
+        {"incident_id": ids[1], "reason": "acknowledged", "actor": "alice"},
+        {"incident_id": ids[1], "reason": "resolved", "actor": "bob"},
+        {"incident_id": never_started, "reason": "acknowledged", "actor": "carol"},
+        *({"incident_id": i, "reason": "resolved", "actor": "dave"} for i in ids[2:]),
+    ]
+    with counted_statements(app) as one:
+        single = await client.post(
+            f"/internal/v1/escalations/{uuid.uuid4()}/stop",
+            json={"reason": "acknowledged", "actor": "x"},
+        )
+    assert single.status_code == 200
+    with counted_statements(app) as batch:
+        response = await client.post(STOPS, json={"stops": stops})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["incident_id"] for r in results] == [s["incident_id"] for s in stops]
+    assert {r["status"] for r in results} == {"stopped"}
+    assert results[0]["stop_reason"] == "acknowledged" and results[2]["stop_reason"] == "resolved"
+    # One round per repeat of an incident (ids[1] twice: two rounds), not one per stop.
+    assert len(batch) <= 2 * len(one) + 2, batch
+
+    late = await client.post(
+        "/internal/v1/escalations",
+        json={"incident_id": never_started, "team": team, "title": "t", "severity": "low"},
+    )
+    assert late.status_code == 200 and late.json()["status"] == "stopped"
+    await drain(app)
+    assert all(recorder.paged(i) == [] for i in [*ids, never_started])
+    state = (await client.get(f"/api/v1/escalations/{ids[1]}")).json()
+    assert [e["message"] for e in state["events"] if e["kind"] == "stopped"] == [
+        "Escalation stopped: acknowledged by alice; 1 page(s) not yet sent were cancelled",
+        "Resolved by bob",
+    ]
+    assert [p["status"] for p in state["pages"]] == ["cancelled"]
+
+    replay = await client.post(STOPS, json={"stops": stops})
+    assert replay.status_code == 200
+    again = (await client.get(f"/api/v1/escalations/{ids[1]}")).json()
+    assert len(again["events"]) == len(state["events"])  # nothing changed, nothing recorded
+
+
+async def test_a_malformed_stop_batch_is_refused_whole(client: httpx.AsyncClient) -> None:
+    incident = str(uuid.uuid4())
+    for body in (
+        {"stops": []},
+        {"stops": [{"incident_id": incident, "reason": "bored", "actor": "a"}]},
+        {"stops": [{"incident_id": "nope", "reason": "resolved"}]},
+        {"stops": [{"incident_id": incident, "reason": "resolved", "extra": 1}]},
+        {"stops": [{"incident_id": incident, "reason": "resolved"}] * 501},
+    ):
+        response = await client.post(STOPS, json=body)
+        assert response.status_code == 422, (body, response.text)
+    state = await client.get(f"/api/v1/escalations/{incident}")
+    assert state.status_code == 404

@@ -6,10 +6,8 @@ change that causes it (outbox), so an outage of a neighbour delays it and never 
 - new incident  -> ``start_escalation``: the due starts are sent together, POST oncall
   /internal/v1/escalations/batch (idempotent per incident), so a storm of new incidents costs one
   call per batch. Retried with capped backoff until on-call accepts them.
-- acknowledge / resolve -> ``stop_escalation``: POST oncall /internal/v1/escalations/{id}/stop.
-  The router also tries it right after the commit, within the request and a short timeout, so no
-  page goes out after the ack response; when that works the queued job is dropped, otherwise the
-  job is made due at once and the worker retries it.
+- acknowledge / resolve -> ``stop_escalation``: ``stopping.py`` (tried within the request too,
+  concurrent requests' stops in one call; the worker sends the queued ones in batches).
 
 Resolving needs no call: correlation lives here (``nightwatch_incidents.correlation``), and the
 resolve closes the incident's alert group in its own transaction.
@@ -20,16 +18,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any, Protocol
 
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.errors import ApiError
-from nightwatch_core.jobs import JobQueue, NewJob, PermanentJobError, enqueue, enqueue_many
+from nightwatch_core.jobs import JobQueue, NewJob, PermanentJobError, enqueue_many
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nightwatch_incidents.incidents import stopping
 from nightwatch_incidents.incidents.batch_timeline import Entry, append_timeline_many
 from nightwatch_incidents.incidents.models import SCHEMA, Incident
 from nightwatch_incidents.incidents.states import Status
@@ -37,7 +35,6 @@ from nightwatch_incidents.incidents.states import Status
 log = logging.getLogger("nightwatch.incidents.flows")
 
 START_ESCALATION = "start_escalation"
-STOP_ESCALATION = "stop_escalation"
 # The newest alerts shown with an incident; the rest: GET /api/v1/incidents/{id}/alerts.
 ALERTS_SHOWN = 50
 # Jobs claimed together: the escalation starts among them go to on-call in one call.
@@ -97,24 +94,6 @@ async def queue_escalation_starts(
 ) -> None:
     """One job per new incident, all in one statement (a storm opens hundreds at once)."""
     await enqueue_many(session, schema=SCHEMA, jobs=[_start_job(app, i) for i in incidents])
-
-
-def stop_key(incident_id: uuid.UUID, reason: str) -> str:
-    return f"stop:{incident_id}:{reason}"
-
-
-async def queue_escalation_stop(
-    session: AsyncSession, app: FastAPI, incident: Incident, *, reason: str, actor: str
-) -> None:
-    grace = timedelta(seconds=app.state.settings.escalation_stop_grace_seconds)
-    await enqueue(
-        session,
-        schema=SCHEMA,
-        kind=STOP_ESCALATION,
-        payload={"incident_id": str(incident.id), "reason": reason, "actor": actor},
-        run_at=app.state.clock.now() + grace,
-        dedup_key=stop_key(incident.id, reason),
-    )
 
 
 # ---------------------------------------------------------------- job handlers
@@ -215,60 +194,17 @@ async def start_escalation(*, app: FastAPI, session: AsyncSession, payload: dict
     await append_timeline_many(session=session, entries=[entry], now=app.state.clock.now())
 
 
-async def stop_escalation(*, app: FastAPI, session: AsyncSession, payload: dict[str, Any]) -> None:
-    await _post_stop(app.state.oncall, payload)
-
-
-async def _post_stop(client: Any, payload: dict[str, Any]) -> None:
-    response = await client.post(
-        f"/internal/v1/escalations/{payload['incident_id']}/stop",
-        json={"reason": payload["reason"], "actor": payload["actor"]},
-        idempotency_key=f"stop:{payload['incident_id']}:{payload['reason']}",
-    )
-    # 404: no escalation for this incident (never started), so there is nothing to stop.
-    _check(response, "stop escalation", done_statuses=(404, 409))
-
-
 def build_job_queue(max_backoff: float) -> JobQueue:
     return JobQueue(
         SCHEMA,
-        {STOP_ESCALATION: stop_escalation},
-        batch_handlers={START_ESCALATION: start_escalations},
+        {},
+        batch_handlers={
+            START_ESCALATION: start_escalations,
+            stopping.STOP_ESCALATION: stopping.stop_escalations,
+        },
         batch_size=JOB_BATCH,
         max_backoff=max_backoff,
     )
-
-
-# ---------------------------------------------------------------- within the request
-
-
-async def stop_escalation_now(
-    app: FastAPI, incident_id: uuid.UUID, *, reason: str, actor: str
-) -> bool:
-    """Try the stop right away (after the commit); on failure make the queued job due now."""
-    payload = {"incident_id": str(incident_id), "reason": reason, "actor": actor}
-    key = stop_key(incident_id, reason)
-    try:
-        await _post_stop(app.state.oncall_fast, payload)
-        stopped = True
-    except Exception as exc:
-        log.warning(
-            "escalation stop deferred to the job queue",
-            extra={"incident_id": str(incident_id), "error": repr(exc)[:300]},
-        )
-        stopped = False
-    try:
-        # One statement on the raw pool (its own transaction): the change is committed already.
-        async with app.state.db_pool.acquire() as conn:
-            if stopped:
-                await conn.execute(f"DELETE FROM {SCHEMA}.jobs WHERE dedup_key = $1", key)  # noqa: S608
-            else:
-                statement = f"UPDATE {SCHEMA}.jobs SET run_at = $2 WHERE dedup_key = $1"  # noqa: S608
-                await conn.execute(statement, key, app.state.clock.now())
-    except Exception as exc:  # the change is committed; the queued job still covers the stop
-        log.warning("could not update the stop job", extra={"error": repr(exc)[:300]})
-    app.state.job_queue.wake()
-    return stopped
 
 
 class InvalidAlertCursor(ApiError):

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from nightwatch_incidents.incidents import flows
+from nightwatch_incidents.incidents import flows, stopping
 from nightwatch_incidents.incidents.schemas import IncidentCreate
 from nightwatch_incidents.incidents.states import Status
 
@@ -127,7 +127,7 @@ WITH changed AS (
     FROM changed
 ), stop_job AS (
     INSERT INTO incidents.jobs (kind, payload, run_at, dedup_key)
-    SELECT '{flows.STOP_ESCALATION}', $6::jsonb, $7, $8 FROM changed WHERE $6::jsonb IS NOT NULL
+    SELECT '{stopping.STOP_ESCALATION}', $6::jsonb, $7, $8 FROM changed WHERE $6::jsonb IS NOT NULL
     ON CONFLICT (dedup_key) DO NOTHING
 )
 SELECT {READ_COLUMNS} FROM changed
@@ -147,12 +147,12 @@ async def transition(
 ) -> asyncpg.Record | str | None:
     """The changed row; else the current status (the transition is refused), or None (unknown)."""
     stop_payload = stop_key = None
-    if target is Status.ACKNOWLEDGED:  # as flows.queue_escalation_stop
+    if target is Status.ACKNOWLEDGED:  # as stopping.queue_escalation_stop
         reason = target.value
         stop_payload = orjson.dumps(
             {"incident_id": str(incident_id), "reason": reason, "actor": actor}
         ).decode()
-        stop_key = flows.stop_key(incident_id, reason)
+        stop_key = stopping.stop_key(incident_id, reason)
     try:
         row = await conn.fetchrow(
             _TRANSITION_SQL,

@@ -12,7 +12,7 @@ from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import NotFound
 
-from nightwatch_incidents.incidents import flows, hot_paths, queries, service
+from nightwatch_incidents.incidents import flows, hot_paths, queries, service, stopping
 from nightwatch_incidents.incidents.dependencies import (
     ActorDep,
     FiltersDep,
@@ -181,7 +181,9 @@ async def update_incident(
     stop_reason = None
     if outcome.transition in (Status.ACKNOWLEDGED, Status.RESOLVED):
         stop_reason = outcome.transition.value
-        await flows.queue_escalation_stop(session, app, incident, reason=stop_reason, actor=actor)
+        await stopping.queue_escalation_stop(
+            session, app, incident, reason=stop_reason, actor=actor
+        )
     await session.commit()
     if (
         outcome.transition is Status.ACKNOWLEDGED
@@ -194,7 +196,7 @@ async def update_incident(
     ):
         INCIDENT_MTTR.observe(mttr)
     if stop_reason is not None:
-        await flows.stop_escalation_now(app, incident.id, reason=stop_reason, actor=actor)
+        await stopping.stop_escalation_now(app, incident.id, reason=stop_reason, actor=actor)
     return to_read(incident)
 
 
@@ -238,7 +240,7 @@ async def _hot_transition(
         raise service.InvalidTransition(row, target.value)
     if target is Status.ACKNOWLEDGED:
         INCIDENT_MTTA.observe((row["acknowledged_at"] - row["created_at"]).total_seconds())
-        await flows.stop_escalation_now(app, incident_id, reason=target.value, actor=actor)
+        await stopping.stop_escalation_now(app, incident_id, reason=target.value, actor=actor)
     return read_row(row)
 
 

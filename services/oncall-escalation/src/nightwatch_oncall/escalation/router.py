@@ -10,7 +10,7 @@ from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import NotFound
 
-from nightwatch_oncall.escalation import policies, service
+from nightwatch_oncall.escalation import policies, service, stopping
 from nightwatch_oncall.escalation.metrics import ESCALATIONS
 from nightwatch_oncall.escalation.models import Escalation
 from nightwatch_oncall.escalation.schemas import (
@@ -21,12 +21,16 @@ from nightwatch_oncall.escalation.schemas import (
     EscalationStartBatchResult,
     EscalationStarted,
     EscalationStop,
+    EscalationStopBatch,
+    EscalationStopBatchResult,
+    EscalationStopped,
     EventRead,
     PageSentRead,
     PolicyCreate,
     PolicyRead,
     PolicyUpdate,
 )
+from nightwatch_oncall.escalation.stopping import Stop
 from nightwatch_oncall.escalation.workers import runtime
 from nightwatch_oncall.validation import Limit, Offset, Page
 
@@ -218,12 +222,28 @@ async def stop_escalation(
     incident_id: uuid.UUID, body: EscalationStop, session: SessionDep, clock: ClockDep
 ) -> EscalationRead:
     """Stop at once on acknowledge/resolve (idempotent); no page goes out after this returns."""
-    escalation = await service.stop(
-        session=session,
-        incident_id=incident_id,
-        reason=body.reason,
-        actor=body.actor,
-        now=clock.now(),
-    )
+    stop = Stop(incident_id=incident_id, reason=body.reason, actor=body.actor)
+    escalations = await stopping.stop_many(session=session, stops=[stop], now=clock.now())
     await session.commit()
-    return (await _reads(session, [escalation]))[0]
+    return (await _reads(session, escalations))[0]
+
+
+@internal_router.post("/escalations/stops", response_model=EscalationStopBatchResult)
+async def stop_escalations(
+    body: EscalationStopBatch, session: SessionDep, clock: ClockDep
+) -> EscalationStopBatchResult:
+    """Many stops in one transaction (incident management sends concurrent acknowledges'
+    stops together); per stop exactly as `POST /internal/v1/escalations/{id}/stop`."""
+    stops = [Stop(incident_id=s.incident_id, reason=s.reason, actor=s.actor) for s in body.stops]
+    escalations = await stopping.stop_many(session=session, stops=stops, now=clock.now())
+    await session.commit()
+    return EscalationStopBatchResult(
+        results=[
+            EscalationStopped(
+                incident_id=e.incident_id,
+                status=e.status,  # type: ignore[arg-type]
+                stop_reason=e.stop_reason,
+            )
+            for e in escalations
+        ]
+    )

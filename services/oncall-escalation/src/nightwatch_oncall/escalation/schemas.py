@@ -83,6 +83,9 @@ class EscalationStart(BaseModel):
     severity: Severity | None = None
 
 
+MAX_STOP_BATCH = 500
+
+
 class EscalationStartBatch(BaseModel):
     escalations: list[EscalationStart] = Field(min_length=1, max_length=MAX_START_BATCH)
 
@@ -100,6 +103,26 @@ class EscalationStartBatchResult(BaseModel):
 class EscalationStop(Strict):
     reason: Literal["acknowledged", "resolved"]
     actor: Name = "anonymous"
+
+
+class EscalationStopItem(EscalationStop):
+    incident_id: uuid.UUID
+
+
+class EscalationStopBatch(Strict):
+    """The stops of concurrent acknowledges / resolves, sent together by incident management."""
+
+    stops: list[EscalationStopItem] = Field(min_length=1, max_length=MAX_STOP_BATCH)
+
+
+class EscalationStopped(BaseModel):
+    incident_id: uuid.UUID
+    status: Literal["active", "exhausted", "stopped"]
+    stop_reason: str | None
+
+
+class EscalationStopBatchResult(BaseModel):
+    results: list[EscalationStopped] = Field(description="one per stop, in the order sent")
 
 
 class EscalateRequest(Strict):

@@ -142,68 +142,6 @@ async def start_many(
     return [(escalations[item.incident_id], item.incident_id in created) for item in ordered]
 
 
-async def stop(
-    *, session: AsyncSession, incident_id: uuid.UUID, reason: str, actor: str, now: datetime
-) -> Escalation:
-    """Stop at once (ack/resolve); idempotent. A stop before the start leaves a stopped record, so
-    the late start pages nobody. Waits for a page being sent right now (row lock), so once this
-    commits no page goes out."""
-    await session.execute(
-        insert(Escalation)
-        .values(
-            incident_id=incident_id,
-            status="stopped",
-            stop_reason=reason,
-            stopped_by=actor,
-            stopped_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[Escalation.incident_id])
-    )
-    escalation = await get_escalation(session=session, incident_id=incident_id, lock=True)
-    assert escalation is not None
-    if escalation.status == "stopped":
-        if escalation.stopped_at == now and escalation.policy_snapshot is None:
-            session.add(
-                new_event(
-                    escalation,
-                    now,
-                    "stopped",
-                    f"Stopped before it started: {reason} by {actor}",
-                    actor=actor,
-                )
-            )
-        elif reason == "resolved" and escalation.stop_reason == "acknowledged":
-            escalation.stop_reason, escalation.updated_at = reason, now
-            session.add(new_event(escalation, now, "stopped", f"Resolved by {actor}", actor=actor))
-        await session.flush()
-        return escalation
-    escalation.status = "stopped"
-    escalation.next_step_at = None
-    escalation.manual_by = None
-    escalation.stop_reason, escalation.stopped_by, escalation.stopped_at = reason, actor, now
-    escalation.updated_at = now
-    cancelled = await session.execute(
-        update(EscalationPage)
-        .where(EscalationPage.incident_id == incident_id, EscalationPage.status == "queued")
-        .values(status="cancelled")
-    )
-    count = getattr(cancelled, "rowcount", 0) or 0
-    note = f"; {count} page(s) not yet sent were cancelled" if count else ""
-    session.add(
-        new_event(
-            escalation,
-            now,
-            "stopped",
-            f"Escalation stopped: {reason} by {actor}{note}",
-            actor=actor,
-        )
-    )
-    await session.flush()
-    return escalation
-
-
 async def escalate_now(
     *, session: AsyncSession, incident_id: uuid.UUID, team: str | None, actor: str, now: datetime
 ) -> Escalation:
