@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from nightwatch_core.app_factory import Worker, create_service_app
 from nightwatch_core.clock import Clock
+from nightwatch_core.db import create_raw_pool
 
 from nightwatch_oncall.escalation import workers as escalation
 from nightwatch_oncall.escalation.router import internal_router as escalation_internal_router
@@ -15,6 +16,15 @@ from nightwatch_oncall.escalation.router import router as escalation_router
 from nightwatch_oncall.people.router import router as people_router
 from nightwatch_oncall.schedules.router import router as schedules_router
 from nightwatch_oncall.settings import OncallSettings
+
+
+async def start_pool(app: FastAPI) -> None:
+    # Single-statement hot paths (escalation/stopping.py) on a raw asyncpg pool.
+    app.state.db_pool = await create_raw_pool(app.state.settings)
+
+
+async def stop_pool(app: FastAPI) -> None:
+    await app.state.db_pool.close()
 
 
 def create_app(settings: OncallSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -32,7 +42,7 @@ def create_app(settings: OncallSettings | None = None, *, clock: Clock | None = 
         settings=settings,
         routers=routers,
         workers=workers,
-        on_startup=[escalation.start_runtime],
-        on_shutdown=[escalation.stop_runtime],
+        on_startup=[start_pool, escalation.start_runtime],
+        on_shutdown=[escalation.stop_runtime, stop_pool],
         clock=clock,
     )

@@ -219,31 +219,37 @@ async def start_escalations(
 
 @internal_router.post("/escalations/{incident_id}/stop", response_model=EscalationRead)
 async def stop_escalation(
-    incident_id: uuid.UUID, body: EscalationStop, session: SessionDep, clock: ClockDep
+    incident_id: uuid.UUID,
+    body: EscalationStop,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> EscalationRead:
     """Stop at once on acknowledge/resolve (idempotent); no page goes out after this returns."""
     stop = Stop(incident_id=incident_id, reason=body.reason, actor=body.actor)
-    escalations = await stopping.stop_many(session=session, stops=[stop], now=clock.now())
-    await session.commit()
-    return (await _reads(session, escalations))[0]
+    async with request.app.state.db_pool.acquire() as conn:
+        await stopping.stop_many(conn, stops=[stop], now=clock.now())
+    escalation = await service.get_escalation(session=session, incident_id=incident_id)
+    assert escalation is not None  # the stop inserted it if it did not exist
+    return (await _reads(session, [escalation]))[0]
 
 
 @internal_router.post("/escalations/stops", response_model=EscalationStopBatchResult)
 async def stop_escalations(
-    body: EscalationStopBatch, session: SessionDep, clock: ClockDep
+    body: EscalationStopBatch, request: Request, clock: ClockDep
 ) -> EscalationStopBatchResult:
-    """Many stops in one transaction (incident management sends concurrent acknowledges'
-    stops together); per stop exactly as `POST /internal/v1/escalations/{id}/stop`."""
+    """Many stops in one statement (incident management sends concurrent acknowledges' stops
+    together); per stop exactly as `POST /internal/v1/escalations/{id}/stop`."""
     stops = [Stop(incident_id=s.incident_id, reason=s.reason, actor=s.actor) for s in body.stops]
-    escalations = await stopping.stop_many(session=session, stops=stops, now=clock.now())
-    await session.commit()
+    async with request.app.state.db_pool.acquire() as conn:
+        stopped = await stopping.stop_many(conn, stops=stops, now=clock.now())
     return EscalationStopBatchResult(
         results=[
             EscalationStopped(
-                incident_id=e.incident_id,
-                status=e.status,  # type: ignore[arg-type]
-                stop_reason=e.stop_reason,
+                incident_id=s.incident_id,
+                status=s.status,  # type: ignore[arg-type]
+                stop_reason=s.stop_reason,
             )
-            for e in escalations
+            for s in stopped
         ]
     )
