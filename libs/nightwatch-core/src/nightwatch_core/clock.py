@@ -34,7 +34,8 @@ class ManualClock:
         self._now = instant
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
+    # async: FastAPI runs a plain `def` dependency in its thread pool (a hop per request).
     return request.app.state.clock  # type: ignore[no-any-return]
 
 

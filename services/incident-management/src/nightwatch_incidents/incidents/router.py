@@ -164,7 +164,6 @@ async def update_incident(
     incident_id: uuid.UUID,
     body: IncidentUpdate,
     request: Request,
-    session: SessionDep,
     clock: ClockDep,
     actor: ActorDep,
 ) -> IncidentRead:
@@ -174,30 +173,27 @@ async def update_incident(
     app = request.app
     if body.model_fields_set == {"status"} and body.status in hot_paths.HOT_TRANSITIONS:
         return await _hot_transition(app, incident_id, body.status, actor, clock.now())
-    incident = await service.get_incident(session=session, incident_id=incident_id, lock=True)
-    outcome = await service.update_incident(
-        session=session, incident=incident, changes=body, actor=actor, now=clock.now()
-    )
-    stop_reason = None
-    if outcome.transition in (Status.ACKNOWLEDGED, Status.RESOLVED):
-        stop_reason = outcome.transition.value
-        await stopping.queue_escalation_stop(
-            session, app, incident, reason=stop_reason, actor=actor
+    # The session is opened here, not as a dependency: the hot transition above needs none.
+    async with app.state.sessionmaker() as session:
+        incident = await service.get_incident(session=session, incident_id=incident_id, lock=True)
+        outcome = await service.update_incident(
+            session=session, incident=incident, changes=body, actor=actor, now=clock.now()
         )
-    await session.commit()
-    if (
-        outcome.transition is Status.ACKNOWLEDGED
-        and (mtta := service.mtta_seconds(incident)) is not None
-    ):
-        INCIDENT_MTTA.observe(mtta)
-    if (
-        outcome.transition is Status.RESOLVED
-        and (mttr := service.mttr_seconds(incident)) is not None
-    ):
-        INCIDENT_MTTR.observe(mttr)
+        stop_reason = None
+        if outcome.transition in (Status.ACKNOWLEDGED, Status.RESOLVED):
+            stop_reason = outcome.transition.value
+            await stopping.queue_escalation_stop(
+                session, app, incident, reason=stop_reason, actor=actor
+            )
+        await session.commit()
+        answer = to_read(incident)
+    if outcome.transition is Status.ACKNOWLEDGED and answer.mtta_seconds is not None:
+        INCIDENT_MTTA.observe(answer.mtta_seconds)
+    if outcome.transition is Status.RESOLVED and answer.mttr_seconds is not None:
+        INCIDENT_MTTR.observe(answer.mttr_seconds)
     if stop_reason is not None:
-        await stopping.stop_escalation_now(app, incident.id, reason=stop_reason, actor=actor)
-    return to_read(incident)
+        await stopping.stop_escalation_now(app, incident_id, reason=stop_reason, actor=actor)
+    return answer
 
 
 @router.get(

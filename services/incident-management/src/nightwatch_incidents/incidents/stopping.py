@@ -132,7 +132,8 @@ async def _stop_now(app: FastAPI, payloads: list[Payload]) -> list[bool]:
             await conn.execute(_SETTLE_JOBS, done, retry, app.state.clock.now())
     except Exception as exc:  # the changes are committed; the queued jobs still cover the stops
         log.warning("could not update the stop jobs", extra={"error": repr(exc)[:300]})
-    app.state.job_queue.wake()
+    if retry:
+        app.state.job_queue.wake()
     return stopped
 
 
