@@ -262,3 +262,5 @@ async def test_the_background_worker_delivers_without_being_driven(
         # well under the nine that waking all eight slots opens.
         pool = app.state.engine.pool
         assert pool.checkedin() + pool.checkedout() <= 5
+        # Delivery's own pool: the delivering slot's connection and the recruited slot's.
+        assert app.state.db_pool.get_size() <= 2

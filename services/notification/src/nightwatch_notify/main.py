@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
+from nightwatch_core.db import create_raw_pool
 
 from nightwatch_notify.channels import build_channels
 from nightwatch_notify.notifications.internal_router import internal_router
@@ -25,9 +26,12 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
         )
         app.state.channels = build_channels(settings, http=app.state.outbound_http)
+        # The outbox's claim and record statements (notifications/outbox.py).
+        app.state.db_pool = await create_raw_pool(settings)
 
     async def close_channels(app: FastAPI) -> None:
         await app.state.outbound_http.aclose()
+        await app.state.db_pool.close()
 
     app = create_service_app(
         title="Nightwatch notification",

@@ -22,8 +22,10 @@ class NotifySettings(ServiceSettings):
     notify_max_attempts: int = Field(default=6, ge=1, le=100)
     notify_base_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
     notify_max_backoff_seconds: float = Field(default=300.0, gt=0, le=86400)
-    # Each in-flight delivery holds a database connection: keep it below DB_POOL_SIZE.
+    # Delivery slots; each claims up to NOTIFY_BATCH_SIZE due notifications at once and holds a
+    # database connection only to claim and to record.
     notify_concurrency: int = Field(default=4, ge=1, le=100)
+    notify_batch_size: int = Field(default=50, ge=1, le=1000)
     notify_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     notify_worker_enabled: bool = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_notify.notifications.models import Notification
 from nightwatch_notify.notifications.schemas import NotificationCreate
-
-MAX_ERROR_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -133,36 +131,3 @@ async def list_notifications(
         )
     ).all()
     return items, total or 0
-
-
-async def claim_next_due(*, session: AsyncSession, now: datetime) -> Notification | None:
-    """Lock the oldest due pending notification for this transaction; rows others hold are skipped."""
-    return await session.scalar(
-        select(Notification)
-        .where(Notification.status == "pending", Notification.next_attempt_at <= now)
-        .order_by(Notification.next_attempt_at, Notification.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-
-
-def record_delivered(*, notification: Notification, now: datetime) -> None:
-    notification.attempts += 1
-    notification.status = "delivered"
-    notification.delivered_at = now
-    notification.next_attempt_at = None
-    notification.updated_at = now
-
-
-def record_failed_attempt(
-    *, notification: Notification, error: str, now: datetime, retry_after: timedelta | None
-) -> None:
-    """Count the attempt and keep the error; ``retry_after=None`` (or no attempts left) ends it."""
-    notification.attempts += 1
-    notification.last_error = error[:MAX_ERROR_LENGTH]
-    notification.updated_at = now
-    if retry_after is None or notification.attempts >= notification.max_attempts:
-        notification.status = "failed"
-        notification.next_attempt_at = None
-    else:
-        notification.next_attempt_at = now + retry_after

@@ -1,13 +1,15 @@
 """The outbox worker: delivers pending notifications, retrying with capped exponential backoff.
 
 The worker runs up to ``NOTIFY_CONCURRENCY`` independent delivery slots (an idle slot joins when
-another claims work, so one page uses one connection). A slot claims ONE due row with
-``SELECT … FOR UPDATE SKIP LOCKED``, sends it while holding the row lock, records the outcome and
-commits — so two slots or two replicas never send one notification at the same time, and a slow
-or dead receiver (up to its timeout) occupies one slot only, never the pages behind it. State lives
-only in PostgreSQL: a restart resumes where it stopped. A crash after a send but before the commit
-means the notification is sent again on the next attempt (at-least-once; webhook receivers
-deduplicate on ``X-Nightwatch-Notification-Id``).
+another claims work). A slot claims up to ``NOTIFY_BATCH_SIZE`` due rows under a lease with one
+statement (``outbox.py``: ``FOR UPDATE SKIP LOCKED``, then the lease keeps them from every other
+slot and replica), sends them concurrently, and records each outcome as it completes; outcomes
+that complete together share one statement. So two slots or two replicas never send one
+notification at the same time, a storm of pages costs a statement per batch instead of a
+transaction per page, and a slow or dead receiver (up to its timeout) delays only the recording of
+its own notification, never the others'. State lives only in PostgreSQL: a restart resumes where
+it stopped. A crash after a send but before its record means the notification is sent again when
+its lease ends (at-least-once; webhook receivers deduplicate on ``X-Nightwatch-Notification-Id``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import FastAPI
+from nightwatch_core.coalescing import Coalescer
 
 from nightwatch_notify.channels import (
     Channel,
@@ -27,16 +30,17 @@ from nightwatch_notify.channels import (
     PermanentDeliveryError,
 )
 from nightwatch_notify.metrics import NOTIFICATIONS_SENT
-from nightwatch_notify.notifications import service
-from nightwatch_notify.notifications.models import Notification
+from nightwatch_notify.notifications import outbox
 from nightwatch_notify.settings import NotifySettings
 
 log = logging.getLogger("nightwatch.notify.worker")
 
 Outcome = tuple[str | None, bool]  # (error, retryable); (None, _) means delivered
 
-# One run_due() slot stops after this many deliveries, so a drain always ends.
-MAX_PER_SLOT_RUN = 1000
+# run_due() stops after this many deliveries, so a drain always ends.
+MAX_PER_RUN = 10_000
+# A claimed notification is not due for anyone else for its channel's timeout plus this margin.
+LEASE_MARGIN_SECONDS = 30.0
 
 
 class DeliveryWorker:
@@ -45,6 +49,13 @@ class DeliveryWorker:
         self.poll_interval = settings.notify_poll_interval_seconds
         self.base_backoff = settings.notify_base_backoff_seconds
         self.max_backoff = settings.notify_max_backoff_seconds
+        self.batch_size = settings.notify_batch_size
+        longest = max(
+            settings.webhook_timeout_seconds,
+            settings.slack_timeout_seconds,
+            settings.smtp_timeout_seconds,
+        )
+        self.lease = timedelta(seconds=longest + LEASE_MARGIN_SECONDS)
         # Slots grow with the work: a slot that claims a notification brings one idle slot in, so
         # one page uses one connection and a burst uses up to `concurrency`.
         self._wakes = [asyncio.Event() for _ in range(self.concurrency)]
@@ -63,47 +74,40 @@ class DeliveryWorker:
         exponent = min(attempts - 1, 60)
         return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2**exponent))
 
-    async def deliver_one(self, app: FastAPI, on_claim: Callable[[], None] | None = None) -> bool:
-        """Claim one due notification, attempt it, record the outcome; False when none is due.
+    async def deliver_batch(self, app: FastAPI, on_claim: Callable[[], None] | None = None) -> int:
+        """Claim due notifications, attempt them concurrently, record each outcome; how many
+        were claimed (0 when none is due).
 
-        ``on_claim`` runs once a notification is claimed, before it is sent (to recruit a slot
-        for the next one while this one is in flight).
+        ``on_claim`` runs once notifications are claimed, before they are sent (to recruit a
+        slot for the next ones while these are in flight).
         """
         channels: dict[str, Channel] = app.state.channels
-        async with app.state.sessionmaker() as session, session.begin():
-            row = await service.claim_next_due(session=session, now=app.state.clock.now())
-            if row is None:
-                return False
-            if on_claim is not None:
-                on_claim()
-            error, retryable = await _attempt(channels, row)
-            self._record(row, error, retryable, now=app.state.clock.now())
-        return True
+        async with app.state.db_pool.acquire() as conn:
+            claimed = await outbox.claim(
+                conn, now=app.state.clock.now(), lease=self.lease, limit=self.batch_size
+            )
+        if not claimed:
+            return 0
+        if on_claim is not None:
+            on_claim()
 
-    def _record(
-        self, row: Notification, error: str | None, retryable: bool, *, now: datetime
-    ) -> None:
-        if error is None:
-            service.record_delivered(notification=row, now=now)
-            NOTIFICATIONS_SENT.labels(row.channel, "delivered").inc()
-            return
-        retry_after = self.backoff(row.attempts + 1) if retryable else None
-        service.record_failed_attempt(
-            notification=row, error=error, now=now, retry_after=retry_after
-        )
-        NOTIFICATIONS_SENT.labels(
-            row.channel, "failed" if row.status == "failed" else "retry"
-        ).inc()
-        log.warning(
-            "notification attempt failed",
-            extra={
-                "notification_id": str(row.id),
-                "channel": row.channel,
-                "attempts": row.attempts,
-                "status": row.status,
-                "error": error[:300],
-            },
-        )
+        async def record(attempts: list[outbox.Attempt]) -> list[BaseException | None]:
+            async with app.state.db_pool.acquire() as conn:
+                await outbox.record(conn, attempts=attempts, now=app.state.clock.now())
+            return [None] * len(attempts)
+
+        recorder = Coalescer[outbox.Attempt, None](record)
+
+        async def deliver(row: outbox.Claimed) -> None:
+            error, retryable = await _attempt(channels, row)
+            retry_after = self.backoff(row.attempts + 1) if retryable else None
+            now = app.state.clock.now()
+            attempt = outbox.outcome(row, error, retry_after=retry_after, now=now)
+            await recorder.submit(attempt)
+            _count(attempt)
+
+        await asyncio.gather(*(deliver(row) for row in claimed))
+        return len(claimed)
 
     async def run_due(self, app: FastAPI) -> int:
         """Deliver everything due now, up to ``concurrency`` at a time; return how many."""
@@ -116,10 +120,11 @@ class DeliveryWorker:
 
         async def slot() -> None:
             nonlocal attempted
-            for _ in range(MAX_PER_SLOT_RUN):
-                if not await self.deliver_one(app, on_claim=recruit):
+            while attempted < MAX_PER_RUN:
+                claimed = await self.deliver_batch(app, on_claim=recruit)
+                if not claimed:
                     return
-                attempted += 1
+                attempted += claimed
 
         recruit()
         try:
@@ -144,7 +149,7 @@ class DeliveryWorker:
             if claim:
                 wake.clear()  # before the claim: a wake during the delivery is not lost
                 try:
-                    delivered = await self.deliver_one(app, on_claim=self.wake)
+                    delivered = await self.deliver_batch(app, on_claim=self.wake) > 0
                 except Exception:
                     # The database may be down: the rows stay pending, try again after a pause.
                     log.exception("delivery slot could not run")
@@ -172,7 +177,24 @@ def iter_growing(items: list[asyncio.Task[None]]) -> Iterator[asyncio.Task[None]
         index += 1
 
 
-async def _attempt(channels: dict[str, Channel], row: Notification) -> Outcome:
+def _count(attempt: outbox.Attempt) -> None:
+    row = attempt.claimed
+    status = "retry" if attempt.status == "pending" else attempt.status
+    NOTIFICATIONS_SENT.labels(row.channel, status).inc()
+    if attempt.error is not None:
+        log.warning(
+            "notification attempt failed",
+            extra={
+                "notification_id": str(row.id),
+                "channel": row.channel,
+                "attempts": row.attempts + 1,
+                "status": attempt.status,
+                "error": attempt.error[:300],
+            },
+        )
+
+
+async def _attempt(channels: dict[str, Channel], row: outbox.Claimed) -> Outcome:
     channel = channels.get(row.channel)
     if channel is None:
         # Accepted while configured, then the configuration changed: keep retrying so fixing the
