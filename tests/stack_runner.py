@@ -90,6 +90,20 @@ class Stack:
             time.sleep(0.1)
         raise AssertionError(f"{name} (pid {pid}) did not stop")
 
+    def service_headers(self) -> dict[str, str]:
+        """The stack's service credential (what the gateway adds), for direct calls that name an
+        actor or reach /internal/v1; read the way an operator would."""
+        shown = subprocess.run(
+            [sys.executable, "-m", "nightwatch_core.secrets", "show", "service_token"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return {"X-Service-Token": shown.stdout.strip()}
+
     def pids(self) -> dict[str, int]:
         pid_dir = self.state_dir / "pids"
         if not pid_dir.exists():

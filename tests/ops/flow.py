@@ -132,7 +132,6 @@ def drive_incident_flow(urls: dict[str, str], *, team: str, suffix: str) -> Flow
         httpx.post(
             f"{urls['oncall-escalation']}/api/v1/escalate",
             json={"incident_id": incident_id},
-            headers={"X-Actor": "dana"},
             timeout=10,
         ),
         200,
@@ -143,7 +142,6 @@ def drive_incident_flow(urls: dict[str, str], *, team: str, suffix: str) -> Flow
             httpx.patch(
                 f"{incidents}/api/v1/incidents/{incident_id}",
                 json=change,
-                headers={"X-Actor": "dana"},
                 timeout=10,
             ),
             200,

@@ -91,6 +91,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         readiness_checks=downstream_checks(route_table),
         on_startup=[_start],
         on_shutdown=[_stop],
+        # People and machines authenticate here with their own credentials.
+        require_service_credential=False,
     )
     app.state.route_table = route_table
     configure_openapi(app, route_table)
