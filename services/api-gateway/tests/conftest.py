@@ -15,6 +15,8 @@ from .upstream import closed_port_url, serve, upstream_app
 
 ADMIN = ("admin", "admin")
 GENEROUS = "100000/minute"
+# The tests' own signing key (never the public development value, which the gateway refuses).
+TEST_JWT_SECRET = "gateway-tests-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +36,7 @@ def gateway_settings(
             "oncall_url": upstream_url,
             "notification_url": upstream_url,
             "proxy_timeout_seconds": 1.0,
+            "jwt_secret": TEST_JWT_SECRET,
             "rate_limit_login": GENEROUS,
             "rate_limit_login_address": GENEROUS,
             "rate_limit_unauthenticated": GENEROUS,

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from nightwatch_core.errors import ApiError
+from nightwatch_core.secrets import StackSecret
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,9 +75,20 @@ def extract_credential(authorization: str | None, api_key: str | None) -> str | 
     return credential
 
 
+def signing_key(secret: StackSecret) -> str:
+    if secret.value is None:  # the database was down when the gateway started, and still is
+        raise ApiError(
+            503,
+            "Cannot verify logins now: the gateway's database is unavailable; retry shortly",
+            code="auth_unavailable",
+            headers={"Retry-After": "2"},
+        )
+    return secret.value
+
+
 class Authenticator:
     def __init__(
-        self, *, jwt_secret: str, cache_seconds: float, stale_seconds: float = 0.0
+        self, *, jwt_secret: StackSecret, cache_seconds: float, stale_seconds: float = 0.0
     ) -> None:
         self._jwt_secret = jwt_secret
         self._cache_seconds = cache_seconds
@@ -157,7 +169,7 @@ class Authenticator:
         self, token: str, *, session: AsyncSession
     ) -> tuple[Principal, datetime]:
         try:
-            claims = decode_token(token, secret=self._jwt_secret)
+            claims = decode_token(token, secret=signing_key(self._jwt_secret))
             account_id = uuid.UUID(claims.account_id)
         except InvalidToken as exc:
             reason = "expired_token" if "expired" in str(exc) else "bad_token"

@@ -12,6 +12,7 @@ from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
 
 from nightwatch_gateway.auth import service
+from nightwatch_gateway.auth.authentication import signing_key
 from nightwatch_gateway.auth.credentials import generate_api_key, issue_token
 from nightwatch_gateway.auth.dependencies import (
     PrincipalDep,
@@ -75,7 +76,7 @@ async def login(
     if account.must_change_password and body.password == settings.bootstrap_admin_password:
         log.warning("account %s still uses the default password: change it", account.username)
     token = issue_token(
-        secret=settings.jwt_secret,
+        secret=signing_key(request.app.state.jwt_secret),
         account_id=str(account.id),
         username=account.username,
         role=account.role,
