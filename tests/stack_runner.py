@@ -19,6 +19,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_PORT = 9090  # `make up` also starts Prometheus on 9090 + offset
 START_ATTEMPTS = 3
+# The first admin of a test stack, with a password chosen like an operator would
+# (BOOTSTRAP_ADMIN_PASSWORD): the published default would have to be changed before any call.
+ADMIN_PASSWORD = "e2e-admin-password"
+ADMIN = ("admin", ADMIN_PASSWORD)
 
 
 def stack_ports() -> dict[str, int]:
@@ -121,6 +125,7 @@ def make_stack(
         STACK_DIR=str(state_dir),
         STACK_PORT_OFFSET=str(offset),
         PYTHON=sys.executable,
+        BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD,
         **extra_env,
     )
     if database_url:

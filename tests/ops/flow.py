@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from tests.stack_runner import ADMIN
+
 
 @dataclass
 class FlowResult:
@@ -152,7 +154,7 @@ def drive_incident_flow(urls: dict[str, str], *, team: str, suffix: str) -> Flow
     token = _ok(
         httpx.post(
             f"{gateway}/api/v1/auth/login",
-            json={"username": "admin", "password": "admin"},
+            json={"username": ADMIN[0], "password": ADMIN[1]},
             timeout=10,
         ),
         200,

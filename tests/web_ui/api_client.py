@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from tests.stack_runner import ADMIN
+
 
 @dataclass
 class GatewayApi:
@@ -20,7 +22,7 @@ class GatewayApi:
     @classmethod
     def connect(cls, gateway_url: str) -> GatewayApi:
         client = httpx.Client(base_url=gateway_url, timeout=15)
-        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": "admin"})
+        login = client.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
         assert login.status_code == 200, login.text
         admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
         key = client.post(

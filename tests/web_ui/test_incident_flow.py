@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.stack_runner import Stack
+from tests.stack_runner import ADMIN, Stack
 from tests.web_ui.api_client import GatewayApi
 from tests.web_ui.conftest import shoot, sign_in
 
@@ -44,7 +44,7 @@ async def _signed_in_context(
 
 @pytest.fixture(scope="module")
 async def admin_context(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
-    context = await _signed_in_context(browser, ui_url, "admin", "admin")
+    context = await _signed_in_context(browser, ui_url, *ADMIN)
     yield context
     await context.close()
 

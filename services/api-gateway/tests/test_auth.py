@@ -14,13 +14,13 @@ from .conftest import ADMIN, TEST_JWT_SECRET, admin_headers, login, make_account
 
 async def test_login_returns_the_contract_the_ui_builds_against(gateway: httpx.AsyncClient) -> None:
     response = await gateway.post(
-        "/api/v1/auth/login", json={"username": "admin", "password": "admin"}
+        "/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}
     )
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
-    assert body["user"] == {"username": "admin", "role": "admin", "must_change_password": True}
+    assert body["user"] == {"username": "admin", "role": "admin", "must_change_password": False}
     header = jwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "HS256"
     me = await gateway.get(
@@ -28,7 +28,7 @@ async def test_login_returns_the_contract_the_ui_builds_against(gateway: httpx.A
     )
     assert me.status_code == 200
     assert me.json()["username"] == "admin"
-    assert me.json()["must_change_password"] is True
+    assert me.json()["must_change_password"] is False
 
 
 async def test_wrong_password_and_unknown_user_get_the_same_401(gateway: httpx.AsyncClient) -> None:

@@ -10,7 +10,7 @@ import pytest
 from nightwatch_gateway.auth.credentials import issue_token
 from nightwatch_gateway.auth.policy import Need, need_for
 
-from .conftest import TEST_JWT_SECRET, admin_headers, make_account, make_key
+from .conftest import ADMIN, TEST_JWT_SECRET, admin_headers, make_account, make_key
 
 # (method, path, need) — one or more per route class.
 ROUTES = [
@@ -122,5 +122,5 @@ async def test_health_metrics_and_login_need_no_credential(gateway: httpx.AsyncC
     assert (await gateway.get("/metrics")).status_code == 200
     assert (await gateway.get("/openapi.json")).status_code == 200
     assert (
-        await gateway.post("/api/v1/auth/login", json={"username": "admin", "password": "admin"})
+        await gateway.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
     ).status_code == 200

@@ -21,7 +21,7 @@ from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
 from nightwatch_gateway.proxy.transport import ShardedTransport
 from nightwatch_gateway.ratelimit import RateLimiter
-from nightwatch_gateway.settings import GatewaySettings
+from nightwatch_gateway.settings import DEFAULT_ADMIN_PASSWORD, GatewaySettings
 
 log = logging.getLogger("nightwatch.gateway")
 
@@ -65,6 +65,9 @@ async def _seed_first_admin(app: FastAPI, settings: GatewaySettings) -> None:
             session=session,
             username=settings.bootstrap_admin_username,
             password=settings.bootstrap_admin_password,
+            # The published default must be changed before anything else; a password the
+            # operator chose (BOOTSTRAP_ADMIN_PASSWORD) need not be.
+            must_change_password=settings.bootstrap_admin_password == DEFAULT_ADMIN_PASSWORD,
         )
         await session.commit()
         if created:

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 # anyone. Refused outside tests (`check_secrets`); unset, the stack's own random key is used.
 DEV_JWT_SECRET = "nightwatch-dev-secret-change-me-in-production"  # noqa: S105
 TEST_ENVIRONMENTS = frozenset({"test"})
+DEFAULT_ADMIN_PASSWORD = "admin"  # noqa: S105 - the published first login, changed at once
 
 
 class GatewaySettings(ServiceSettings):
@@ -20,7 +21,7 @@ class GatewaySettings(ServiceSettings):
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # The seeded first account (created only when no account exists at all).
     bootstrap_admin_username: str = "admin"
-    bootstrap_admin_password: str = Field(default="admin", min_length=1)
+    bootstrap_admin_password: str = Field(default=DEFAULT_ADMIN_PASSWORD, min_length=1)
     # How long a verified credential is reused without a database lookup; revocation through this
     # replica is immediate, through another replica it takes at most this long.
     credential_cache_seconds: float = Field(default=5.0, ge=0, le=300)

@@ -71,7 +71,8 @@ async def db_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def make_settings(database_url: str) -> Callable[..., Any]:
     def build(settings_class: type[SettingsT], **overrides: Any) -> SettingsT:
         overrides.setdefault("access_log", False)
-        return settings_class(database_url=database_url, **overrides)
+        overrides.setdefault("database_url", database_url)
+        return settings_class(**overrides)
 
     return build
 
