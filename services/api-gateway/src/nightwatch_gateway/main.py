@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.secrets import JWT_SECRET, StackSecret
 
+from nightwatch_gateway.audit.router import router as audit_router
 from nightwatch_gateway.auth import service as auth_service
 from nightwatch_gateway.auth.authentication import Authenticator
 from nightwatch_gateway.auth.credentials import verify_password
@@ -102,7 +103,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="Nightwatch API gateway",
         description="The single public entry: authentication, rate limiting and routing to the services.",
         settings=settings,
-        routers=[auth_router, proxy_router],
+        routers=[auth_router, audit_router, proxy_router],
         readiness_checks=downstream_checks(route_table),
         on_startup=[_start],
         on_shutdown=[_stop],
