@@ -3,6 +3,7 @@ import { useLocation, useNavigate } from "react-router-dom";
 import { admin as adminApi, auth as authApi } from "../api/endpoints";
 import type { ApiKey, Role } from "../api/types";
 import { useAuth } from "../auth";
+import { AuditLog } from "../components/AuditLog";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
@@ -209,6 +210,7 @@ export function SettingsPage() {
         <>
           <Accounts />
           <ApiKeys />
+          <AuditLog />
         </>
       ) : (
         <p className="text-sm text-slate-500 dark:text-slate-400">Users, roles and API keys are managed by admins.</p>
