@@ -34,7 +34,12 @@ def test_gateway_authenticates_routes_and_sets_the_actor(running_stack: Stack) -
         username, password = f"resp-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
         created = client.post(
             "/api/v1/accounts",
-            json={"username": username, "password": password, "role": "responder"},
+            json={
+                "username": username,
+                "password": password,
+                "role": "responder",
+                "must_change_password": False,
+            },
             headers=admin,
         )
         assert created.status_code == 201, created.text

@@ -42,7 +42,7 @@ class GatewayApi:
         assert response.status_code in (201, 202), response.text
         return response.json()
 
-    def create_account(self, role: str) -> tuple[str, str]:
+    def create_account(self, role: str, *, must_change_password: bool = False) -> tuple[str, str]:
         username, password = f"{role}-{uuid.uuid4().hex[:6]}", f"pw-{uuid.uuid4().hex}"
         created = self.client.post(
             "/api/v1/accounts",
@@ -50,7 +50,7 @@ class GatewayApi:
                 "username": username,
                 "password": password,
                 "role": role,
-                "must_change_password": False,
+                "must_change_password": must_change_password,
             },
             headers=self.admin,
         )
