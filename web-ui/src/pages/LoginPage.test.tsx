@@ -42,7 +42,8 @@ it("logs in, keeps the session and returns to the page asked for", async () => {
   await userEvent.type(screen.getByLabelText("Username"), "ops");
   await userEvent.type(screen.getByLabelText("Password"), "s3cret-pass");
   await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
-  expect(await screen.findByRole("heading", { name: "Incidents" })).toBeInTheDocument();
+  // Generous bounds: on a loaded 2-core machine the first render after login took over 1 s.
+  expect(await screen.findByRole("heading", { name: "Incidents" }, { timeout: 5000 })).toBeInTheDocument();
   expect(await screen.findByText(/No incidents match/)).toBeInTheDocument();
   expect(calls[0].body).toEqual({ username: "ops", password: "s3cret-pass" });
   expect(loadSession()?.token).toBe("tok");
@@ -64,7 +65,7 @@ it("sends an account that must change its password to the change form first, the
   await userEvent.type(screen.getByLabelText("Username"), "admin");
   await userEvent.type(screen.getByLabelText("Password"), "admin");
   await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
-  const form = await screen.findByRole("form", { name: "Change password" });
+  const form = await screen.findByRole("form", { name: "Change password" }, { timeout: 5000 });
   expect(screen.getByText(/using the default password/)).toBeInTheDocument();
   expect(screen.getByRole("note")).toHaveTextContent("Change your password to continue");
   // Nothing the gateway would refuse (403 password_change_required) is asked for meanwhile.
@@ -73,7 +74,7 @@ it("sends an account that must change its password to the change form first, the
   await userEvent.type(within(form).getByLabelText("New password"), "correct horse battery");
   await userEvent.type(within(form).getByLabelText("Repeat new password"), "correct horse battery");
   await userEvent.click(within(form).getByRole("button", { name: "Change password" }));
-  expect(await screen.findByRole("heading", { name: "Incidents" })).toBeInTheDocument();
+  expect(await screen.findByRole("heading", { name: "Incidents" }, { timeout: 5000 })).toBeInTheDocument();
   expect(await screen.findByText(/No incidents match/)).toBeInTheDocument();
   expect(loadSession()?.token).toBe("fresh");
   expect(screen.queryByText(/using the default password/)).toBeNull();
