@@ -146,6 +146,8 @@ stack_env() {
     PIPELINE_PORT_OFFSET="$("$PY" -c 'from tests.stack_runner import free_port_offset, PROMETHEUS_PORT; print(free_port_offset((PROMETHEUS_PORT,)))')"
   fi
   export STACK_PORT_OFFSET="$PIPELINE_PORT_OFFSET"
+  # The E2E tests log in as the test stacks' admin (tests/stack_runner.py), not the default.
+  export BOOTSTRAP_ADMIN_PASSWORD="${BOOTSTRAP_ADMIN_PASSWORD:-$("$PY" -c 'from tests.stack_runner import ADMIN_PASSWORD; print(ADMIN_PASSWORD)')}"
 }
 
 url_of() { # url_of <service>: where the deployed service listens

@@ -28,6 +28,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from nightwatch_core.testing.databases import create_database, drop_database, server_url
+from nightwatch_core.testing.plugin import service_headers
 from nightwatch_oncall.main import create_app
 from nightwatch_oncall.settings import OncallSettings
 from sqlalchemy import text
@@ -83,7 +84,11 @@ async def run(incidents: int, spread: float) -> None:
                 await stack.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=replicas[0])
             client = await stack.enter_async_context(
-                httpx.AsyncClient(transport=transport, base_url="http://oncall")
+                httpx.AsyncClient(
+                    transport=transport,
+                    base_url="http://oncall",
+                    headers=service_headers(replicas[0]),  # /internal/v1 needs the credential
+                )
             )
             await measure(replicas[0], client, arrivals, incidents, spread)
     finally:

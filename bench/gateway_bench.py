@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
 
-from tests.stack_runner import make_stack  # noqa: E402
+from tests.stack_runner import ADMIN, make_stack  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
@@ -123,7 +123,7 @@ async def load(base_url: str, headers: dict[str, str], workload: Workload, total
 async def credentials(gateway: str) -> tuple[dict[str, str], dict[str, str]]:
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
         login = await client.post(
-            "/api/v1/auth/login", json={"username": "admin", "password": "admin"}
+            "/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}
         )
         login.raise_for_status()
         admin = {"Authorization": f"Bearer {login.json()['access_token']}"}

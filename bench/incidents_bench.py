@@ -139,7 +139,8 @@ def create_request(i: int, run: str) -> bytes:
 
 def ack_request(incident_id: str) -> bytes:
     body = orjson.dumps({"status": "acknowledged"})
-    return http_request("PATCH", f"/api/v1/incidents/{incident_id}", body, {"x-actor": "bench"})
+    # No X-Actor: `make up` serves a direct call as anonymous@loopback (docs/gateway.md).
+    return http_request("PATCH", f"/api/v1/incidents/{incident_id}", body)
 
 
 async def open_ids(database_url: str, run: str) -> list[str]:

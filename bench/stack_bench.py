@@ -66,12 +66,12 @@ from stack_scenarios import (
     unique_body,
 )
 
-from tests.stack_runner import Stack
+from tests.stack_runner import ADMIN_PASSWORD, Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = (
     os.environ.get("BENCH_ADMIN_USERNAME", "admin"),
-    os.environ.get("BENCH_ADMIN_PASSWORD", "admin"),
+    os.environ.get("BENCH_ADMIN_PASSWORD", ADMIN_PASSWORD),
 )
 CPU_COLUMNS = (*SERVICES, POSTGRES, LOAD_GENERATOR)
 SHORT = {

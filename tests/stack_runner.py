@@ -19,6 +19,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_PORT = 9090  # `make up` also starts Prometheus on 9090 + offset
 START_ATTEMPTS = 3
+# The first admin of a test stack, with a password chosen like an operator would
+# (BOOTSTRAP_ADMIN_PASSWORD): the published default would have to be changed before any call.
+ADMIN_PASSWORD = "e2e-admin-password"
+ADMIN = ("admin", ADMIN_PASSWORD)
 
 
 def stack_ports() -> dict[str, int]:
@@ -90,6 +94,20 @@ class Stack:
             time.sleep(0.1)
         raise AssertionError(f"{name} (pid {pid}) did not stop")
 
+    def service_headers(self) -> dict[str, str]:
+        """The stack's service credential (what the gateway adds), for direct calls that name an
+        actor or reach /internal/v1; read the way an operator would."""
+        shown = subprocess.run(
+            [sys.executable, "-m", "nightwatch_core.secrets", "show", "service_token"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return {"X-Service-Token": shown.stdout.strip()}
+
     def pids(self) -> dict[str, int]:
         pid_dir = self.state_dir / "pids"
         if not pid_dir.exists():
@@ -107,6 +125,7 @@ def make_stack(
         STACK_DIR=str(state_dir),
         STACK_PORT_OFFSET=str(offset),
         PYTHON=sys.executable,
+        BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD,
         **extra_env,
     )
     if database_url:

@@ -34,7 +34,8 @@ def test_each_service_has_the_same_port_module_and_environment(
     assert name in compose, f"{name} is missing from docker-compose.yml"
     service, spec = compose[name], STACK[name]
     port = spec["port"]
-    assert f"{port}:{port}" in service["ports"]
+    published = f"{port}:{port}" if name == "api-gateway" else f"127.0.0.1:{port}:{port}"
+    assert service["ports"] == [published]
     command = service["command"]
     assert spec["module"] in command
     assert command[command.index("--port") + 1] == str(port)
@@ -47,6 +48,9 @@ def test_each_service_has_the_same_port_module_and_environment(
     compose_env = service["environment"]
     local_keys = {k for k in local_env if not k.startswith("_")}
     assert local_keys <= set(compose_env), f"{name}: compose lacks {local_keys - set(compose_env)}"
+    # Loopback-bound `make up` serves anonymous direct calls; containers never do (issue #12).
+    assert local_env["ANONYMOUS_LOOPBACK"] == "true"
+    assert compose_env["ANONYMOUS_LOOPBACK"] == "false"
     assert compose_env["SERVICE_NAME"] == name
     # Neighbour URLs point at the same ports in both.
     for other, other_spec in STACK.items():

@@ -9,7 +9,7 @@ import httpx
 from nightwatch_gateway.proxy.routes import RouteTable
 from nightwatch_gateway.settings import GatewaySettings
 
-from tests.stack_runner import Stack
+from tests.stack_runner import ADMIN, Stack
 
 
 def _login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -30,11 +30,16 @@ def test_gateway_authenticates_routes_and_sets_the_actor(running_stack: Stack) -
         } <= set(ready.json()["checks"])
         assert client.get("/api/v1/incidents").status_code == 401
 
-        admin = _login(client, "admin", "admin")
+        admin = _login(client, *ADMIN)
         username, password = f"resp-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
         created = client.post(
             "/api/v1/accounts",
-            json={"username": username, "password": password, "role": "responder"},
+            json={
+                "username": username,
+                "password": password,
+                "role": "responder",
+                "must_change_password": False,
+            },
             headers=admin,
         )
         assert created.status_code == 201, created.text

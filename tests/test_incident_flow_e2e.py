@@ -79,6 +79,7 @@ class Clients:
     incidents: httpx.Client
     oncall: httpx.Client
     notification: httpx.Client
+    service_headers: dict[str, str]  # the stack's service credential: lets a call name its actor
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ def clients(running_stack: Stack) -> Iterator[Clients]:
         httpx.Client(base_url=urls["oncall-escalation"], timeout=15) as oncall,
         httpx.Client(base_url=urls["notification"], timeout=15) as notification,
     ):
-        yield Clients(ingestion, incidents, oncall, notification)
+        yield Clients(ingestion, incidents, oncall, notification, running_stack.service_headers())
 
 
 def _incident_of(ingestion: httpx.Client, accepted: dict[str, Any]) -> str:
@@ -168,7 +169,7 @@ def test_alert_to_resolution_across_the_real_services(clients: Clients) -> None:
         incidents.patch(
             f"/api/v1/incidents/{incident_id}",
             json={"status": "acknowledged"},
-            headers={"X-Actor": user["name"]},
+            headers={"X-Actor": user["name"], **clients.service_headers},
         )
     )
     assert acked["acknowledged_by"] == user["name"] and acked["mtta_seconds"] > 0

@@ -8,12 +8,12 @@ import uuid
 
 import httpx
 
-from tests.stack_runner import Stack
+from tests.stack_runner import ADMIN, Stack
 
 
 def test_notify_through_the_gateway_is_delivered_by_the_worker(running_stack: Stack) -> None:
     with httpx.Client(base_url=running_stack.urls["api-gateway"], timeout=15) as client:
-        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": "admin"})
+        login = client.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
         assert login.status_code == 200, login.text
         admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
         incident_id = str(uuid.uuid4())

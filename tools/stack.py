@@ -5,6 +5,9 @@ Environment:
                       stays in $STACK_DIR/pgdata between runs.
   STACK_DIR           where pids, logs and embedded data live (default: .stack in the repo).
   STACK_HOST          bind address of the services (default 127.0.0.1).
+  ANONYMOUS_LOOPBACK  serve credential-less /api/v1 calls from loopback as `anonymous@loopback`;
+                      default true while STACK_HOST is a loopback address, else false (and
+                      forced false then: a service reachable from elsewhere is never anonymous).
   STACK_PORT_OFFSET   added to every port (tests run a second stack beside yours).
   STACK_READY_TIMEOUT seconds to wait for every /health/ready (default 90).
   PROMETHEUS_BIN, PROMETHEUS_SCRAPE_INTERVAL: see tools/prometheus_local.py (Prometheus runs on
@@ -14,6 +17,7 @@ Environment:
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
@@ -120,11 +124,32 @@ def service_processes(config: StackConfig, database_url: str) -> list[ManagedPro
             "--timeout-graceful-shutdown",
             "5",
         ]
-        env = {"DATABASE_URL": database_url, "SERVICE_NAME": name, **urls}
+        env = {
+            "DATABASE_URL": database_url,
+            "SERVICE_NAME": name,
+            "ANONYMOUS_LOOPBACK": anonymous_loopback(config.host),
+            **urls,
+        }
         processes.append(
             ManagedProcess(name, argv, port, f"http://127.0.0.1:{port}/health/ready", env)
         )
     return processes
+
+
+def anonymous_loopback(host: str) -> str:
+    """The development convenience only while nothing but this machine can reach the services."""
+    if not _is_loopback(host):
+        return "false"
+    return "false" if os.environ.get("ANONYMOUS_LOOPBACK", "").lower() == "false" else "true"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def prometheus_process(config: StackConfig) -> ManagedProcess | None:

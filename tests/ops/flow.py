@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from tests.stack_runner import ADMIN
+
 
 @dataclass
 class FlowResult:
@@ -132,7 +134,6 @@ def drive_incident_flow(urls: dict[str, str], *, team: str, suffix: str) -> Flow
         httpx.post(
             f"{urls['oncall-escalation']}/api/v1/escalate",
             json={"incident_id": incident_id},
-            headers={"X-Actor": "dana"},
             timeout=10,
         ),
         200,
@@ -143,7 +144,6 @@ def drive_incident_flow(urls: dict[str, str], *, team: str, suffix: str) -> Flow
             httpx.patch(
                 f"{incidents}/api/v1/incidents/{incident_id}",
                 json=change,
-                headers={"X-Actor": "dana"},
                 timeout=10,
             ),
             200,
@@ -154,7 +154,7 @@ def drive_incident_flow(urls: dict[str, str], *, team: str, suffix: str) -> Flow
     token = _ok(
         httpx.post(
             f"{gateway}/api/v1/auth/login",
-            json={"username": "admin", "password": "admin"},
+            json={"username": ADMIN[0], "password": ADMIN[1]},
             timeout=10,
         ),
         200,

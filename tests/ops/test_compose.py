@@ -59,6 +59,21 @@ def test_the_nine_containers_of_the_design(model: dict[str, Any]) -> None:
     assert model["services"]["postgres"]["image"] == "postgres:15-alpine"
 
 
+def test_only_the_public_entries_are_published_on_every_interface(model: dict[str, Any]) -> None:
+    """Issue #12: the domain services and PostgreSQL are not reachable from other machines."""
+    public = {"api-gateway", "web-ui", "grafana", "prometheus"}
+    for name, service in model["services"].items():
+        for port in service.get("ports", []):
+            if name in public:
+                assert port.get("host_ip", "") in ("", "0.0.0.0"), (name, port)
+            else:
+                assert port["host_ip"] == "127.0.0.1", (name, port)
+    assert model["services"]["postgres"]["ports"][0]["published"] == "5432"
+    for name in PYTHON_SERVICES:
+        anonymous = model["services"][name]["environment"]["ANONYMOUS_LOOPBACK"]
+        assert anonymous == "false", name
+
+
 def test_every_container_has_a_healthcheck_and_a_restart_policy(model: dict[str, Any]) -> None:
     for name, service in model["services"].items():
         assert service.get("restart") == "unless-stopped", name

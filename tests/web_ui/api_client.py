@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from tests.stack_runner import ADMIN
+
 
 @dataclass
 class GatewayApi:
@@ -20,7 +22,7 @@ class GatewayApi:
     @classmethod
     def connect(cls, gateway_url: str) -> GatewayApi:
         client = httpx.Client(base_url=gateway_url, timeout=15)
-        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": "admin"})
+        login = client.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
         assert login.status_code == 200, login.text
         admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
         key = client.post(
@@ -40,7 +42,7 @@ class GatewayApi:
         assert response.status_code in (201, 202), response.text
         return response.json()
 
-    def create_account(self, role: str) -> tuple[str, str]:
+    def create_account(self, role: str, *, must_change_password: bool = False) -> tuple[str, str]:
         username, password = f"{role}-{uuid.uuid4().hex[:6]}", f"pw-{uuid.uuid4().hex}"
         created = self.client.post(
             "/api/v1/accounts",
@@ -48,7 +50,7 @@ class GatewayApi:
                 "username": username,
                 "password": password,
                 "role": role,
-                "must_change_password": False,
+                "must_change_password": must_change_password,
             },
             headers=self.admin,
         )

@@ -28,7 +28,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ADMIN = ("admin", "admin")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,10 @@ function RequireSession({ children }: { children: ReactNode }) {
   const { session } = useAuth();
   const location = useLocation();
   if (!session) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  // The gateway answers nothing but `me` and change-password until the password is changed.
+  if (session.user.must_change_password && location.pathname !== "/settings") {
+    return <Navigate to="/settings" replace state={{ from: location.pathname + location.search }} />;
+  }
   return <>{children}</>;
 }
 

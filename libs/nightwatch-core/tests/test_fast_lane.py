@@ -169,14 +169,16 @@ async def test_a_client_that_leaves_mid_body_is_never_acted_on(lane_app: FastAPI
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/items",
-        "headers": [(b"content-type", b"application/json")],
-        "query_string": b"",
-    }
-    before = _requests("499")
-    await lane_app(scope, receive, send)  # type: ignore[arg-type]
+    async with running_app(lane_app):  # the lifespan reads the stack's service credential
+        token = lane_app.state.service_credential.encoded
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/items",
+            "headers": [(b"content-type", b"application/json"), (b"x-service-token", token)],
+            "query_string": b"",
+        }
+        before = _requests("499")
+        await lane_app(scope, receive, send)  # type: ignore[arg-type]
     assert sent == []  # no answer to nobody, and the half body was not handed on
     assert _requests("499") - before == 1  # "client closed request", not a server error

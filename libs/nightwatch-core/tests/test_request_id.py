@@ -63,7 +63,9 @@ async def test_request_id_propagates_across_service_calls(
     )
     async with app_client(downstream):
         upstream.state.downstream = ServiceClient(
-            "http://b", transport=httpx.ASGITransport(app=downstream)
+            "http://b",
+            transport=httpx.ASGITransport(app=downstream),
+            credential=upstream.state.service_credential,
         )
         async with app_client(upstream) as client:
             response = await client.get("/call", headers={"X-Request-ID": "trace-42"})

@@ -13,8 +13,12 @@ from nightwatch_gateway.settings import GatewaySettings
 
 from .upstream import closed_port_url, serve, upstream_app
 
-ADMIN = ("admin", "admin")
+# The seeded admin's password, chosen like an operator would (BOOTSTRAP_ADMIN_PASSWORD): the
+# published default "admin" would have to be changed before any other call (issue #12).
+ADMIN = ("admin", "gateway-tests-admin-password")
 GENEROUS = "100000/minute"
+# The tests' own signing key (never the public development value, which the gateway refuses).
+TEST_JWT_SECRET = "gateway-tests-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +38,8 @@ def gateway_settings(
             "oncall_url": upstream_url,
             "notification_url": upstream_url,
             "proxy_timeout_seconds": 1.0,
+            "jwt_secret": TEST_JWT_SECRET,
+            "bootstrap_admin_password": ADMIN[1],
             "rate_limit_login": GENEROUS,
             "rate_limit_login_address": GENEROUS,
             "rate_limit_unauthenticated": GENEROUS,

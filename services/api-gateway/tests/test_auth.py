@@ -8,20 +8,19 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 from nightwatch_gateway.auth.credentials import JWT_ISSUER, issue_token
-from nightwatch_gateway.settings import DEV_JWT_SECRET
 
-from .conftest import ADMIN, admin_headers, login, make_account, make_key
+from .conftest import ADMIN, TEST_JWT_SECRET, admin_headers, login, make_account, make_key
 
 
 async def test_login_returns_the_contract_the_ui_builds_against(gateway: httpx.AsyncClient) -> None:
     response = await gateway.post(
-        "/api/v1/auth/login", json={"username": "admin", "password": "admin"}
+        "/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}
     )
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
-    assert body["user"] == {"username": "admin", "role": "admin", "must_change_password": True}
+    assert body["user"] == {"username": "admin", "role": "admin", "must_change_password": False}
     header = jwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "HS256"
     me = await gateway.get(
@@ -29,7 +28,7 @@ async def test_login_returns_the_contract_the_ui_builds_against(gateway: httpx.A
     )
     assert me.status_code == 200
     assert me.json()["username"] == "admin"
-    assert me.json()["must_change_password"] is True
+    assert me.json()["must_change_password"] is False
 
 
 async def test_wrong_password_and_unknown_user_get_the_same_401(gateway: httpx.AsyncClient) -> None:
@@ -69,7 +68,7 @@ def _token(**claims: object) -> str:
         "exp": int((now + timedelta(hours=1)).timestamp()),
     }
     payload.update(claims)
-    return jwt.encode(payload, DEV_JWT_SECRET, algorithm="HS256")
+    return jwt.encode(payload, TEST_JWT_SECRET, algorithm="HS256")
 
 
 async def test_forged_expired_and_malformed_tokens_are_401(gateway: httpx.AsyncClient) -> None:
@@ -77,14 +76,14 @@ async def test_forged_expired_and_malformed_tokens_are_401(gateway: httpx.AsyncC
     me = (await gateway.get("/api/v1/auth/me", headers=admin)).json()
     assert me["kind"] == "user"
     real = admin["Authorization"].removeprefix("Bearer ")
-    real_claims = jwt.decode(real, DEV_JWT_SECRET, algorithms=["HS256"], issuer=JWT_ISSUER)
+    real_claims = jwt.decode(real, TEST_JWT_SECRET, algorithms=["HS256"], issuer=JWT_ISSUER)
     header_b64, payload_b64, _ = real.split(".")
     alg_none = jwt.encode(real_claims, None, algorithm="none")  # type: ignore[arg-type]
     other_key = jwt.encode(
         real_claims, "another-secret-that-is-long-enough-for-hs256", algorithm="HS256"
     )
     expired = issue_token(
-        secret=DEV_JWT_SECRET,
+        secret=TEST_JWT_SECRET,
         account_id=real_claims["sub"],
         username="admin",
         role="admin",

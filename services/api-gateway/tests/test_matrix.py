@@ -9,9 +9,8 @@ import httpx
 import pytest
 from nightwatch_gateway.auth.credentials import issue_token
 from nightwatch_gateway.auth.policy import Need, need_for
-from nightwatch_gateway.settings import DEV_JWT_SECRET
 
-from .conftest import admin_headers, make_account, make_key
+from .conftest import ADMIN, TEST_JWT_SECRET, admin_headers, make_account, make_key
 
 # (method, path, need) — one or more per route class.
 ROUTES = [
@@ -93,7 +92,7 @@ async def test_no_bad_expired_or_revoked_credential_is_401_on_every_class(
     me = (await gateway.get("/api/v1/auth/me", headers=admin)).json()
     assert me["username"] == "admin"
     expired = issue_token(
-        secret=DEV_JWT_SECRET,
+        secret=TEST_JWT_SECRET,
         account_id="7b0e3c2e-1111-4a5b-9c1d-000000000001",
         username="admin",
         role="admin",
@@ -123,5 +122,5 @@ async def test_health_metrics_and_login_need_no_credential(gateway: httpx.AsyncC
     assert (await gateway.get("/metrics")).status_code == 200
     assert (await gateway.get("/openapi.json")).status_code == 200
     assert (
-        await gateway.post("/api/v1/auth/login", json={"username": "admin", "password": "admin"})
+        await gateway.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
     ).status_code == 200

@@ -36,6 +36,20 @@ async def test_routes_to_the_owner_with_path_query_and_actor(gateway: httpx.Asyn
     assert response.headers["x-upstream"] == "echo"
 
 
+async def test_forwards_with_the_stack_credential_never_the_clients(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """Issue #12: the services believe X-Actor only with the service credential, which the gateway
+    adds to every forwarded request; a client's own X-Service-Token is dropped, never passed on."""
+    stack_token = gateway.headers["X-Service-Token"]  # the test client holds the stack's too
+    _, viewer = await make_account(gateway, "viewer")
+    response = await gateway.get(
+        "/api/v1/incidents", headers={**viewer, "X-Service-Token": "forged-by-the-client"}
+    )
+    assert response.status_code == 200
+    assert response.json()["service_tokens"] == [stack_token]
+
+
 async def test_request_id_is_minted_when_absent(gateway: httpx.AsyncClient) -> None:
     _, viewer = await make_account(gateway, "viewer")
     response = await gateway.get("/api/v1/teams", headers=viewer)

@@ -58,6 +58,7 @@ async def echo(request: Request) -> Response:
             "query": request.url.query,
             "actor": headers.get("x-actor"),
             "actors": headers.getlist("x-actor"),
+            "service_tokens": headers.getlist("x-service-token"),
             "request_id": headers.get("x-request-id"),
             "authorization": headers.get("authorization"),
             "api_key": headers.get("x-api-key"),

@@ -4,6 +4,7 @@ import type {
   Account,
   Alert,
   ApiKey,
+  AuditEntry,
   EscalationPolicy,
   Incident,
   IncidentAlertPage,
@@ -127,4 +128,6 @@ export const admin = {
   createApiKey: (body: { name: string; role: Role | null; permissions: string[]; expires_at?: string | null }) =>
     request<ApiKey>("POST", "/api-keys", { body }),
   revokeApiKey: (id: string) => request<void>("DELETE", `/api-keys/${enc(id)}`),
+  audit: async (filters: { actor?: string; action?: string; limit: number; offset: number }) =>
+    toPage<AuditEntry>(await request("GET", "/audit", { query: filters }), filters.limit, filters.offset),
 };

@@ -59,6 +59,17 @@ export type OncallCurrent = S["OnCallAnswer"];
 export type NotificationRecord = S["NotificationRead"];
 export type Account = S["AccountRead"];
 export type ApiKey = S["ApiKeyRead"] & { key?: string };
+// GET /api/v1/audit (gateway's AuditEntryRead): written by hand until openapi.d.ts is regenerated.
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  address: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
 export type ApiKeyCreated = S["ApiKeyCreated"];
 
 export type EscalationTarget = S["Target"];

@@ -1,7 +1,9 @@
 import { useState, type FormEvent } from "react";
+import { useLocation, useNavigate } from "react-router-dom";
 import { admin as adminApi, auth as authApi } from "../api/endpoints";
 import type { ApiKey, Role } from "../api/types";
 import { useAuth } from "../auth";
+import { AuditLog } from "../components/AuditLog";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
@@ -10,6 +12,8 @@ const ROLES: Role[] = ["viewer", "responder", "admin"];
 
 function ChangePassword() {
   const { session, login } = useAuth();
+  const navigate = useNavigate();
+  const from = (useLocation().state as { from?: string } | null)?.from;
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -27,6 +31,11 @@ function ChangePassword() {
       await authApi.changePassword(current, next);
       // The gateway revokes older tokens on a change: sign in again with the new password.
       if (session) await login(session.user.username, next);
+      // Sent here by a required change: back to the page that was asked for.
+      if (session?.user.must_change_password && from) {
+        navigate(from, { replace: true });
+        return;
+      }
       setDone(true);
       setCurrent("");
       setNext("");
@@ -186,15 +195,22 @@ function ApiKeys() {
 }
 
 export function SettingsPage() {
-  const { can } = useAuth();
+  const { can, session } = useAuth();
+  const mustChange = session?.user.must_change_password ?? false;
   return (
     <div className="space-y-4">
       <PageHeader title="Settings" />
+      {mustChange && (
+        <p role="note" className="text-sm font-semibold text-amber-700 dark:text-amber-300">
+          Change your password to continue: until then nothing else is available.
+        </p>
+      )}
       <ChangePassword />
-      {can("admin") ? (
+      {mustChange ? null : can("admin") ? (
         <>
           <Accounts />
           <ApiKeys />
+          <AuditLog />
         </>
       ) : (
         <p className="text-sm text-slate-500 dark:text-slate-400">Users, roles and API keys are managed by admins.</p>

@@ -22,6 +22,8 @@ from nightwatch_core.fast_lane import LaneHandler, LaneKey, ServiceApp
 from nightwatch_core.health import ReadinessCheck, configure_health
 from nightwatch_core.metrics import ScrapeHook, configure_metrics
 from nightwatch_core.middleware import CoreMiddleware
+from nightwatch_core.secrets import SERVICE_TOKEN, StackSecret
+from nightwatch_core.service_auth import ServiceAuth
 from nightwatch_core.settings import ServiceSettings
 from nightwatch_core.structured_logging import configure_logging
 
@@ -46,16 +48,32 @@ def create_service_app(
     clock: Clock | None = None,
     version: str = "0.1.0",
     description: str = "",
+    require_service_credential: bool = True,
 ) -> FastAPI:
+    """``require_service_credential``: False only for the gateway, whose callers are people and
+    machines with their own credentials (nightwatch_core/service_auth.py)."""
     configure_logging(service=settings.service_name, level=settings.log_level)
+    credential = StackSecret(SERVICE_TOKEN, settings.service_token)
+    service_auth = (
+        ServiceAuth(credential, anonymous_loopback=settings.anonymous_loopback)
+        if require_service_credential
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # First, so the workers' first calls carry it; a database that is down does not stop the
+        # start (requests needing the credential get a 503 until it is read in the background).
+        timeout = settings.db_connect_timeout_seconds
+        loaded = await credential.load(settings.database_url, connect_timeout=timeout)
         app.state.engine = create_engine(settings)
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
         for hook in on_startup:
             await hook(app)
         tasks = [asyncio.create_task(_supervise(app, worker)) for worker in workers]
+        if not loaded:
+            loader = credential.keep_loading(settings.database_url, connect_timeout=timeout)
+            tasks.append(asyncio.create_task(loader))
         app.state.worker_tasks = tasks
         _freeze_startup_objects()
         log.info("started", extra={"workers": len(tasks)})
@@ -80,11 +98,15 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    # The stack's service credential: checked on the way in (service_auth), sent by every
+    # ServiceClient built with it on the way out.
+    app.state.service_credential = credential
     app.add_middleware(
         CoreMiddleware,
         service=settings.service_name,
         max_body_bytes=settings.max_body_bytes,
         access_log=settings.access_log,
+        service_auth=service_auth,
     )
     configure_errors(app)
     configure_health(app, checks=readiness_checks, timeout=settings.ready_timeout_seconds)
@@ -99,6 +121,7 @@ def create_service_app(
             service=settings.service_name,
             max_body_bytes=settings.max_body_bytes,
             access_log=settings.access_log,
+            service_auth=service_auth,
         )
     return app
 

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 
 from nightwatch_core.request_context import REQUEST_ID_HEADER, current_request_id
+from nightwatch_core.secrets import StackSecret
+from nightwatch_core.service_auth import SERVICE_TOKEN_HEADER
 from nightwatch_core.settings import ServiceSettings
 
 log = logging.getLogger("nightwatch.http")
@@ -33,9 +35,13 @@ class ServiceClient:
         backoff_seconds: float = 0.1,
         max_connections: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
+        credential: StackSecret | None = None,
     ) -> None:
+        """``credential``: the stack's service credential (``app.state.service_credential``),
+        sent on every call; the called service refuses calls without it."""
         self.retries = retries
         self.backoff_seconds = backoff_seconds
+        self._credential = credential
         self._client = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -44,12 +50,15 @@ class ServiceClient:
         )
 
     @classmethod
-    def from_settings(cls, base_url: str, settings: ServiceSettings) -> ServiceClient:
+    def from_settings(
+        cls, base_url: str, settings: ServiceSettings, *, credential: StackSecret | None
+    ) -> ServiceClient:
         return cls(
             base_url,
             timeout=settings.http_timeout_seconds,
             connect_timeout=settings.http_connect_timeout_seconds,
             retries=settings.http_retries,
+            credential=credential,
         )
 
     @property
@@ -77,6 +86,8 @@ class ServiceClient:
             out_headers[REQUEST_ID_HEADER] = request_id
         if idempotency_key:
             out_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        if self._credential is not None and self._credential.value is not None:
+            out_headers[SERVICE_TOKEN_HEADER] = self._credential.value
         retryable = method in _IDEMPOTENT_METHODS or idempotency_key is not None
         attempts = 1 + (self.retries if retryable else 0)
         for attempt in range(1, attempts + 1):

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nightwatch_core.errors import error_body
 from nightwatch_core.metrics import UNMATCHED_ROUTE, observe_request
 from nightwatch_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
+from nightwatch_core.service_auth import ACTOR_BYTES, SERVICE_TOKEN_BYTES, ServiceAuth
 
 access_log = logging.getLogger("nightwatch.access")
 error_log = logging.getLogger("nightwatch.errors")
@@ -36,12 +37,19 @@ class BodyTooLarge(Exception):
 
 class CoreMiddleware:
     def __init__(
-        self, app: ASGIApp, *, service: str, max_body_bytes: int, access_log: bool
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        max_body_bytes: int,
+        access_log: bool,
+        service_auth: ServiceAuth | None = None,
     ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
         self.log_access = access_log
+        self.service_auth = service_auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get(CORE_APPLIED):
@@ -52,11 +60,17 @@ class CoreMiddleware:
         headers = scope["headers"]
         incoming_id = None
         content_length = None
+        service_token = None
+        has_actor = False
         for name, value in headers:
             if name == _REQUEST_ID_BYTES:
                 incoming_id = value.decode("latin-1")
             elif name == b"content-length":
                 content_length = value
+            elif name == SERVICE_TOKEN_BYTES:
+                service_token = value
+            elif name == ACTOR_BYTES:
+                has_actor = True
         request_id = accept_request_id(incoming_id)
         token = request_id_var.set(request_id)
         status_holder = [500]
@@ -78,6 +92,14 @@ class CoreMiddleware:
             await send(message)
 
         try:
+            if self.service_auth is not None:
+                refusal = self.service_auth.check(scope, service_token, has_actor)
+                if refusal is not None:
+                    status_holder[0] = refusal.status
+                    await self._send_error(
+                        send_wrapper, refusal.status, refusal.code, refusal.message
+                    )
+                    return
             if content_length is not None and _too_long(content_length, self.max_body_bytes):
                 status_holder[0] = 413
                 await self._reject_too_large(send_wrapper)
@@ -146,6 +168,8 @@ class CoreMiddleware:
         ]
         if close:
             headers.append((b"connection", b"close"))
+        if status == 503:
+            headers.append((b"retry-after", b"2"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

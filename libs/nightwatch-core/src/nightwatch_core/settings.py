@@ -34,6 +34,13 @@ class ServiceSettings(BaseSettings):
     access_log: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
+    # The credential of calls between services and from the gateway (service_auth.py); unset:
+    # the stack's own, generated on first start and kept in the database (secrets.py).
+    service_token: str | None = Field(default=None, min_length=32)
+    # Development only: serve credential-less /api/v1 requests from loopback addresses as
+    # `anonymous@loopback` (`make up` turns it on while the services listen on loopback).
+    anonymous_loopback: bool = False
+
     # Inter-service calls.
     http_timeout_seconds: float = Field(default=5.0, gt=0)
     http_connect_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -27,13 +27,14 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         app.state.link_wake = asyncio.Event()
         # Workers retry (Idempotency-Key makes that safe); the request path tries once, briefly.
         app.state.incident_client = ServiceClient.from_settings(
-            settings.incident_management_url, settings
+            settings.incident_management_url, settings, credential=app.state.service_credential
         )
         app.state.inline_incident_client = ServiceClient(
             settings.incident_management_url,
             timeout=settings.incident_create_timeout_seconds,
             connect_timeout=min(settings.incident_create_timeout_seconds, 1.0),
             retries=0,
+            credential=app.state.service_credential,
         )
 
         # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).

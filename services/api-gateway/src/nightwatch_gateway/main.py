@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
+from nightwatch_core.secrets import JWT_SECRET, StackSecret
 
+from nightwatch_gateway.audit.router import router as audit_router
 from nightwatch_gateway.auth import service as auth_service
 from nightwatch_gateway.auth.authentication import Authenticator
 from nightwatch_gateway.auth.credentials import verify_password
@@ -18,19 +22,23 @@ from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
 from nightwatch_gateway.proxy.transport import ShardedTransport
 from nightwatch_gateway.ratelimit import RateLimiter
-from nightwatch_gateway.settings import DEV_JWT_SECRET, GatewaySettings
+from nightwatch_gateway.settings import DEFAULT_ADMIN_PASSWORD, GatewaySettings
 
 log = logging.getLogger("nightwatch.gateway")
 
 
 async def _start(app: FastAPI) -> None:
     settings: GatewaySettings = app.state.settings
-    if settings.jwt_secret == DEV_JWT_SECRET:
-        log.warning(
-            "JWT_SECRET is the public development default: set it before exposing the gateway"
+    jwt_secret = StackSecret(JWT_SECRET, settings.jwt_secret)
+    timeout = settings.db_connect_timeout_seconds
+    if not await jwt_secret.load(settings.database_url, connect_timeout=timeout):
+        # Database down at start: logins and tokens answer 503 until the key is read.
+        app.state.jwt_loader = asyncio.create_task(
+            jwt_secret.keep_loading(settings.database_url, connect_timeout=timeout)
         )
+    app.state.jwt_secret = jwt_secret
     app.state.authenticator = Authenticator(
-        jwt_secret=settings.jwt_secret,
+        jwt_secret=jwt_secret,
         cache_seconds=settings.credential_cache_seconds,
         stale_seconds=settings.credential_stale_seconds,
     )
@@ -58,6 +66,9 @@ async def _seed_first_admin(app: FastAPI, settings: GatewaySettings) -> None:
             session=session,
             username=settings.bootstrap_admin_username,
             password=settings.bootstrap_admin_password,
+            # The published default must be changed before anything else; a password the
+            # operator chose (BOOTSTRAP_ADMIN_PASSWORD) need not be.
+            must_change_password=settings.bootstrap_admin_password == DEFAULT_ADMIN_PASSWORD,
         )
         await session.commit()
         if created:
@@ -76,21 +87,28 @@ async def _seed_first_admin(app: FastAPI, settings: GatewaySettings) -> None:
 
 
 async def _stop(app: FastAPI) -> None:
+    loader = getattr(app.state, "jwt_loader", None)
+    if loader is not None:
+        loader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loader
     await app.state.proxy_client.aclose()
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    settings.check_production()
+    settings.check_secrets()
     route_table = RouteTable(settings)
     app = create_service_app(
         title="Nightwatch API gateway",
         description="The single public entry: authentication, rate limiting and routing to the services.",
         settings=settings,
-        routers=[auth_router, proxy_router],
+        routers=[auth_router, audit_router, proxy_router],
         readiness_checks=downstream_checks(route_table),
         on_startup=[_start],
         on_shutdown=[_stop],
+        # People and machines authenticate here with their own credentials.
+        require_service_credential=False,
     )
     app.state.route_table = route_table
     configure_openapi(app, route_table)

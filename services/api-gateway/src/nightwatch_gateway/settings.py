@@ -5,20 +5,23 @@ from __future__ import annotations
 from nightwatch_core.settings import ServiceSettings
 from pydantic import Field, field_validator
 
-# Only for development: a production gateway refuses to start with it (see `check_production`).
+# The development default of earlier versions: public, so a token signed with it is forgeable by
+# anyone. Refused outside tests (`check_secrets`); unset, the stack's own random key is used.
 DEV_JWT_SECRET = "nightwatch-dev-secret-change-me-in-production"  # noqa: S105
-PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
+TEST_ENVIRONMENTS = frozenset({"test"})
+DEFAULT_ADMIN_PASSWORD = "admin"  # noqa: S105 - the published first login, changed at once
 
 
 class GatewaySettings(ServiceSettings):
     service_name: str = "api-gateway"
 
-    # Login tokens: HS256 only, signed with this secret.
-    jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=16)
+    # Login tokens: HS256 only, signed with this secret; unset: the stack's own, generated on
+    # first start and kept in the database (nightwatch_core/secrets.py).
+    jwt_secret: str | None = Field(default=None, min_length=32)
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # The seeded first account (created only when no account exists at all).
     bootstrap_admin_username: str = "admin"
-    bootstrap_admin_password: str = Field(default="admin", min_length=1)
+    bootstrap_admin_password: str = Field(default=DEFAULT_ADMIN_PASSWORD, min_length=1)
     # How long a verified credential is reused without a database lookup; revocation through this
     # replica is immediate, through another replica it takes at most this long.
     credential_cache_seconds: float = Field(default=5.0, ge=0, le=300)
@@ -54,11 +57,9 @@ class GatewaySettings(ServiceSettings):
         # The limits library picks its asyncio implementation from the "async+" scheme prefix.
         return value if value.startswith("async+") else f"async+{value}"
 
-    def check_production(self) -> None:
-        if (
-            self.environment.lower() in PRODUCTION_ENVIRONMENTS
-            and self.jwt_secret == DEV_JWT_SECRET
-        ):
+    def check_secrets(self) -> None:
+        if self.jwt_secret == DEV_JWT_SECRET and self.environment.lower() not in TEST_ENVIRONMENTS:
             raise ValueError(
-                "JWT_SECRET must be set in production (the development default is public)"
+                "JWT_SECRET is the public development value: anyone could sign logins with it. "
+                "Unset it (the stack then generates and keeps its own) or set a random one"
             )

@@ -29,12 +29,17 @@ def create_app(
     settings = settings or IncidentSettings()
     queue = flows.build_job_queue(max_backoff=settings.jobs_max_backoff_seconds)
 
-    def client(url: str, timeout: float, connect: float, retries: int) -> ServiceClient:
-        return ServiceClient(
-            url, timeout=timeout, connect_timeout=connect, retries=retries, transport=transport
-        )
-
     async def start_clients(app: FastAPI) -> None:
+        def client(url: str, timeout: float, connect: float, retries: int) -> ServiceClient:
+            return ServiceClient(
+                url,
+                timeout=timeout,
+                connect_timeout=connect,
+                retries=retries,
+                transport=transport,
+                credential=app.state.service_credential,
+            )
+
         app.state.job_queue = queue
         # The hot paths' single statements (incidents/hot_paths.py, queries.py).
         app.state.db_pool = await create_raw_pool(settings)

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from nightwatch_core.clock import ManualClock
+from nightwatch_core.testing.plugin import service_headers
 from nightwatch_oncall.escalation.workers import run_due_steps, runtime
 from nightwatch_oncall.main import create_app
 from nightwatch_oncall.settings import OncallSettings
@@ -206,7 +207,9 @@ async def app(make_app: Callable[..., FastAPI], app_client: Any) -> AsyncIterato
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://oncall") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://oncall", headers=service_headers(app)
+    ) as http:
         yield http
 
 

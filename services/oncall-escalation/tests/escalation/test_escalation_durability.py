@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
+from nightwatch_core.testing.plugin import service_headers
 from sqlalchemy import text
 
 from .conftest import Recorder, World, drain, user_level
@@ -53,7 +54,9 @@ async def test_a_restart_between_steps_loses_nothing(
     first = make_app()
     async with app_client(first):
         transport = httpx.ASGITransport(app=first)
-        async with httpx.AsyncClient(transport=transport, base_url="http://oncall") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://oncall", headers=service_headers(first)
+        ) as client:
             world = World(client)
             alice, bob = await world.user("Alice"), await world.user("Bob")
             team = await world.team("restart", alice, bob)

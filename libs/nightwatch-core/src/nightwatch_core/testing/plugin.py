@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from nightwatch_core.db import get_session
 from nightwatch_core.migrations import find_repo_root
+from nightwatch_core.service_auth import SERVICE_TOKEN_HEADER
 from nightwatch_core.settings import ServiceSettings, to_asyncpg_url
 from nightwatch_core.testing.databases import create_database, drop_database, server_url
 
@@ -70,16 +71,30 @@ async def db_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def make_settings(database_url: str) -> Callable[..., Any]:
     def build(settings_class: type[SettingsT], **overrides: Any) -> SettingsT:
         overrides.setdefault("access_log", False)
-        return settings_class(database_url=database_url, **overrides)
+        overrides.setdefault("database_url", database_url)
+        return settings_class(**overrides)
 
     return build
 
 
+def service_headers(app: FastAPI) -> dict[str, str]:
+    """What a neighbour or the gateway sends to ``app`` (its lifespan must be running)."""
+    token = app.state.service_credential.value
+    return {SERVICE_TOKEN_HEADER: token} if token else {}
+
+
 @contextlib.asynccontextmanager
 async def running_app(
-    app: FastAPI, *, session: AsyncSession | None = None, base_url: str = "http://testserver"
+    app: FastAPI,
+    *,
+    session: AsyncSession | None = None,
+    base_url: str = "http://testserver",
+    service_credential: bool = True,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan and give a client over it (in-process ASGI, no sockets)."""
+    """Run the app's lifespan and give a client over it (in-process ASGI, no sockets).
+
+    The client is a caller holding the service credential (like the gateway or a neighbour),
+    unless ``service_credential=False``."""
     if session is not None:
 
         async def shared_session() -> AsyncIterator[AsyncSession]:
@@ -88,7 +103,10 @@ async def running_app(
         app.dependency_overrides[get_session] = shared_session
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        headers = service_headers(app) if service_credential else {}
+        async with httpx.AsyncClient(
+            transport=transport, base_url=base_url, headers=headers
+        ) as client:
             yield client
     app.dependency_overrides.pop(get_session, None)
 

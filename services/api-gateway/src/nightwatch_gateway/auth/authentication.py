@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from nightwatch_core.errors import ApiError
+from nightwatch_core.secrets import StackSecret
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,25 +75,35 @@ def extract_credential(authorization: str | None, api_key: str | None) -> str | 
     return credential
 
 
+def _expired(expires_at: datetime | None, now: datetime) -> bool:
+    return expires_at is not None and expires_at <= now
+
+
+def signing_key(secret: StackSecret) -> str:
+    if secret.value is None:  # the database was down when the gateway started, and still is
+        raise ApiError(
+            503,
+            "Cannot verify logins now: the gateway's database is unavailable; retry shortly",
+            code="auth_unavailable",
+            headers={"Retry-After": "2"},
+        )
+    return secret.value
+
+
 class Authenticator:
     def __init__(
-        self, *, jwt_secret: str, cache_seconds: float, stale_seconds: float = 0.0
+        self, *, jwt_secret: StackSecret, cache_seconds: float, stale_seconds: float = 0.0
     ) -> None:
         self._jwt_secret = jwt_secret
         self._cache_seconds = cache_seconds
         self._stale_seconds = stale_seconds
-        # sha256(credential) -> (principal, fresh until, usable while the database is down until)
-        self._cache: dict[str, tuple[Principal, float, float]] = {}
+        # sha256(credential) -> (principal, fresh until, usable while the database is down until,
+        # the credential's own expiry in the app clock's time, checked on every hit)
+        self._cache: dict[str, tuple[Principal, float, float, datetime | None]] = {}
 
     def forget_all(self) -> None:
         """Called after any change to accounts or keys, so this replica applies it at once."""
         self._cache.clear()
-
-    def cached(self, credential: str) -> Principal | None:
-        hit = self._cache.get(_cache_key(credential))
-        if hit is not None and hit[1] > time.monotonic():
-            return hit[0]
-        return None
 
     async def authenticate(
         self, credential: str, *, open_session: SessionOpener, now: datetime
@@ -100,16 +111,23 @@ class Authenticator:
         cache_key = _cache_key(credential)
         hit = self._cache.get(cache_key)
         clock = time.monotonic()
+        if hit is not None and _expired(hit[3], now):
+            # Expiry is honoured at once, not when the cache entry runs out (issue #12).
+            self._cache.pop(cache_key, None)
+            hit = None
         if hit is not None and hit[1] > clock:
             return hit[0]
         try:
             async with open_session() as session:
                 if looks_like_api_key(credential):
-                    principal = await self._api_key_principal(credential, session=session, now=now)
-                    lifetime = float("inf")
+                    principal, expires_at = await self._api_key_principal(
+                        credential, session=session, now=now
+                    )
                 else:
-                    principal, expires_at = await self._token_principal(credential, session=session)
-                    lifetime = (expires_at - now).total_seconds()
+                    principal, token_expiry = await self._token_principal(
+                        credential, session=session
+                    )
+                    expires_at = token_expiry
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             # The gateway's database is down: a credential verified a moment ago stays good for
             # a short grace, so alerts and acknowledgements keep flowing to healthy services.
@@ -125,14 +143,14 @@ class Authenticator:
             ) from exc
         if len(self._cache) >= _MAX_CACHE_ENTRIES:
             self._cache.clear()
-        fresh_until = clock + min(self._cache_seconds, lifetime)
-        usable_until = clock + min(self._cache_seconds + self._stale_seconds, lifetime)
-        self._cache[cache_key] = (principal, fresh_until, usable_until)
+        fresh_until = clock + self._cache_seconds
+        usable_until = clock + self._cache_seconds + self._stale_seconds
+        self._cache[cache_key] = (principal, fresh_until, usable_until, expires_at)
         return principal
 
     async def _api_key_principal(
         self, secret: str, *, session: AsyncSession, now: datetime
-    ) -> Principal:
+    ) -> tuple[Principal, datetime | None]:
         prefix = api_key_prefix(secret)
         key = (
             await service.find_api_key_by_prefix(session=session, prefix=prefix) if prefix else None
@@ -145,19 +163,20 @@ class Authenticator:
             raise Unauthenticated("This API key has expired", "expired_api_key")
         await service.record_api_key_use(session=session, key_id=key.id, now=now)
         await session.commit()
-        return Principal(
+        principal = Principal(
             kind="api_key",
             id=str(key.id),
             name=key.name,
             role=Role(key.role) if key.role else None,
             permissions=frozenset(Permission(p) for p in key.permissions),
         )
+        return principal, key.expires_at
 
     async def _token_principal(
         self, token: str, *, session: AsyncSession
     ) -> tuple[Principal, datetime]:
         try:
-            claims = decode_token(token, secret=self._jwt_secret)
+            claims = decode_token(token, secret=signing_key(self._jwt_secret))
             account_id = uuid.UUID(claims.account_id)
         except InvalidToken as exc:
             reason = "expired_token" if "expired" in str(exc) else "bad_token"

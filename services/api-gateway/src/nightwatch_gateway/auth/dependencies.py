@@ -66,6 +66,16 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 async def authorize(request: Request, principal: Principal, need: Need) -> None:
+    if principal.must_change_password:
+        # Until the (default or admin-set) password is changed, the account can only see who it
+        # is and change it: `me` and `change-password` do not go through here.
+        metrics.AUTH_FAILURES.labels("password_change_required").inc()
+        raise ApiError(
+            403,
+            "Change your password first (POST /api/v1/auth/change-password); until then only "
+            "/api/v1/auth/me and change-password answer",
+            code="password_change_required",
+        )
     if not principal.satisfies(need):
         metrics.AUTH_FAILURES.labels("forbidden").inc()
         what = (

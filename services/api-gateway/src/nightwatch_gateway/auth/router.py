@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
 
+from nightwatch_gateway.audit import service as audit
 from nightwatch_gateway.auth import service
+from nightwatch_gateway.auth.authentication import signing_key
 from nightwatch_gateway.auth.credentials import generate_api_key, issue_token
 from nightwatch_gateway.auth.dependencies import (
     PrincipalDep,
@@ -48,6 +51,26 @@ def _settings(request: Request) -> GatewaySettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+async def _audit(
+    session: SessionDep,
+    request: Request,
+    principal: Principal,
+    action: str,
+    target: uuid.UUID,
+    details: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    await audit.record(
+        session=session,
+        request=request,
+        actor=principal.actor,
+        action=action,
+        target=str(target),
+        details=details,
+        now=now,
+    )
+
+
 @router.post(
     "/auth/login",
     summary="Log in with username and password for a short-lived bearer token",
@@ -69,13 +92,21 @@ async def login(
     account = await service.authenticate_password(
         session=session, username=body.username, password=body.password, now=now
     )
+    await audit.record(
+        session=session,
+        request=request,
+        actor=body.username,  # who tried: failures name the account asked for
+        action="login.failed" if account is None else "login.succeeded",
+        target=None if account is None else str(account.id),
+        now=now,
+    )
+    await session.commit()
     if account is None:
         raise ApiError(401, "Wrong username or password", code="invalid_credentials")
-    await session.commit()
     if account.must_change_password and body.password == settings.bootstrap_admin_password:
         log.warning("account %s still uses the default password: change it", account.username)
     token = issue_token(
-        secret=settings.jwt_secret,
+        secret=signing_key(request.app.state.jwt_secret),
         account_id=str(account.id),
         username=account.username,
         role=account.role,
@@ -123,6 +154,7 @@ async def change_password(
         new_password=body.new_password,
         now=clock.now(),
     )
+    await _audit(session, request, principal, "password.changed", account.id, None, clock.now())
     await session.commit()
     authenticator(request).forget_all()
     log.info("password changed", extra={"account": account.username})
@@ -139,7 +171,11 @@ async def list_accounts(_: AdminDep, session: SessionDep) -> Page[AccountRead]:
     "/accounts", tags=["accounts"], status_code=201, summary="Create a login account (admin)"
 )
 async def create_account(
-    body: AccountCreate, principal: AdminDep, session: SessionDep
+    body: AccountCreate,
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> AccountRead:
     account = await service.create_account(
         session=session,
@@ -148,6 +184,8 @@ async def create_account(
         role=body.role,
         must_change_password=body.must_change_password,
     )
+    details = {"username": account.username, "role": account.role}
+    await _audit(session, request, principal, "account.created", account.id, details, clock.now())
     await session.commit()
     log.info("account created", extra={"account": account.username, "actor": principal.actor})
     return AccountRead.model_validate(account)
@@ -182,6 +220,11 @@ async def update_account(
         disabled=body.disabled,
         password=body.password,
     )
+    # What changed, never the password itself.
+    details = body.model_dump(mode="json", exclude_none=True, exclude={"password"})
+    if body.password is not None:
+        details["password_reset"] = True
+    await _audit(session, request, principal, "account.updated", account.id, details, clock.now())
     await session.commit()
     authenticator(request).forget_all()
     log.info("account updated", extra={"account": account.username, "actor": principal.actor})
@@ -195,10 +238,16 @@ async def update_account(
     summary="Delete an account (admin)",
 )
 async def delete_account(
-    account_id: uuid.UUID, request: Request, principal: AdminDep, session: SessionDep
+    account_id: uuid.UUID,
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> Response:
     account = await service.get_account(session=session, account_id=account_id)
     await service.delete_account(session=session, account=account)
+    details = {"username": account.username}
+    await _audit(session, request, principal, "account.deleted", account_id, details, clock.now())
     await session.commit()
     authenticator(request).forget_all()
     log.info("account deleted", extra={"account": account.username, "actor": principal.actor})
@@ -218,7 +267,7 @@ async def list_api_keys(_: AdminDep, session: SessionDep) -> Page[ApiKeyRead]:
     summary="Create an API key; the secret is in this response only (admin)",
 )
 async def create_api_key(
-    body: ApiKeyCreate, principal: AdminDep, session: SessionDep, clock: ClockDep
+    body: ApiKeyCreate, request: Request, principal: AdminDep, session: SessionDep, clock: ClockDep
 ) -> ApiKeyCreated:
     if body.role is None and not body.permissions:
         raise ApiError(
@@ -240,6 +289,8 @@ async def create_api_key(
         created_by=principal.actor,
         new_key=new_key,
     )
+    details = {"name": key.name, "prefix": key.prefix, "role": key.role}
+    await _audit(session, request, principal, "api_key.created", key.id, details, clock.now())
     await session.commit()
     log.info("api key created", extra={"prefix": key.prefix, "actor": principal.actor})
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=new_key.secret)
@@ -262,6 +313,8 @@ async def revoke_api_key(
 ) -> ApiKeyRead:
     key = await service.get_api_key(session=session, key_id=key_id)
     await service.revoke_api_key(session=session, key=key, now=clock.now())
+    details = {"name": key.name, "prefix": key.prefix}
+    await _audit(session, request, principal, "api_key.revoked", key.id, details, clock.now())
     await session.commit()
     authenticator(request).forget_all()
     log.info("api key revoked", extra={"prefix": key.prefix, "actor": principal.actor})

@@ -142,7 +142,9 @@ async def change_password(
     return account
 
 
-async def seed_first_admin(*, session: AsyncSession, username: str, password: str) -> bool:
+async def seed_first_admin(
+    *, session: AsyncSession, username: str, password: str, must_change_password: bool
+) -> bool:
     """Create the first admin when there is no account at all; True if it was created now."""
     if (await session.execute(select(func.count()).select_from(Account))).scalar_one():
         return False
@@ -151,7 +153,7 @@ async def seed_first_admin(*, session: AsyncSession, username: str, password: st
             username=username,
             password_hash=await hash_password(password),
             role=Role.admin.value,
-            must_change_password=True,
+            must_change_password=must_change_password,
         )
     )
     try:

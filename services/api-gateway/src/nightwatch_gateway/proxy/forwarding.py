@@ -18,6 +18,7 @@ from urllib.parse import unquote
 import httpx
 from nightwatch_core.errors import ApiError
 from nightwatch_core.request_context import current_request_id
+from nightwatch_core.service_auth import SERVICE_TOKEN_BYTES
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -47,6 +48,7 @@ _DROP_REQUEST = _HOP_BY_HOP | {
     b"x-actor",
     b"x-request-id",
     b"cookie",
+    SERVICE_TOKEN_BYTES,
 }
 _DROP_RESPONSE = _HOP_BY_HOP | {b"x-request-id", b"content-length", b"set-cookie"}
 _BUFFER_LIMIT = 256 * 1024
@@ -61,6 +63,8 @@ def unsafe_path(path: str) -> bool:
 
 def _request_headers(request: Request, principal: Principal) -> list[tuple[bytes, bytes]]:
     headers = [(k, v) for k, v in request.scope["headers"] if k not in _DROP_REQUEST]
+    # What lets the service believe the X-Actor below (nightwatch_core/service_auth.py).
+    headers.append((SERVICE_TOKEN_BYTES, _service_credential(request)))
     client = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for")
     headers.append(
@@ -72,6 +76,18 @@ def _request_headers(request: Request, principal: Principal) -> list[tuple[bytes
     if request_id:
         headers.append((b"x-request-id", request_id.encode()))
     return headers
+
+
+def _service_credential(request: Request) -> bytes:
+    encoded: bytes | None = request.app.state.service_credential.encoded
+    if encoded is None:  # not read yet: the database was down when the gateway started
+        raise ApiError(
+            503,
+            "The gateway cannot reach its database yet; retry shortly",
+            code="service_credential_unavailable",
+            headers={"Retry-After": "2"},
+        )
+    return encoded
 
 
 def _has_body(request: Request) -> bool:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from nightwatch_core.errors import ApiError
 from starlette.responses import Response
 
+from nightwatch_gateway.audit import service as audit
 from nightwatch_gateway.auth.dependencies import (
     authenticate_request,
     authorize,
@@ -23,6 +24,7 @@ CALENDAR_SUBSCRIBER = Principal(
     kind="calendar", id="calendar-feed", name="calendar-feed", role=None
 )
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @router.api_route("/api/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
@@ -39,7 +41,7 @@ async def proxy(request: Request) -> Response:
         principal = await authenticate_request(request, request.app.state.sessionmaker)
         need = need_for(request.method, path)
         await authorize(request, principal, need)
-    return await forward(
+    response = await forward(
         request,
         transport=request.app.state.proxy_transport,
         upstream_timeout=request.app.state.proxy_timeout,
@@ -47,3 +49,15 @@ async def proxy(request: Request) -> Response:
         principal=principal,
         route_class=need.value,
     )
+    if need is Need.admin and request.method not in SAFE_METHODS:
+        # Schedules, policies, people, teams, channels, settings: every change passes here, so
+        # the audit log sees them all without each service keeping its own (issue #12).
+        await audit.record_alone(
+            request,
+            actor=principal.actor,
+            action="settings.changed",
+            target=f"{request.method} {path}",
+            details={"service": upstream.service, "status": response.status_code},
+            now=request.app.state.clock.now(),
+        )
+    return response

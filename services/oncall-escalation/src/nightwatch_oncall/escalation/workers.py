@@ -89,6 +89,7 @@ async def start_runtime(app: FastAPI) -> None:
             timeout=settings.http_timeout_seconds,
             connect_timeout=settings.http_connect_timeout_seconds,
             retries=0,
+            credential=app.state.service_credential,
         )
 
     app.state.escalation = EscalationRuntime(
