@@ -99,3 +99,23 @@ def test_every_public_path_of_every_service_is_routed_to_it(running_stack: Stack
             else:
                 assert table.match(path) is None, path
     assert checked > 10
+
+
+def test_redirects_and_headers_do_not_leak_the_services_behind_the_gateway(
+    running_stack: Stack,
+) -> None:
+    """A trailing slash's 307 names a path on the public address, not 127.0.0.1:8002 (following
+    that would skip the gateway); a proxied answer has one date and one server header."""
+    service_ports = {url.rsplit(":", 1)[1] for url in running_stack.urls.values()}
+    for base in (running_stack.urls["api-gateway"], running_stack.ui_url):
+        with httpx.Client(base_url=base, timeout=15, follow_redirects=False) as client:
+            admin = _login(client, "admin", "admin")
+            slashed = client.get("/api/v1/incidents/", headers=admin)
+            assert slashed.status_code == 307, slashed.text
+            assert slashed.headers["location"] == "/api/v1/incidents"
+            followed = client.get(slashed.headers["location"], headers=admin)
+            assert followed.status_code == 200, followed.text
+            for answer in (slashed, followed):
+                assert len(answer.headers.get_list("date")) == 1, answer.headers
+                assert len(answer.headers.get_list("server")) == 1, answer.headers
+                assert not any(port in answer.headers.get("location", "") for port in service_ports)

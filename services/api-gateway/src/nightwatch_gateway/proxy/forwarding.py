@@ -48,7 +48,15 @@ _DROP_REQUEST = _HOP_BY_HOP | {
     b"x-request-id",
     b"cookie",
 }
-_DROP_RESPONSE = _HOP_BY_HOP | {b"x-request-id", b"content-length", b"set-cookie"}
+# date and server: the gateway's server writes its own (two of each otherwise); location: rewritten.
+_DROP_RESPONSE = _HOP_BY_HOP | {
+    b"x-request-id",
+    b"content-length",
+    b"set-cookie",
+    b"date",
+    b"server",
+    b"location",
+}
 _BUFFER_LIMIT = 256 * 1024
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -117,6 +125,9 @@ async def forward(
     metrics.UPSTREAM_LATENCY.labels(upstream.service).observe(time.perf_counter() - started)
     _count(route_class, upstream, response.status_code)
     headers = [(k, v) for k, v in response.headers.raw if k.lower() not in _DROP_RESPONSE]
+    location = response.headers.get("location")
+    if location is not None:
+        headers.append((b"location", _public_location(location, upstream).encode()))
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) <= _BUFFER_LIMIT:
         try:
@@ -138,6 +149,19 @@ async def forward(
             proxied.headers["content-length"] = length
     proxied.raw_headers.extend((k.lower(), v) for k, v in headers)
     return proxied
+
+
+def _public_location(location: str, upstream: Upstream) -> str:
+    """An upstream's redirect to itself (FastAPI's trailing-slash 307 names the internal
+    address) becomes a path on the gateway: following it must not leak nor skip the gateway."""
+    target = httpx.URL(location)
+    if target.is_relative_url:
+        return location
+    base = httpx.URL(upstream.base_url)
+    if (target.host, target.port) != (base.host, base.port):
+        return location
+    path = target.raw_path.decode("ascii")
+    return path if path.startswith("/") else "/" + path
 
 
 def upstream_error(exc: httpx.TransportError, upstream: Upstream) -> ApiError:
