@@ -119,3 +119,21 @@ def test_redirects_and_headers_do_not_leak_the_services_behind_the_gateway(
                 assert len(answer.headers.get_list("date")) == 1, answer.headers
                 assert len(answer.headers.get_list("server")) == 1, answer.headers
                 assert not any(port in answer.headers.get("location", "") for port in service_ports)
+
+
+def test_through_nginx_wrong_logins_from_one_address_hit_429(running_stack: Stack) -> None:
+    """The bundled nginx appends the address it saw; whatever the client wrote before it, one
+    client guessing one account's password is limited (RATE_LIMIT_LOGIN, 10 a minute)."""
+    username = f"nobody-{uuid.uuid4().hex[:8]}"  # not admin: other tests still log in
+    statuses = []
+    with httpx.Client(base_url=running_stack.ui_url, timeout=15) as client:
+        for attempt in range(150):
+            answer = client.post(
+                "/api/v1/auth/login",
+                json={"username": username, "password": f"guess-{attempt}"},
+                headers={"X-Forwarded-For": f"10.{attempt}.0.1"},
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 429:  # stop: the address's own limit is shared with others
+                break
+    assert statuses == [401] * 10 + [429]

@@ -120,7 +120,8 @@ def service_processes(config: StackConfig, database_url: str) -> list[ManagedPro
             "--timeout-graceful-shutdown",
             "5",
         ]
-        env = {"DATABASE_URL": database_url, "SERVICE_NAME": name, **urls}
+        defaults = {key: os.environ.get(key, value) for key, value in spec.get("env", {}).items()}
+        env = {**defaults, "DATABASE_URL": database_url, "SERVICE_NAME": name, **urls}
         processes.append(
             ManagedProcess(name, argv, port, f"http://127.0.0.1:{port}/health/ready", env)
         )

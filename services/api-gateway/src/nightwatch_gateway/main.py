@@ -12,6 +12,7 @@ from nightwatch_gateway.auth import service as auth_service
 from nightwatch_gateway.auth.authentication import Authenticator
 from nightwatch_gateway.auth.credentials import verify_password
 from nightwatch_gateway.auth.router import router as auth_router
+from nightwatch_gateway.client_address import ClientAddresses
 from nightwatch_gateway.openapi import configure_openapi
 from nightwatch_gateway.proxy.health import downstream_checks
 from nightwatch_gateway.proxy.router import router as proxy_router
@@ -93,5 +94,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         on_shutdown=[_stop],
     )
     app.state.route_table = route_table
+    app.state.client_addresses = ClientAddresses(settings.trusted_proxy_networks())
     configure_openapi(app, route_table)
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 from nightwatch_core.settings import ServiceSettings
 from pydantic import Field, field_validator
 
+from nightwatch_gateway.client_address import LOOPBACK, IPNetwork, parse_trusted_proxies
+
 # Only for development: a production gateway refuses to start with it (see `check_production`).
 DEV_JWT_SECRET = "nightwatch-dev-secret-change-me-in-production"  # noqa: S105
 PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
@@ -37,8 +39,11 @@ class GatewaySettings(ServiceSettings):
     rate_limit_write: str = "300/minute"
     rate_limit_ingest: str = "10000/second"
     rate_limit_admin: str = "120/minute"
-    # Take the client address from X-Forwarded-For (only behind a trusted proxy such as nginx).
+    # The client address of a request from a trusted proxy is the one that proxy put in
+    # X-Forwarded-For (never a client-written entry). TRUSTED_PROXIES: addresses or networks,
+    # comma-separated; TRUST_FORWARDED_FOR=true alone trusts loopback (a proxy on this host).
     trust_forwarded_for: bool = False
+    trusted_proxies: str = ""
 
     # Upstream calls: a timeout answers 504, a refused connection 502, quickly.
     proxy_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -53,6 +58,19 @@ class GatewaySettings(ServiceSettings):
     def _async_storage(cls, value: str) -> str:
         # The limits library picks its asyncio implementation from the "async+" scheme prefix.
         return value if value.startswith("async+") else f"async+{value}"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        if self.trusted_proxies.strip():
+            return parse_trusted_proxies(self.trusted_proxies)
+        if self.trust_forwarded_for:
+            return parse_trusted_proxies(",".join(LOOPBACK))
+        return ()
 
     def check_production(self) -> None:
         if (
