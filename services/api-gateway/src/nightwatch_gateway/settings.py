@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nightwatch_core.settings import ServiceSettings
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from nightwatch_gateway.client_address import LOOPBACK, IPNetwork, parse_trusted_proxies
 
@@ -50,6 +50,12 @@ class GatewaySettings(ServiceSettings):
     proxy_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     proxy_max_connections: int = Field(default=200, ge=1, le=10_000)
     proxy_keepalive_seconds: float = Field(default=2.0, gt=0, le=300)
+    # What one caller may hold at a time (proxy/admission.py): its body must arrive within the
+    # timeout (408), and past a cap on requests in flight it gets 429 at once; each cap is below
+    # PROXY_MAX_CONNECTIONS so a reserve of the pool is always left to the others.
+    request_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_in_flight_per_credential: int = Field(default=64, ge=1)
+    max_in_flight_per_address: int = Field(default=128, ge=1)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 
@@ -71,6 +77,16 @@ class GatewaySettings(ServiceSettings):
         if self.trust_forwarded_for:
             return parse_trusted_proxies(",".join(LOOPBACK))
         return ()
+
+    @model_validator(mode="after")
+    def _caps_leave_a_reserve(self) -> GatewaySettings:
+        for name in ("max_in_flight_per_credential", "max_in_flight_per_address"):
+            if getattr(self, name) >= self.proxy_max_connections:
+                raise ValueError(
+                    f"{name.upper()} must be below PROXY_MAX_CONNECTIONS "
+                    f"({self.proxy_max_connections}): one caller must not take the whole pool"
+                )
+        return self
 
     def check_production(self) -> None:
         if (

@@ -4,8 +4,9 @@ It talks to the pooled transport directly, not through an `httpx.AsyncClient`: a
 cookie jar (one caller's cookies must never ride along on another's request) and adds redirect
 and auth handling a proxy must not do, at a cost on every request.
 
-Bodies stream in both directions (request body as it arrives, large responses as they come);
-small responses are read whole, which is cheaper than streaming on the alert hot path.
+The request body arrives whole (read by the router within a timeout before a connection is
+taken: proxy/admission.py); large responses stream back as they come, small ones are read whole,
+which is cheaper than streaming on the alert hot path.
 A refused connection answers 503, a timeout 504, any other transport failure 502: fast, in the
 common error body, never a hang.
 """
@@ -82,14 +83,10 @@ def _request_headers(request: Request, principal: Principal) -> list[tuple[bytes
     return headers
 
 
-def _has_body(request: Request) -> bool:
-    headers = request.headers
-    return "content-length" in headers or "transfer-encoding" in headers
-
-
 async def forward(
     request: Request,
     *,
+    body: bytes | None,
     transport: httpx.AsyncBaseTransport,
     upstream_timeout: httpx.Timeout,
     upstream: Upstream,
@@ -105,7 +102,7 @@ async def forward(
         request.method,
         url,
         headers=_request_headers(request, principal),
-        content=request.stream() if _has_body(request) else None,
+        content=body,
         extensions={"timeout": upstream_timeout.as_dict()},
     )
     started = time.perf_counter()
@@ -115,7 +112,7 @@ async def forward(
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             # A pooled connection the upstream had just closed: a request without a body and
             # with a safe method is sent again once, on a fresh connection.
-            if request.method not in _SAFE_METHODS or _has_body(request):
+            if request.method not in _SAFE_METHODS or body is not None:
                 raise
             response = await transport.handle_async_request(outgoing)
     except httpx.TransportError as exc:
