@@ -3,9 +3,12 @@
 Their rows in ``ingestion.link_queue`` are the outbox. Each batch is sent again exactly as it was
 first sent (same batch id, same alerts): if the first call did commit and only its answer was
 lost, incident-management replays that answer instead of counting the alerts twice. One replica
-sends at a time (a transaction-level advisory lock); while incident-management is unreachable
-the worker backs off (capped) and retries; a batch it refuses for good (4xx) is kept, marked dead
-with the reason, never deleted.
+sends at a time (a transaction-level advisory lock). While incident-management is unavailable
+(unreachable, timing out, 502/503/504) the worker retries one batch at most
+``LINK_RETRY_MAX_SECONDS`` apart, and the first answer after the outage makes the whole backlog
+due at once: it is linked within seconds of the recovery (issue #12). A batch that fails alone
+(a 500) backs off up to ``WORKER_MAX_BACKOFF_SECONDS`` while the others go on; one refused for
+good (4xx) is kept, marked dead with the reason, never deleted.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI
 
@@ -51,14 +55,20 @@ def _prepared(row: Any) -> Prepared:
     )
 
 
-async def link_once(app: FastAPI) -> tuple[int, bool]:
-    """Send due batches. Returns (alerts handled, incident-management unreachable)."""
+async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, bool]:
+    """Send due batches. Returns (alerts handled, incident-management unreachable).
+
+    ``recovering``: the previous round found incident-management unreachable. If it answers now,
+    every batch pushed back by the retry backoff during the outage is due again at once: the
+    backlog is linked within seconds of its return, not when each batch's backoff runs out.
+    """
     settings = settings_of(app)
     handled = 0
     async with app.state.db_pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(store.LINK_LOCK):
             return 0, False  # another replica is sending right now
-        rows = await conn.fetch(store.CLAIM_DUE, app.state.clock.now(), LINK_BATCHES)
+        now = app.state.clock.now()
+        rows = await conn.fetch(store.CLAIM_DUE, now, LINK_BATCHES)
         batches: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for row in rows:
             batches[row["batch_id"]].append(row)
@@ -75,11 +85,23 @@ async def link_once(app: FastAPI) -> tuple[int, bool]:
                     await conn.execute(store.BURY, batch_id, now, str(exc)[:2000])
                     handled += len(alerts)
                     continue
+                # Unavailable: retried soon (the outage may end any second). A failure of this
+                # batch alone: backed off further, and the round goes on with the others.
+                cap = (
+                    settings.link_retry_max_seconds
+                    if exc.unavailable
+                    else settings.worker_max_backoff_seconds
+                )
                 attempts = batch[0]["attempts"] + 1
-                due = now + backoff(attempts, settings.worker_max_backoff_seconds)
+                due = now + backoff(attempts, cap)
                 await conn.execute(store.RESCHEDULE, batch_id, due, str(exc)[:2000])
                 log.warning("could not place batch %s: %s", batch_id, exc)
-                return handled, True  # the neighbour is likely down: the rest waits
+                if exc.unavailable:
+                    return handled, True  # the same for every batch now: the rest waits
+                continue
+            if recovering:
+                recovering = False
+                await conn.execute(store.RELEASE_DEFERRED, now)
             ids = [a.alert_id for a in alerts]
             await conn.execute(
                 store.LINK,
@@ -101,14 +123,19 @@ async def link_worker(app: FastAPI) -> None:
     failures = 0
     while True:
         try:
-            handled, unreachable = await link_once(app)
+            handled, unreachable = await link_once(app, recovering=failures > 0)
+        except (OSError, asyncpg.PostgresError) as exc:
+            # The database is down (DatabaseUnreachable, 57P03, ...): retry later, quietly.
+            log.warning("link round failed: %s", type(exc).__name__)
+            handled, unreachable = 0, True
         except Exception:
-            log.exception("link round failed")  # e.g. the database is down: retry later
+            log.exception("link round failed")
             handled, unreachable = 0, True
         failures = failures + 1 if unreachable else 0
         if failures:
-            # Wake-ups would only hammer a neighbour that is down.
-            await asyncio.sleep(min(settings.worker_max_backoff_seconds, 0.5 * 2 ** (failures - 1)))
+            # Wake-ups would only hammer a neighbour that is down. The retry is one call with one
+            # batch, so it stays frequent (LINK_RETRY_MAX_SECONDS): a recovery is noticed soon.
+            await asyncio.sleep(min(settings.link_retry_max_seconds, 0.5 * 2 ** (failures - 1)))
             continue
         if handled:
             continue
