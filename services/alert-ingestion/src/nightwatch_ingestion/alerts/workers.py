@@ -27,13 +27,14 @@ from fastapi import FastAPI
 
 from nightwatch_ingestion.alerts import placement, store
 from nightwatch_ingestion.alerts.flows import settings_of
-from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Prepared
+from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Placed, Prepared
 from nightwatch_ingestion.metrics import count_alerts
 
 log = logging.getLogger("nightwatch.ingestion.workers")
 
-# Batches claimed per round (each is at most one call's worth of alerts).
+# Batches claimed per round (each is at most one call's worth of alerts), and sent at once.
 LINK_BATCHES = 20
+LINK_CONCURRENCY = 8
 
 
 def backoff(attempts: int, cap: float) -> timedelta:
@@ -58,12 +59,13 @@ def _prepared(row: Any) -> Prepared:
 async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, bool]:
     """Send due batches. Returns (alerts handled, incident-management unreachable).
 
-    ``recovering``: the previous round found incident-management unreachable. If it answers now,
-    every batch pushed back by the retry backoff during the outage is due again at once: the
-    backlog is linked within seconds of its return, not when each batch's backoff runs out.
+    ``recovering``: the previous round found incident-management unreachable. The first batch
+    goes alone, as a probe; if it is answered, every batch pushed back by the retry backoff
+    during the outage is due again at once and the rest go ``LINK_CONCURRENCY`` calls at a time:
+    the backlog is linked within seconds of the recovery, not when each backoff runs out.
     """
-    settings = settings_of(app)
     handled = 0
+    unavailable = False
     async with app.state.db_pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(store.LINK_LOCK):
             return 0, False  # another replica is sending right now
@@ -72,47 +74,62 @@ async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, boo
         batches: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for row in rows:
             batches[row["batch_id"]].append(row)
-        for batch_id, batch in batches.items():
-            alerts = [_prepared(row) for row in batch]
-            try:
-                placed = await placement.place(
-                    app.state.incident_client, batch_id=batch_id, alerts=alerts
-                )
-            except IncidentCallFailed as exc:
-                now = app.state.clock.now()
-                if exc.permanent:
-                    log.error("incident-management refused batch %s for good: %s", batch_id, exc)
-                    await conn.execute(store.BURY, batch_id, now, str(exc)[:2000])
-                    handled += len(alerts)
+        pending = list(batches.items())
+        size = 1 if recovering else LINK_CONCURRENCY
+        while pending and not unavailable:
+            group, pending = pending[:size], pending[size:]
+            size = LINK_CONCURRENCY
+            outcomes = await asyncio.gather(*(_place(app, b, rows) for b, rows in group))
+            for (batch_id, batch), outcome in zip(group, outcomes, strict=True):
+                if isinstance(outcome, IncidentCallFailed):
+                    unavailable |= outcome.unavailable
+                    handled += await _failed(app, conn, batch_id, batch, outcome)
                     continue
-                # Unavailable: retried soon (the outage may end any second). A failure of this
-                # batch alone: backed off further, and the round goes on with the others.
-                cap = (
-                    settings.link_retry_max_seconds
-                    if exc.unavailable
-                    else settings.worker_max_backoff_seconds
+                if recovering:
+                    recovering = False
+                    await conn.execute(store.RELEASE_DEFERRED, now)
+                ids = list(outcome)
+                await conn.execute(
+                    store.LINK,
+                    ids,
+                    [outcome[i].incident_id for i in ids],
+                    [outcome[i].result.value for i in ids],
+                    app.state.clock.now(),
                 )
-                attempts = batch[0]["attempts"] + 1
-                due = now + backoff(attempts, cap)
-                await conn.execute(store.RESCHEDULE, batch_id, due, str(exc)[:2000])
-                log.warning("could not place batch %s: %s", batch_id, exc)
-                if exc.unavailable:
-                    return handled, True  # the same for every batch now: the rest waits
-                continue
-            if recovering:
-                recovering = False
-                await conn.execute(store.RELEASE_DEFERRED, now)
-            ids = [a.alert_id for a in alerts]
-            await conn.execute(
-                store.LINK,
-                ids,
-                [placed[i].incident_id for i in ids],
-                [placed[i].result.value for i in ids],
-                app.state.clock.now(),
-            )
-            count_alerts(placed[i].result.value for i in ids)
-            handled += len(alerts)
-    return handled, False
+                count_alerts(outcome[i].result.value for i in ids)
+                handled += len(batch)
+    return handled, unavailable
+
+
+async def _place(
+    app: FastAPI, batch_id: uuid.UUID, batch: list[Any]
+) -> dict[uuid.UUID, Placed] | IncidentCallFailed:
+    alerts = [_prepared(row) for row in batch]
+    try:
+        return await placement.place(app.state.incident_client, batch_id=batch_id, alerts=alerts)
+    except IncidentCallFailed as exc:
+        return exc
+
+
+async def _failed(
+    app: FastAPI, conn: Any, batch_id: uuid.UUID, batch: list[Any], exc: IncidentCallFailed
+) -> int:
+    """Bury a batch refused for good (its alerts count as handled), else retry it later."""
+    settings = settings_of(app)
+    now = app.state.clock.now()
+    if exc.permanent:
+        log.error("incident-management refused batch %s for good: %s", batch_id, exc)
+        await conn.execute(store.BURY, batch_id, now, str(exc)[:2000])
+        return len(batch)
+    # Unavailable: retried soon (the outage may end any second). A failure of this batch alone:
+    # backed off further, while the round goes on with the others.
+    cap = (
+        settings.link_retry_max_seconds if exc.unavailable else settings.worker_max_backoff_seconds
+    )
+    due = now + backoff(batch[0]["attempts"] + 1, cap)
+    await conn.execute(store.RESCHEDULE, batch_id, due, str(exc)[:2000])
+    log.warning("could not place batch %s: %s", batch_id, exc)
+    return 0
 
 
 async def link_worker(app: FastAPI) -> None:
