@@ -104,3 +104,41 @@ def test_every_public_path_of_every_service_is_routed_to_it(running_stack: Stack
             else:
                 assert table.match(path) is None, path
     assert checked > 10
+
+
+def test_redirects_and_headers_do_not_leak_the_services_behind_the_gateway(
+    running_stack: Stack,
+) -> None:
+    """A trailing slash's 307 names a path on the public address, not 127.0.0.1:8002 (following
+    that would skip the gateway); a proxied answer has one date and one server header."""
+    service_ports = {url.rsplit(":", 1)[1] for url in running_stack.urls.values()}
+    for base in (running_stack.urls["api-gateway"], running_stack.ui_url):
+        with httpx.Client(base_url=base, timeout=15, follow_redirects=False) as client:
+            admin = _login(client, "admin", "admin")
+            slashed = client.get("/api/v1/incidents/", headers=admin)
+            assert slashed.status_code == 307, slashed.text
+            assert slashed.headers["location"] == "/api/v1/incidents"
+            followed = client.get(slashed.headers["location"], headers=admin)
+            assert followed.status_code == 200, followed.text
+            for answer in (slashed, followed):
+                assert len(answer.headers.get_list("date")) == 1, answer.headers
+                assert len(answer.headers.get_list("server")) == 1, answer.headers
+                assert not any(port in answer.headers.get("location", "") for port in service_ports)
+
+
+def test_through_nginx_wrong_logins_from_one_address_hit_429(running_stack: Stack) -> None:
+    """The bundled nginx appends the address it saw; whatever the client wrote before it, one
+    client guessing one account's password is limited (RATE_LIMIT_LOGIN, 10 a minute)."""
+    username = f"nobody-{uuid.uuid4().hex[:8]}"  # not admin: other tests still log in
+    statuses = []
+    with httpx.Client(base_url=running_stack.ui_url, timeout=15) as client:
+        for attempt in range(150):
+            answer = client.post(
+                "/api/v1/auth/login",
+                json={"username": username, "password": f"guess-{attempt}"},
+                headers={"X-Forwarded-For": f"10.{attempt}.0.1"},
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 429:  # stop: the address's own limit is shared with others
+                break
+    assert statuses == [401] * 10 + [429]

@@ -124,7 +124,9 @@ def service_processes(config: StackConfig, database_url: str) -> list[ManagedPro
             "--timeout-graceful-shutdown",
             "5",
         ]
+        defaults = {key: os.environ.get(key, value) for key, value in spec.get("env", {}).items()}
         env = {
+            **defaults,
             "DATABASE_URL": database_url,
             "SERVICE_NAME": name,
             "ANONYMOUS_LOOPBACK": anonymous_loopback(config.host),

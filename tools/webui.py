@@ -67,13 +67,20 @@ def build() -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+LOCAL_PROXY_ADDRESS = "127.0.0.2"
+
+
 def render_server_block(*, port: int, gateway: str, root: Path) -> str:
-    """The container's envsubst, for exactly our three placeholders (nginx's own $vars stay)."""
+    """The container's envsubst, for exactly our placeholders (nginx's own $vars stay)."""
     text = (WEB_UI / "nginx.conf").read_text()
     for name, value in {
         "NGINX_PORT": str(port),
         "GATEWAY_UPSTREAM": gateway,
         "UI_ROOT": str(root),
+        # nginx reaches the gateway from an address of its own, so the gateway trusts the
+        # X-Forwarded-For of nginx (TRUSTED_PROXIES in tools/stack.toml) and of no other local
+        # process; a client on 127.0.0.1 is then a client, not a proxy.
+        "GATEWAY_SOURCE_ADDRESS": LOCAL_PROXY_ADDRESS,
     }.items():
         text = text.replace("${" + name + "}", value)
     return text

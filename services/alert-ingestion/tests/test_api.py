@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -235,3 +236,41 @@ async def test_malformed_json_is_400_and_huge_body_is_413(client: Any) -> None:
     assert huge.status_code == 413
     not_object = await client.post("/api/v1/alerts", json="just a string")
     assert not_object.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("charset", "encoding"),
+    [("latin-1", "latin-1"), ("iso-8859-1", "latin-1"), ("utf-16", "utf-16"), ("cp1252", "cp1252")],
+)
+async def test_a_body_in_another_charset_is_refused_with_415(
+    client: Any, make_alert: Any, charset: str, encoding: str
+) -> None:
+    """JSON is UTF-8 (RFC 8259): another declared charset is a clear 415, never stored garbled."""
+    body = json.dumps(make_alert(message="Caf\u00e9 down"), ensure_ascii=False).encode(encoding)
+    answer = await client.post(
+        "/api/v1/alerts",
+        content=body,
+        headers={"Content-Type": f"application/json; charset={charset}"},
+    )
+    assert answer.status_code == 415, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "unsupported_charset"
+    assert f"charset={charset}" in error["message"] and "UTF-8" in error["message"]
+
+
+async def test_utf8_with_or_without_charset_is_accepted_and_undecodable_bytes_are_400(
+    client: Any, make_alert: Any
+) -> None:
+    text = json.dumps(make_alert(message="Caf\u00e9 down"), ensure_ascii=False)
+    for content_type in ("application/json", "application/json; charset=UTF-8"):
+        answer = await client.post(
+            "/api/v1/alerts", content=text.encode(), headers={"Content-Type": content_type}
+        )
+        assert answer.status_code in (201, 202), answer.text
+    garbled = await client.post(
+        "/api/v1/alerts",
+        content=text.encode("latin-1"),
+        headers={"Content-Type": "application/json"},
+    )
+    assert garbled.status_code == 400, garbled.text
+    assert "UTF-8" in garbled.json()["error"]["message"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from nightwatch_ingestion.alerts.workers import link_once
+from nightwatch_core.clock import SystemClock
+from nightwatch_ingestion.alerts.workers import LINK_BATCHES, link_once
 from sqlalchemy import text
 
 
@@ -157,3 +158,58 @@ async def test_database_down_is_503_never_500_and_recovers(
         again = await client.post("/api/v1/alerts", json=make_alert(message="db back"))
         assert again.status_code == 201 and again.json()["result"] == "correlated"
     await proxy.cut()
+
+
+async def test_after_an_outage_the_whole_backlog_is_due_at_once(
+    app: Any, client: Any, incidents: Any, clock: Any, make_alert: Any, service_name: str
+) -> None:
+    """During the outage each retry pushes its batch back (capped backoff); the first answer
+    after it makes all of them due again, so no batch waits out its backoff (issue #12, 5)."""
+    await incidents.stop()
+    for index in range(LINK_BATCHES + 5):  # more batches than one round claims
+        posted = await client.post("/api/v1/alerts", json=make_alert(message=f"m{index}"))
+        assert posted.status_code == 202
+    for _ in range(LINK_BATCHES):  # a long outage: the worker retries every few seconds
+        clock.advance(2)
+        assert await link_once(app) == (0, True)
+
+    await incidents.start()
+    recovering = True
+    for _ in range(10):  # rounds back to back, as the worker runs them; the clock stands still
+        handled, unreachable = await link_once(app, recovering=recovering)
+        assert not unreachable
+        recovering = False
+        if handled == 0:
+            break
+    rows = await _alerts(app, service_name)
+    assert len(rows) == LINK_BATCHES + 5
+    assert [row for row in rows if row.incident_id is None] == []
+
+
+async def test_the_running_worker_links_the_backlog_soon_after_incident_management_returns(
+    ingestion: Any, incidents: Any, make_alert: Any, service_name: str
+) -> None:
+    """The real worker loop: after five failed retries the old backoff waited 16 s before the
+    next; the retry interval is now capped (LINK_RETRY_MAX_SECONDS): linked within seconds."""
+    await incidents.stop()
+    async with ingestion(workers_enabled=True, clock=SystemClock()) as (app, client):
+        posted = await client.post("/api/v1/alerts", json=make_alert())
+        assert posted.status_code == 202
+        for _ in range(600):  # bounded: 30 s for five failed retries
+            if await _max_attempts(app) >= 5:
+                break
+            await asyncio.sleep(0.05)
+        assert await _max_attempts(app) >= 5
+        await incidents.start()
+        for _ in range(100):  # the bound: 5 s after incident-management is back
+            rows = await _alerts(app, service_name)
+            if all(row.incident_id is not None for row in rows):
+                break
+            await asyncio.sleep(0.05)
+        assert [row for row in rows if row.incident_id is None] == []
+
+
+async def _max_attempts(app: Any) -> int:
+    async with app.state.sessionmaker() as session:
+        value = await session.scalar(text("SELECT max(attempts) FROM ingestion.link_queue"))
+    return int(value or 0)

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from nightwatch_gateway.client_address import ClientAddresses, parse_trusted_proxies
 from nightwatch_gateway.main import create_app
 from nightwatch_gateway.settings import GatewaySettings
 
@@ -105,3 +106,50 @@ async def test_store_outage_lets_requests_through(
         key = {"X-API-Key": (await make_key(client, role="viewer"))["key"]}
         for _ in range(3):
             assert (await client.get("/api/v1/incidents", headers=key)).status_code == 200
+
+
+async def test_a_client_written_forwarded_for_does_not_dodge_the_login_limit(
+    app_client: Callable[..., Any], gateway_settings: Callable[..., GatewaySettings]
+) -> None:
+    """Behind a trusted proxy (the in-process client is 127.0.0.1) the client is the address the
+    proxy appended, the rightmost one: a new first entry per attempt is still the same client."""
+    settings = gateway_settings(
+        trust_forwarded_for=True,
+        rate_limit_login="10/minute",
+        rate_limit_login_address="100/minute",
+    )
+    async with app_client(create_app(settings)) as client:
+        statuses = []
+        for attempt in range(150):
+            spoofed = {"X-Forwarded-For": f"10.9.{attempt // 250}.{attempt % 250}, 203.0.113.7"}
+            answer = await client.post(
+                "/api/v1/auth/login",
+                json={"username": "admin", "password": "wrong"},
+                headers=spoofed,
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 429:
+                break
+        assert statuses == [401] * 10 + [429]
+        # Another client behind the same proxy is not locked out by the first one.
+        other = await client.post(
+            "/api/v1/auth/login",
+            json={"username": "admin", "password": "admin"},
+            headers={"X-Forwarded-For": "203.0.113.8"},
+        )
+        assert other.status_code == 200, other.text
+
+
+def test_the_client_is_the_address_the_last_trusted_proxy_saw() -> None:
+    addresses = ClientAddresses(parse_trusted_proxies("127.0.0.1, 10.0.0.0/8"))
+    # Not from a proxy: the header is the client's own writing and is ignored.
+    assert addresses.resolve("198.51.100.1", "1.2.3.4") == "198.51.100.1"
+    # From the proxy: the proxy's entry, not the client-written first one.
+    assert addresses.resolve("127.0.0.1", "1.2.3.4, 198.51.100.1") == "198.51.100.1"
+    # Two trusted hops (nginx -> internal balancer -> gateway).
+    assert addresses.resolve("127.0.0.1", "1.2.3.4, 198.51.100.1, 10.0.0.5") == "198.51.100.1"
+    # No header, or only proxies in it.
+    assert addresses.resolve("127.0.0.1", None) == "127.0.0.1"
+    assert addresses.resolve("127.0.0.1", "10.0.0.5") == "10.0.0.5"
+    # Nobody trusted: the peer, whatever the header says.
+    assert ClientAddresses(()).resolve("127.0.0.1", "1.2.3.4") == "127.0.0.1"

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import socket
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -106,14 +107,14 @@ def upstream_app() -> Starlette:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
+async def serve(app: Starlette, *, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
     """Serve an ASGI app over real HTTP on a free loopback port; yields its base URL."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=0,
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)

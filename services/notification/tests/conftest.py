@@ -164,6 +164,8 @@ def notify_app(
         overrides.setdefault("notify_worker_enabled", False)
         overrides.setdefault("notify_base_backoff_seconds", 10.0)
         overrides.setdefault("notify_max_backoff_seconds", 600.0)
+        # The test receivers listen on loopback, which a webhook may reach only when allowed.
+        overrides.setdefault("webhook_allowed_networks", "127.0.0.1")
         app = create_app(make_settings(NotifySettings, **overrides), clock=clock)
         async with app_client(app) as client:
             yield app, client

@@ -203,3 +203,22 @@ async def test_channels_lists_what_is_configured(notify_app: Any) -> None:
         assert body["default"] == "mock"
         configured = {c["name"]: c["configured"] for c in body["channels"]}
         assert configured == {"mock": True, "webhook": False, "email": True, "slack": False}
+
+
+async def test_unknown_body_fields_are_refused(notify_app: Any, notify_body: Any) -> None:
+    """As strict as the other services: a misspelt field is a 422 naming it, not ignored."""
+    async with notify_app() as (_, client):
+        answer = await client.post(NOTIFY, json=notify_body(severty="high"))
+        assert answer.status_code == 422, answer.text
+        assert "severty" in answer.json()["error"]["message"]
+        batch = await client.post(
+            "/internal/v1/notifications/batch",
+            json={"notifications": [notify_body(idempotency_key="k-extra", priority=1)]},
+        )
+        assert batch.status_code == 200, batch.text
+        assert batch.json()["results"][0]["error"] is not None
+        typo = await client.post(
+            "/internal/v1/notifications/batch",
+            json={"notifications": [notify_body(idempotency_key="k-ok")], "dry_run": True},
+        )
+        assert typo.status_code == 422 and "dry_run" in typo.json()["error"]["message"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
@@ -23,6 +23,25 @@ class Base(DeclarativeBase):
     """Declarative base for every service's tables (each service maps only its own schema)."""
 
 
+class DatabaseUnreachable(ConnectionError):
+    """PostgreSQL could not be reached at all (a ``ConnectionError``, so it is answered 503).
+
+    A stopped server on a Unix socket raises ``FileNotFoundError`` (the socket file is gone), a
+    dead host ``OSError``/``TimeoutError``: none of them is a ``ConnectionError``, so without this
+    every request during an outage was an unhandled 500."""
+
+
+async def connect_database(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """``asyncpg.connect`` for every pool (SQLAlchemy's and the raw ones), with socket-level
+    failures raised as :class:`DatabaseUnreachable`."""
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except ConnectionError:
+        raise
+    except OSError as exc:  # FileNotFoundError, TimeoutError, OSError(EHOSTUNREACH), ...
+        raise DatabaseUnreachable(f"{type(exc).__name__}: {exc}") from exc
+
+
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
@@ -33,6 +52,7 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_pre_ping=True,
         pool_timeout=settings.db_connect_timeout_seconds,
         connect_args={
+            "async_creator_fn": connect_database,
             "timeout": settings.db_connect_timeout_seconds,
             "server_settings": {"application_name": settings.service_name, "timezone": "UTC"},
         },
@@ -71,4 +91,5 @@ async def create_raw_pool(settings: ServiceSettings) -> asyncpg.Pool:
         timeout=settings.db_connect_timeout_seconds,
         server_settings={"application_name": settings.service_name, "timezone": "UTC"},
         connection_class=_StatelessConnection,
+        connect=connect_database,
     )

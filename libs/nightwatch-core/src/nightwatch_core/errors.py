@@ -134,6 +134,9 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
         detail = "No such route; see /docs for the API"
     elif status == 405:
         detail = "Method not allowed on this route; see /docs for the API"
+    elif status == 400 and detail == "There was an error parsing the body":
+        # FastAPI's words for a body that is not text in any encoding it can detect.
+        detail = "Request body could not be decoded: JSON must be UTF-8 (RFC 8259)"
     return error_response(status, detail, headers=getattr(exc, "headers", None))
 
 

@@ -62,6 +62,7 @@ class CoreMiddleware:
         content_length = None
         service_token = None
         has_actor = False
+        charset = None
         for name, value in headers:
             if name == _REQUEST_ID_BYTES:
                 incoming_id = value.decode("latin-1")
@@ -71,6 +72,8 @@ class CoreMiddleware:
                 service_token = value
             elif name == ACTOR_BYTES:
                 has_actor = True
+            elif name == b"content-type" and b"charset" in value.lower():
+                charset = _charset(value)
         request_id = accept_request_id(incoming_id)
         token = request_id_var.set(request_id)
         status_holder = [500]
@@ -103,6 +106,14 @@ class CoreMiddleware:
             if content_length is not None and _too_long(content_length, self.max_body_bytes):
                 status_holder[0] = 413
                 await self._reject_too_large(send_wrapper)
+                return
+            if charset is not None and charset not in _UTF8_NAMES:
+                status_holder[0] = 415
+                message = (
+                    f"Request bodies must be UTF-8 (RFC 8259), not charset={charset[:40]}: "
+                    "send Content-Type: application/json; charset=utf-8 (or no charset)"
+                )
+                await self._send_error(send_wrapper, 415, "unsupported_charset", message)
                 return
             received = [0]
 
@@ -172,6 +183,18 @@ class CoreMiddleware:
             headers.append((b"retry-after", b"2"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+# Every body the services read is JSON, which is UTF-8 (RFC 8259; ASCII is a subset of it).
+_UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+
+
+def _charset(content_type: bytes) -> str | None:
+    for parameter in content_type.decode("latin-1").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
 
 
 def _too_long(raw: Any, limit: int) -> bool:

@@ -20,6 +20,9 @@ class IngestionSettings(ServiceSettings):
     workers_enabled: bool = True
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_max_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # While incident-management is unreachable the link worker tries one batch again at most this
+    # long apart (one small call), so the backlog is linked within seconds of its return.
+    link_retry_max_seconds: float = Field(default=2.0, gt=0, le=60)
     # Concurrent single alerts share one call and one statement (nightwatch_core.coalescing): at most
     # this many run at once per process, each carrying at most coalesce_max_batch alerts. One at a
     # time makes each flush carry everything that arrived during the previous one: the per-call

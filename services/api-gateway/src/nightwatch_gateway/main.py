@@ -16,7 +16,9 @@ from nightwatch_gateway.auth import service as auth_service
 from nightwatch_gateway.auth.authentication import Authenticator
 from nightwatch_gateway.auth.credentials import verify_password
 from nightwatch_gateway.auth.router import router as auth_router
+from nightwatch_gateway.client_address import ClientAddresses
 from nightwatch_gateway.openapi import configure_openapi
+from nightwatch_gateway.proxy.admission import Admission
 from nightwatch_gateway.proxy.health import downstream_checks
 from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
@@ -46,16 +48,23 @@ async def _start(app: FastAPI) -> None:
     app.state.proxy_timeout = httpx.Timeout(
         settings.proxy_timeout_seconds, connect=settings.proxy_connect_timeout_seconds
     )
-    # One pool for every upstream: the proxy uses the transport itself; readiness and OpenAPI
-    # fetches (plain GETs of our own services) use a client over the same pool.
+    # One pool for every upstream, used by the proxy directly.
     app.state.proxy_transport = ShardedTransport(
         max_connections=settings.proxy_max_connections,
         # Below the upstreams' own idle timeout (uvicorn: 5 s), so the pool never reuses a
         # connection the server is closing at that moment (seen as rare 502s under load).
         keepalive_expiry=settings.proxy_keepalive_seconds,
     )
+    # Readiness and OpenAPI fetches have a pool of their own: however busy the proxy's pool,
+    # the gateway can still tell whether the services are up.
     app.state.proxy_client = httpx.AsyncClient(
-        transport=app.state.proxy_transport, timeout=app.state.proxy_timeout
+        timeout=app.state.proxy_timeout,
+        limits=httpx.Limits(max_connections=16, keepalive_expiry=settings.proxy_keepalive_seconds),
+    )
+    app.state.admission = Admission(
+        per_credential=settings.max_in_flight_per_credential,
+        per_address=settings.max_in_flight_per_address,
+        body_timeout_seconds=settings.request_body_timeout_seconds,
     )
     await _seed_first_admin(app, settings)
 
@@ -93,6 +102,7 @@ async def _stop(app: FastAPI) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await loader
     await app.state.proxy_client.aclose()
+    await app.state.proxy_transport.aclose()
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -111,5 +121,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         require_service_credential=False,
     )
     app.state.route_table = route_table
+    app.state.client_addresses = ClientAddresses(settings.trusted_proxy_networks())
     configure_openapi(app, route_table)
     return app

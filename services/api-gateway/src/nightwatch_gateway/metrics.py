@@ -31,3 +31,13 @@ STALE_CREDENTIALS = Counter(
     "gateway_stale_credentials_total",
     "Requests let through on a recently verified credential because the database did not answer",
 )
+IN_FLIGHT_REFUSED = Counter(
+    "gateway_in_flight_refused_total",
+    "Requests refused with 429 because their caller already had the most requests in flight, "
+    "by what was counted (credential or address)",
+    ["scope"],
+)
+BODY_TIMEOUTS = Counter(
+    "gateway_request_body_timeouts_total",
+    "Requests answered 408 because their body did not arrive within REQUEST_BODY_TIMEOUT_SECONDS",
+)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from nightwatch_core.settings import ServiceSettings
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
+
+from nightwatch_gateway.client_address import LOOPBACK, IPNetwork, parse_trusted_proxies
 
 # The development default of earlier versions: public, so a token signed with it is forgeable by
 # anyone. Refused outside tests (`check_secrets`); unset, the stack's own random key is used.
@@ -40,14 +42,23 @@ class GatewaySettings(ServiceSettings):
     rate_limit_write: str = "300/minute"
     rate_limit_ingest: str = "10000/second"
     rate_limit_admin: str = "120/minute"
-    # Take the client address from X-Forwarded-For (only behind a trusted proxy such as nginx).
+    # The client address of a request from a trusted proxy is the one that proxy put in
+    # X-Forwarded-For (never a client-written entry). TRUSTED_PROXIES: addresses or networks,
+    # comma-separated; TRUST_FORWARDED_FOR=true alone trusts loopback (a proxy on this host).
     trust_forwarded_for: bool = False
+    trusted_proxies: str = ""
 
     # Upstream calls: a timeout answers 504, a refused connection 502, quickly.
     proxy_timeout_seconds: float = Field(default=10.0, gt=0)
     proxy_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     proxy_max_connections: int = Field(default=200, ge=1, le=10_000)
     proxy_keepalive_seconds: float = Field(default=2.0, gt=0, le=300)
+    # What one caller may hold at a time (proxy/admission.py): its body must arrive within the
+    # timeout (408), and past a cap on requests in flight it gets 429 at once; each cap is below
+    # PROXY_MAX_CONNECTIONS so a reserve of the pool is always left to the others.
+    request_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_in_flight_per_credential: int = Field(default=64, ge=1)
+    max_in_flight_per_address: int = Field(default=128, ge=1)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 
@@ -56,6 +67,29 @@ class GatewaySettings(ServiceSettings):
     def _async_storage(cls, value: str) -> str:
         # The limits library picks its asyncio implementation from the "async+" scheme prefix.
         return value if value.startswith("async+") else f"async+{value}"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        if self.trusted_proxies.strip():
+            return parse_trusted_proxies(self.trusted_proxies)
+        if self.trust_forwarded_for:
+            return parse_trusted_proxies(",".join(LOOPBACK))
+        return ()
+
+    @model_validator(mode="after")
+    def _caps_leave_a_reserve(self) -> GatewaySettings:
+        for name in ("max_in_flight_per_credential", "max_in_flight_per_address"):
+            if getattr(self, name) >= self.proxy_max_connections:
+                raise ValueError(
+                    f"{name.upper()} must be below PROXY_MAX_CONNECTIONS "
+                    f"({self.proxy_max_connections}): one caller must not take the whole pool"
+                )
+        return self
 
     def check_secrets(self) -> None:
         if self.jwt_secret == DEV_JWT_SECRET and self.environment.lower() not in TEST_ENVIRONMENTS:

@@ -9,6 +9,7 @@ from nightwatch_core.clock import Clock
 from nightwatch_core.db import create_raw_pool
 
 from nightwatch_notify.channels import build_channels
+from nightwatch_notify.channels.address_guard import guarded_client
 from nightwatch_notify.notifications.internal_router import internal_router
 from nightwatch_notify.notifications.router import router as notifications_router
 from nightwatch_notify.notifications.workers import DeliveryWorker
@@ -25,12 +26,19 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
             follow_redirects=False,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
         )
-        app.state.channels = build_channels(settings, http=app.state.outbound_http)
+        app.state.webhook_http = guarded_client(
+            settings.webhook_networks(),
+            httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        )
+        app.state.channels = build_channels(
+            settings, http=app.state.outbound_http, webhook_http=app.state.webhook_http
+        )
         # The outbox's claim and record statements (notifications/outbox.py).
         app.state.db_pool = await create_raw_pool(settings)
 
     async def close_channels(app: FastAPI) -> None:
         await app.state.outbound_http.aclose()
+        await app.state.webhook_http.aclose()
         await app.state.db_pool.close()
 
     app = create_service_app(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from nightwatch_core.networks import IPNetwork, parse_networks
 from nightwatch_core.settings import ServiceSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -37,6 +38,9 @@ class NotifySettings(ServiceSettings):
     )
     # Empty: any http(s) URL. Otherwise a recipient URL must start with one of these prefixes.
     webhook_allowed_url_prefixes: list[str] = Field(default_factory=list)
+    # Loopback, private and link-local receivers are refused unless one of these comma-separated
+    # addresses/networks contains them ("127.0.0.1,10.20.0.0/16"); see channels/address_guard.py.
+    webhook_allowed_networks: str = ""
 
     # email: SMTP.
     smtp_host: str | None = None
@@ -61,6 +65,15 @@ class NotifySettings(ServiceSettings):
         if value is not None and value.get_secret_value():
             check_http_url(value.get_secret_value())
         return value or None
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value, setting="WEBHOOK_ALLOWED_NETWORKS")
+        return value
+
+    def webhook_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.webhook_allowed_networks, setting="WEBHOOK_ALLOWED_NETWORKS")
 
     @field_validator("webhook_secret", "smtp_password")
     @classmethod

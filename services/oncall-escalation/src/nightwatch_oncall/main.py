@@ -5,6 +5,8 @@ Each domain contributes routers (and, where it has timers, workers) to the lists
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, FastAPI
 from nightwatch_core.app_factory import Worker, create_service_app
 from nightwatch_core.clock import Clock
@@ -36,7 +38,7 @@ def create_app(settings: OncallSettings | None = None, *, clock: Clock | None = 
         escalation_internal_router,
     ]
     workers: list[Worker] = escalation.workers_for(settings)
-    return create_service_app(
+    app = create_service_app(
         title="Nightwatch on-call and escalation",
         description="People, teams, schedules, who is on call, escalation policies with durable timers.",
         settings=settings,
@@ -46,3 +48,6 @@ def create_app(settings: OncallSettings | None = None, *, clock: Clock | None = 
         on_shutdown=[escalation.stop_runtime, stop_pool],
         clock=clock,
     )
+    # Calendar feeds computed at once (schedules/feed.py): the rest wait their turn.
+    app.state.feed_limiter = asyncio.Semaphore(settings.ical_concurrency)
+    return app

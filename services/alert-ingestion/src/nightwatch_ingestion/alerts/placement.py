@@ -55,9 +55,11 @@ class Placed:
 class IncidentCallFailed(Exception):
     """incident-management did not place the batch (down, slow, failing or refusing)."""
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, unavailable: bool = False) -> None:
         super().__init__(reason)
         self.permanent = permanent  # refused for good (4xx): retrying would not help
+        # Down, slow or saying so (502/503/504): every batch would fail alike right now.
+        self.unavailable = unavailable
 
 
 def chunks(alerts: list[Prepared]) -> list[list[Prepared]]:
@@ -96,11 +98,12 @@ async def place(
             PLACE_ROUTE, content=body, idempotency_key=f"nightwatch-alert-batch-{batch_id}"
         )
     except Exception as exc:  # transport errors and timeouts: the neighbour is down or slow
-        raise IncidentCallFailed(f"{type(exc).__name__}: {exc}") from exc
+        raise IncidentCallFailed(f"{type(exc).__name__}: {exc}", unavailable=True) from exc
     if response.status_code != 200:
-        permanent = response.status_code in (400, 404, 409, 413, 422)
         raise IncidentCallFailed(
-            f"HTTP {response.status_code}: {response.text[:300]}", permanent=permanent
+            f"HTTP {response.status_code}: {response.text[:300]}",
+            permanent=response.status_code in (400, 404, 409, 413, 422),
+            unavailable=response.status_code in (502, 503, 504),
         )
     try:
         results = orjson.loads(response.content)["results"]

@@ -115,6 +115,11 @@ RESCHEDULE = """
     WHERE batch_id = $1
 """
 
+# incident-management answers again: what the outage's backoff pushed back is due now.
+RELEASE_DEFERRED = """
+    UPDATE ingestion.link_queue SET due_at = $1 WHERE dead_at IS NULL AND due_at > $1
+"""
+
 # Refused for good: kept, with the reason, never deleted.
 BURY = """
     UPDATE ingestion.link_queue SET attempts = attempts + 1, dead_at = $2, last_error = $3

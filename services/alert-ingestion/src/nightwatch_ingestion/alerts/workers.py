@@ -3,9 +3,12 @@
 Their rows in ``ingestion.link_queue`` are the outbox. Each batch is sent again exactly as it was
 first sent (same batch id, same alerts): if the first call did commit and only its answer was
 lost, incident-management replays that answer instead of counting the alerts twice. One replica
-sends at a time (a transaction-level advisory lock); while incident-management is unreachable
-the worker backs off (capped) and retries; a batch it refuses for good (4xx) is kept, marked dead
-with the reason, never deleted.
+sends at a time (a transaction-level advisory lock). While incident-management is unavailable
+(unreachable, timing out, 502/503/504) the worker retries one batch at most
+``LINK_RETRY_MAX_SECONDS`` apart, and the first answer after the outage makes the whole backlog
+due at once: it is linked within seconds of the recovery (issue #12). A batch that fails alone
+(a 500) backs off up to ``WORKER_MAX_BACKOFF_SECONDS`` while the others go on; one refused for
+good (4xx) is kept, marked dead with the reason, never deleted.
 """
 
 from __future__ import annotations
@@ -18,18 +21,20 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI
 
 from nightwatch_ingestion.alerts import placement, store
 from nightwatch_ingestion.alerts.flows import settings_of
-from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Prepared
+from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Placed, Prepared
 from nightwatch_ingestion.metrics import count_alerts
 
 log = logging.getLogger("nightwatch.ingestion.workers")
 
-# Batches claimed per round (each is at most one call's worth of alerts).
+# Batches claimed per round (each is at most one call's worth of alerts), and sent at once.
 LINK_BATCHES = 20
+LINK_CONCURRENCY = 8
 
 
 def backoff(attempts: int, cap: float) -> timedelta:
@@ -51,46 +56,80 @@ def _prepared(row: Any) -> Prepared:
     )
 
 
-async def link_once(app: FastAPI) -> tuple[int, bool]:
-    """Send due batches. Returns (alerts handled, incident-management unreachable)."""
-    settings = settings_of(app)
+async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, bool]:
+    """Send due batches. Returns (alerts handled, incident-management unreachable).
+
+    ``recovering``: the previous round found incident-management unreachable. The first batch
+    goes alone, as a probe; if it is answered, every batch pushed back by the retry backoff
+    during the outage is due again at once and the rest go ``LINK_CONCURRENCY`` calls at a time:
+    the backlog is linked within seconds of the recovery, not when each backoff runs out.
+    """
     handled = 0
+    unavailable = False
     async with app.state.db_pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(store.LINK_LOCK):
             return 0, False  # another replica is sending right now
-        rows = await conn.fetch(store.CLAIM_DUE, app.state.clock.now(), LINK_BATCHES)
+        now = app.state.clock.now()
+        rows = await conn.fetch(store.CLAIM_DUE, now, LINK_BATCHES)
         batches: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for row in rows:
             batches[row["batch_id"]].append(row)
-        for batch_id, batch in batches.items():
-            alerts = [_prepared(row) for row in batch]
-            try:
-                placed = await placement.place(
-                    app.state.incident_client, batch_id=batch_id, alerts=alerts
-                )
-            except IncidentCallFailed as exc:
-                now = app.state.clock.now()
-                if exc.permanent:
-                    log.error("incident-management refused batch %s for good: %s", batch_id, exc)
-                    await conn.execute(store.BURY, batch_id, now, str(exc)[:2000])
-                    handled += len(alerts)
+        pending = list(batches.items())
+        size = 1 if recovering else LINK_CONCURRENCY
+        while pending and not unavailable:
+            group, pending = pending[:size], pending[size:]
+            size = LINK_CONCURRENCY
+            outcomes = await asyncio.gather(*(_place(app, b, rows) for b, rows in group))
+            for (batch_id, batch), outcome in zip(group, outcomes, strict=True):
+                if isinstance(outcome, IncidentCallFailed):
+                    unavailable |= outcome.unavailable
+                    handled += await _failed(app, conn, batch_id, batch, outcome)
                     continue
-                attempts = batch[0]["attempts"] + 1
-                due = now + backoff(attempts, settings.worker_max_backoff_seconds)
-                await conn.execute(store.RESCHEDULE, batch_id, due, str(exc)[:2000])
-                log.warning("could not place batch %s: %s", batch_id, exc)
-                return handled, True  # the neighbour is likely down: the rest waits
-            ids = [a.alert_id for a in alerts]
-            await conn.execute(
-                store.LINK,
-                ids,
-                [placed[i].incident_id for i in ids],
-                [placed[i].result.value for i in ids],
-                app.state.clock.now(),
-            )
-            count_alerts(placed[i].result.value for i in ids)
-            handled += len(alerts)
-    return handled, False
+                if recovering:
+                    recovering = False
+                    await conn.execute(store.RELEASE_DEFERRED, now)
+                ids = list(outcome)
+                await conn.execute(
+                    store.LINK,
+                    ids,
+                    [outcome[i].incident_id for i in ids],
+                    [outcome[i].result.value for i in ids],
+                    app.state.clock.now(),
+                )
+                count_alerts(outcome[i].result.value for i in ids)
+                handled += len(batch)
+    return handled, unavailable
+
+
+async def _place(
+    app: FastAPI, batch_id: uuid.UUID, batch: list[Any]
+) -> dict[uuid.UUID, Placed] | IncidentCallFailed:
+    alerts = [_prepared(row) for row in batch]
+    try:
+        return await placement.place(app.state.incident_client, batch_id=batch_id, alerts=alerts)
+    except IncidentCallFailed as exc:
+        return exc
+
+
+async def _failed(
+    app: FastAPI, conn: Any, batch_id: uuid.UUID, batch: list[Any], exc: IncidentCallFailed
+) -> int:
+    """Bury a batch refused for good (its alerts count as handled), else retry it later."""
+    settings = settings_of(app)
+    now = app.state.clock.now()
+    if exc.permanent:
+        log.error("incident-management refused batch %s for good: %s", batch_id, exc)
+        await conn.execute(store.BURY, batch_id, now, str(exc)[:2000])
+        return len(batch)
+    # Unavailable: retried soon (the outage may end any second). A failure of this batch alone:
+    # backed off further, while the round goes on with the others.
+    cap = (
+        settings.link_retry_max_seconds if exc.unavailable else settings.worker_max_backoff_seconds
+    )
+    due = now + backoff(batch[0]["attempts"] + 1, cap)
+    await conn.execute(store.RESCHEDULE, batch_id, due, str(exc)[:2000])
+    log.warning("could not place batch %s: %s", batch_id, exc)
+    return 0
 
 
 async def link_worker(app: FastAPI) -> None:
@@ -101,14 +140,19 @@ async def link_worker(app: FastAPI) -> None:
     failures = 0
     while True:
         try:
-            handled, unreachable = await link_once(app)
+            handled, unreachable = await link_once(app, recovering=failures > 0)
+        except (OSError, asyncpg.PostgresError) as exc:
+            # The database is down (DatabaseUnreachable, 57P03, ...): retry later, quietly.
+            log.warning("link round failed: %s", type(exc).__name__)
+            handled, unreachable = 0, True
         except Exception:
-            log.exception("link round failed")  # e.g. the database is down: retry later
+            log.exception("link round failed")
             handled, unreachable = 0, True
         failures = failures + 1 if unreachable else 0
         if failures:
-            # Wake-ups would only hammer a neighbour that is down.
-            await asyncio.sleep(min(settings.worker_max_backoff_seconds, 0.5 * 2 ** (failures - 1)))
+            # Wake-ups would only hammer a neighbour that is down. The retry is one call with one
+            # batch, so it stays frequent (LINK_RETRY_MAX_SECONDS): a recovery is noticed soon.
+            await asyncio.sleep(min(settings.link_retry_max_seconds, 0.5 * 2 ** (failures - 1)))
             continue
         if handled:
             continue

@@ -19,16 +19,14 @@ from nightwatch_gateway.auth.authentication import (
     extract_credential,
 )
 from nightwatch_gateway.auth.policy import Need, Principal
+from nightwatch_gateway.client_address import ClientAddresses
 from nightwatch_gateway.ratelimit import RateLimiter
 
 
 def client_address(request: Request) -> str:
-    if request.app.state.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first[:64]
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else "unknown"
+    addresses: ClientAddresses = request.app.state.client_addresses
+    return addresses.resolve(peer, request.headers.get("x-forwarded-for"))
 
 
 def rate_limiter(request: Request) -> RateLimiter:

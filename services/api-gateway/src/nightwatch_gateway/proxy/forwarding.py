@@ -4,8 +4,9 @@ It talks to the pooled transport directly, not through an `httpx.AsyncClient`: a
 cookie jar (one caller's cookies must never ride along on another's request) and adds redirect
 and auth handling a proxy must not do, at a cost on every request.
 
-Bodies stream in both directions (request body as it arrives, large responses as they come);
-small responses are read whole, which is cheaper than streaming on the alert hot path.
+The request body arrives whole (read by the router within a timeout before a connection is
+taken: proxy/admission.py); large responses stream back as they come, small ones are read whole,
+which is cheaper than streaming on the alert hot path.
 A refused connection answers 503, a timeout 504, any other transport failure 502: fast, in the
 common error body, never a hang.
 """
@@ -50,7 +51,15 @@ _DROP_REQUEST = _HOP_BY_HOP | {
     b"cookie",
     SERVICE_TOKEN_BYTES,
 }
-_DROP_RESPONSE = _HOP_BY_HOP | {b"x-request-id", b"content-length", b"set-cookie"}
+# date and server: the gateway's server writes its own (two of each otherwise); location: rewritten.
+_DROP_RESPONSE = _HOP_BY_HOP | {
+    b"x-request-id",
+    b"content-length",
+    b"set-cookie",
+    b"date",
+    b"server",
+    b"location",
+}
 _BUFFER_LIMIT = 256 * 1024
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -90,14 +99,10 @@ def _service_credential(request: Request) -> bytes:
     return encoded
 
 
-def _has_body(request: Request) -> bool:
-    headers = request.headers
-    return "content-length" in headers or "transfer-encoding" in headers
-
-
 async def forward(
     request: Request,
     *,
+    body: bytes | None,
     transport: httpx.AsyncBaseTransport,
     upstream_timeout: httpx.Timeout,
     upstream: Upstream,
@@ -113,7 +118,7 @@ async def forward(
         request.method,
         url,
         headers=_request_headers(request, principal),
-        content=request.stream() if _has_body(request) else None,
+        content=body,
         extensions={"timeout": upstream_timeout.as_dict()},
     )
     started = time.perf_counter()
@@ -123,7 +128,7 @@ async def forward(
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             # A pooled connection the upstream had just closed: a request without a body and
             # with a safe method is sent again once, on a fresh connection.
-            if request.method not in _SAFE_METHODS or _has_body(request):
+            if request.method not in _SAFE_METHODS or body is not None:
                 raise
             response = await transport.handle_async_request(outgoing)
     except httpx.TransportError as exc:
@@ -133,6 +138,9 @@ async def forward(
     metrics.UPSTREAM_LATENCY.labels(upstream.service).observe(time.perf_counter() - started)
     _count(route_class, upstream, response.status_code)
     headers = [(k, v) for k, v in response.headers.raw if k.lower() not in _DROP_RESPONSE]
+    location = response.headers.get("location")
+    if location is not None:
+        headers.append((b"location", _public_location(location, upstream).encode()))
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) <= _BUFFER_LIMIT:
         try:
@@ -154,6 +162,19 @@ async def forward(
             proxied.headers["content-length"] = length
     proxied.raw_headers.extend((k.lower(), v) for k, v in headers)
     return proxied
+
+
+def _public_location(location: str, upstream: Upstream) -> str:
+    """An upstream's redirect to itself (FastAPI's trailing-slash 307 names the internal
+    address) becomes a path on the gateway: following it must not leak nor skip the gateway."""
+    target = httpx.URL(location)
+    if target.is_relative_url:
+        return location
+    base = httpx.URL(upstream.base_url)
+    if (target.host, target.port) != (base.host, base.port):
+        return location
+    path = target.raw_path.decode("ascii")
+    return path if path.startswith("/") else "/" + path
 
 
 def upstream_error(exc: httpx.TransportError, upstream: Upstream) -> ApiError:

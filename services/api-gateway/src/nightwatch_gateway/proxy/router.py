@@ -15,6 +15,7 @@ from nightwatch_gateway.auth.dependencies import (
     rate_limiter,
 )
 from nightwatch_gateway.auth.policy import Need, Principal, need_for
+from nightwatch_gateway.proxy.admission import Admission, read_body
 from nightwatch_gateway.proxy.forwarding import forward, unsafe_path
 from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url
 
@@ -34,21 +35,27 @@ async def proxy(request: Request) -> Response:
     upstream = route_table.match(path)
     if upstream is None or unsafe_path(path):
         raise ApiError(404, "No such route; see /docs for the API", code="not_found")
-    if is_capability_url(request.method, path):
-        await rate_limiter(request).check("unauthenticated", f"ip:{client_address(request)}")
-        principal, need = CALENDAR_SUBSCRIBER, Need.read
-    else:
-        principal = await authenticate_request(request, request.app.state.sessionmaker)
-        need = need_for(request.method, path)
-        await authorize(request, principal, need)
-    response = await forward(
-        request,
-        transport=request.app.state.proxy_transport,
-        upstream_timeout=request.app.state.proxy_timeout,
-        upstream=upstream,
-        principal=principal,
-        route_class=need.value,
-    )
+    caps: Admission = request.app.state.admission
+    address = client_address(request)
+    with caps.per_address.hold(address):
+        if is_capability_url(request.method, path):
+            await rate_limiter(request).check("unauthenticated", f"ip:{address}")
+            principal, need = CALENDAR_SUBSCRIBER, Need.read
+        else:
+            principal = await authenticate_request(request, request.app.state.sessionmaker)
+            need = need_for(request.method, path)
+            await authorize(request, principal, need)
+        with caps.per_credential.hold(principal.rate_limit_identity):
+            body = await read_body(request, within_seconds=caps.body_timeout)
+            response = await forward(
+                request,
+                body=body,
+                transport=request.app.state.proxy_transport,
+                upstream_timeout=request.app.state.proxy_timeout,
+                upstream=upstream,
+                principal=principal,
+                route_class=need.value,
+            )
     if need is Need.admin and request.method not in SAFE_METHODS:
         # Schedules, policies, people, teams, channels, settings: every change passes here, so
         # the audit log sees them all without each service keeping its own (issue #12).

@@ -35,11 +35,16 @@ __all__ = [
 ]
 
 
-def build_channels(settings: NotifySettings, *, http: httpx.AsyncClient) -> dict[str, Channel]:
+def build_channels(
+    settings: NotifySettings, *, http: httpx.AsyncClient, webhook_http: httpx.AsyncClient
+) -> dict[str, Channel]:
+    """``webhook_http`` reaches only the addresses a webhook may (``address_guard``); ``http``
+    serves channels whose receivers the operator configured (Slack)."""
     channels: dict[str, Channel] = {"mock": MockChannel()}
     if settings.webhook_secret is not None:
         channels["webhook"] = WebhookChannel(
-            http=http,
+            http=webhook_http,
+            allowed_networks=settings.webhook_networks(),
             secret=settings.webhook_secret.get_secret_value().encode(),
             timeout=settings.webhook_timeout_seconds,
             signature_header=settings.webhook_signature_header,

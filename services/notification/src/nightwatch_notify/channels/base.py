@@ -8,6 +8,7 @@ cannot help. Error messages are stored and shown: they must never contain a secr
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,6 +17,9 @@ from uuid import UUID
 
 import httpx
 
+from nightwatch_notify.channels.address_guard import ForbiddenAddress
+
+log = logging.getLogger("nightwatch.notify.channels")
 MAX_URL_LENGTH = 2048
 
 
@@ -83,10 +87,16 @@ def redact_url(url: str, *, keep_path_segments: int = 0) -> str:
 
 def http_status_error(channel: str, status: int) -> DeliveryError:
     """Classify a receiver's non-2xx answer: 4xx (except timeouts/throttling) will not heal."""
-    message = f"{channel} receiver answered HTTP {status}"
     if 400 <= status < 500 and status not in (408, 409, 425, 429):
-        return PermanentDeliveryError(message)
-    return DeliveryError(message)
+        return PermanentDeliveryError(not_accepted(channel))
+    return DeliveryError(not_accepted(channel))
+
+
+def not_accepted(channel: str) -> str:
+    # One message for a refused connection, a timeout and an HTTP status: anyone who can list
+    # notifications reads it, and telling them apart would make the channel a port scanner.
+    # The operator finds the reason in the service log.
+    return f"{channel} receiver did not accept the notification (the reason is in the service log)"
 
 
 async def post_or_raise(
@@ -95,9 +105,16 @@ async def post_or_raise(
     """POST once; any failure becomes a DeliveryError whose message never contains the URL."""
     try:
         response = await http.post(url, timeout=timeout_seconds, **request)
+    except ForbiddenAddress:
+        raise PermanentDeliveryError(
+            f"{channel} receiver's address is loopback, private or link-local: not allowed"
+        ) from None
     except httpx.TimeoutException:
-        raise DeliveryError(f"{channel} timed out after {timeout_seconds:g}s") from None
+        log.warning("%s to %s timed out after %gs", channel, redact_url(url), timeout_seconds)
+        raise DeliveryError(not_accepted(channel)) from None
     except httpx.HTTPError as exc:
-        raise DeliveryError(f"{channel} request failed: {type(exc).__name__}") from None
+        log.warning("%s to %s failed: %s", channel, redact_url(url), type(exc).__name__)
+        raise DeliveryError(not_accepted(channel)) from None
     if not response.is_success:
+        log.warning("%s to %s answered HTTP %d", channel, redact_url(url), response.status_code)
         raise http_status_error(channel, response.status_code)

@@ -11,10 +11,13 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
+from nightwatch_core.networks import IPNetwork
 
+from nightwatch_notify.channels.address_guard import check_host
 from nightwatch_notify.channels.base import OutgoingNotification, check_http_url, post_or_raise
 
 
@@ -45,7 +48,9 @@ class WebhookChannel:
         timeout: float,
         signature_header: str,
         allowed_url_prefixes: Sequence[str] = (),
+        allowed_networks: tuple[IPNetwork, ...] = (),
     ) -> None:
+        self._networks = allowed_networks
         self._http = http
         self._secret = secret
         self._timeout = timeout
@@ -56,6 +61,7 @@ class WebhookChannel:
         url = check_http_url(recipient)
         if self._allowed and not url.startswith(self._allowed):
             raise ValueError("URL is not allowed by WEBHOOK_ALLOWED_URL_PREFIXES")
+        check_host(urlsplit(url).hostname or "", self._networks)
         return url
 
     def display_recipient(self, recipient: str) -> str:

@@ -33,6 +33,8 @@ IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255), AfterValida
 
 
 class NotificationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422, as in every service
+
     recipient: Recipient = Field(
         description="Who to notify: an email address (email), an http(s) URL (webhook), "
         "a Slack handle or channel (slack), any name (mock)",
@@ -91,6 +93,8 @@ MAX_BATCH = 500
 
 class NotificationBatch(BaseModel):
     """Each item is checked on its own (a bad one is refused in its result, not the whole batch)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     notifications: list[dict[str, Any]] = Field(
         min_length=1,

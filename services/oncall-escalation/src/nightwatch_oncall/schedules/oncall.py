@@ -191,6 +191,20 @@ async def schedule_shifts(
     """The final, merged shifts of [start, end) and the gaps between them."""
     model = await rotation_of(session=session, schedule=schedule, start=start, end=end)
     segments = rotation.final_segments(model, start, end)
+    return await shift_list(
+        session=session, schedule=schedule, segments=segments, start=start, end=end
+    )
+
+
+async def shift_list(
+    *,
+    session: AsyncSession,
+    schedule: Schedule,
+    segments: list[rotation.Segment],
+    start: datetime,
+    end: datetime,
+) -> ShiftList:
+    """Final segments as the API shows them: with their people, layers and the gaps between."""
     users = await users_by_id(session, (_id(s.user) for s in segments))
     layers = {layer.id: layer for layer in schedule.layers}
     shifts = []

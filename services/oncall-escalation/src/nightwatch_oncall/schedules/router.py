@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people.service import get_team, get_users
 from nightwatch_oncall.schedules import oncall, service
-from nightwatch_oncall.schedules.ical import render_ical
+from nightwatch_oncall.schedules.feed import render_feed
 from nightwatch_oncall.schedules.models import Schedule
 from nightwatch_oncall.schedules.schemas import (
     Instant,
@@ -27,6 +27,7 @@ from nightwatch_oncall.schedules.schemas import (
     ShiftList,
     UserShiftRead,
 )
+from nightwatch_oncall.settings import OncallSettings
 from nightwatch_oncall.validation import Limit, Offset, Page, TeamRef
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
@@ -164,27 +165,28 @@ async def schedule_oncall(
 
 
 async def _ical_response(
-    session: AsyncSession, schedule: Schedule, now: datetime, user_id: uuid.UUID | None
+    request: Request, session: AsyncSession, schedule: Schedule, user_id: uuid.UUID | None
 ) -> Response:
-    # Whole UTC days, so every refresh within a day yields the same events and UIDs.
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    shifts = await oncall.schedule_shifts(
-        session=session,
-        schedule=schedule,
-        start=today - timedelta(days=7),
-        end=today + timedelta(days=85),
-    )
     if user_id is not None:
         await get_users(session=session, user_ids=[user_id])
-        shifts.shifts = [s for s in shifts.shifts if s.user.id == user_id]
     team = await get_team(session=session, team=schedule.team_id)
-    body = render_ical(schedule_name=schedule.name, team_name=team.name, shifts=shifts, now=now)
+    settings: OncallSettings = request.app.state.settings
+    body, days = await render_feed(
+        session=session,
+        schedule=schedule,
+        team_name=team.name,
+        now=request.app.state.clock.now(),
+        user_id=user_id,
+        max_layer_shifts=settings.ical_max_layer_shifts,
+        limiter=request.app.state.feed_limiter,
+    )
     return Response(
         content=body,
         media_type="text/calendar; charset=utf-8",
         headers={
             "Content-Disposition": f'inline; filename="schedule-{schedule.id}.ics"',
             "Cache-Control": "private, max-age=300",
+            "X-Feed-Days": str(days),
         },
     )
 
@@ -197,24 +199,34 @@ UserFilter = Annotated[uuid.UUID | None, Query(description="Only this person's s
 
 @router.get("/schedules/{schedule_id}/ical", response_class=Response, responses=_ICAL_RESPONSE)
 async def schedule_ical(
-    schedule: CurrentSchedule, session: SessionDep, clock: ClockDep, user_id: UserFilter = None
+    request: Request, schedule: CurrentSchedule, session: SessionDep, user_id: UserFilter = None
 ) -> Response:
-    """The schedule's final shifts from 7 days ago to 84 days ahead, as iCalendar."""
-    return await _ical_response(session, schedule, clock.now(), user_id)
+    """The schedule's final shifts from 7 days ago to 84 days ahead, as iCalendar (fewer days,
+    from today, when the schedule is too busy for that: `X-Feed-Days` says how many)."""
+    return await _ical_response(request, session, schedule, user_id)
+
+
+@router.post("/schedules/{schedule_id}/ical-token")
+async def rotate_ical_token(schedule: CurrentSchedule, session: SessionDep) -> ScheduleRead:
+    """A new secret feed URL (`ical_url`); the old one stops working at once (404)."""
+    await service.rotate_ical_token(session=session, schedule=schedule)
+    read = await service.schedule_read(session=session, schedule=schedule)
+    await session.commit()
+    return read
 
 
 @router.get("/calendars/{feed}", response_class=Response, responses=_ICAL_RESPONSE)
 async def calendar_feed(
+    request: Request,
     feed: Annotated[str, Path(pattern=r"^[0-9a-f]{64}(\.ics)?$", description="From `ical_url`")],
     session: SessionDep,
-    clock: ClockDep,
     user_id: UserFilter = None,
 ) -> Response:
     """The same feed at the schedule's secret URL, for calendar apps that cannot log in."""
     schedule = await service.schedule_by_ical_token(
         session=session, token=feed.removesuffix(".ics")
     )
-    return await _ical_response(session, schedule, clock.now(), user_id)
+    return await _ical_response(request, session, schedule, user_id)
 
 
 @router.get("/oncall/current")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, time
 
 from nightwatch_core.errors import ApiError, NotFound
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people.models import Team, User
@@ -287,6 +287,14 @@ async def schedule_read(*, session: AsyncSession, schedule: Schedule) -> Schedul
         created_at=schedule.created_at,
         updated_at=schedule.updated_at,
     )
+
+
+async def rotate_ical_token(*, session: AsyncSession, schedule: Schedule) -> None:
+    """A fresh feed token from the column's own default (migration 0032): one source of it."""
+    await session.execute(
+        text("UPDATE oncall.schedules SET ical_token = DEFAULT WHERE id = :id"), {"id": schedule.id}
+    )
+    await session.refresh(schedule, ["ical_token"])
 
 
 async def schedule_by_ical_token(*, session: AsyncSession, token: str) -> Schedule:

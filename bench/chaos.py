@@ -1,0 +1,261 @@
+"""`make chaos`: the fault suite on a stack of its own (issue #12).
+
+A steady stream of alerts goes through the gateway with an ingest key (a sender that, like
+Alertmanager, sends an alert again until it is answered 2xx) while each fault happens in turn:
+kill -9 of every service (then started again, as a supervisor would), and PostgreSQL stopped and
+started again. Per fault it prints what was sent, answered 2xx, stored, linked to an incident and
+paged, the 500s, the start-up time (from the restart until the gateway's readiness, which checks
+the database and every service, answers 200: mostly the Python process starting) and the time to
+recover after that (until a new alert is answered 2xx and the link backlog is empty). It fails if
+an accepted alert is lost, a request got a 500, or a recovery took over RECOVERY_BOUND_SECONDS.
+
+    make chaos                       # CHAOS_FAULT_SECONDS=3 CHAOS_RATE=20 by default
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from nightwatch_core.testing.stoppable_postgres import StoppablePostgres
+from stack_api import ingest_api_key, link_backlog, set_up_oncall  # bench/, beside this file
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the repository: tests/
+from tests.stack_runner import Stack, make_stack, up_on_free_ports  # noqa: E402
+
+FAULT_SECONDS = float(os.environ.get("CHAOS_FAULT_SECONDS", "3"))
+RATE = float(os.environ.get("CHAOS_RATE", "20"))  # alerts a second
+SENDERS = 4
+RECOVERY_BOUND_SECONDS = 10.0
+SERVICES = ("alert-ingestion", "incident-management", "oncall-escalation", "notification")
+FAULTS = (*(f"kill -9 {name}" for name in (*SERVICES, "api-gateway")), "stop postgresql")
+
+
+def _stack_tool() -> Any:
+    """tools/stack.py (the code behind `make up`), to start one process again after a kill."""
+    spec = importlib.util.spec_from_file_location("nightwatch_stack_tool", ROOT / "tools/stack.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Sender:
+    """Alerts through the gateway, each sent again until answered 2xx (bounded per alert)."""
+
+    gateway: str
+    key: str
+    label: str = "warm-up"
+    stopped: bool = False
+    sequence: int = 0
+    statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    sent: Counter[str] = field(default_factory=Counter)
+    accepted: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    last_2xx: float = 0.0
+
+    async def run(self) -> None:
+        limits = httpx.Limits(max_connections=SENDERS)
+        async with httpx.AsyncClient(base_url=self.gateway, timeout=10, limits=limits) as client:
+            await asyncio.gather(*(self._one(client) for _ in range(SENDERS)))
+
+    async def _one(self, client: httpx.AsyncClient) -> None:
+        pause = SENDERS / RATE
+        while not self.stopped:
+            self.sequence += 1
+            label, number = self.label, self.sequence
+            self.sent[label] += 1
+            body = {
+                "service": f"chaos-{number % 7}",
+                "severity": ("critical", "high", "medium", "low")[number % 4],
+                "message": f"chaos alert {number}",
+                "labels": {"fault": label},
+            }
+            for _ in range(600):  # bounded: a minute of retries per alert
+                try:
+                    answer = await client.post(
+                        "/api/v1/alerts", json=body, headers={"X-API-Key": self.key}
+                    )
+                    status = str(answer.status_code)
+                except httpx.HTTPError as exc:
+                    answer, status = None, type(exc).__name__
+                self.statuses[label][status] += 1
+                if answer is not None and answer.is_success:
+                    self.accepted[label].append(answer.json()["alert_id"])
+                    self.last_2xx = time.monotonic()
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(pause)
+
+
+@dataclass
+class Outcome:
+    fault: str
+    start: float | None = None  # restart -> the whole stack ready again (process start-up)
+    recovery: float | None = None  # ready -> a new alert answered 2xx and nothing left to link
+    stored: int = 0
+    linked: int = 0
+    paged: int = 0
+
+
+async def _ready(stack: Stack, since: float) -> float | None:
+    """Seconds from `since` until the gateway's readiness (its database and every service's own
+    readiness) answers 200."""
+    async with httpx.AsyncClient(base_url=stack.urls["api-gateway"], timeout=2) as gateway:
+        while time.monotonic() < since + 60:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await gateway.get("/health/ready")).status_code == 200:
+                    return time.monotonic() - since
+            await asyncio.sleep(0.1)
+    return None
+
+
+async def _recovered(stack: Stack, sender: Sender, since: float) -> float | None:
+    """Seconds from `since` until a new alert was answered 2xx and nothing waits to be linked."""
+    async with httpx.AsyncClient(base_url=stack.urls["alert-ingestion"], timeout=2) as ingestion:
+        deadline = since + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if sender.last_2xx > since and await link_backlog(ingestion) == 0:
+                    return time.monotonic() - since
+            await asyncio.sleep(0.1)
+    return None
+
+
+async def _inflict(fault: str, stack: Stack, tool: Any, postgres: StoppablePostgres) -> None:
+    if fault == "stop postgresql":
+        postgres.stop()
+        await asyncio.sleep(FAULT_SECONDS)
+        await asyncio.to_thread(postgres.start)
+        return
+    name = fault.removeprefix("kill -9 ")
+    pid = stack.pids()[name]
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    await asyncio.sleep(FAULT_SECONDS)
+    config = tool.StackConfig.from_env()
+    database_url = tool.resolve_database_url(config)
+    [process] = [p for p in tool.service_processes(config, database_url) if p.name == name]
+    tool.start(config, process)
+
+
+async def _verify(stack: Stack, sender: Sender, outcomes: dict[str, Outcome]) -> None:
+    """Each accepted alert: stored? on an incident? did that incident page someone?"""
+    async with (
+        httpx.AsyncClient(base_url=stack.urls["alert-ingestion"], timeout=10) as ingestion,
+        httpx.AsyncClient(base_url=stack.urls["notification"], timeout=10) as notification,
+    ):
+        paged: dict[str, bool] = {}
+        for label, ids in sender.accepted.items():
+            outcome = outcomes.setdefault(label, Outcome(label))
+            for alert_id in ids:
+                answer = await ingestion.get(f"/api/v1/alerts/{alert_id}")
+                if answer.status_code != 200:
+                    continue
+                outcome.stored += 1
+                incident = answer.json().get("incident_id")
+                if not incident:
+                    continue
+                outcome.linked += 1
+                if incident not in paged:
+                    pages = await notification.get(
+                        "/api/v1/notifications", params={"incident_id": incident, "limit": 1}
+                    )
+                    paged[incident] = pages.status_code == 200 and pages.json()["total"] > 0
+                outcome.paged += paged[incident]
+
+
+async def run(stack: Stack, tool: Any) -> int:
+    postgres = StoppablePostgres(stack.state_dir / "pgdata")
+    await set_up_oncall(stack.urls["oncall-escalation"], "default")
+    key = await ingest_api_key(stack.urls["api-gateway"], "admin", "admin")
+    sender = Sender(stack.urls["api-gateway"], key)
+    sending = asyncio.create_task(sender.run())
+    outcomes: dict[str, Outcome] = {}
+    try:
+        await asyncio.sleep(2)
+        for fault in FAULTS:
+            sender.label = fault
+            print(f"fault: {fault}", flush=True)
+            await _inflict(fault, stack, tool, postgres)
+            restarted = time.monotonic()
+            outcome = outcomes[fault] = Outcome(fault, await _ready(stack, restarted))
+            if outcome.start is not None:
+                outcome.recovery = await _recovered(stack, sender, restarted + outcome.start)
+            await asyncio.sleep(1)
+        sender.label = "after"
+        await asyncio.sleep(2)
+    finally:
+        sender.stopped = True
+        await sending
+    await asyncio.sleep(5)  # the last pages: the escalation's first step and the outbox
+    await _verify(stack, sender, outcomes)
+    return _report(sender, outcomes)
+
+
+def _report(sender: Sender, outcomes: dict[str, Outcome]) -> int:
+    failures = []
+    print(
+        f"\n{'fault':<30} {'sent':>5} {'2xx':>5} {'stored':>6} {'linked':>6} {'paged':>6} "
+        f"{'500s':>4} {'start':>7} {'recovery':>9}  other answers while down"
+    )
+    for label, outcome in outcomes.items():
+        statuses = sender.statuses[label]
+        accepted = len(sender.accepted[label])
+        fives = statuses["500"]
+        others = {s: n for s, n in statuses.items() if s not in ("200", "201", "202", "500")}
+        recovery = "-" if outcome.recovery is None else f"{outcome.recovery:.1f} s"
+        start = "-" if outcome.start is None else f"{outcome.start:.1f} s"
+        print(
+            f"{label:<30} {sender.sent[label]:>5} {accepted:>5} {outcome.stored:>6} "
+            f"{outcome.linked:>6} {outcome.paged:>6} {fives:>4} {start:>7} {recovery:>9}  "
+            f"{others or ''}"
+        )
+        if outcome.stored < accepted:
+            failures.append(f"{label}: {accepted - outcome.stored} accepted alerts lost")
+        if fives:
+            failures.append(f"{label}: {fives} answers were 500")
+        if label in FAULTS and (
+            outcome.recovery is None or outcome.recovery > RECOVERY_BOUND_SECONDS
+        ):
+            failures.append(f"{label}: recovery {recovery} (bound {RECOVERY_BOUND_SECONDS:g} s)")
+    print("\n" + ("\n".join(f"FAIL {f}" for f in failures) if failures else "chaos: all held"))
+    return 1 if failures else 0
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
+    state_root = Path(tempfile.mkdtemp(prefix="nw-chaos-"))
+    try:
+        # No DATABASE_URL: the stack's own embedded PostgreSQL, which the suite may stop.
+        os.environ.pop("DATABASE_URL", None)
+        stack = up_on_free_ports(
+            lambda: make_stack(Path(tempfile.mkdtemp(dir=state_root)), database_url=None)
+        )
+        try:
+            # What tools/stack.py reads, to start a killed process again on this stack.
+            os.environ["STACK_DIR"] = str(stack.state_dir)
+            os.environ["STACK_PORT_OFFSET"] = stack.env["STACK_PORT_OFFSET"]
+            return asyncio.run(run(stack, _stack_tool()))
+        finally:
+            stack.down()
+    finally:
+        shutil.rmtree(state_root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""One caller cannot starve the others (issue #12, finding 3): slow-body requests from one key
+used to hold every upstream connection (everyone else 504, readiness 503). Now the body is read
+before a connection is taken, within a timeout, and requests in flight are capped per credential
+and per address below the pool's size."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from nightwatch_gateway.main import create_app
+from nightwatch_gateway.settings import GatewaySettings
+
+from .conftest import make_key
+from .upstream import serve
+
+ATTACKERS = 20
+
+
+async def _slow_post(host: str, port: int, key: str) -> tuple[asyncio.StreamReader, Any]:
+    """Headers announce 1000 bytes of body; one is sent, the rest never comes."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(
+        b"POST /api/v1/alerts HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+        + f"X-API-Key: {key}\r\n".encode()
+        + b"Content-Length: 1000\r\n\r\n{"
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def _status_if_answered(reader: asyncio.StreamReader) -> int | None:
+    try:
+        line = await asyncio.wait_for(reader.readline(), timeout=2)
+    except TimeoutError:
+        return None
+    return int(line.split()[1]) if line else None
+
+
+async def test_slow_bodies_from_one_key_leave_the_pool_to_everyone_else(
+    gateway_settings: Callable[..., GatewaySettings],
+) -> None:
+    settings = gateway_settings(
+        proxy_max_connections=8,
+        max_in_flight_per_credential=4,
+        max_in_flight_per_address=6,
+        request_body_timeout_seconds=30,
+        proxy_timeout_seconds=2,
+    )
+    async with serve(create_app(settings), lifespan="on") as url:
+        host, port = url.removeprefix("http://").split(":")
+        async with httpx.AsyncClient(base_url=url, timeout=10) as setup:
+            attacker_key = (await make_key(setup, permissions=["ingest"]))["key"]
+            viewer_key = (await make_key(setup, role="viewer"))["key"]
+
+        held = [await _slow_post(host, int(port), attacker_key) for _ in range(ATTACKERS)]
+        try:
+            # Someone else, from another address, while the slow bodies are held.
+            elsewhere = httpx.AsyncHTTPTransport(local_address="127.0.0.3")
+            async with httpx.AsyncClient(base_url=url, transport=elsewhere, timeout=10) as other:
+                for _ in range(3):  # each round as many at once as the cap lets one key
+                    answers = await asyncio.gather(
+                        *(
+                            other.get("/api/v1/incidents", headers={"X-API-Key": viewer_key})
+                            for _ in range(4)
+                        )
+                    )
+                    assert [a.status_code for a in answers] == [200] * 4
+                ready = await other.get("/health/ready")
+                assert ready.status_code == 200, ready.text
+            statuses = await asyncio.gather(*(_status_if_answered(r) for r, _ in held))
+            # Four admitted, waiting for their bodies; every other one refused at once.
+            assert sorted(statuses, key=str) == [429] * (ATTACKERS - 4) + [None] * 4
+        finally:
+            for _, writer in held:
+                writer.close()
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_408(
+    gateway_settings: Callable[..., GatewaySettings],
+) -> None:
+    settings = gateway_settings(request_body_timeout_seconds=0.5)
+    async with serve(create_app(settings), lifespan="on") as url:
+        host, port = url.removeprefix("http://").split(":")
+        async with httpx.AsyncClient(base_url=url, timeout=10) as setup:
+            key = (await make_key(setup, permissions=["ingest"]))["key"]
+        reader, writer = await _slow_post(host, int(port), key)
+        try:
+            line = await asyncio.wait_for(reader.readline(), timeout=10)
+            assert line.split()[1] == b"408", line
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                metrics = (await client.get("/metrics")).text
+            assert "gateway_request_body_timeouts_total 1.0" in metrics
+        finally:
+            writer.close()
