@@ -12,7 +12,7 @@ from nightwatch_gateway.client_address import ClientAddresses, parse_trusted_pro
 from nightwatch_gateway.main import create_app
 from nightwatch_gateway.settings import GatewaySettings
 
-from .conftest import make_key
+from .conftest import ADMIN, make_key
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -134,7 +134,7 @@ async def test_a_client_written_forwarded_for_does_not_dodge_the_login_limit(
         # Another client behind the same proxy is not locked out by the first one.
         other = await client.post(
             "/api/v1/auth/login",
-            json={"username": "admin", "password": "admin"},
+            json={"username": ADMIN[0], "password": ADMIN[1]},
             headers={"X-Forwarded-For": "203.0.113.8"},
         )
         assert other.status_code == 200, other.text
