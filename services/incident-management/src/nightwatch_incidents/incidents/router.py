@@ -35,7 +35,7 @@ from nightwatch_incidents.incidents.schemas import (
     UtcDatetime,
 )
 from nightwatch_incidents.incidents.states import Status, allowed_next
-from nightwatch_incidents.metrics import INCIDENT_MTTA, INCIDENT_MTTR, INCIDENTS_CREATED
+from nightwatch_incidents.metrics import INCIDENT_MTTA, INCIDENTS_CREATED, observe_transition
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -183,16 +183,8 @@ async def update_incident(
         stop_reason = outcome.transition.value
         await flows.queue_escalation_stop(session, app, incident, reason=stop_reason, actor=actor)
     await session.commit()
-    if (
-        outcome.transition is Status.ACKNOWLEDGED
-        and (mtta := service.mtta_seconds(incident)) is not None
-    ):
-        INCIDENT_MTTA.observe(mtta)
-    if (
-        outcome.transition is Status.RESOLVED
-        and (mttr := service.mttr_seconds(incident)) is not None
-    ):
-        INCIDENT_MTTR.observe(mttr)
+    if outcome.transition is not None:
+        observe_transition(incident, outcome.transition)
     if stop_reason is not None:
         await flows.stop_escalation_now(app, incident.id, reason=stop_reason, actor=actor)
     return to_read(incident)
