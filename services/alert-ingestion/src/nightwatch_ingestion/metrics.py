@@ -48,11 +48,15 @@ def count_received(severities: Iterable[str]) -> None:
         _received(severity).inc(n)
 
 
+_CORRELATION_RESULTS = frozenset({"new_incident", "correlated", "duplicate"})
+
+
 def count_alerts(results: Iterable[str]) -> None:
     """Correlation outcomes, counted when an alert gets its incident (at once, or later by the
     link worker)."""
     for result, n in Tally(results).items():
-        _correlated(result).inc(n)
+        if result in _CORRELATION_RESULTS:  # resolves and acknowledgements are not alerts
+            _correlated(result).inc(n)
 
 
 LINK_BACKLOG = Gauge(

@@ -48,6 +48,13 @@ def _prepared(row: Any) -> Prepared:
         timestamp=row["alert_timestamp"],
         team=row["team"],
         received_at=row["received_at"],
+        source=row["source"],
+        integration_id=row["integration_id"],
+        event=row["event"],
+        # The integration as it is now (deleted: the generic actor, auto-resolving).
+        actor=row["actor"],
+        auto_resolve=row["auto_resolve"],
+        details_json=row["details"],
     )
 
 
@@ -88,6 +95,7 @@ async def link_once(app: FastAPI) -> tuple[int, bool]:
                 [placed[i].result.value for i in ids],
                 app.state.clock.now(),
             )
+            await store.mark_resolved(conn, alerts=alerts, placed=placed)
             count_alerts(placed[i].result.value for i in ids)
             handled += len(alerts)
     return handled, False
