@@ -40,6 +40,12 @@ ALTER TABLE ingestion.alerts
     ADD COLUMN resolved_at    timestamptz,
     ADD COLUMN details        jsonb;
 
+-- What incident-management answered for a resolve or an acknowledge.
+ALTER TABLE ingestion.alerts DROP CONSTRAINT alerts_correlation_result_check;
+ALTER TABLE ingestion.alerts ADD CONSTRAINT alerts_correlation_result_check CHECK (
+    correlation_result IN
+        ('new_incident', 'correlated', 'duplicate', 'resolved', 'acknowledged', 'ignored'));
+
 -- ---------------------------------------------------------------- incident-management
 -- The same alert firing again while its incident is open joins that incident however long the
 -- gap (the window is for correlating *different* alerts): found by its fingerprint.

@@ -21,7 +21,7 @@ from nightwatch_core.errors import DatabaseUnavailable
 from nightwatch_core.ids import uuid7
 
 from nightwatch_ingestion.alerts import placement, store
-from nightwatch_ingestion.alerts.fingerprint import fingerprint
+from nightwatch_ingestion.alerts.fingerprint import fingerprint, of_dedup_key
 from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Origin, Placed, Prepared
 from nightwatch_ingestion.alerts.schemas import AlertAccepted, AlertCreate
 from nightwatch_ingestion.metrics import count_alerts, count_received
@@ -61,7 +61,7 @@ def prepare(
     if origin is not None:
         identity = origin.fingerprint
     elif alert.dedup_key is not None:
-        identity = alert.dedup_key
+        identity = of_dedup_key(alert.dedup_key)
     else:
         identity = fingerprint(
             service=alert.service,

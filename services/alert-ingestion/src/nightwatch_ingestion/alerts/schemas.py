@@ -107,8 +107,8 @@ class AlertCreate(BaseModel):
     timestamp: UtcDatetime | None = None
     dedup_key: DedupKey | None = Field(
         default=None,
-        description="The alert's identity when given (its fingerprint): 'CPU 91%' and 'CPU 92%' "
-        "of one check are one alert. Without it, the fingerprint of service, severity, message "
+        description="The alert's identity when given (the fingerprint is derived from it alone): "
+        "'CPU 91%' and 'CPU 92%' of one check are one alert. Without it, the fingerprint of service, severity, message "
         "and labels.",
     )
     status: AlertStatus = Field(
