@@ -37,6 +37,8 @@ class GatewaySettings(ServiceSettings):
     rate_limit_write: str = "300/minute"
     rate_limit_ingest: str = "10000/second"
     rate_limit_admin: str = "120/minute"
+    # Per integration (its key): what one Alertmanager, Grafana or PagerDuty sender may post.
+    rate_limit_integration: str = "100/second"
     # Take the client address from X-Forwarded-For (only behind a trusted proxy such as nginx).
     trust_forwarded_for: bool = False
 

@@ -47,6 +47,7 @@ _DROP_REQUEST = _HOP_BY_HOP | {
     b"x-actor",
     b"x-request-id",
     b"cookie",
+    b"x-integration-key",
 }
 _DROP_RESPONSE = _HOP_BY_HOP | {b"x-request-id", b"content-length", b"set-cookie"}
 _BUFFER_LIMIT = 256 * 1024
@@ -59,7 +60,9 @@ def unsafe_path(path: str) -> bool:
     return any(segment in (".", "..") for segment in decoded.split("/")) or "\\" in decoded
 
 
-def _request_headers(request: Request, principal: Principal) -> list[tuple[bytes, bytes]]:
+def _request_headers(
+    request: Request, principal: Principal, integration_key: str | None = None
+) -> list[tuple[bytes, bytes]]:
     headers = [(k, v) for k, v in request.scope["headers"] if k not in _DROP_REQUEST]
     client = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for")
@@ -68,6 +71,8 @@ def _request_headers(request: Request, principal: Principal) -> list[tuple[bytes
     )
     headers.append((b"x-forwarded-proto", request.url.scheme.encode()))
     headers.append((b"x-actor", principal.actor.encode()))
+    if integration_key is not None:  # checked by the service that owns integrations
+        headers.append((b"x-integration-key", integration_key.encode()))
     request_id = current_request_id()
     if request_id:
         headers.append((b"x-request-id", request_id.encode()))
@@ -87,6 +92,7 @@ async def forward(
     upstream: Upstream,
     principal: Principal,
     route_class: str,
+    integration_key: str | None = None,
 ) -> Response:
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
     query: bytes = request.scope.get("query_string", b"")
@@ -96,7 +102,7 @@ async def forward(
     outgoing = httpx.Request(
         request.method,
         url,
-        headers=_request_headers(request, principal),
+        headers=_request_headers(request, principal, integration_key),
         content=request.stream() if _has_body(request) else None,
         extensions={"timeout": upstream_timeout.as_dict()},
     )

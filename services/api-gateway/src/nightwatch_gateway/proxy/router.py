@@ -15,7 +15,8 @@ from nightwatch_gateway.auth.dependencies import (
 )
 from nightwatch_gateway.auth.policy import Need, Principal, need_for
 from nightwatch_gateway.proxy.forwarding import forward, unsafe_path
-from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url
+from nightwatch_gateway.proxy.inbound import forward_inbound
+from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url, is_inbound
 
 router = APIRouter()
 # Who fetches a subscribable calendar feed: holds the feed's secret URL, nothing else.
@@ -32,6 +33,8 @@ async def proxy(request: Request) -> Response:
     upstream = route_table.match(path)
     if upstream is None or unsafe_path(path):
         raise ApiError(404, "No such route; see /docs for the API", code="not_found")
+    if is_inbound(request.method, path):
+        return await forward_inbound(request, upstream)
     if is_capability_url(request.method, path):
         await rate_limiter(request).check("unauthenticated", f"ip:{client_address(request)}")
         principal, need = CALENDAR_SUBSCRIBER, Need.read
