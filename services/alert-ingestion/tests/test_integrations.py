@@ -13,7 +13,7 @@ import pytest
 from nightwatch_ingestion.alerts.fingerprint import of_dedup_key
 from sqlalchemy import text
 
-from .fixtures.grafana_webhook import PAYLOAD as GRAFANA_PAYLOAD
+from .grafana_webhook_payload import PAYLOAD as GRAFANA_PAYLOAD
 
 AM = "/api/v1/integrations/alertmanager"
 PD = "/api/v1/integrations/pagerduty/v2/enqueue"
