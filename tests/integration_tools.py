@@ -94,31 +94,36 @@ receivers:
 
 
 @contextlib.contextmanager
-def alertmanager(state_dir: Path, config: str) -> Iterator[str]:
-    """Start Alertmanager (no cluster); yield its base URL."""
+def _tool(name: str, state_dir: Path, configs: dict[str, str], *flags: str) -> Iterator[str]:
+    """Write the tool's files, start it on a free port with ``flags``; yield its base URL."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / "alertmanager.yml").write_text(config)
+    for file_name, text in configs.items():
+        (state_dir / file_name).write_text(text)
     port = free_port()
-    argv = [
-        binary("prometheus-alertmanager"),
-        f"--config.file={state_dir / 'alertmanager.yml'}",
-        f"--storage.path={state_dir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-    ]
+    argv = [binary(name), *flags, f"--web.listen-address=127.0.0.1:{port}"]
     base = f"http://127.0.0.1:{port}"
-    with process(argv, state_dir / "alertmanager.log", f"{base}/-/ready"):
+    with process(argv, state_dir / f"{name}.log", f"{base}/-/ready"):
         yield base
 
 
-@contextlib.contextmanager
-def prometheus(state_dir: Path, *, alertmanager_url: str, rule: str) -> Iterator[str]:
-    """Start Prometheus evaluating ``rule`` every second, sending to the Alertmanager."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / "rules.yml").write_text(rule)
+def alertmanager(state_dir: Path, config: str) -> contextlib.AbstractContextManager[str]:
+    """Alertmanager with clustering off."""
+    return _tool(
+        "prometheus-alertmanager",
+        state_dir,
+        {"alertmanager.yml": config},
+        f"--config.file={state_dir / 'alertmanager.yml'}",
+        f"--storage.path={state_dir / 'data'}",
+        "--cluster.listen-address=",
+    )
+
+
+def prometheus(
+    state_dir: Path, *, alertmanager_url: str, rule: str
+) -> contextlib.AbstractContextManager[str]:
+    """Prometheus evaluating ``rule`` every second, sending to the Alertmanager."""
     target = alertmanager_url.removeprefix("http://")
-    (state_dir / "prometheus.yml").write_text(
-        f"""
+    config = f"""
 global:
   evaluation_interval: 1s
 rule_files: ['{state_dir / "rules.yml"}']
@@ -127,20 +132,16 @@ alerting:
     - static_configs:
         - targets: ['{target}']
 """
-    )
-    port = free_port()
-    argv = [
-        binary("prometheus"),
+    return _tool(
+        "prometheus",
+        state_dir,
+        {"rules.yml": rule, "prometheus.yml": config},
         f"--config.file={state_dir / 'prometheus.yml'}",
         f"--storage.tsdb.path={state_dir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
         # The first evaluation can precede the Alertmanager's discovery (that send is dropped):
         # resend each second instead of Prometheus's default minute.
         "--rules.alert.resend-delay=1s",
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with process(argv, state_dir / "prometheus.log", f"{base}/-/ready"):
-        yield base
+    )
 
 
 @contextlib.contextmanager

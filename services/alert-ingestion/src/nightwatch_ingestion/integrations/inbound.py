@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from nightwatch_core.errors import ApiError
 
 from nightwatch_ingestion.alerts import flows
 from nightwatch_ingestion.alerts.fingerprint import scoped
@@ -142,8 +141,33 @@ async def _record(request: Request, integration: IntegrationAuth, outcomes: Coun
         log.warning("could not record integration events: %r", exc)
 
 
-@router.post(
+def _route(source_type: str) -> Any:
+    async def inbound(request: Request) -> Response:
+        return await receive(request, SOURCES[source_type])
+
+    inbound.__name__ = f"{source_type}_inbound"
+    return inbound
+
+
+# (path, source, summary): one route per inbound format, each answering in its tool's dialect.
+_ROUTES = (
+    ("/alertmanager", "alertmanager", "Alertmanager webhook (payload version 4)"),
+    ("/grafana", "grafana", "Grafana alerting webhook contact point"),
+    ("/generic", "generic", "The platform's alert body (service/severity optional)"),
+)
+for _path, _type, _summary in _ROUTES:
+    router.add_api_route(
+        _path,
+        _route(_type),
+        methods=["POST"],
+        summary=f"{_summary}; Authorization: Bearer <integration key>",
+        responses=_INBOUND_RESPONSES,
+        openapi_extra=_WEBHOOK_BODY,
+    )
+router.add_api_route(
     "/pagerduty/v2/enqueue",
+    _route("pagerduty"),
+    methods=["POST"],
     summary="PagerDuty Events API v2 (routing_key = the integration key)",
     responses={
         202: {"description": '{"status": "success", "message": "Event processed", "dedup_key"}'},
@@ -152,38 +176,3 @@ async def _record(request: Request, integration: IntegrationAuth, outcomes: Coun
     },
     openapi_extra=_WEBHOOK_BODY,
 )
-async def pagerduty_enqueue(request: Request) -> Response:
-    return await receive(request, SOURCES["pagerduty"])
-
-
-@router.post(
-    "/alertmanager",
-    summary="Alertmanager webhook (payload version 4); Authorization: Bearer <key>",
-    responses=_INBOUND_RESPONSES,
-    openapi_extra=_WEBHOOK_BODY,
-)
-async def alertmanager_webhook(request: Request) -> Response:
-    return await receive(request, SOURCES["alertmanager"])
-
-
-@router.post(
-    "/grafana",
-    summary="Grafana alerting webhook contact point; Authorization: Bearer <key>",
-    responses=_INBOUND_RESPONSES,
-    openapi_extra=_WEBHOOK_BODY,
-)
-async def grafana_webhook(request: Request) -> Response:
-    return await receive(request, SOURCES["grafana"])
-
-
-@router.post(
-    "/generic",
-    summary="The platform's alert body with an integration key (service/severity optional)",
-    responses=_INBOUND_RESPONSES,
-    openapi_extra=_WEBHOOK_BODY,
-)
-async def generic_webhook(request: Request) -> Response:
-    return await receive(request, SOURCES["generic"])
-
-
-__all__ = ["ApiError", "router"]
