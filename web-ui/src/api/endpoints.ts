@@ -10,6 +10,9 @@ import type {
   IncidentDetail,
   IncidentMetrics,
   IncidentStatus,
+  Integration,
+  IntegrationCreate,
+  IntegrationWithKey,
   LoginResponse,
   NotificationRecord,
   OncallCurrent,
@@ -127,4 +130,13 @@ export const admin = {
   createApiKey: (body: { name: string; role: Role | null; permissions: string[]; expires_at?: string | null }) =>
     request<ApiKey>("POST", "/api-keys", { body }),
   revokeApiKey: (id: string) => request<void>("DELETE", `/api-keys/${enc(id)}`),
+};
+
+export const integrations = {
+  list: async () => (await request<{ items: Integration[]; total: number }>("GET", "/integrations")).items,
+  create: (body: IntegrationCreate) => request<IntegrationWithKey>("POST", "/integrations", { body }),
+  update: (id: string, body: Partial<IntegrationCreate>) =>
+    request<Integration>("PATCH", `/integrations/${enc(id)}`, { body }),
+  rotateKey: (id: string) => request<IntegrationWithKey>("POST", `/integrations/${enc(id)}/rotate-key`),
+  remove: (id: string) => request<void>("DELETE", `/integrations/${enc(id)}`),
 };

@@ -61,6 +61,12 @@ export type Account = S["AccountRead"];
 export type ApiKey = S["ApiKeyRead"] & { key?: string };
 export type ApiKeyCreated = S["ApiKeyCreated"];
 
+export type Integration = S["IntegrationRead"];
+export type IntegrationWithKey = S["IntegrationWithKey"];
+export type IntegrationCreate = S["IntegrationCreate"];
+export type IntegrationType = S["IntegrationType"];
+export const INTEGRATION_TYPES: IntegrationType[] = ["alertmanager", "grafana", "pagerduty", "generic"];
+
 export type EscalationTarget = S["Target"];
 export type EscalationLevel = S["Level"];
 export type EscalationPolicy = S["PolicyRead"];

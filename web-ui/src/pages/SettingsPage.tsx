@@ -5,6 +5,7 @@ import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
+import { IntegrationsSection } from "./IntegrationsSection";
 
 const ROLES: Role[] = ["viewer", "responder", "admin"];
 
@@ -195,9 +196,10 @@ export function SettingsPage() {
         <>
           <Accounts />
           <ApiKeys />
+          <IntegrationsSection />
         </>
       ) : (
-        <p className="text-sm text-slate-500 dark:text-slate-400">Users, roles and API keys are managed by admins.</p>
+        <p className="text-sm text-slate-500 dark:text-slate-400">Users, roles, API keys and integrations are managed by admins.</p>
       )}
     </div>
   );
