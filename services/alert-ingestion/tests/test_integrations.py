@@ -387,3 +387,23 @@ async def test_integration_events_are_counted_in_metrics(client: Any) -> None:
     metrics = (await client.get("/metrics")).text
     assert 'integration_events_total{outcome="accepted",type="alertmanager"}' in metrics
     assert 'integration_events_total{outcome="unauthorized",type="alertmanager"}' in metrics
+
+
+async def test_database_down_on_the_inbound_path_is_503_so_the_tool_retries(
+    ingestion: Any, database_url: str
+) -> None:
+    from nightwatch_core.testing.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy(database_url)
+    await proxy.start()
+    async with ingestion(
+        database_url=proxy.url_for(database_url), integration_key_cache_seconds=0
+    ) as (_, client):
+        created = await create(client)
+        await proxy.cut()
+        refused = await client.post(AM, json=am_payload(), headers=bearer(created["key"]))
+        assert refused.status_code == 503, refused.text  # never a 401 that drops the alerts
+        await proxy.restore()
+        again = await client.post(AM, json=am_payload(), headers=bearer(created["key"]))
+        assert again.status_code == 200
+    await proxy.cut()

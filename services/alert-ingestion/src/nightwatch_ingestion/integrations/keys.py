@@ -19,6 +19,7 @@ import time
 
 import asyncpg
 import orjson
+from nightwatch_core.errors import DatabaseUnavailable
 
 from nightwatch_ingestion.integrations.schemas import IntegrationAuth
 
@@ -61,8 +62,12 @@ class KeyCache:
         now = time.monotonic()
         if hit is not None and hit[1] > now:
             return hit[0]
-        async with pool.acquire() as conn:
-            row = await conn.fetchrow(_LOOKUP, match.group(1))
+        try:
+            async with pool.acquire() as conn:
+                row = await conn.fetchrow(_LOOKUP, match.group(1))
+        except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            # 503: Alertmanager and PagerDuty senders retry it (a 401 would drop the alerts).
+            raise DatabaseUnavailable() from None
         found = None
         if row is not None and hmac.compare_digest(row["key_hash"], digest):
             found = IntegrationAuth(
