@@ -235,11 +235,11 @@ class Holders:
         created: dict[str, datetime] = {}
         resolved: set[tuple[uuid.UUID, str]] = set()
         for row in locked:
-            for fingerprint in row.held:
+            for fingerprint in row.held or ():
                 # Normally one holder; after an upgrade several: the newest incident wins.
                 if fingerprint not in created or row.created_at > created[fingerprint]:
                     incident[fingerprint], created[fingerprint] = row.incident_id, row.created_at
-            resolved.update((row.incident_id, fp) for fp in row.held_resolved)
+            resolved.update((row.incident_id, fp) for fp in row.held_resolved or ())
         return cls(incident=incident, resolved=resolved)
 
 

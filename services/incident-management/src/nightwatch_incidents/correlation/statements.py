@@ -27,24 +27,27 @@ STORED_ANSWER = text("SELECT results FROM incidents.alert_batches WHERE id = :id
 # the row, sees `resolved` and leaves it out, and the key opens a new incident.
 LOCK_INCIDENTS = text(
     """
-    WITH wanted AS (
+    WITH held AS (
+        -- one probe of the fingerprint index per fingerprint of the batch
+        SELECT f.incident_id, f.fingerprint, f.resolved_at FROM incidents.alert_fingerprints f
+        WHERE f.fingerprint = ANY(CAST(:fingerprints AS text[]))
+    ), held_by AS (
+        SELECT incident_id, array_agg(fingerprint) AS held,
+               array_agg(fingerprint) FILTER (WHERE resolved_at IS NOT NULL) AS held_resolved
+        FROM held GROUP BY incident_id
+    ), wanted AS (
         SELECT g.incident_id FROM incidents.alert_groups g
         WHERE g.closed_at IS NULL
           AND (g.service, g.severity) IN (
               SELECT * FROM unnest(CAST(:services AS text[]), CAST(:severities AS text[])))
         UNION
-        SELECT f.incident_id FROM incidents.alert_fingerprints f
-        WHERE f.fingerprint = ANY(CAST(:fingerprints AS text[]))
+        SELECT incident_id FROM held_by
     )
     SELECT i.id AS incident_id, i.created_at, g.service, g.severity, g.last_alert_at,
-           ARRAY(SELECT f.fingerprint FROM incidents.alert_fingerprints f
-                 WHERE f.incident_id = i.id
-                   AND f.fingerprint = ANY(CAST(:fingerprints AS text[]))) AS held,
-           ARRAY(SELECT f.fingerprint FROM incidents.alert_fingerprints f
-                 WHERE f.incident_id = i.id AND f.resolved_at IS NOT NULL
-                   AND f.fingerprint = ANY(CAST(:fingerprints AS text[]))) AS held_resolved
+           h.held, h.held_resolved
     FROM incidents.incidents i
     LEFT JOIN incidents.alert_groups g ON g.incident_id = i.id AND g.closed_at IS NULL
+    LEFT JOIN held_by h ON h.incident_id = i.id
     WHERE i.id IN (SELECT incident_id FROM wanted) AND i.status <> 'resolved'
     ORDER BY i.id
     FOR UPDATE OF i
