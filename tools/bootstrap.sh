@@ -16,26 +16,31 @@ UV="$(command -v uv 2>/dev/null || echo "$HOME/.local/bin/uv")"
 # Prometheus + promtool (Debian's `prometheus` package): the monitoring tests run a real
 # Prometheus, and `make up` starts one when the binary is here. Installed only when missing, and
 # never started as a system service (it would take the fixed port 9090).
+# prometheus-alertmanager: the integration tests send alerts through a real Alertmanager.
 install_prometheus() {
-  if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then return 0; fi
+  if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 &&
+    command -v prometheus-alertmanager >/dev/null 2>&1; then return 0; fi
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: prometheus/promtool missing and cannot apt-get install here (need root + apt)" >&2
     return 0
   fi
-  echo "bootstrap: installing prometheus (Debian package) for promtool and the monitoring tests"
+  echo "bootstrap: installing prometheus, prometheus-alertmanager (Debian packages) for the tests"
   local guard=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     guard=/usr/sbin/policy-rc.d
   fi
-  local apt=(apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends prometheus)
+  local apt=(apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends prometheus
+    prometheus-alertmanager)
   DEBIAN_FRONTEND=noninteractive "${apt[@]}" >/dev/null 2>&1 ||
     { apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null 2>&1 &&
       DEBIAN_FRONTEND=noninteractive "${apt[@]}" >/dev/null; } ||
-    echo "bootstrap: apt-get install prometheus failed" >&2
+    echo "bootstrap: apt-get install prometheus prometheus-alertmanager failed" >&2
   if [ -n "$guard" ]; then rm -f "$guard"; fi
   # A package install may still have launched the daemon through systemd: stop it, we run our own.
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl stop prometheus prometheus-alertmanager >/dev/null 2>&1 || true
+  fi
 }
 install_prometheus
 

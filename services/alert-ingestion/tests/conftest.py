@@ -42,6 +42,7 @@ class FakeIncidentManagement:
         self.placed: dict[str, str] = {}  # alert id -> incident id (each alert counted once)
         self.calls = 0
         self.batch_sizes: list[int] = []
+        self.items: list[dict[str, Any]] = []  # every alert item received, as sent
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -57,6 +58,24 @@ class FakeIncidentManagement:
     def _place(self, body: dict[str, Any]) -> dict[str, Any]:
         results = []
         for alert in body["alerts"]:
+            if alert.get("action", "trigger") != "trigger":  # a resolve / acknowledge
+                holder = next(
+                    (
+                        i
+                        for i in self.open.values()
+                        if (i, alert["fingerprint"]) in self.fingerprints
+                    ),
+                    None,
+                )
+                result = {"resolve": "resolved", "acknowledge": "acknowledged"}[alert["action"]]
+                results.append(
+                    {
+                        "alert_id": alert["alert_id"],
+                        "incident_id": holder,
+                        "result": result if holder else "ignored",
+                    }
+                )
+                continue
             key = (alert["service"], alert["severity"])
             result = "correlated"
             if key not in self.open:
@@ -81,6 +100,7 @@ class FakeIncidentManagement:
             self.calls += 1
             body = await request.json()
             self.batch_sizes.append(len(body["alerts"]))
+            self.items.extend(body["alerts"])
             if self.mode == "refusing":
                 return JSONResponse({"error": {"code": "validation_error"}}, status_code=422)
             if self.mode == "failing":

@@ -47,6 +47,7 @@ def gateway_settings(
             "rate_limit_write": GENEROUS,
             "rate_limit_ingest": GENEROUS,
             "rate_limit_admin": GENEROUS,
+            "rate_limit_integration": GENEROUS,
         }
         values.update(overrides)
         return make_settings(GatewaySettings, **values)  # type: ignore[no-any-return]

@@ -29,6 +29,11 @@ ROUTES = [
     ("POST", "/api/v1/escalation-policies", Need.admin),
     ("POST", "/api/v1/notify", Need.admin),
     ("DELETE", "/api/v1/incidents/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.admin),
+    # Integrations hold keys: reading them is admin's too.
+    ("GET", "/api/v1/integrations", Need.admin),
+    ("GET", "/api/v1/integrations/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.admin),
+    ("POST", "/api/v1/integrations", Need.admin),
+    ("POST", "/api/v1/integrations/7b0e3c2e-1111-4a5b-9c1d-000000000001/rotate-key", Need.admin),
 ]
 
 # Who may do what: principal name -> the needs it satisfies.

@@ -25,7 +25,11 @@ async def test_aggregated_document_has_every_public_path_and_the_security_scheme
         and "/api/v1/accounts" in paths
     )
     assert not any(path.startswith("/internal/") for path in paths)
-    assert set(document["components"]["securitySchemes"]) == {"bearerAuth", "apiKeyAuth"}
+    assert set(document["components"]["securitySchemes"]) == {
+        "bearerAuth",
+        "apiKeyAuth",
+        "integrationKey",
+    }
     assert paths["/api/v1/alerts"]["post"]["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}]
     assert "security" not in paths["/api/v1/auth/login"]["post"]
     assert "AlertCreate" in document["components"]["schemas"]

@@ -63,6 +63,7 @@ async def echo(request: Request) -> Response:
             "request_id": headers.get("x-request-id"),
             "authorization": headers.get("authorization"),
             "api_key": headers.get("x-api-key"),
+            "integration_key": headers.get("x-integration-key"),
             "idempotency_key": headers.get("idempotency-key"),
             "body_bytes": size,
             "body_sha256": body.hexdigest(),

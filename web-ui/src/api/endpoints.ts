@@ -11,6 +11,9 @@ import type {
   IncidentDetail,
   IncidentMetrics,
   IncidentStatus,
+  Integration,
+  IntegrationCreate,
+  IntegrationWithKey,
   LoginResponse,
   NotificationRecord,
   OncallCurrent,
@@ -130,4 +133,13 @@ export const admin = {
   revokeApiKey: (id: string) => request<void>("DELETE", `/api-keys/${enc(id)}`),
   audit: async (filters: { actor?: string; action?: string; limit: number; offset: number }) =>
     toPage<AuditEntry>(await request("GET", "/audit", { query: filters }), filters.limit, filters.offset),
+};
+
+export const integrations = {
+  list: async () => (await request<{ items: Integration[]; total: number }>("GET", "/integrations")).items,
+  create: (body: IntegrationCreate) => request<IntegrationWithKey>("POST", "/integrations", { body }),
+  update: (id: string, body: Partial<IntegrationCreate>) =>
+    request<Integration>("PATCH", `/integrations/${enc(id)}`, { body }),
+  rotateKey: (id: string) => request<IntegrationWithKey>("POST", `/integrations/${enc(id)}/rotate-key`),
+  remove: (id: string) => request<void>("DELETE", `/integrations/${enc(id)}`),
 };

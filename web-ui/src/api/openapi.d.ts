@@ -193,6 +193,137 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/alertmanager": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Alertmanager webhook (payload version 4); Authorization: Bearer <integration key> */
+        post: operations["alertmanager_inbound_api_v1_integrations_alertmanager_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/grafana": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grafana alerting webhook contact point; Authorization: Bearer <integration key> */
+        post: operations["grafana_inbound_api_v1_integrations_grafana_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/generic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The platform's alert body (service/severity optional); Authorization: Bearer <integration key> */
+        post: operations["generic_inbound_api_v1_integrations_generic_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/pagerduty/v2/enqueue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** PagerDuty Events API v2 (routing_key = the integration key) */
+        post: operations["pagerduty_inbound_api_v1_integrations_pagerduty_v2_enqueue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Integrations */
+        get: operations["list_integrations_api_v1_integrations_get"];
+        put?: never;
+        /**
+         * Create Integration
+         * @description Create an integration; the answer carries its key (shown this once) and the snippet.
+         */
+        post: operations["create_integration_api_v1_integrations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{integration_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Integration */
+        get: operations["get_integration_api_v1_integrations__integration_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Integration
+         * @description Its key stops working; the alerts it sent stay.
+         */
+        delete: operations["delete_integration_api_v1_integrations__integration_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Integration */
+        patch: operations["update_integration_api_v1_integrations__integration_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/integrations/{integration_id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Integration Key
+         * @description A new key (shown this once); the old one stops working.
+         */
+        post: operations["rotate_integration_key_api_v1_integrations__integration_id__rotate_key_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents": {
         parameters: {
             query?: never;
@@ -1049,6 +1180,16 @@ export interface components {
             };
             /** Timestamp */
             timestamp?: string | null;
+            /**
+             * Dedup Key
+             * @description The alert's identity when given (the fingerprint is derived from it alone): 'CPU 91%' and 'CPU 92%' of one check are one alert. Without it, the fingerprint of service, severity, message and labels.
+             */
+            dedup_key?: string | null;
+            /**
+             * @description resolved: the condition is gone; resolves the alerts of this fingerprint and, when none of its incident fires any more, the incident
+             * @default firing
+             */
+            status: components["schemas"]["AlertStatus"];
         };
         /** AlertPage */
         AlertPage: {
@@ -1096,11 +1237,38 @@ export interface components {
             /** Team */
             team: string | null;
             /**
+             * Source
+             * @description api, or the integration type (alertmanager, grafana, ...)
+             */
+            source: string;
+            /** Integration Id */
+            integration_id: string | null;
+            /**
+             * Event
+             * @description trigger, resolve or acknowledge: what the source sent
+             */
+            event: string;
+            status: components["schemas"]["AlertStatus"];
+            /** Resolved At */
+            resolved_at: string | null;
+            /**
+             * Details
+             * @description annotations and links (generator_url, dashboard_url, panel_url, silence_url, runbook_url, links) kept from the source
+             */
+            details: {
+                [key: string]: unknown;
+            } | null;
+            /**
              * Attached At
              * @description when the alert got its incident (null while pending): for almost every alert its arrival, later for alerts accepted while incident-management was unreachable
              */
             attached_at: string | null;
         };
+        /**
+         * AlertStatus
+         * @enum {string}
+         */
+        AlertStatus: "firing" | "resolved";
         /** BatchAccepted */
         BatchAccepted: {
             /**
@@ -1117,7 +1285,202 @@ export interface components {
          * CorrelationResult
          * @enum {string}
          */
-        CorrelationResult: "new_incident" | "correlated" | "duplicate";
+        CorrelationResult: "new_incident" | "correlated" | "duplicate" | "resolved" | "acknowledged" | "ignored";
+        /**
+         * IntegrationCreate
+         * @example {
+         *       "auto_resolve": true,
+         *       "default_service": "platform",
+         *       "default_team": "sre",
+         *       "name": "prod-alertmanager",
+         *       "severity_mapping": {
+         *         "disaster": "critical"
+         *       },
+         *       "type": "alertmanager"
+         *     }
+         */
+        IntegrationCreate: {
+            type: components["schemas"]["IntegrationType"];
+            /** Name */
+            name: string;
+            /**
+             * Default Service
+             * @description when the payload names no service
+             */
+            default_service: string;
+            /**
+             * Default Team
+             * @description when the payload names no team (labels.team)
+             */
+            default_team?: string | null;
+            /**
+             * Severity Mapping
+             * @description the tool's severity (case-insensitive) -> critical|high|medium|low, over the built-in mapping (critical->critical, error/major->high, warning->medium, info->low)
+             */
+            severity_mapping?: {
+                [key: string]: components["schemas"]["Severity"];
+            };
+            /**
+             * @description for a severity neither mapping knows
+             * @default medium
+             */
+            default_severity: components["schemas"]["Severity"];
+            /**
+             * Auto Resolve
+             * @description when every alert of an incident is resolved at the source, resolve it
+             * @default true
+             */
+            auto_resolve: boolean;
+        };
+        /** IntegrationList */
+        IntegrationList: {
+            /** Items */
+            items: components["schemas"]["IntegrationRead"][];
+            /** Total */
+            total: number;
+        };
+        /** IntegrationRead */
+        IntegrationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            type: components["schemas"]["IntegrationType"];
+            /** Name */
+            name: string;
+            /** Default Service */
+            default_service: string;
+            /** Default Team */
+            default_team: string | null;
+            /** Severity Mapping */
+            severity_mapping: {
+                [key: string]: components["schemas"]["Severity"];
+            };
+            default_severity: components["schemas"]["Severity"];
+            /** Auto Resolve */
+            auto_resolve: boolean;
+            /**
+             * Key Prefix
+             * @description the visible start of the key (the key itself is shown once)
+             */
+            key_prefix: string;
+            /**
+             * Inbound Url
+             * @description where the tool sends (the gateway's public address)
+             */
+            inbound_url: string;
+            /**
+             * Snippet
+             * @description configuration to paste into the tool (<key> for the key)
+             */
+            snippet: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Key Rotated At */
+            key_rotated_at: string | null;
+            /** Last Event At */
+            last_event_at: string | null;
+            /**
+             * Event Counts
+             * @description events by outcome: accepted, resolved, acknowledged, invalid
+             */
+            event_counts: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * IntegrationType
+         * @enum {string}
+         */
+        IntegrationType: "alertmanager" | "grafana" | "pagerduty" | "generic";
+        /** IntegrationUpdate */
+        IntegrationUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Default Service */
+            default_service?: string | null;
+            /** Default Team */
+            default_team?: string | null;
+            /** Severity Mapping */
+            severity_mapping?: {
+                [key: string]: components["schemas"]["Severity"];
+            } | null;
+            default_severity?: components["schemas"]["Severity"] | null;
+            /** Auto Resolve */
+            auto_resolve?: boolean | null;
+        };
+        /** IntegrationWithKey */
+        IntegrationWithKey: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            type: components["schemas"]["IntegrationType"];
+            /** Name */
+            name: string;
+            /** Default Service */
+            default_service: string;
+            /** Default Team */
+            default_team: string | null;
+            /** Severity Mapping */
+            severity_mapping: {
+                [key: string]: components["schemas"]["Severity"];
+            };
+            default_severity: components["schemas"]["Severity"];
+            /** Auto Resolve */
+            auto_resolve: boolean;
+            /**
+             * Key Prefix
+             * @description the visible start of the key (the key itself is shown once)
+             */
+            key_prefix: string;
+            /**
+             * Inbound Url
+             * @description where the tool sends (the gateway's public address)
+             */
+            inbound_url: string;
+            /**
+             * Snippet
+             * @description configuration to paste into the tool (<key> for the key)
+             */
+            snippet: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Key Rotated At */
+            key_rotated_at: string | null;
+            /** Last Event At */
+            last_event_at: string | null;
+            /**
+             * Event Counts
+             * @description events by outcome: accepted, resolved, acknowledged, invalid
+             */
+            event_counts: {
+                [key: string]: number;
+            };
+            /**
+             * Key
+             * @description the secret key: shown this once, stored only as a hash
+             */
+            key: string;
+        };
         /**
          * Severity
          * @enum {string}
@@ -1160,14 +1523,14 @@ export interface components {
             alert_id: string;
             /**
              * Incident Id
-             * Format: uuid
+             * @description null only for a resolve or acknowledge that no open incident holds
              */
-            incident_id: string;
+            incident_id: string | null;
             /**
              * Result
              * @enum {string}
              */
-            result: "new_incident" | "correlated" | "duplicate";
+            result: "new_incident" | "correlated" | "duplicate" | "resolved" | "acknowledged" | "ignored";
         };
         /**
          * AlertToCorrelate
@@ -1198,6 +1561,19 @@ export interface components {
              * Format: date-time
              */
             received_at: string;
+            /**
+             * Action
+             * @default trigger
+             * @enum {string}
+             */
+            action: "trigger" | "resolve" | "acknowledge";
+            /** Actor */
+            actor?: string | null;
+            /**
+             * Auto Resolve
+             * @default true
+             */
+            auto_resolve: boolean;
         };
         /** DurationStats */
         DurationStats: {
@@ -1448,6 +1824,53 @@ export interface components {
          * @enum {string}
          */
         Status: "open" | "acknowledged" | "in_progress" | "resolved";
+        /** TimelineBatch */
+        TimelineBatch: {
+            /** Entries */
+            entries: components["schemas"]["TimelineBatchEntry"][];
+        };
+        /** TimelineBatchEntry */
+        TimelineBatchEntry: {
+            /** Event Type */
+            event_type: string;
+            /**
+             * Actor
+             * @default system
+             */
+            actor: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** Dedup Key */
+            dedup_key?: string | null;
+            /**
+             * Incident Id
+             * Format: uuid
+             */
+            incident_id: string;
+        };
+        /** TimelineBatchItem */
+        TimelineBatchItem: {
+            /**
+             * Status
+             * @description 201 written, 200 replay of a dedup_key, 404 unknown incident
+             */
+            status: number;
+        };
+        /** TimelineBatchResult */
+        TimelineBatchResult: {
+            /**
+             * Results
+             * @description one per entry, in order
+             */
+            results: components["schemas"]["TimelineBatchItem"][];
+        };
         /** TimelineCreate */
         TimelineCreate: {
             /** Event Type */
@@ -1638,6 +2061,37 @@ export interface components {
             service: string;
             /** Severity */
             severity?: ("critical" | "high" | "medium" | "low") | null;
+        };
+        /** EscalationStartBatch */
+        EscalationStartBatch: {
+            /** Escalations */
+            escalations: components["schemas"]["EscalationStart"][];
+        };
+        /** EscalationStartBatchResult */
+        EscalationStartBatchResult: {
+            /**
+             * Results
+             * @description one per distinct incident_id
+             */
+            results: components["schemas"]["EscalationStarted"][];
+        };
+        /** EscalationStarted */
+        EscalationStarted: {
+            /**
+             * Incident Id
+             * Format: uuid
+             */
+            incident_id: string;
+            /**
+             * Created
+             * @description false: this incident's escalation existed (a replay)
+             */
+            created: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "exhausted" | "stopped";
         };
         /** EscalationStop */
         EscalationStop: {
@@ -2399,6 +2853,29 @@ export interface components {
             /** Contact Methods */
             contact_methods?: components["schemas"]["ContactMethodIn"][] | null;
         };
+        /** BatchItemError */
+        BatchItemError: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
+        /** BatchItemResult */
+        BatchItemResult: {
+            /**
+             * Status
+             * @description 202 accepted (or replayed), 422 refused
+             */
+            status: number;
+            /** Id */
+            id?: string | null;
+            /**
+             * Replayed
+             * @default false
+             */
+            replayed: boolean;
+            error?: components["schemas"]["BatchItemError"] | null;
+        };
         /** ChannelList */
         ChannelList: {
             /** Default */
@@ -2415,6 +2892,27 @@ export interface components {
              * @description False: POST /api/v1/notify answers 422 for it
              */
             configured: boolean;
+        };
+        /**
+         * NotificationBatch
+         * @description Each item is checked on its own (a bad one is refused in its result, not the whole batch).
+         */
+        NotificationBatch: {
+            /**
+             * Notifications
+             * @description bodies as for POST /api/v1/notify, each with its idempotency_key
+             */
+            notifications: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** NotificationBatchResult */
+        NotificationBatchResult: {
+            /**
+             * Results
+             * @description one per item, in order
+             */
+            results: components["schemas"]["BatchItemResult"][];
         };
         /** NotificationCreate */
         NotificationCreate: {
@@ -3017,6 +3515,414 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AlertRead"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    alertmanager_inbound_api_v1_integrations_alertmanager_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Accepted: every alert stored (and placed, or pending: 202) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not this tool's payload (common error body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing key, unknown key, or the key of another integration type */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    grafana_inbound_api_v1_integrations_grafana_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Accepted: every alert stored (and placed, or pending: 202) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not this tool's payload (common error body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing key, unknown key, or the key of another integration type */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    generic_inbound_api_v1_integrations_generic_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Accepted: every alert stored (and placed, or pending: 202) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not this tool's payload (common error body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing key, unknown key, or the key of another integration type */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pagerduty_inbound_api_v1_integrations_pagerduty_v2_enqueue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description {"status": "success", "message": "Event processed", "dedup_key"} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description {"status": "invalid event", "message", "errors": [...]} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown routing_key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_integrations_api_v1_integrations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationList"];
+                };
+            };
+        };
+    };
+    create_integration_api_v1_integrations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationWithKey"];
+                };
+            };
+            /** @description Unknown integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_integration_api_v1_integrations__integration_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationRead"];
+                };
+            };
+            /** @description Unknown integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_integration_api_v1_integrations__integration_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_integration_api_v1_integrations__integration_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationRead"];
+                };
+            };
+            /** @description Unknown integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_integration_key_api_v1_integrations__integration_id__rotate_key_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationWithKey"];
+                };
+            };
+            /** @description Unknown integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -72,6 +72,12 @@ export interface AuditEntry {
 }
 export type ApiKeyCreated = S["ApiKeyCreated"];
 
+export type Integration = S["IntegrationRead"];
+export type IntegrationWithKey = S["IntegrationWithKey"];
+export type IntegrationCreate = S["IntegrationCreate"];
+export type IntegrationType = S["IntegrationType"];
+export const INTEGRATION_TYPES: IntegrationType[] = ["alertmanager", "grafana", "pagerduty", "generic"];
+
 export type EscalationTarget = S["Target"];
 export type EscalationLevel = S["Level"];
 export type EscalationPolicy = S["PolicyRead"];

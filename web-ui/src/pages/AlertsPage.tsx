@@ -7,6 +7,30 @@ import { useFilterParams, usePolling } from "../hooks";
 
 const PAGE_SIZE = 50;
 
+// Links an alert's source kept (Alertmanager's generatorURL, Grafana's dashboard/panel/silence, a
+// runbook annotation, PagerDuty's links); only http(s), so a sender cannot plant a javascript: URL.
+const LINKS: [string, string][] = [
+  ["generator_url", "source"],
+  ["dashboard_url", "dashboard"],
+  ["panel_url", "panel"],
+  ["runbook_url", "runbook"],
+  ["silence_url", "silence"],
+];
+
+function safe(url: unknown): url is string {
+  return typeof url === "string" && /^https?:\/\//i.test(url);
+}
+
+export function alertLinks(details: Record<string, unknown> | null | undefined): { href: string; text: string }[] {
+  if (!details) return [];
+  const named = LINKS.filter(([key]) => safe(details[key])).map(([key, text]) => ({ href: details[key] as string, text }));
+  const extra = Array.isArray(details.links) ? (details.links as { href?: unknown; text?: unknown }[]) : [];
+  return [
+    ...named,
+    ...extra.filter((link) => safe(link.href)).map((link) => ({ href: link.href as string, text: typeof link.text === "string" && link.text ? link.text : "link" })),
+  ];
+}
+
 export function AlertsPage() {
   const { params, setFilter: update } = useFilterParams("cursor");
   const filters = {
@@ -51,6 +75,7 @@ export function AlertsPage() {
                 <th className="th">Severity</th>
                 <th className="th">Service</th>
                 <th className="th">Message</th>
+                <th className="th">Source</th>
                 <th className="th">Result</th>
                 <th className="th">Incident</th>
               </tr>
@@ -62,6 +87,13 @@ export function AlertsPage() {
                   <td className="td"><SeverityBadge severity={alert.severity} /></td>
                   <td className="td">{alert.service}</td>
                   <td className="td">{alert.message}</td>
+                  <td className="td" data-testid="alert-source">
+                    <span>{alert.source ?? "api"}</span>
+                    {alert.status === "resolved" && <span className="ml-1 text-emerald-700 dark:text-emerald-400">resolved</span>}
+                    {alertLinks(alert.details).map((link) => (
+                      <a key={link.href + link.text} className="ml-2 text-sky-700 hover:underline dark:text-sky-400" href={link.href} target="_blank" rel="noreferrer noopener">{link.text}</a>
+                    ))}
+                  </td>
                   <td className="td">{alert.result ? humanize(alert.result) : "—"}</td>
                   <td className="td">
                     {alert.incident_id ? (

@@ -7,6 +7,7 @@ import { AuditLog } from "../components/AuditLog";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
+import { IntegrationsSection } from "./IntegrationsSection";
 
 const ROLES: Role[] = ["viewer", "responder", "admin"];
 
@@ -210,10 +211,11 @@ export function SettingsPage() {
         <>
           <Accounts />
           <ApiKeys />
+          <IntegrationsSection />
           <AuditLog />
         </>
       ) : (
-        <p className="text-sm text-slate-500 dark:text-slate-400">Users, roles and API keys are managed by admins.</p>
+        <p className="text-sm text-slate-500 dark:text-slate-400">Users, roles, API keys and integrations are managed by admins.</p>
       )}
     </div>
   );

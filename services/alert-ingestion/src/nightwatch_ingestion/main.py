@@ -16,6 +16,9 @@ from nightwatch_ingestion.alerts.intake import post_alerts_lane
 from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.workers import link_worker
+from nightwatch_ingestion.integrations.inbound import router as inbound_router
+from nightwatch_ingestion.integrations.keys import KeyCache
+from nightwatch_ingestion.integrations.router import router as integrations_router
 from nightwatch_ingestion.metrics import HOT_PATH_BATCH, refresh_link_backlog
 from nightwatch_ingestion.settings import IngestionSettings
 
@@ -39,6 +42,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
 
         # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).
         app.state.db_pool = await create_raw_pool(settings)
+        app.state.integration_keys = KeyCache(settings.integration_key_cache_seconds)
 
         # Concurrent single alerts share one call to incident-management and one statement.
         async def flush(alerts: list[Prepared]) -> list[Placed | BaseException | None]:
@@ -63,7 +67,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         title="Nightwatch alert ingestion",
         description="Receives alerts, deduplicates by fingerprint and correlates them into incidents.",
         settings=settings,
-        routers=[alerts_router],
+        routers=[alerts_router, inbound_router, integrations_router],
         on_startup=[start_clients],
         on_shutdown=[stop_clients],
         workers=[link_worker] if settings.workers_enabled else [],

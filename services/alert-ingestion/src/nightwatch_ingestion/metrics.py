@@ -48,11 +48,15 @@ def count_received(severities: Iterable[str]) -> None:
         _received(severity).inc(n)
 
 
+_CORRELATION_RESULTS = frozenset({"new_incident", "correlated", "duplicate"})
+
+
 def count_alerts(results: Iterable[str]) -> None:
     """Correlation outcomes, counted when an alert gets its incident (at once, or later by the
     link worker)."""
     for result, n in Tally(results).items():
-        _correlated(result).inc(n)
+        if result in _CORRELATION_RESULTS:  # resolves and acknowledgements are not alerts
+            _correlated(result).inc(n)
 
 
 LINK_BACKLOG = Gauge(
@@ -66,3 +70,15 @@ async def refresh_link_backlog(app: FastAPI) -> None:
     """Scrape hook: counted in the database, so every replica and restart agrees."""
     async with app.state.db_pool.acquire() as conn:
         LINK_BACKLOG.set(await conn.fetchval(store.BACKLOG))
+
+
+INTEGRATION_EVENTS = Counter(
+    "integration_events_total",
+    "Events received on the integrations' inbound endpoints, by type and outcome (accepted, "
+    "resolved, acknowledged, invalid, unauthorized)",
+    ["type", "outcome"],
+)
+
+
+def count_integration_event(integration_type: str, outcome: str, n: int = 1) -> None:
+    INTEGRATION_EVENTS.labels(integration_type, outcome).inc(n)

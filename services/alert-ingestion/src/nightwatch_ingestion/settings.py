@@ -29,3 +29,7 @@ class IngestionSettings(ServiceSettings):
     # costs are shared by more alerts (on the real stack: same alerts/s, p99 103 -> 69 ms).
     coalesce_max_inflight: int = Field(default=1, ge=1, le=32)
     coalesce_max_batch: int = Field(default=500, ge=1, le=1000)
+    # Integrations (docs/integrations.md): the public entry their inbound URLs are shown on (the
+    # gateway), and how long a verified integration key is cached (like the gateway's keys).
+    public_base_url: str = Field(default="http://localhost:8080", min_length=1, max_length=500)
+    integration_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)

@@ -17,7 +17,12 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from nightwatch_gateway.proxy.routes import PUBLIC_ROOT, RouteTable
+from nightwatch_gateway.proxy.routes import (
+    PAGERDUTY_INBOUND,
+    PUBLIC_ROOT,
+    RouteTable,
+    is_inbound,
+)
 
 log = logging.getLogger("nightwatch.gateway.openapi")
 _CACHE_SECONDS = 30.0
@@ -34,6 +39,13 @@ SECURITY_SCHEMES = {
         "in": "header",
         "name": "X-API-Key",
         "description": "API key created by an admin at /api/v1/api-keys",
+    },
+    "integrationKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An integration's own key (POST /api/v1/integrations); PagerDuty senders "
+        "put it in the body as routing_key instead. Accepted only by that integration's inbound "
+        "endpoint, never as an API credential.",
     },
 }
 _PUBLIC_PATHS = {"/health", "/health/ready", "/api/v1/auth/login"}
@@ -81,8 +93,14 @@ def _secure(document: dict[str, Any]) -> None:
     for path, item in document["paths"].items():
         if path in _PUBLIC_PATHS:
             continue
-        for operation in item.values():
-            if isinstance(operation, dict):
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            if is_inbound(method.upper(), path):
+                operation["security"] = (
+                    [] if path == PAGERDUTY_INBOUND else [{"integrationKey": []}]
+                )
+            else:
                 operation["security"] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 
 

@@ -22,7 +22,16 @@ from nightwatch_gateway.settings import GatewaySettings
 
 log = logging.getLogger("nightwatch.gateway.ratelimit")
 
-ROUTE_CLASSES = ("login", "login_address", "unauthenticated", "read", "write", "ingest", "admin")
+ROUTE_CLASSES = (
+    "login",
+    "login_address",
+    "unauthenticated",
+    "read",
+    "write",
+    "ingest",
+    "admin",
+    "integration",
+)
 
 
 class RateLimiter:

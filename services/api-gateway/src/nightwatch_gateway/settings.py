@@ -42,6 +42,8 @@ class GatewaySettings(ServiceSettings):
     rate_limit_write: str = "300/minute"
     rate_limit_ingest: str = "10000/second"
     rate_limit_admin: str = "120/minute"
+    # Per integration (its key): what one Alertmanager, Grafana or PagerDuty sender may post.
+    rate_limit_integration: str = "100/second"
     # The client address of a request from a trusted proxy is the one that proxy put in
     # X-Forwarded-For (never a client-written entry). TRUSTED_PROXIES: addresses or networks,
     # comma-separated; TRUST_FORWARDED_FOR=true alone trusts loopback (a proxy on this host).

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Gauge, Histogram
 
 from nightwatch_incidents.incidents import service
+from nightwatch_incidents.incidents.models import Incident
+from nightwatch_incidents.incidents.states import Status
 
 INCIDENTS_CREATED = Counter(
     "incidents_created_total", "Incidents created, by severity", ["severity"]
@@ -43,3 +45,11 @@ async def refresh_status_gauge(app: FastAPI) -> None:
         INCIDENTS_BY_STATUS.labels(status).set(count)
     age = (app.state.clock.now() - oldest_open).total_seconds() if oldest_open else 0.0
     INCIDENT_OLDEST_UNACKNOWLEDGED.set(max(0.0, age))
+
+
+def observe_transition(incident: Incident, status: Status) -> None:
+    """MTTA on an acknowledge, MTTR on a resolve (by a person or by the alert's source)."""
+    if status is Status.ACKNOWLEDGED and (mtta := service.mtta_seconds(incident)) is not None:
+        INCIDENT_MTTA.observe(mtta)
+    if status is Status.RESOLVED and (mttr := service.mttr_seconds(incident)) is not None:
+        INCIDENT_MTTR.observe(mttr)

@@ -21,8 +21,8 @@ from nightwatch_core.errors import DatabaseUnavailable
 from nightwatch_core.ids import uuid7
 
 from nightwatch_ingestion.alerts import placement, store
-from nightwatch_ingestion.alerts.fingerprint import fingerprint
-from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Placed, Prepared
+from nightwatch_ingestion.alerts.fingerprint import fingerprint, of_dedup_key
+from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Origin, Placed, Prepared
 from nightwatch_ingestion.alerts.schemas import AlertAccepted, AlertCreate
 from nightwatch_ingestion.metrics import count_alerts, count_received
 from nightwatch_ingestion.settings import IngestionSettings
@@ -37,31 +37,56 @@ def settings_of(app: FastAPI) -> IngestionSettings:
     return settings
 
 
-def team_for(alert: AlertCreate, *, service_team_map: dict[str, str], default_team: str) -> str:
-    """labels.team, else the configured service->team map, else the default team."""
+def team_for(
+    alert: AlertCreate,
+    *,
+    service_team_map: dict[str, str],
+    default_team: str,
+    integration_team: str | None = None,
+) -> str:
+    """labels.team, else the integration's default team, else the configured service->team map,
+    else the default team."""
     label = alert.labels.get("team", "").strip()
-    return label or service_team_map.get(alert.service) or default_team
+    return label or integration_team or service_team_map.get(alert.service) or default_team
 
 
-def prepare(alert: AlertCreate, *, settings: IngestionSettings, now: datetime) -> Prepared:
-    return Prepared(
-        alert_id=uuid7(),
-        service=alert.service,
-        severity=alert.severity.value,
-        fingerprint=fingerprint(
+def prepare(
+    alert: AlertCreate,
+    *,
+    settings: IngestionSettings,
+    now: datetime,
+    origin: Origin | None = None,
+) -> Prepared:
+    """A validated alert ready to place and store; ``origin`` when an integration sent it."""
+    if origin is not None:
+        identity = origin.fingerprint
+    elif alert.dedup_key is not None:
+        identity = of_dedup_key(alert.dedup_key)
+    else:
+        identity = fingerprint(
             service=alert.service,
             severity=alert.severity.value,
             message=alert.message,
             labels=alert.labels,
-        ),
+        )
+    return Prepared(
+        alert_id=uuid7(),
+        service=alert.service,
+        severity=alert.severity.value,
+        fingerprint=identity,
         message=alert.message,
         labels=alert.labels,
         labels_json=orjson.dumps(alert.labels).decode(),
         timestamp=alert.timestamp,
         team=team_for(
-            alert, service_team_map=settings.service_team_map, default_team=settings.default_team
+            alert,
+            service_team_map=settings.service_team_map,
+            default_team=settings.default_team,
+            integration_team=origin.default_team if origin else None,
         ),
         received_at=now,
+        event=origin.event if origin else ("resolve" if alert.status == "resolved" else "trigger"),
+        **(origin.fields() if origin else {}),
     )
 
 
@@ -70,7 +95,13 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
     with concurrent requests; a batch is sent in calls bounded in size."""
     settings = settings_of(app)
     now = app.state.clock.now()
-    prepared = [prepare(alert, settings=settings, now=now) for alert in alerts]
+    return await accept_prepared(
+        app=app, prepared=[prepare(alert, settings=settings, now=now) for alert in alerts]
+    )
+
+
+async def accept_prepared(*, app: FastAPI, prepared: list[Prepared]) -> list[AlertAccepted]:
+    """Store prepared alerts (from the API or an integration) durably; the answer for each."""
     placed: dict[uuid.UUID, Placed | None] = {}
     if len(prepared) == 1:
         placed[prepared[0].alert_id] = await app.state.placement_coalescer.submit(prepared[0])
@@ -80,7 +111,7 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
                 if isinstance(outcome, BaseException):
                     raise outcome
                 placed[alert_id] = outcome
-    count_received(a.severity for a in prepared)
+    count_received(a.severity for a in prepared if a.event == "trigger")
     count_alerts(p.result.value for p in placed.values() if p is not None)
     return [
         AlertAccepted(

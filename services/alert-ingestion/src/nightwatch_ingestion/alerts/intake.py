@@ -47,7 +47,7 @@ async def accept(app: FastAPI, body: list[AlertCreate] | AlertCreate) -> tuple[i
     started = time.perf_counter()
     alerts = body if isinstance(body, list) else [body]
     accepted = await flows.accept_alerts(app=app, alerts=alerts)
-    pending = sum(1 for a in accepted if a.incident_id is None)
+    pending = sum(1 for a in accepted if a.link_status == "pending")
     answer: AlertAccepted | BatchAccepted = accepted[0]
     if isinstance(body, list):
         answer = BatchAccepted(results=accepted, accepted=len(accepted), pending=pending)

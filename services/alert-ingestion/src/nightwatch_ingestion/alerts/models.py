@@ -22,4 +22,10 @@ alerts = Table(
     Column("correlation_result", Text),
     Column("team", Text),
     Column("linked_at", DateTime(timezone=True)),
+    Column("source", Text, nullable=False),
+    Column("integration_id", UUID(as_uuid=True)),
+    Column("event", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("details", JSONB),
 )

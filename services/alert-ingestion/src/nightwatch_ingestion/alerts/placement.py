@@ -39,16 +39,50 @@ class Prepared:
     timestamp: datetime | None
     team: str
     received_at: datetime
+    # Where it came from (api or an integration type) and what the source said about it.
+    source: str = "api"
+    integration_id: uuid.UUID | None = None
+    event: str = "trigger"  # trigger | resolve | acknowledge
+    actor: str | None = None  # integration:<name>: who resolves/acknowledges its incident
+    auto_resolve: bool = True
+    details_json: str | None = None  # annotations and links
 
     @property
     def size(self) -> int:
         """About what this alert adds to a call's body."""
-        return len(self.message) + len(self.labels_json) + len(self.service) + _ITEM_OVERHEAD
+        extra = len(self.details_json) if self.details_json else 0
+        return (
+            len(self.message) + len(self.labels_json) + len(self.service) + extra + _ITEM_OVERHEAD
+        )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What an integration adds to an alert it sent: its identity (the tool's fingerprint or
+    dedup key, scoped to the integration), what the tool said, who acts on the incident."""
+
+    source: str
+    integration_id: uuid.UUID
+    actor: str
+    auto_resolve: bool
+    default_team: str | None
+    fingerprint: str
+    event: str
+    details_json: str | None
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "integration_id": self.integration_id,
+            "actor": self.actor,
+            "auto_resolve": self.auto_resolve,
+            "details_json": self.details_json,
+        }
 
 
 @dataclass(frozen=True)
 class Placed:
-    incident_id: uuid.UUID
+    incident_id: uuid.UUID | None  # None: a resolve/acknowledge no open incident holds
     result: CorrelationResult
 
 
@@ -76,7 +110,7 @@ def chunks(alerts: list[Prepared]) -> list[list[Prepared]]:
 
 
 def _item(alert: Prepared) -> dict[str, Any]:
-    return {
+    item: dict[str, Any] = {
         "alert_id": str(alert.alert_id),
         "service": alert.service,
         "severity": alert.severity,
@@ -86,6 +120,14 @@ def _item(alert: Prepared) -> dict[str, Any]:
         "team": alert.team,
         "received_at": alert.received_at.isoformat(),
     }
+    # Only when not the defaults: the hot path's bodies stay as they were.
+    if alert.event != "trigger":
+        item["action"] = alert.event
+    if alert.actor is not None:
+        item["actor"] = alert.actor
+    if not alert.auto_resolve:
+        item["auto_resolve"] = False
+    return item
 
 
 async def place(
@@ -109,7 +151,8 @@ async def place(
         results = orjson.loads(response.content)["results"]
         placed = {
             uuid.UUID(r["alert_id"]): Placed(
-                uuid.UUID(r["incident_id"]), CorrelationResult(r["result"])
+                uuid.UUID(r["incident_id"]) if r["incident_id"] is not None else None,
+                CorrelationResult(r["result"]),
             )
             for r in results
         }

@@ -30,6 +30,16 @@ class CorrelationResult(StrEnum):
     new_incident = "new_incident"
     correlated = "correlated"
     duplicate = "duplicate"
+    # a resolve / acknowledge from the source: applied to the open incident holding the alert,
+    # or ignored when none does
+    resolved = "resolved"
+    acknowledged = "acknowledged"
+    ignored = "ignored"
+
+
+class AlertStatus(StrEnum):
+    firing = "firing"
+    resolved = "resolved"
 
 
 def _storable(value: str) -> str:
@@ -68,6 +78,7 @@ Message = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_s
 LabelKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_storable)]
 LabelValue = Annotated[str, Field(max_length=1024), AfterValidator(_storable)]
 SeverityIn = Annotated[Severity, BeforeValidator(_lowercase)]
+DedupKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_stripped)]
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
@@ -94,6 +105,17 @@ class AlertCreate(BaseModel):
     message: Message
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=MAX_LABELS)
     timestamp: UtcDatetime | None = None
+    dedup_key: DedupKey | None = Field(
+        default=None,
+        description="The alert's identity when given (the fingerprint is derived from it alone): "
+        "'CPU 91%' and 'CPU 92%' of one check are one alert. Without it, the fingerprint of service, severity, message "
+        "and labels.",
+    )
+    status: AlertStatus = Field(
+        default=AlertStatus.firing,
+        description="resolved: the condition is gone; resolves the alerts of this fingerprint "
+        "and, when none of its incident fires any more, the incident",
+    )
 
     @field_validator("labels")
     @classmethod
@@ -138,6 +160,15 @@ class AlertRead(BaseModel):
     incident_id: UUID | None
     result: CorrelationResult | None
     team: str | None
+    source: str = Field(description="api, or the integration type (alertmanager, grafana, ...)")
+    integration_id: UUID | None
+    event: str = Field(description="trigger, resolve or acknowledge: what the source sent")
+    status: AlertStatus
+    resolved_at: datetime | None
+    details: dict[str, Any] | None = Field(
+        description="annotations and links (generator_url, dashboard_url, panel_url, "
+        "silence_url, runbook_url, links) kept from the source"
+    )
     attached_at: datetime | None = Field(
         description="when the alert got its incident (null while pending): for almost every "
         "alert its arrival, later for alerts accepted while incident-management was unreachable"

@@ -37,6 +37,12 @@ def _to_read(row: Any) -> AlertRead:
         incident_id=row.incident_id,
         result=row.correlation_result,
         team=row.team,
+        source=row.source,
+        integration_id=row.integration_id,
+        event=row.event,
+        status=row.status,
+        resolved_at=row.resolved_at,
+        details=row.details,
         attached_at=row.linked_at,
     )
 

@@ -15,17 +15,22 @@ import asyncpg
 from nightwatch_ingestion.alerts.placement import Placed, Prepared
 
 _COLUMNS = """id, fingerprint, service, severity, message, labels, alert_timestamp, received_at,
-    team"""
+    team, source, integration_id, event, details, status, resolved_at"""
+# A resolve notification is stored resolved (it says the alert stopped firing).
 _VALUES = """a.id, a.fingerprint, a.service, a.severity, a.message, a.labels::jsonb,
-    coalesce(a.ts, a.received_at), a.received_at, a.team"""
+    coalesce(a.ts, a.received_at), a.received_at, a.team, a.source, a.integration_id, a.event,
+    a.details::jsonb, CASE WHEN a.event = 'resolve' THEN 'resolved' ELSE 'firing' END,
+    CASE WHEN a.event = 'resolve' THEN a.received_at END"""
 _ARRAYS = """$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::timestamptz[], $8::timestamptz[], $9::text[]"""
-_NAMES = "id, fingerprint, service, severity, message, labels, ts, received_at, team"
+    $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], $11::uuid[], $12::text[],
+    $13::text[]"""
+_NAMES = """id, fingerprint, service, severity, message, labels, ts, received_at, team, source,
+    integration_id, event, details"""
 
 _INSERT_LINKED = f"""
     INSERT INTO ingestion.alerts ({_COLUMNS}, incident_id, correlation_result, linked_at)
-    SELECT {_VALUES}, a.incident_id, a.result, $12
-    FROM unnest({_ARRAYS}, $10::uuid[], $11::text[]) AS a({_NAMES}, incident_id, result)
+    SELECT {_VALUES}, a.incident_id, a.result, $16
+    FROM unnest({_ARRAYS}, $14::uuid[], $15::text[]) AS a({_NAMES}, incident_id, result)
 """  # noqa: S608 - fragments are constants
 
 _INSERT_PENDING = f"""
@@ -35,8 +40,17 @@ _INSERT_PENDING = f"""
         RETURNING id
     )
     INSERT INTO ingestion.link_queue (alert_id, batch_id, queued_at, due_at, last_error)
-    SELECT id, $10, $11, $11, $12 FROM stored
+    SELECT id, $14, $15, $15, $16 FROM stored
 """  # noqa: S608 - fragments are constants
+
+# The source said these alerts stopped firing: every firing alert of the fingerprint on the
+# incident that took the resolve is resolved (by the incident's index, then the fingerprint).
+_MARK_RESOLVED = """
+    UPDATE ingestion.alerts a SET status = 'resolved', resolved_at = r.at
+    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS r(incident_id, fingerprint, at)
+    WHERE a.incident_id = r.incident_id AND a.fingerprint = r.fingerprint
+      AND a.status = 'firing'
+"""
 
 
 def _alert_arrays(alerts: list[Prepared]) -> list[object]:
@@ -50,6 +64,10 @@ def _alert_arrays(alerts: list[Prepared]) -> list[object]:
         [a.timestamp for a in alerts],
         [a.received_at for a in alerts],
         [a.team for a in alerts],
+        [a.source for a in alerts],
+        [a.integration_id for a in alerts],
+        [a.event for a in alerts],
+        [a.details_json for a in alerts],
     ]
 
 
@@ -67,6 +85,22 @@ async def insert_linked(
         [placed[a.alert_id].result.value for a in alerts],
         linked_at,
     )
+    await mark_resolved(conn, alerts=alerts, placed=placed)
+
+
+async def mark_resolved(
+    conn: asyncpg.Connection, *, alerts: list[Prepared], placed: dict[uuid.UUID, Placed]
+) -> None:
+    """Resolve the stored alerts that a resolve in this batch reached (no statement without one)."""
+    resolves = [
+        (where.incident_id, a.fingerprint, a.received_at)
+        for a in alerts
+        if a.event == "resolve" and (where := placed[a.alert_id]).incident_id is not None
+    ]
+    if resolves:
+        await conn.execute(
+            _MARK_RESOLVED, *(list(column) for column in zip(*resolves, strict=True))
+        )
 
 
 async def insert_pending(
@@ -93,9 +127,12 @@ CLAIM_DUE = """
         GROUP BY batch_id ORDER BY first_queued LIMIT $2
     )
     SELECT q.batch_id, q.attempts, a.id, a.service, a.severity, a.fingerprint, a.message,
-           a.labels::text AS labels, a.team, a.received_at, a.alert_timestamp
+           a.labels::text AS labels, a.team, a.received_at, a.alert_timestamp, a.source,
+           a.integration_id, a.event, a.details::text AS details,
+           'integration:' || i.name AS actor, coalesce(i.auto_resolve, true) AS auto_resolve
     FROM due JOIN ingestion.link_queue q USING (batch_id)
     JOIN ingestion.alerts a ON a.id = q.alert_id
+    LEFT JOIN ingestion.integrations i ON i.id = a.integration_id
     ORDER BY due.first_queued, q.batch_id, a.received_at, a.id
 """
 
@@ -105,7 +142,7 @@ LINK = """
     ), linked AS (
         UPDATE ingestion.alerts a
         SET incident_id = p.incident_id, correlation_result = p.result, linked_at = $4
-        FROM placed p WHERE a.id = p.id AND a.incident_id IS NULL
+        FROM placed p WHERE a.id = p.id AND a.linked_at IS NULL
     )
     DELETE FROM ingestion.link_queue WHERE alert_id IN (SELECT id FROM placed)
 """

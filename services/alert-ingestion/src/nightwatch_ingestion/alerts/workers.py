@@ -53,6 +53,13 @@ def _prepared(row: Any) -> Prepared:
         timestamp=row["alert_timestamp"],
         team=row["team"],
         received_at=row["received_at"],
+        source=row["source"],
+        integration_id=row["integration_id"],
+        event=row["event"],
+        # The integration as it is now (deleted: the generic actor, auto-resolving).
+        actor=row["actor"],
+        auto_resolve=row["auto_resolve"],
+        details_json=row["details"],
     )
 
 
@@ -95,6 +102,9 @@ async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, boo
                     [outcome[i].incident_id for i in ids],
                     [outcome[i].result.value for i in ids],
                     app.state.clock.now(),
+                )
+                await store.mark_resolved(
+                    conn, alerts=[_prepared(row) for row in batch], placed=outcome
                 )
                 count_alerts(outcome[i].result.value for i in ids)
                 handled += len(batch)

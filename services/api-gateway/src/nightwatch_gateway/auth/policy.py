@@ -77,7 +77,13 @@ _WRITE_RULES: tuple[tuple[frozenset[str], re.Pattern[str], Need], ...] = (
 )
 
 
+# Integrations hold keys and paste-ready snippets: every method is admin's, reading included.
+_ADMIN_ONLY = re.compile(r"/api/v1/integrations(/.*)?")
+
+
 def need_for(method: str, path: str) -> Need:
+    if _ADMIN_ONLY.fullmatch(path):
+        return Need.admin
     if method in _READ_METHODS:
         return Need.read
     for methods, pattern, need in _WRITE_RULES:

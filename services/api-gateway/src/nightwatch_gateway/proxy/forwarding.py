@@ -50,6 +50,7 @@ _DROP_REQUEST = _HOP_BY_HOP | {
     b"x-request-id",
     b"cookie",
     SERVICE_TOKEN_BYTES,
+    b"x-integration-key",
 }
 # date and server: the gateway's server writes its own (two of each otherwise); location: rewritten.
 _DROP_RESPONSE = _HOP_BY_HOP | {
@@ -70,7 +71,9 @@ def unsafe_path(path: str) -> bool:
     return any(segment in (".", "..") for segment in decoded.split("/")) or "\\" in decoded
 
 
-def _request_headers(request: Request, principal: Principal) -> list[tuple[bytes, bytes]]:
+def _request_headers(
+    request: Request, principal: Principal, integration_key: str | None = None
+) -> list[tuple[bytes, bytes]]:
     headers = [(k, v) for k, v in request.scope["headers"] if k not in _DROP_REQUEST]
     # What lets the service believe the X-Actor below (nightwatch_core/service_auth.py).
     headers.append((SERVICE_TOKEN_BYTES, _service_credential(request)))
@@ -81,6 +84,8 @@ def _request_headers(request: Request, principal: Principal) -> list[tuple[bytes
     )
     headers.append((b"x-forwarded-proto", request.url.scheme.encode()))
     headers.append((b"x-actor", principal.actor.encode()))
+    if integration_key is not None:  # checked by the service that owns integrations
+        headers.append((b"x-integration-key", integration_key.encode()))
     request_id = current_request_id()
     if request_id:
         headers.append((b"x-request-id", request_id.encode()))
@@ -108,6 +113,7 @@ async def forward(
     upstream: Upstream,
     principal: Principal,
     route_class: str,
+    integration_key: str | None = None,
 ) -> Response:
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
     query: bytes = request.scope.get("query_string", b"")
@@ -117,7 +123,7 @@ async def forward(
     outgoing = httpx.Request(
         request.method,
         url,
-        headers=_request_headers(request, principal),
+        headers=_request_headers(request, principal, integration_key),
         content=body,
         extensions={"timeout": upstream_timeout.as_dict()},
     )

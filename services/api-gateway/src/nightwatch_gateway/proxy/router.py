@@ -17,7 +17,8 @@ from nightwatch_gateway.auth.dependencies import (
 from nightwatch_gateway.auth.policy import Need, Principal, need_for
 from nightwatch_gateway.proxy.admission import Admission, read_body
 from nightwatch_gateway.proxy.forwarding import forward, unsafe_path
-from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url
+from nightwatch_gateway.proxy.inbound import forward_inbound
+from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url, is_inbound
 
 router = APIRouter()
 # Who fetches a subscribable calendar feed: holds the feed's secret URL, nothing else.
@@ -38,6 +39,9 @@ async def proxy(request: Request) -> Response:
     caps: Admission = request.app.state.admission
     address = client_address(request)
     with caps.per_address.hold(address):
+        if is_inbound(request.method, path):
+            body = await read_body(request, within_seconds=caps.body_timeout)
+            return await forward_inbound(request, upstream, body=body)
         if is_capability_url(request.method, path):
             await rate_limiter(request).check("unauthenticated", f"ip:{address}")
             principal, need = CALENDAR_SUBSCRIBER, Need.read

@@ -18,6 +18,7 @@ NOTIFICATION = "notification"
 
 DEFAULT_PREFIXES: dict[str, str] = {
     "/api/v1/alerts": INGESTION,
+    "/api/v1/integrations": INGESTION,
     "/api/v1/incidents": INCIDENTS,
     "/api/v1/schedules": ONCALL,
     "/api/v1/oncall": ONCALL,
@@ -41,6 +42,23 @@ _CAPABILITY_URL = re.compile(r"/api/v1/calendars/[A-Za-z0-9_-]{16,}\.ics")
 
 def is_capability_url(method: str, path: str) -> bool:
     return method in ("GET", "HEAD") and _CAPABILITY_URL.fullmatch(path) is not None
+
+
+# Monitoring tools cannot log in either: an integration's inbound endpoint takes the
+# integration's own key (verified by alert-ingestion, which owns integrations), never a login or
+# an API key. The PagerDuty endpoint carries its key in the body (routing_key).
+INBOUND_PATHS = frozenset(
+    {
+        "/api/v1/integrations/alertmanager",
+        "/api/v1/integrations/grafana",
+        "/api/v1/integrations/generic",
+    }
+)
+PAGERDUTY_INBOUND = "/api/v1/integrations/pagerduty/v2/enqueue"
+
+
+def is_inbound(method: str, path: str) -> bool:
+    return method == "POST" and (path in INBOUND_PATHS or path == PAGERDUTY_INBOUND)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from nightwatch_incidents.correlation import service
 from nightwatch_incidents.correlation.schemas import AlertBatchIn, AlertBatchOut
 from nightwatch_incidents.incidents import flows
-from nightwatch_incidents.metrics import INCIDENTS_CREATED
+from nightwatch_incidents.metrics import INCIDENTS_CREATED, observe_transition
 
 log = logging.getLogger("nightwatch.incidents.correlation")
 
@@ -48,6 +48,10 @@ async def correlate_alerts(
             )
             if outcome.opened:
                 await flows.queue_escalation_starts(session, app, outcome.opened)
+            for change in outcome.transitions:  # a source acknowledged or resolved
+                await flows.queue_escalation_stop(
+                    session, app, change.incident, reason=change.status.value, actor=change.actor
+                )
             await session.commit()
             break
         except service.AnswerRace:
@@ -65,6 +69,11 @@ async def correlate_alerts(
                 raise
     for incident in outcome.opened:
         INCIDENTS_CREATED.labels(incident.severity).inc()
+    for change in outcome.transitions:
+        observe_transition(change.incident, change.status)
+        await flows.stop_escalation_now(
+            app, change.incident.id, reason=change.status.value, actor=change.actor
+        )
     if outcome.opened:
         app.state.job_queue.wake()
     return AlertBatchOut(batch_id=body.batch_id, results=outcome.results, replayed=outcome.replayed)

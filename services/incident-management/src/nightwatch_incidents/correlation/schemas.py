@@ -20,7 +20,12 @@ from nightwatch_incidents.incidents.states import Severity
 EARLIEST_RECEIVED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_RECEIVED_AT = datetime(9000, 1, 1, tzinfo=UTC)
 
-CorrelationResult = Literal["new_incident", "correlated", "duplicate"]
+CorrelationResult = Literal[
+    "new_incident", "correlated", "duplicate", "resolved", "acknowledged", "ignored"
+]
+# What the sender said about the alert: it fires (trigger), it stopped (resolve), or a person
+# acknowledged it in the sending tool (PagerDuty Events v2 acknowledge).
+AlertAction = Literal["trigger", "resolve", "acknowledge"]
 
 
 class AlertToCorrelate(BaseModel):
@@ -36,11 +41,16 @@ class AlertToCorrelate(BaseModel):
     team: Team
     # Ingestion's arrival time: the correlation window counts between alerts' arrivals.
     received_at: UtcDatetime
+    action: AlertAction = "trigger"
+    # Who the timeline names when this alert resolves or acknowledges its incident
+    # ("integration:<name>"); and whether resolving its last alert resolves the incident.
+    actor: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    auto_resolve: bool = True
 
-    @field_validator("fingerprint", "message")
+    @field_validator("fingerprint", "message", "actor")
     @classmethod
-    def _text(cls, value: str) -> str:
-        return reject_nul(value)
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else reject_nul(value)
 
     @field_validator("received_at")
     @classmethod
@@ -68,7 +78,9 @@ class AlertBatchIn(BaseModel):
 
 class AlertPlaced(BaseModel):
     alert_id: uuid.UUID
-    incident_id: uuid.UUID
+    incident_id: uuid.UUID | None = Field(
+        description="null only for a resolve or acknowledge that no open incident holds"
+    )
     result: CorrelationResult
 
 

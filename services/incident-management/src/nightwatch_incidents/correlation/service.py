@@ -17,20 +17,22 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from nightwatch_core.errors import ApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nightwatch_incidents.correlation import source_events
 from nightwatch_incidents.correlation import statements as sql
 from nightwatch_incidents.correlation.schemas import AlertPlaced, AlertToCorrelate
+from nightwatch_incidents.correlation.source_events import ACTOR
 from nightwatch_incidents.incidents.schemas import DESCRIPTION_MAX, TITLE_MAX
 
 Key = tuple[str, str]  # (service, severity)
-# Who the timeline says opened incidents and attached alerts.
-ACTOR = "alert-ingestion"
 # Timeline entries name at most this many alert ids; the full list is ingestion's
 # GET /api/v1/alerts?incident_id=…
 LISTED_ALERT_IDS = 20
@@ -52,6 +54,8 @@ class Correlation:
     results: list[AlertPlaced]
     opened: list[OpenedIncident] = field(default_factory=list)
     replayed: bool = False
+    # Incidents the sources acknowledged or resolved (their escalation stops).
+    transitions: list[source_events.Transition] = field(default_factory=list)
 
 
 class BatchReplayMismatch(ApiError):
@@ -109,7 +113,8 @@ async def correlate(
     now: datetime,
     window: timedelta,
 ) -> Correlation:
-    """Place every alert of the batch in its incident (opening incidents where needed)."""
+    """Place every alert of the batch in its incident (opening incidents where needed); apply
+    the resolves and acknowledgements the sources sent (source_events.py)."""
     keys = sorted({_key(a) for a in alerts})
     by_key = {"services": [k[0] for k in keys], "severities": [k[1] for k in keys]}
     await session.execute(sql.LOCK_KEYS, by_key)
@@ -118,10 +123,20 @@ async def correlate(
     if replay is not None:
         return replay
 
+    locked = (
+        await session.execute(
+            sql.LOCK_INCIDENTS, {**by_key, "fingerprints": sorted({a.fingerprint for a in alerts})}
+        )
+    ).all()
+    holders = Holders.of(locked)
+    triggers = [a for a in alerts if a.action == "trigger"]
+    # Alerts firing again join the open incident holding their fingerprint; the others go by
+    # their key's group (the window) or open an incident.
+    grouped = [a for a in triggers if a.fingerprint not in holders.incident]
     earliest: dict[Key, datetime] = {}
     latest: dict[Key, datetime] = {}
     first: dict[Key, AlertToCorrelate] = {}
-    for alert in alerts:
+    for alert in grouped:
         key = _key(alert)
         first.setdefault(key, alert)
         earliest[key] = min(earliest.get(key, alert.received_at), alert.received_at)
@@ -129,8 +144,10 @@ async def correlate(
 
     incident_of: dict[Key, uuid.UUID] = {}
     stale: list[uuid.UUID] = []
-    for row in (await session.execute(sql.OPEN_GROUPS, by_key)).all():
+    for row in locked:
         key = (row.service, row.severity)
+        if row.service is None or key not in earliest:
+            continue  # not a group, or no alert of this batch needs it
         if row.last_alert_at >= earliest[key] - window:
             incident_of[key] = row.incident_id
         else:
@@ -146,7 +163,7 @@ async def correlate(
             severity=key[1],
             team=first[key].team,
         )
-        for key in keys
+        for key in sorted(earliest)
         if key not in incident_of
     ]
     if opened:
@@ -168,56 +185,118 @@ async def correlate(
         )
         incident_of.update({(o.service, o.severity): o.id for o in opened})
 
-    claimed = {
-        (row.incident_id, row.fingerprint)
-        for row in await session.execute(
-            sql.CLAIM_FINGERPRINTS,
-            {
-                "incident_ids": [incident_of[_key(a)] for a in alerts],
-                "fingerprints": [a.fingerprint for a in alerts],
-            },
+    placed: dict[uuid.UUID, AlertPlaced] = {}
+    if triggers:
+        targets = [holders.incident.get(a.fingerprint) or incident_of[_key(a)] for a in triggers]
+        for alert, target in zip(triggers, targets, strict=True):
+            holders.incident.setdefault(alert.fingerprint, target)  # a resolve later in the batch
+        await _claim_and_record(
+            session=session,
+            batch_id=batch_id,
+            alerts=triggers,
+            targets=targets,
+            holders=holders,
+            opened={o.id for o in opened},
+            placed=placed,
+            now=now,
         )
-    }
-    results = _place(
-        alerts, incident_of, claimed, opened_keys={(o.service, o.severity) for o in opened}
-    )
-    await _record(session=session, batch_id=batch_id, alerts=alerts, results=results, now=now)
+    transitions: list[source_events.Transition] = []
+    events = [a for a in alerts if a.action != "trigger"]
+    if events:
+        transitions = await source_events.apply(
+            session=session, events=events, holder=holders.incident, placed=placed, now=now
+        )
+    results = [placed[a.alert_id] for a in alerts]
     stored = await session.execute(
         sql.STORE_ANSWER,
         {
             "id": batch_id,
             "now": now,
             "results": orjson.dumps(
-                [[str(r.alert_id), str(r.incident_id), r.result] for r in results]
+                [[str(r.alert_id), r.incident_id and str(r.incident_id), r.result] for r in results]
             ).decode(),
         },
     )
     if stored.scalar() is None:
         raise AnswerRace()
-    return Correlation(results=results, opened=opened)
+    return Correlation(results=results, opened=opened, transitions=transitions)
+
+
+@dataclass
+class Holders:
+    """Which open (locked) incident holds each fingerprint, and which of those are resolved."""
+
+    incident: dict[str, uuid.UUID]
+    resolved: set[tuple[uuid.UUID, str]]
+
+    @classmethod
+    def of(cls, locked: Sequence[Any]) -> Holders:
+        incident: dict[str, uuid.UUID] = {}
+        created: dict[str, datetime] = {}
+        resolved: set[tuple[uuid.UUID, str]] = set()
+        for row in locked:
+            for fingerprint in row.held or ():
+                # Normally one holder; after an upgrade several: the newest incident wins.
+                if fingerprint not in created or row.created_at > created[fingerprint]:
+                    incident[fingerprint], created[fingerprint] = row.incident_id, row.created_at
+            resolved.update((row.incident_id, fp) for fp in row.held_resolved or ())
+        return cls(incident=incident, resolved=resolved)
+
+
+async def _claim_and_record(
+    *,
+    session: AsyncSession,
+    batch_id: uuid.UUID,
+    alerts: list[AlertToCorrelate],
+    targets: list[uuid.UUID],
+    holders: Holders,
+    opened: set[uuid.UUID],
+    placed: dict[uuid.UUID, AlertPlaced],
+    now: datetime,
+) -> None:
+    claimed = {
+        (row.incident_id, row.fingerprint)
+        for row in await session.execute(
+            sql.CLAIM_FINGERPRINTS,
+            {"incident_ids": targets, "fingerprints": [a.fingerprint for a in alerts]},
+        )
+    }
+    refired = sorted(
+        {(t, a.fingerprint) for a, t in zip(alerts, targets, strict=True)} & holders.resolved
+    )
+    if refired:
+        await session.execute(
+            sql.REFIRE,
+            {"incident_ids": [r[0] for r in refired], "fingerprints": [r[1] for r in refired]},
+        )
+    results = _place(alerts, targets, claimed, opened=opened)
+    placed.update((r.alert_id, r) for r in results)
+    await _record(session=session, batch_id=batch_id, alerts=alerts, results=results, now=now)
 
 
 def _place(
     alerts: list[AlertToCorrelate],
-    incident_of: dict[Key, uuid.UUID],
+    targets: list[uuid.UUID],
     claimed: set[tuple[uuid.UUID, str]],
     *,
-    opened_keys: set[Key],
+    opened: set[uuid.UUID],
 ) -> list[AlertPlaced]:
     """First alert of a new incident: new_incident; first of a fingerprint: correlated; else
     duplicate — exactly as if the alerts had come one after another."""
     results = []
-    seen: set[Key] = set()
-    for alert in alerts:
-        key = _key(alert)
-        incident_id = incident_of[key]
+    seen: set[uuid.UUID] = set()
+    for alert, incident_id in zip(alerts, targets, strict=True):
         claim = (incident_id, alert.fingerprint)
         if claim in claimed:
             claimed.discard(claim)  # a repeat later in the batch is a duplicate
-            result = "new_incident" if key in opened_keys and key not in seen else "correlated"
+            result = (
+                "new_incident"
+                if incident_id in opened and incident_id not in seen
+                else "correlated"
+            )
         else:
             result = "duplicate"
-        seen.add(key)
+        seen.add(incident_id)
         results.append(AlertPlaced(alert_id=alert.alert_id, incident_id=incident_id, result=result))
     return results
 
@@ -233,6 +312,7 @@ async def _record(
     """Counts, latest arrival and one timeline entry per incident for the whole batch."""
     placed: dict[uuid.UUID, list[tuple[AlertToCorrelate, str]]] = defaultdict(list)
     for alert, result in zip(alerts, results, strict=True):
+        assert result.incident_id is not None  # every firing alert is placed
         placed[result.incident_id].append((alert, result.result))
     ids = list(placed)
     messages: list[str | None] = []

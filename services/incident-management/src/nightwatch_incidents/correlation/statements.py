@@ -20,19 +20,36 @@ LOCK_KEYS = text(
 
 STORED_ANSWER = text("SELECT results FROM incidents.alert_batches WHERE id = :id")
 
-# The open group of each key, with its incident's row lock. A resolve holds that lock while it
-# closes the group: if it commits while we wait, PostgreSQL re-checks the row, sees `resolved` and
-# leaves it out, and the key opens a new incident.
-OPEN_GROUPS = text(
+# The open incidents a batch may touch, with their row locks, in id order: the open group of each
+# key, and every open incident already holding one of the batch's fingerprints (the same alert
+# firing again, resolving or acknowledged joins its incident however long the gap). A resolve
+# holds the row lock while it closes the group: if it commits while we wait, PostgreSQL re-checks
+# the row, sees `resolved` and leaves it out, and the key opens a new incident.
+LOCK_INCIDENTS = text(
     """
-    SELECT g.incident_id, g.service, g.severity, g.last_alert_at
-    FROM incidents.alert_groups g
-    JOIN incidents.incidents i ON i.id = g.incident_id
-    WHERE g.closed_at IS NULL
-      AND (g.service, g.severity) IN (
-          SELECT * FROM unnest(CAST(:services AS text[]), CAST(:severities AS text[])))
-      AND i.status <> 'resolved'
-    ORDER BY g.incident_id
+    WITH held AS (
+        -- one probe of the fingerprint index per fingerprint of the batch
+        SELECT f.incident_id, f.fingerprint, f.resolved_at FROM incidents.alert_fingerprints f
+        WHERE f.fingerprint = ANY(CAST(:fingerprints AS text[]))
+    ), held_by AS (
+        SELECT incident_id, array_agg(fingerprint) AS held,
+               array_agg(fingerprint) FILTER (WHERE resolved_at IS NOT NULL) AS held_resolved
+        FROM held GROUP BY incident_id
+    ), wanted AS (
+        SELECT g.incident_id FROM incidents.alert_groups g
+        WHERE g.closed_at IS NULL
+          AND (g.service, g.severity) IN (
+              SELECT * FROM unnest(CAST(:services AS text[]), CAST(:severities AS text[])))
+        UNION
+        SELECT incident_id FROM held_by
+    )
+    SELECT i.id AS incident_id, i.created_at, g.service, g.severity, g.last_alert_at,
+           h.held, h.held_resolved
+    FROM incidents.incidents i
+    LEFT JOIN incidents.alert_groups g ON g.incident_id = i.id AND g.closed_at IS NULL
+    LEFT JOIN held_by h ON h.incident_id = i.id
+    WHERE i.id IN (SELECT incident_id FROM wanted) AND i.status <> 'resolved'
+    ORDER BY i.id
     FOR UPDATE OF i
     """
 )
@@ -125,3 +142,36 @@ STORE_ANSWER = text(
 )
 
 PRUNE_ANSWERS = text("DELETE FROM incidents.alert_batches WHERE received_at < :before")
+
+# Alerts of an incident that fire again after they were resolved at the source.
+REFIRE = text(
+    """
+    UPDATE incidents.alert_fingerprints f SET resolved_at = NULL
+    FROM unnest(CAST(:incident_ids AS uuid[]), CAST(:fingerprints AS text[]))
+        AS r(incident_id, fingerprint)
+    WHERE f.incident_id = r.incident_id AND f.fingerprint = r.fingerprint
+      AND f.resolved_at IS NOT NULL
+    """
+)
+
+# Alerts resolved at their source; answers the incidents whose every alert is now resolved (the
+# UPDATE's own rows are not visible to the outer query, hence the explicit exclusion).
+RESOLVE_FINGERPRINTS = text(
+    """
+    WITH r AS (
+        SELECT * FROM unnest(CAST(:incident_ids AS uuid[]), CAST(:fingerprints AS text[]))
+            AS r(incident_id, fingerprint)
+    ), marked AS (
+        UPDATE incidents.alert_fingerprints f SET resolved_at = :now
+        FROM r WHERE f.incident_id = r.incident_id AND f.fingerprint = r.fingerprint
+          AND f.resolved_at IS NULL
+    )
+    SELECT DISTINCT r.incident_id FROM r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM incidents.alert_fingerprints f
+        WHERE f.incident_id = r.incident_id AND f.resolved_at IS NULL
+          AND f.fingerprint <> ALL(
+              SELECT r2.fingerprint FROM r r2 WHERE r2.incident_id = r.incident_id))
+    ORDER BY r.incident_id
+    """
+)

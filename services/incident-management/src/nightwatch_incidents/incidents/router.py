@@ -35,7 +35,7 @@ from nightwatch_incidents.incidents.schemas import (
     UtcDatetime,
 )
 from nightwatch_incidents.incidents.states import Status, allowed_next
-from nightwatch_incidents.metrics import INCIDENT_MTTA, INCIDENT_MTTR, INCIDENTS_CREATED
+from nightwatch_incidents.metrics import INCIDENT_MTTA, INCIDENTS_CREATED, observe_transition
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -187,10 +187,8 @@ async def update_incident(
             )
         await session.commit()
         answer = to_read(incident)
-    if outcome.transition is Status.ACKNOWLEDGED and answer.mtta_seconds is not None:
-        INCIDENT_MTTA.observe(answer.mtta_seconds)
-    if outcome.transition is Status.RESOLVED and answer.mttr_seconds is not None:
-        INCIDENT_MTTR.observe(answer.mttr_seconds)
+        if outcome.transition is not None:
+            observe_transition(incident, outcome.transition)
     if stop_reason is not None:
         await stopping.stop_escalation_now(app, incident_id, reason=stop_reason, actor=actor)
     return answer

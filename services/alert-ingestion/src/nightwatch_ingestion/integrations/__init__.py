@@ -1,0 +1,1 @@
+"""Integrations: the objects monitoring tools send to, each with its own key (issue #13)."""
