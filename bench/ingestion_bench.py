@@ -167,6 +167,8 @@ async def main() -> int:
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
         "SERVICE_NAME": "alert-ingestion",
+        # Bound to loopback like `make up`: the load generator posts without the service credential.
+        "ANONYMOUS_LOOPBACK": "true",
         # PostgreSQL here is shared (max_connections 100): at most 8 + 8 connections per worker.
         "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "8"),
         "DB_MAX_OVERFLOW": os.environ.get("DB_MAX_OVERFLOW", "0"),
