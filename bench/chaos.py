@@ -34,7 +34,7 @@ from stack_api import ingest_api_key, link_backlog, set_up_oncall  # bench/, bes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository: tests/
-from tests.stack_runner import Stack, make_stack, up_on_free_ports  # noqa: E402
+from tests.stack_runner import ADMIN, Stack, make_stack, up_on_free_ports  # noqa: E402
 
 FAULT_SECONDS = float(os.environ.get("CHAOS_FAULT_SECONDS", "3"))
 RATE = float(os.environ.get("CHAOS_RATE", "20"))  # alerts a second
@@ -182,7 +182,7 @@ async def _verify(stack: Stack, sender: Sender, outcomes: dict[str, Outcome]) ->
 async def run(stack: Stack, tool: Any) -> int:
     postgres = StoppablePostgres(stack.state_dir / "pgdata")
     await set_up_oncall(stack.urls["oncall-escalation"], "default")
-    key = await ingest_api_key(stack.urls["api-gateway"], "admin", "admin")
+    key = await ingest_api_key(stack.urls["api-gateway"], *ADMIN)
     sender = Sender(stack.urls["api-gateway"], key)
     sending = asyncio.create_task(sender.run())
     outcomes: dict[str, Outcome] = {}

@@ -114,7 +114,7 @@ def test_redirects_and_headers_do_not_leak_the_services_behind_the_gateway(
     service_ports = {url.rsplit(":", 1)[1] for url in running_stack.urls.values()}
     for base in (running_stack.urls["api-gateway"], running_stack.ui_url):
         with httpx.Client(base_url=base, timeout=15, follow_redirects=False) as client:
-            admin = _login(client, "admin", "admin")
+            admin = _login(client, *ADMIN)
             slashed = client.get("/api/v1/incidents/", headers=admin)
             assert slashed.status_code == 307, slashed.text
             assert slashed.headers["location"] == "/api/v1/incidents"

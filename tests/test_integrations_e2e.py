@@ -23,13 +23,13 @@ import httpx
 import pagerduty
 
 from tests import integration_tools as tools
-from tests.stack_runner import Stack
+from tests.stack_runner import ADMIN, Stack
 
 DELIVERY_BOUND_SECONDS = 45
 
 
 def _admin(client: httpx.Client) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"username": "admin", "password": "admin"})
+    response = client.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

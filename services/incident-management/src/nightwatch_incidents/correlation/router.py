@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from nightwatch_incidents.correlation import service
 from nightwatch_incidents.correlation.schemas import AlertBatchIn, AlertBatchOut
-from nightwatch_incidents.incidents import flows
+from nightwatch_incidents.incidents import flows, stopping
 from nightwatch_incidents.metrics import INCIDENTS_CREATED, observe_transition
 
 log = logging.getLogger("nightwatch.incidents.correlation")
@@ -49,7 +49,7 @@ async def correlate_alerts(
             if outcome.opened:
                 await flows.queue_escalation_starts(session, app, outcome.opened)
             for change in outcome.transitions:  # a source acknowledged or resolved
-                await flows.queue_escalation_stop(
+                await stopping.queue_escalation_stop(
                     session, app, change.incident, reason=change.status.value, actor=change.actor
                 )
             await session.commit()
@@ -71,9 +71,15 @@ async def correlate_alerts(
         INCIDENTS_CREATED.labels(incident.severity).inc()
     for change in outcome.transitions:
         observe_transition(change.incident, change.status)
-        await flows.stop_escalation_now(
-            app, change.incident.id, reason=change.status.value, actor=change.actor
+    # Together, so the batch's stops share one call to on-call (stopping.py's coalescer).
+    await asyncio.gather(
+        *(
+            stopping.stop_escalation_now(
+                app, change.incident.id, reason=change.status.value, actor=change.actor
+            )
+            for change in outcome.transitions
         )
+    )
     if outcome.opened:
         app.state.job_queue.wake()
     return AlertBatchOut(batch_id=body.batch_id, results=outcome.results, replayed=outcome.replayed)
