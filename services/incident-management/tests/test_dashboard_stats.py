@@ -158,7 +158,7 @@ async def test_by_group_gives_totals_open_and_durations_per_team_and_service(
         (
             "timeseries",
             {"since": "2033-01-01T00:00:00Z", "until": "2033-01-03T00:00:00Z", "bucket": "minute"},
-            "2880 buckets of a minute; at most 1440",
+            "2880 minute buckets; at most 1440",
         ),
         ("timeseries", {"since": "0001-01-01T00:00:00Z", "bucket": "day"}, "at most 1440"),
         ("timeseries", {"until": "0001-01-01T05:00:00Z"}, "give both since and until"),

@@ -120,9 +120,9 @@ def plan_buckets(*, period: TimeRange, bucket: Bucket, now: datetime) -> Buckets
     if count > MAX_BUCKETS:
         raise ApiError(
             422,
-            f"Invalid request: {since.isoformat()} to {until.isoformat()} is {count} buckets of "
-            f"a {bucket}; at most {MAX_BUCKETS}: use a larger bucket "
-            "(minute < hour < day) or a shorter range",
+            f"Invalid request: {since.isoformat()} to {until.isoformat()} is {count} {bucket} "
+            f"buckets; at most {MAX_BUCKETS}: use a larger bucket (minute < hour < day) "
+            "or a shorter range",
             details={"buckets": count, "max_buckets": MAX_BUCKETS, "bucket": bucket},
         )
     return Buckets(since=since, until=until, bucket=bucket, first=first, count=count)
