@@ -10,30 +10,18 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import asyncpg
-import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.stack_runner import Stack
 from tests.web_ui.api_client import GatewayApi
 from tests.web_ui.conftest import sign_in
 
 INCIDENTS = 1_200  # a third resolved, a third acknowledged, a third open
 ALERTS = 1_000
-
-
-@pytest.fixture(scope="module")
-def api(running_stack: Stack) -> Iterator[GatewayApi]:
-    gateway = GatewayApi.connect(running_stack.urls["api-gateway"])
-    try:
-        yield gateway
-    finally:
-        gateway.client.close()
 
 
 def format_duration(seconds: float | None) -> str:

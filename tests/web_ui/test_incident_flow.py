@@ -7,27 +7,17 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.stack_runner import Stack
 from tests.web_ui.api_client import GatewayApi
 from tests.web_ui.conftest import shoot, sign_in
 
 # The gateway allows 10 logins a minute per address: sign in once per role and reuse the session.
-
-
-@pytest.fixture(scope="module")
-def api(running_stack: Stack) -> Iterator[GatewayApi]:
-    gateway = GatewayApi.connect(running_stack.urls["api-gateway"])
-    try:
-        yield gateway
-    finally:
-        gateway.client.close()
 
 
 async def _signed_in_context(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
+from nightwatch_core.testing.plans import index_only_plan
 
 
 async def _post(client: Any, alerts: list[dict[str, Any]]) -> None:
@@ -119,8 +120,5 @@ async def test_bad_input_is_a_clear_422(
 )
 async def test_the_aggregates_are_covered_by_an_index(app: FastAPI, sql: str, index: str) -> None:
     """With sequential scans off, the plan is an index-only scan: no alert row is read."""
-    async with app.state.db_pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL enable_seqscan = off")
-        await conn.execute("SET LOCAL enable_bitmapscan = off")
-        plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {sql}"))
+    plan = await index_only_plan(app.state.db_pool, sql)
     assert f"Index Only Scan using {index}" in plan, plan

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
+from nightwatch_core.testing.plans import index_only_plan
 
 
 async def _get(helpers: Any, path: str, **params: Any) -> dict[str, Any]:
@@ -212,8 +213,5 @@ async def test_the_aggregates_are_covered_by_an_index(
 ) -> None:
     """Every column the aggregate reads is in one index: with sequential scans off, the plan is
     an index-only scan (the table's wide rows are never read)."""
-    async with app.state.db_pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL enable_seqscan = off")
-        await conn.execute("SET LOCAL enable_bitmapscan = off")
-        plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {sql}"))
+    plan = await index_only_plan(app.state.db_pool, sql)
     assert f"Index Only Scan using {index}" in plan, plan
