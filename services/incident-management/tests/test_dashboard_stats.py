@@ -143,6 +143,21 @@ async def test_by_group_gives_totals_open_and_durations_per_team_and_service(
     assert empty["items"] == [] and empty["groups"] == 0
 
 
+async def test_by_group_names_incidents_without_a_team_null(app: FastAPI, client: Any) -> None:
+    # Only SQL can store one (the API always gives a team); rows from before DEFAULT_TEAM may.
+    async with app.state.db_pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO incidents.incidents (title, service, severity, team, created_at)"
+            " VALUES ('no team', 'svc', 'low', NULL, '2033-05-01T00:00:00Z')"
+        )
+    teams = await client.get(
+        "/api/v1/incidents/stats/by-group",
+        params={"since": "2033-05-01T00:00:00Z", "until": "2033-05-02T00:00:00Z"},
+    )
+    assert teams.status_code == 200, teams.text
+    assert [(g["name"], g["total"], g["open"]) for g in teams.json()["items"]] == [(None, 1, 1)]
+
+
 @pytest.mark.parametrize(
     ("path", "params", "message"),
     [

@@ -62,7 +62,8 @@ export interface TimeSeries {
 }
 /** GET /incidents/stats/by-group: one team or service. */
 export interface GroupStats {
-  name: string;
+  /** null: incidents without a team. */
+  name: string | null;
   total: number;
   open: number;
   mtta: DurationStats;

@@ -76,8 +76,8 @@ function GroupTable({ title, page }: { title: string; page: GroupStatsPage }) {
           </thead>
           <tbody>
             {page.items.map((group) => (
-              <tr key={group.name} data-testid={`${page.by}-row`} className="border-t border-slate-100 dark:border-slate-800">
-                <td className="py-1 pr-2 font-medium">{group.name}</td>
+              <tr key={group.name ?? ""} data-testid={`${page.by}-row`} className="border-t border-slate-100 dark:border-slate-800">
+                <td className="py-1 pr-2 font-medium">{group.name ?? <span className="italic text-slate-500">no {page.by}</span>}</td>
                 <td className="pr-2 text-right">{group.total}</td>
                 <td className="pr-2 text-right">{group.open}</td>
                 <td className="pr-2 text-right">{formatDuration(group.mtta.mean_seconds)}</td>

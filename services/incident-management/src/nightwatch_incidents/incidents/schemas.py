@@ -200,7 +200,7 @@ class StatsSummary(BaseModel):
 
 
 class GroupStats(BaseModel):
-    name: str
+    name: str | None = Field(description="the team or service; null: incidents without a team")
     total: int
     open: int = Field(description="unresolved (open, acknowledged, in progress)")
     mtta: DurationStats
