@@ -60,7 +60,7 @@ function GroupTable({ title, page }: { title: string; page: GroupStatsPage }) {
       {page.items.length === 0 ? (
         <Empty>No incidents in this range.</Empty>
       ) : (
-        <table className="w-full text-sm">
+        <table className="w-full whitespace-nowrap text-sm">
           <thead className="text-left text-xs uppercase text-slate-500 dark:text-slate-400">
             <tr>
               <th className="py-1 pr-2">{page.by}</th>
@@ -161,7 +161,7 @@ export function DashboardPage() {
         </ChartCard>
       </div>
       {d && (
-        <div className="grid gap-4 xl:grid-cols-2">
+        <div className="grid gap-4">
           <GroupTable title={`MTTA / MTTR per team (${range.label})`} page={d.teams} />
           <GroupTable title={`MTTA / MTTR per service (${range.label})`} page={d.services} />
         </div>
