@@ -6,8 +6,9 @@ and 100 services), starts the stack with `make up` on free ports (every service 
 it: uvicorn, the services' HTTP protocol, no access log, one worker, the durable workers on), and
 drives incident management with the raw keep-alive load generator (`raw_http_load.py`):
 
-- reads first, while the stack is idle: realistic list queries (filtered, sorted, 50 rows) and
-  the stats summary, at BENCH_READ_CONCURRENCY connections and at one;
+- reads first, while the stack is idle: realistic list queries (filtered, sorted, 50 rows), the
+  stats summary and the dashboard's series and per-group stats, at BENCH_READ_CONCURRENCY
+  connections and at one;
 - create: `POST /api/v1/incidents` at BENCH_CONCURRENCY connections (each also queues the on-call
   escalation, which the job worker starts meanwhile; the next scenario waits up to
   BENCH_DRAIN_SECONDS for that backlog and says what was left);
@@ -83,9 +84,13 @@ LIST_VARIANTS: list[tuple[str, dict[str, str]]] = [
     ),
     ("everything, newest, page 3", {"sort": "-created_at", "offset": "100"}),
 ]
+# "stats <route>, ...": the route under /api/v1/incidents/stats/ is the name's second word.
 STATS_VARIANTS: list[tuple[str, dict[str, str]]] = [
     ("stats summary, all time", {}),
     ("stats summary, last 7 days", {"since": _since(7)}),
+    ("stats timeseries, 7 d by hour", {"since": _since(7), "bucket": "hour"}),
+    ("stats by-group, teams, all time", {"by": "team", "limit": "10"}),
+    ("stats by-group, services, 30 d", {"by": "service", "since": _since(30), "limit": "10"}),
 ]
 
 
@@ -212,7 +217,7 @@ async def bench(base_url: str, database_url: str, pids: dict[str, int]) -> None:
         for name, params in LIST_VARIANTS + STATS_VARIANTS:
             path = "/api/v1/incidents"
             if name.startswith("stats"):
-                path += "/stats/summary"
+                path += "/stats/" + name.split()[1].rstrip(",")
             else:
                 params = {"limit": "50", **params}
             request = http_request("GET", f"{path}?{urlencode(params)}" if params else path)

@@ -9,13 +9,14 @@ work tree clean.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.stack_runner import Stack
+from tests.web_ui.api_client import GatewayApi
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -33,6 +34,17 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="session")
 def ui_url(running_stack: Stack) -> str:
     return running_stack.ui_url
+
+
+@pytest.fixture(scope="module")
+def api(running_stack: Stack) -> Iterator[GatewayApi]:
+    """An admin session and an ingest key on the gateway (one login per module: the gateway
+    allows 10 a minute per address)."""
+    gateway = GatewayApi.connect(running_stack.urls["api-gateway"])
+    try:
+        yield gateway
+    finally:
+        gateway.client.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,9 @@ from .conftest import ADMIN, TEST_JWT_SECRET, admin_headers, make_account, make_
 # (method, path, need) — one or more per route class.
 ROUTES = [
     ("GET", "/api/v1/incidents", Need.read),
+    # the dashboard's aggregates: any role may read them
+    ("GET", "/api/v1/incidents/stats/by-group?by=service", Need.read),
+    ("GET", "/api/v1/alerts/stats/timeseries?bucket=minute", Need.read),
     ("GET", "/api/v1/oncall/current?team=core", Need.read),
     ("POST", "/api/v1/alerts", Need.ingest),
     ("POST", "/api/v1/alerts/alertmanager", Need.ingest),

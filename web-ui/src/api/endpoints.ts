@@ -25,8 +25,12 @@ import type {
   Schedule,
   ScheduleCreate,
   ShiftList,
+  StatsBucket,
   StatsSummary,
   Team,
+  GroupStatsPage,
+  TimeSeries,
+  TopServices,
 } from "./types";
 
 const enc = encodeURIComponent;
@@ -64,9 +68,15 @@ export const incidents = {
     request<IncidentAlertPage>("GET", `/incidents/${enc(id)}/alerts`, { query: { cursor, limit: 100 } }),
   update: (id: string, change: { status?: IncidentStatus; assignee?: string | null; notes?: string }) =>
     request<IncidentDetail>("PATCH", `/incidents/${enc(id)}`, { body: change }),
-  summary: (query: { since?: string; until?: string } = {}) =>
-    request<StatsSummary>("GET", "/incidents/stats/summary", { query }),
+  summary: (query: StatsRange = {}) => request<StatsSummary>("GET", "/incidents/stats/summary", { query }),
+  timeseries: (query: StatsRange & { bucket: StatsBucket }) =>
+    request<TimeSeries>("GET", "/incidents/stats/timeseries", { query }),
+  byGroup: (query: StatsRange & { by: "team" | "service"; limit?: number }) =>
+    request<GroupStatsPage>("GET", "/incidents/stats/by-group", { query }),
 };
+
+/** The time range of a stats route: created / received at or after `since`, before `until`. */
+export type StatsRange = { since?: string; until?: string };
 
 export interface AlertFilters {
   service?: string;
@@ -82,6 +92,10 @@ export interface AlertFilters {
 export const alerts = {
   list: async (filters: AlertFilters = {}): Promise<Page<Alert>> =>
     toPage<Alert>(await request("GET", "/alerts", { query: filters as Query }), filters.limit),
+  timeseries: (query: StatsRange & { bucket: StatsBucket }) =>
+    request<TimeSeries>("GET", "/alerts/stats/timeseries", { query }),
+  topServices: (query: StatsRange & { limit?: number }) =>
+    request<TopServices>("GET", "/alerts/stats/top-services", { query }),
 };
 
 export const oncall = {

@@ -44,7 +44,46 @@ export type Note = S["NoteRead"];
 export type TimelineEntry = S["TimelineEntryRead"];
 export type IncidentMetrics = S["IncidentMetrics"];
 export type DurationStats = S["DurationStats"];
-export type StatsSummary = S["StatsSummary"];
+export type StatsSummary = S["StatsSummary"] & {
+  /** Unresolved (open, acknowledged, in progress) incidents by severity. */
+  open_by_severity: Record<Severity, number>;
+};
+
+// The dashboard's aggregates, written by hand until openapi.d.ts is regenerated from a gateway
+// that serves them (then: aliases into S, like the rest of this file).
+export type StatsBucket = "minute" | "hour" | "day";
+/** GET /incidents/stats/timeseries and /alerts/stats/timeseries. */
+export interface TimeSeries {
+  since: string;
+  until: string;
+  bucket: StatsBucket;
+  total: number;
+  buckets: { start: string; count: number }[];
+}
+/** GET /incidents/stats/by-group: one team or service. */
+export interface GroupStats {
+  /** null: incidents without a team. */
+  name: string | null;
+  total: number;
+  open: number;
+  mtta: DurationStats;
+  mttr: DurationStats;
+}
+export interface GroupStatsPage {
+  by: "team" | "service";
+  since: string | null;
+  until: string | null;
+  groups: number;
+  items: GroupStats[];
+}
+/** GET /alerts/stats/top-services. */
+export interface TopServices {
+  since: string | null;
+  until: string | null;
+  total: number;
+  services: number;
+  items: { name: string; count: number }[];
+}
 
 export type Team = S["TeamRead"];
 export type OncallUser = S["UserRead"];

@@ -1,31 +1,30 @@
 import { Bar, BarChart, CartesianGrid, Cell, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { Link } from "react-router-dom";
-import { alerts as alertsApi, incidents as incidentsApi } from "../api/endpoints";
-import { SEVERITIES } from "../api/types";
+import { Link, useSearchParams } from "react-router-dom";
+import type { GroupStatsPage } from "../api/types";
 import { Empty, ErrorBanner, Loading, PageHeader, SEVERITY_COLOR } from "../components/ui";
 import { formatDuration } from "../format";
 import { usePolling } from "../hooks";
-import { hourlyBuckets, topCounts } from "./charts";
+import { chartPoints, loadDashboard, openBreakdown, RANGES, rangeFor } from "./dashboard";
 
-const HOURS = 24;
-// The charts plot the newest alerts / incidents of the last day (the APIs' largest pages).
-const ALERT_SAMPLE = 500;
-const INCIDENT_SAMPLE = 200;
+const REFRESH_MS = 10_000;
 
 function Stat({ label, value, sub, testId }: { label: string; value: string; sub?: string; testId?: string }) {
   return (
     <div className="card">
       <div className="text-xs uppercase text-slate-500 dark:text-slate-400">{label}</div>
       <div className="text-2xl font-semibold" data-testid={testId}>{value}</div>
-      {sub && <div className="text-xs text-slate-500 dark:text-slate-400">{sub}</div>}
+      {sub && <div className="text-xs text-slate-500 dark:text-slate-400" data-testid={testId && `${testId}-sub`}>{sub}</div>}
     </div>
   );
 }
 
-function ChartCard({ title, empty, children }: { title: string; empty?: string; children: React.ReactElement }) {
+function ChartCard({ title, total, testId, empty, children }: { title: string; total?: number; testId?: string; empty?: string; children: React.ReactElement }) {
   return (
     <section className="card" aria-label={title}>
-      <h2 className="mb-2 text-sm font-semibold">{title}</h2>
+      <h2 className="mb-2 flex justify-between text-sm font-semibold">
+        <span>{title}</span>
+        {total !== undefined && <span className="font-normal text-slate-500 dark:text-slate-400">total <span data-testid={testId}>{total}</span></span>}
+      </h2>
       <div className="h-56">
         {empty ? <Empty>{empty}</Empty> : <ResponsiveContainer width="100%" height="100%">{children}</ResponsiveContainer>}
       </div>
@@ -33,54 +32,108 @@ function ChartCard({ title, empty, children }: { title: string; empty?: string; 
   );
 }
 
-export function DashboardPage() {
-  const since = new Date(Date.now() - HOURS * 3_600_000).toISOString();
-  const summary = usePolling(() => incidentsApi.summary(), [], 10_000);
-  const openIncidents = usePolling(() => incidentsApi.list({ status: ["open", "acknowledged", "in_progress"], limit: INCIDENT_SAMPLE }), [], 10_000);
-  const recentAlerts = usePolling(() => alertsApi.list({ since, limit: ALERT_SAMPLE }), [], 10_000);
-  const recentIncidents = usePolling(() => incidentsApi.list({ status: ["open", "acknowledged", "in_progress", "resolved"], limit: INCIDENT_SAMPLE }), [], 10_000);
+function RangePicker({ value, onChange }: { value: string; onChange: (key: string) => void }) {
+  return (
+    <div role="group" aria-label="Time range" className="inline-flex overflow-hidden rounded-md border border-slate-300 dark:border-slate-600">
+      {RANGES.map((range) => (
+        <button
+          key={range.key}
+          type="button"
+          aria-pressed={range.key === value}
+          onClick={() => onChange(range.key)}
+          className={`px-3 py-1.5 text-sm ${range.key === value ? "bg-sky-600 text-white" : "bg-white text-slate-800 hover:bg-slate-100 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700"}`}
+        >
+          {range.label}
+        </button>
+      ))}
+    </div>
+  );
+}
 
-  const openBySeverity = SEVERITIES.map((severity) => ({
-    severity,
-    count: openIncidents.data?.items.filter((i) => i.severity === severity).length ?? 0,
-  }));
-  const alertTimes = recentAlerts.data?.items.map((a) => a.received_at ?? a.timestamp ?? "") ?? [];
-  const incidentTimes = recentIncidents.data?.items.map((i) => i.created_at) ?? [];
-  const noisy = topCounts(recentAlerts.data?.items.map((a) => a.service) ?? [], 5);
-  const s = summary.data;
-  const openTotal = openIncidents.data ? (openIncidents.data.total ?? openIncidents.data.items.length) : null;
+function GroupTable({ title, page }: { title: string; page: GroupStatsPage }) {
+  const noun = page.by === "team" ? "teams" : "services";
+  return (
+    <section className="card overflow-x-auto" aria-label={title}>
+      <h2 className="mb-2 text-sm font-semibold">
+        {title} <span className="font-normal text-slate-500 dark:text-slate-400">({page.items.length} of {page.groups} {noun})</span>
+      </h2>
+      {page.items.length === 0 ? (
+        <Empty>No incidents in this range.</Empty>
+      ) : (
+        <table className="w-full whitespace-nowrap text-sm">
+          <thead className="text-left text-xs uppercase text-slate-500 dark:text-slate-400">
+            <tr>
+              <th className="py-1 pr-2">{page.by}</th>
+              <th className="pr-2 text-right">incidents</th>
+              <th className="pr-2 text-right">open</th>
+              <th className="pr-2 text-right">MTTA mean</th>
+              <th className="pr-2 text-right">p50</th>
+              <th className="pr-2 text-right">p90</th>
+              <th className="pr-2 text-right">MTTR mean</th>
+              <th className="pr-2 text-right">p50</th>
+              <th className="text-right">p90</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((group) => (
+              <tr key={group.name ?? ""} data-testid={`${page.by}-row`} className="border-t border-slate-100 dark:border-slate-800">
+                <td className="py-1 pr-2 font-medium">{group.name ?? <span className="italic text-slate-500">no {page.by}</span>}</td>
+                <td className="pr-2 text-right">{group.total}</td>
+                <td className="pr-2 text-right">{group.open}</td>
+                <td className="pr-2 text-right">{formatDuration(group.mtta.mean_seconds)}</td>
+                <td className="pr-2 text-right">{formatDuration(group.mtta.p50_seconds)}</td>
+                <td className="pr-2 text-right">{formatDuration(group.mtta.p90_seconds)}</td>
+                <td className="pr-2 text-right">{formatDuration(group.mttr.mean_seconds)}</td>
+                <td className="pr-2 text-right">{formatDuration(group.mttr.p50_seconds)}</td>
+                <td className="text-right">{formatDuration(group.mttr.p90_seconds)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export function DashboardPage() {
+  const [params, setParams] = useSearchParams();
+  const range = rangeFor(params.get("range"));
+  const loaded = usePolling(() => loadDashboard(range), [range.key], REFRESH_MS);
+  const d = loaded.data;
+  const open = d ? openBreakdown(d.current) : null;
+  const per = range.bucket;
 
   return (
     <div className="space-y-4">
       <PageHeader title="Dashboard">
+        <RangePicker value={range.key} onChange={(key) => setParams((current) => ({ ...Object.fromEntries(current), range: key }))} />
         <Link to="/incidents" className="btn-secondary">Open incidents →</Link>
       </PageHeader>
-      {[summary, openIncidents, recentAlerts, recentIncidents].map((part, index) => (
-        <ErrorBanner key={index} error={part.error} onRetry={part.reload} />
-      ))}
-      {summary.loading && !s ? <Loading what="Loading the numbers" /> : null}
-      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-        <Stat label="Open incidents" value={openTotal === null ? "—" : String(openTotal)} testId="open-count" sub={openBySeverity.map((x) => `${x.count} ${x.severity}`).join(" · ")} />
-        <Stat label="MTTA (mean)" value={formatDuration(s?.mtta?.mean_seconds)} sub={`p90 ${formatDuration(s?.mtta?.p90_seconds)}`} testId="dashboard-mtta" />
-        <Stat label="MTTR (mean)" value={formatDuration(s?.mttr?.mean_seconds)} sub={`p90 ${formatDuration(s?.mttr?.p90_seconds)}`} testId="dashboard-mttr" />
-        <Stat label="Resolved" value={s?.by_status?.resolved !== undefined ? String(s.by_status.resolved) : "—"} sub="all time" />
+      <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
+      {loaded.loading && !d ? <Loading what="Loading the numbers" /> : null}
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
+        <Stat label="Open incidents (now)" value={open ? String(open.total) : "—"} testId="open-count" sub={open?.text} />
+        <Stat label={`MTTA (mean, ${range.label})`} value={formatDuration(d?.inRange.mtta.mean_seconds)} sub={`p50 ${formatDuration(d?.inRange.mtta.p50_seconds)} · p90 ${formatDuration(d?.inRange.mtta.p90_seconds)}`} testId="dashboard-mtta" />
+        <Stat label={`MTTR (mean, ${range.label})`} value={formatDuration(d?.inRange.mttr.mean_seconds)} sub={`p50 ${formatDuration(d?.inRange.mttr.p50_seconds)} · p90 ${formatDuration(d?.inRange.mttr.p90_seconds)}`} testId="dashboard-mttr" />
+        <Stat label={`Incidents (${range.label})`} value={d ? String(d.inRange.total) : "—"} sub={d ? `${d.inRange.by_status.resolved} resolved` : undefined} testId="range-incidents" />
+        <Stat label={`Alerts (${range.label})`} value={d ? String(d.alerts.total) : "—"} sub={d ? `from ${d.noisy.services} services` : undefined} testId="range-alerts" />
       </div>
       <div className="grid gap-4 lg:grid-cols-2">
         <ChartCard title="Open incidents by severity">
-          <BarChart data={openBySeverity}>
+          <BarChart data={open?.bySeverity ?? []}>
             <CartesianGrid strokeDasharray="3 3" stroke="#64748b33" />
             <XAxis dataKey="severity" stroke="#94a3b8" />
             <YAxis allowDecimals={false} stroke="#94a3b8" />
             <Tooltip />
             <Bar dataKey="count" name="open" isAnimationActive={false}>
-              {openBySeverity.map((entry) => (
+              {(open?.bySeverity ?? []).map((entry) => (
                 <Cell key={entry.severity} fill={SEVERITY_COLOR[entry.severity]} />
               ))}
             </Bar>
           </BarChart>
         </ChartCard>
-        <ChartCard title="Top noisy services (alerts, last 24 h)" empty={recentAlerts.data && noisy.length === 0 ? "No alerts in the last 24 hours." : undefined}>
-          <BarChart data={noisy} layout="vertical" margin={{ left: 40 }}>
+        <ChartCard title={`Top noisy services (alerts, ${range.label})`} empty={d && d.noisy.items.length === 0 ? "No alerts in this range." : undefined}>
+          <BarChart data={d?.noisy.items ?? []} layout="vertical" margin={{ left: 40 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#64748b33" />
             <XAxis type="number" allowDecimals={false} stroke="#94a3b8" />
             <YAxis type="category" dataKey="name" stroke="#94a3b8" width={110} />
@@ -88,25 +141,31 @@ export function DashboardPage() {
             <Bar dataKey="count" name="alerts" fill="#0ea5e9" isAnimationActive={false} />
           </BarChart>
         </ChartCard>
-        <ChartCard title="Alerts per hour (last 24 h)">
-          <LineChart data={hourlyBuckets(alertTimes, HOURS)}>
+        <ChartCard title={`Alerts per ${per} (${range.label})`} total={d?.alerts.total} testId="alerts-total">
+          <LineChart data={d ? chartPoints(d.alerts, range) : []}>
             <CartesianGrid strokeDasharray="3 3" stroke="#64748b33" />
-            <XAxis dataKey="hour" stroke="#94a3b8" />
+            <XAxis dataKey="label" stroke="#94a3b8" minTickGap={24} />
             <YAxis allowDecimals={false} stroke="#94a3b8" />
             <Tooltip />
             <Line type="monotone" dataKey="count" name="alerts" stroke="#0ea5e9" dot={false} isAnimationActive={false} />
           </LineChart>
         </ChartCard>
-        <ChartCard title="Incidents per hour (last 24 h)">
-          <LineChart data={hourlyBuckets(incidentTimes, HOURS)}>
+        <ChartCard title={`Incidents per ${per} (${range.label})`} total={d?.incidents.total} testId="incidents-total">
+          <LineChart data={d ? chartPoints(d.incidents, range) : []}>
             <CartesianGrid strokeDasharray="3 3" stroke="#64748b33" />
-            <XAxis dataKey="hour" stroke="#94a3b8" />
+            <XAxis dataKey="label" stroke="#94a3b8" minTickGap={24} />
             <YAxis allowDecimals={false} stroke="#94a3b8" />
             <Tooltip />
             <Line type="monotone" dataKey="count" name="incidents" stroke="#e11d48" dot={false} isAnimationActive={false} />
           </LineChart>
         </ChartCard>
       </div>
+      {d && (
+        <div className="grid gap-4">
+          <GroupTable title={`MTTA / MTTR per team (${range.label})`} page={d.teams} />
+          <GroupTable title={`MTTA / MTTR per service (${range.label})`} page={d.services} />
+        </div>
+      )}
     </div>
   );
 }

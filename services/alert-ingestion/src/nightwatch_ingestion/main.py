@@ -15,6 +15,7 @@ from nightwatch_ingestion.alerts.flows import place_and_store
 from nightwatch_ingestion.alerts.intake import post_alerts_lane
 from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
+from nightwatch_ingestion.alerts.stats_router import router as alert_stats_router
 from nightwatch_ingestion.alerts.workers import link_worker
 from nightwatch_ingestion.integrations.inbound import router as inbound_router
 from nightwatch_ingestion.integrations.keys import KeyCache
@@ -67,7 +68,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         title="Nightwatch alert ingestion",
         description="Receives alerts, deduplicates by fingerprint and correlates them into incidents.",
         settings=settings,
-        routers=[alerts_router, inbound_router, integrations_router],
+        routers=[alert_stats_router, alerts_router, inbound_router, integrations_router],
         on_startup=[start_clients],
         on_shutdown=[stop_clients],
         workers=[link_worker] if settings.workers_enabled else [],

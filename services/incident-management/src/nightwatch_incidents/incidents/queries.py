@@ -11,7 +11,12 @@ from typing import Any, Literal
 import asyncpg
 
 from nightwatch_incidents.incidents.hot_paths import READ_COLUMNS
-from nightwatch_incidents.incidents.schemas import DurationStats, StatsSummary
+from nightwatch_incidents.incidents.schemas import (
+    DurationStats,
+    GroupStats,
+    GroupStatsPage,
+    StatsSummary,
+)
 from nightwatch_incidents.incidents.states import Severity, Status
 
 SortParam = Literal[
@@ -110,17 +115,27 @@ def _and(where: str, condition: str) -> str:
     return f"{where} AND {condition}" if where else f"WHERE {condition}"
 
 
+_DURATIONS = (("mtta", "mtta_seconds"), ("mttr", "mttr_seconds"))
+
+
+def _duration_aggregates(column: str, prefix: str = "") -> str:
+    """count / mean / [p50, p90] of a duration (NULLs, not yet reached, are skipped by all three);
+    ``percentile_cont`` with an array of fractions sorts once per measure."""
+    return (
+        f"count({column}) AS {prefix}count, avg({column}) AS {prefix}mean, "
+        f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {column}) AS {prefix}p"
+    )
+
+
 def _stats_sql(where: str) -> str:
     """Counts by status and severity, then count / mean / p50 / p90 of each duration, each over
     the range alone (migration 0061: over all incidents, every part is an index-only scan of an
-    index made for it; over a time range, of the created_at index that carries the durations).
-    ``percentile_cont`` with an array of fractions sorts once per measure."""
+    index made for it; over a time range, of the created_at index that carries the durations)."""
     measures = ",\n".join(
         f"""{name} AS (
-            SELECT count(*) AS n, avg({column}) AS mean,
-                   percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {column}) AS p
+            SELECT {_duration_aggregates(column)}
             FROM incidents.incidents {_and(where, f"{column} IS NOT NULL")})"""  # noqa: S608
-        for name, column in (("mtta", "mtta_seconds"), ("mttr", "mttr_seconds"))
+        for name, column in _DURATIONS
     )
     return f"""
         WITH counts AS (
@@ -130,8 +145,8 @@ def _stats_sql(where: str) -> str:
         SELECT (SELECT coalesce(array_agg(status), '{{}}') FROM counts) AS statuses,
                (SELECT coalesce(array_agg(severity), '{{}}') FROM counts) AS severities,
                (SELECT coalesce(array_agg(n), '{{}}') FROM counts) AS counts,
-               mtta.n AS mtta_count, mtta.mean AS mtta_mean, mtta.p AS mtta_p,
-               mttr.n AS mttr_count, mttr.mean AS mttr_mean, mttr.p AS mttr_p
+               mtta.count AS mtta_count, mtta.mean AS mtta_mean, mtta.p AS mtta_p,
+               mttr.count AS mttr_count, mttr.mean AS mttr_mean, mttr.p AS mttr_p
         FROM mtta, mttr
     """  # noqa: S608 - built from constants; every value is a parameter
 
@@ -155,17 +170,69 @@ async def stats_summary(
     assert row is not None  # aggregates without GROUP BY always return one row
     by_status = dict.fromkeys(Status, 0)
     by_severity = dict.fromkeys(Severity, 0)
+    open_by_severity = dict.fromkeys(Severity, 0)
     for status, severity, count in zip(
         row["statuses"], row["severities"], row["counts"], strict=True
     ):
         by_status[Status(status)] += count
         by_severity[Severity(severity)] += count
+        if status != Status.RESOLVED:
+            open_by_severity[Severity(severity)] += count
     return StatsSummary(
         since=since,
         until=until,
         total=sum(by_status.values()),
         by_status=by_status,
         by_severity=by_severity,
+        open_by_severity=open_by_severity,
         mtta=_durations(row, "mtta"),
         mttr=_durations(row, "mttr"),
+    )
+
+
+GroupBy = Literal["team", "service"]
+
+
+async def stats_by_group(
+    conn: asyncpg.Connection,
+    *,
+    by: GroupBy,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> GroupStatsPage:
+    """Per team or service: total, unresolved, MTTA / MTTR, the largest groups first. Over all
+    incidents an index-only scan of the group's index (migration 0100), which hands the rows over
+    already grouped; over a time range, of the created_at index or that one, as the planner
+    finds cheaper."""
+    params: list[Any] = [limit]
+    where = IncidentFilters(statuses=[], severities=[], since=since, until=until).where(params)
+    durations = ", ".join(_duration_aggregates(column, f"{name}_") for name, column in _DURATIONS)
+    rows = await conn.fetch(
+        f"""
+        SELECT {by} AS name, count(*) AS total,
+               count(*) FILTER (WHERE status <> '{Status.RESOLVED.value}') AS open,
+               {durations}, count(*) OVER () AS groups
+        FROM incidents.incidents {where}
+        GROUP BY {by}
+        ORDER BY total DESC, name
+        LIMIT $1
+        """,  # noqa: S608 - built from constants; every value is a parameter
+        *params,
+    )
+    return GroupStatsPage(
+        by=by,
+        since=since,
+        until=until,
+        groups=rows[0]["groups"] if rows else 0,
+        items=[
+            GroupStats(
+                name=row["name"],
+                total=row["total"],
+                open=row["open"],
+                mtta=_durations(row, "mtta"),
+                mttr=_durations(row, "mttr"),
+            )
+            for row in rows
+        ],
     )

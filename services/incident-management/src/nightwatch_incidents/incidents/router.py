@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import NotFound
+from nightwatch_core.timeseries import Bucket, TimeRangeDep, TimeSeries, fetch_series, plan_buckets
 
 from nightwatch_incidents.incidents import flows, hot_paths, queries, service, stopping
 from nightwatch_incidents.incidents.dependencies import (
@@ -20,8 +21,9 @@ from nightwatch_incidents.incidents.dependencies import (
     PoolDep,
 )
 from nightwatch_incidents.incidents.models import Incident
-from nightwatch_incidents.incidents.queries import SortParam
+from nightwatch_incidents.incidents.queries import GroupBy, SortParam
 from nightwatch_incidents.incidents.schemas import (
+    GroupStatsPage,
     IncidentAlertPage,
     IncidentCreate,
     IncidentDetail,
@@ -41,6 +43,7 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 MAX_PAGE_SIZE = 200
 MAX_OFFSET = 100_000
+MAX_GROUPS = 100
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown incident"},
     422: {"description": "Invalid input (common error body)"},
@@ -133,9 +136,36 @@ async def stats_summary(
     since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
     until: Annotated[UtcDatetime | None, Query(description="created before")] = None,
 ) -> StatsSummary:
-    """Counts by status and severity; mean/p50/p90 MTTA and MTTR in seconds (default: all time)."""
+    """Counts by status and severity (and of the unresolved by severity); mean/p50/p90 MTTA and
+    MTTR in seconds (default: all time)."""
     async with pool.acquire() as conn:
         return await queries.stats_summary(conn, since=since, until=until)
+
+
+@router.get("/stats/timeseries", responses={422: _ERRORS[422]})
+async def stats_timeseries(
+    pool: PoolDep, clock: ClockDep, period: TimeRangeDep, bucket: Bucket = "hour"
+) -> TimeSeries:
+    """Incidents created per bucket, every bucket present (zeros included), oldest first; default
+    range: the 24 hours before `until` (default: now); at most 1,440 buckets."""
+    plan = plan_buckets(period=period, bucket=bucket, now=clock.now())
+    async with pool.acquire() as conn:
+        return await fetch_series(conn, table="incidents.incidents", column="created_at", plan=plan)
+
+
+@router.get("/stats/by-group", responses={422: _ERRORS[422]})
+async def stats_by_group(
+    pool: PoolDep,
+    period: TimeRangeDep,
+    by: GroupBy = "team",
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS)] = 20,
+) -> GroupStatsPage:
+    """Per team or service (created in the range, default all time): total, unresolved, and
+    mean/p50/p90 MTTA and MTTR in seconds; the `limit` largest groups, most incidents first."""
+    async with pool.acquire() as conn:
+        return await queries.stats_by_group(
+            conn, by=by, since=period.since, until=period.until, limit=limit
+        )
 
 
 @router.get("/{incident_id}", responses=_ERRORS)

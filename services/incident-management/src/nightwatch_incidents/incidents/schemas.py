@@ -192,8 +192,27 @@ class StatsSummary(BaseModel):
     total: int
     by_status: dict[Status, int]
     by_severity: dict[Severity, int]
+    open_by_severity: dict[Severity, int] = Field(
+        description="unresolved (open, acknowledged, in progress) incidents by severity"
+    )
     mtta: DurationStats
     mttr: DurationStats
+
+
+class GroupStats(BaseModel):
+    name: str | None = Field(description="the team or service; null: incidents without a team")
+    total: int
+    open: int = Field(description="unresolved (open, acknowledged, in progress)")
+    mtta: DurationStats
+    mttr: DurationStats
+
+
+class GroupStatsPage(BaseModel):
+    by: Literal["team", "service"]
+    since: datetime | None
+    until: datetime | None
+    groups: int = Field(description="how many teams / services the range has (items: the top)")
+    items: list[GroupStats]
 
 
 # ---------------------------------------------------------------- internal (service to service)
