@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.stack_runner import ADMIN, Stack
+from tests.stack_runner import ADMIN
 from tests.web_ui.api_client import GatewayApi
 from tests.web_ui.conftest import shoot, sign_in
 

@@ -158,6 +158,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log: who did what, newest first (admin) */
+        get: operations["list_audit_api_v1_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/stats/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts received per bucket
+         * @description Every alert stored (duplicates included), by when it was received; every bucket present
+         *     (zeros included), oldest first; default range: the 24 hours before `until` (default: now);
+         *     at most 1,440 buckets.
+         */
+        get: operations["alerts_timeseries_api_v1_alerts_stats_timeseries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/stats/top-services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The services that sent the most alerts
+         * @description Alerts received per service in the range (default: all time), most first.
+         */
+        get: operations["top_services_api_v1_alerts_stats_top_services_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts": {
         parameters: {
             query?: never;
@@ -357,9 +416,52 @@ export interface paths {
         };
         /**
          * Stats Summary
-         * @description Counts by status and severity; mean/p50/p90 MTTA and MTTR in seconds (default: all time).
+         * @description Counts by status and severity (and of the unresolved by severity); mean/p50/p90 MTTA and
+         *     MTTR in seconds (default: all time).
          */
         get: operations["stats_summary_api_v1_incidents_stats_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/stats/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stats Timeseries
+         * @description Incidents created per bucket, every bucket present (zeros included), oldest first; default
+         *     range: the 24 hours before `until` (default: now); at most 1,440 buckets.
+         */
+        get: operations["stats_timeseries_api_v1_incidents_stats_timeseries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/stats/by-group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stats By Group
+         * @description Per team or service (created in the range, default all time): total, unresolved, and
+         *     mean/p50/p90 MTTA and MTTR in seconds; the `limit` largest groups, most incidents first.
+         */
+        get: operations["stats_by_group_api_v1_incidents_stats_by_group_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -681,11 +783,32 @@ export interface paths {
         };
         /**
          * Schedule Ical
-         * @description The schedule's final shifts from 7 days ago to 84 days ahead, as iCalendar.
+         * @description The schedule's final shifts from 7 days ago to 84 days ahead, as iCalendar (fewer days,
+         *     from today, when the schedule is too busy for that: `X-Feed-Days` says how many).
          */
         get: operations["schedule_ical_api_v1_schedules__schedule_id__ical_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{schedule_id}/ical-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Ical Token
+         * @description A new secret feed URL (`ical_url`); the old one stops working at once (404).
+         */
+        post: operations["rotate_ical_token_api_v1_schedules__schedule_id__ical_token_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1036,6 +1159,41 @@ export interface components {
             revoked_at: string | null;
             /** Last Used At */
             last_used_at: string | null;
+        };
+        /** AuditEntryRead */
+        AuditEntryRead: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Actor */
+            actor: string;
+            /** Action */
+            action: string;
+            /** Target */
+            target: string | null;
+            /** Address */
+            address: string | null;
+            /** Request Id */
+            request_id: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntryRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** ChangePasswordRequest */
         ChangePasswordRequest: {
@@ -1481,11 +1639,69 @@ export interface components {
              */
             key: string;
         };
+        /** ServiceCount */
+        ServiceCount: {
+            /** Name */
+            name: string;
+            /** Count */
+            count: number;
+        };
         /**
          * Severity
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low";
+        /** TimeSeries */
+        TimeSeries: {
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "minute" | "hour" | "day";
+            /** Total */
+            total: number;
+            /** Buckets */
+            buckets: components["schemas"]["TimeSeriesPoint"][];
+        };
+        /** TimeSeriesPoint */
+        TimeSeriesPoint: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Count */
+            count: number;
+        };
+        /** TopServices */
+        TopServices: {
+            /** Since */
+            since: string | null;
+            /** Until */
+            until: string | null;
+            /**
+             * Total
+             * @description alerts received in the range, every service
+             */
+            total: number;
+            /**
+             * Services
+             * @description how many services sent them (items: the top)
+             */
+            services: number;
+            /** Items */
+            items: components["schemas"]["ServiceCount"][];
+        };
         /** AlertBatchIn */
         AlertBatchIn: {
             /**
@@ -1585,6 +1801,42 @@ export interface components {
             p50_seconds: number | null;
             /** P90 Seconds */
             p90_seconds: number | null;
+        };
+        /** GroupStats */
+        GroupStats: {
+            /**
+             * Name
+             * @description the team or service; null: incidents without a team
+             */
+            name: string | null;
+            /** Total */
+            total: number;
+            /**
+             * Open
+             * @description unresolved (open, acknowledged, in progress)
+             */
+            open: number;
+            mtta: components["schemas"]["DurationStats"];
+            mttr: components["schemas"]["DurationStats"];
+        };
+        /** GroupStatsPage */
+        GroupStatsPage: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "team" | "service";
+            /** Since */
+            since: string | null;
+            /** Until */
+            until: string | null;
+            /**
+             * Groups
+             * @description how many teams / services the range has (items: the top)
+             */
+            groups: number;
+            /** Items */
+            items: components["schemas"]["GroupStats"][];
         };
         /** IncidentAlertPage */
         IncidentAlertPage: {
@@ -1814,6 +2066,13 @@ export interface components {
             };
             /** By Severity */
             by_severity: {
+                [key: string]: number;
+            };
+            /**
+             * Open By Severity
+             * @description unresolved (open, acknowledged, in progress) incidents by severity
+             */
+            open_by_severity: {
                 [key: string]: number;
             };
             mtta: components["schemas"]["DurationStats"];
@@ -2105,6 +2364,55 @@ export interface components {
              * @default anonymous
              */
             actor: string;
+        };
+        /**
+         * EscalationStopBatch
+         * @description The stops of concurrent acknowledges / resolves, sent together by incident management.
+         */
+        EscalationStopBatch: {
+            /** Stops */
+            stops: components["schemas"]["EscalationStopItem"][];
+        };
+        /** EscalationStopBatchResult */
+        EscalationStopBatchResult: {
+            /**
+             * Results
+             * @description one per stop, in the order sent
+             */
+            results: components["schemas"]["EscalationStopped"][];
+        };
+        /** EscalationStopItem */
+        EscalationStopItem: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "acknowledged" | "resolved";
+            /**
+             * Actor
+             * @default anonymous
+             */
+            actor: string;
+            /**
+             * Incident Id
+             * Format: uuid
+             */
+            incident_id: string;
+        };
+        /** EscalationStopped */
+        EscalationStopped: {
+            /**
+             * Incident Id
+             * Format: uuid
+             */
+            incident_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "exhausted" | "stopped";
+            /** Stop Reason */
+            stop_reason: string | null;
         };
         /** EventRead */
         EventRead: {
@@ -3415,6 +3723,112 @@ export interface operations {
             };
         };
     };
+    list_audit_api_v1_audit_get: {
+        parameters: {
+            query?: {
+                /** @description exactly this actor */
+                actor?: string | null;
+                /** @description `login.failed`, or a family such as `login` or `account` */
+                action?: string | null;
+                /** @description from this instant (inclusive) */
+                since?: string | null;
+                /** @description before this instant */
+                until?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    alerts_timeseries_api_v1_alerts_stats_timeseries_get: {
+        parameters: {
+            query?: {
+                bucket?: "minute" | "hour" | "day";
+                /** @description at or after (UTC if no zone) */
+                since?: string | null;
+                /** @description before (UTC if no zone) */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeSeries"];
+                };
+            };
+            /** @description Invalid input (common error body) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    top_services_api_v1_alerts_stats_top_services_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description at or after (UTC if no zone) */
+                since?: string | null;
+                /** @description before (UTC if no zone) */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopServices"];
+                };
+            };
+            /** @description Invalid input (common error body) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     get_alerts_api_v1_alerts_get: {
         parameters: {
             query?: {
@@ -4047,6 +4461,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatsSummary"];
+                };
+            };
+            /** @description Invalid input (common error body) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    stats_timeseries_api_v1_incidents_stats_timeseries_get: {
+        parameters: {
+            query?: {
+                bucket?: "minute" | "hour" | "day";
+                /** @description at or after (UTC if no zone) */
+                since?: string | null;
+                /** @description before (UTC if no zone) */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeSeries"];
+                };
+            };
+            /** @description Invalid input (common error body) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    stats_by_group_api_v1_incidents_stats_by_group_get: {
+        parameters: {
+            query?: {
+                by?: "team" | "service";
+                limit?: number;
+                /** @description at or after (UTC if no zone) */
+                since?: string | null;
+                /** @description before (UTC if no zone) */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupStatsPage"];
                 };
             };
             /** @description Invalid input (common error body) */
@@ -5038,6 +5519,37 @@ export interface operations {
                 };
                 content: {
                     "text/calendar": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_ical_token_api_v1_schedules__schedule_id__ical_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
                 };
             };
             /** @description Validation Error */
