@@ -18,6 +18,7 @@ headers, and compared in constant time; no database, no allocation beyond the co
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from dataclasses import dataclass
@@ -89,10 +90,13 @@ class ServiceAuth:
 
 def _from_loopback(scope: Scope) -> bool:
     client = scope.get("client")
-    if not client:
-        return False
+    return client is not None and _loopback_host(client[0])
+
+
+@functools.lru_cache(maxsize=1024)  # parsing costs ~7 µs; a handful of addresses call directly
+def _loopback_host(host: str) -> bool:
     try:
-        address = ipaddress.ip_address(client[0])
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
