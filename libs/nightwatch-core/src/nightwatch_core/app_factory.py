@@ -44,14 +44,16 @@ def create_service_app(
     on_shutdown: Sequence[LifecycleHook] = (),
     workers: Sequence[Worker] = (),
     scrape_hooks: Sequence[ScrapeHook] = (),
-    fast_lanes: dict[LaneKey, LaneHandler] | None = None,
+    fast_lanes: dict[LaneKey, LaneHandler | tuple[LaneHandler, str]] | None = None,
     clock: Clock | None = None,
     version: str = "0.1.0",
     description: str = "",
     require_service_credential: bool = True,
 ) -> FastAPI:
     """``require_service_credential``: False only for the gateway, whose callers are people and
-    machines with their own credentials (nightwatch_core/service_auth.py)."""
+    machines with their own credentials (nightwatch_core/service_auth.py).
+    ``fast_lanes``: (method, path) -> handler, or (handler, template of the regular route serving
+    the path) when that route is a catch-all (nightwatch_core/fast_lane.py)."""
     configure_logging(service=settings.service_name, level=settings.log_level)
     credential = StackSecret(SERVICE_TOKEN, settings.service_token)
     service_auth = (
@@ -113,11 +115,13 @@ def create_service_app(
     configure_metrics(app, scrape_hooks=scrape_hooks, hook_timeout=settings.ready_timeout_seconds)
     for router in routers:
         app.include_router(router)
-    for (method, path), handler in (fast_lanes or {}).items():
+    for (method, path), lane in (fast_lanes or {}).items():
+        handler, route_path = lane if isinstance(lane, tuple) else (lane, None)
         app.add_fast_lane(
             method,
             path,
             handler,
+            route_path=route_path,
             service=settings.service_name,
             max_body_bytes=settings.max_body_bytes,
             access_log=settings.access_log,

@@ -70,9 +70,20 @@ class ServiceApp(FastAPI):
         super().__init__(*args, **kwargs)
         self._lanes: dict[LaneKey, ASGIApp] = {}
 
-    def add_fast_lane(self, method: str, path: str, handler: LaneHandler, **core: Any) -> None:
-        """Serve ``method path`` by ``handler`` inside CoreMiddleware configured with ``core``."""
-        route = _find_route(self.router.routes, method, path)
+    def add_fast_lane(
+        self,
+        method: str,
+        path: str,
+        handler: LaneHandler,
+        *,
+        route_path: str | None = None,
+        **core: Any,
+    ) -> None:
+        """Serve ``method path`` by ``handler`` inside CoreMiddleware configured with ``core``.
+
+        ``route_path``: the template of the regular route that serves ``path`` when it is not
+        ``path`` itself (a catch-all such as the gateway's ``/api/v1/{path:path}``)."""
+        route = _find_route(self.router.routes, method, route_path or path)
         if route is None:
             raise ValueError(f"a fast lane needs its regular route too: {method} {path}")
         self._lanes[(method, path)] = CoreMiddleware(_Lane(self, route, handler), **core)

@@ -20,6 +20,8 @@ from nightwatch_gateway.client_address import ClientAddresses
 from nightwatch_gateway.openapi import configure_openapi
 from nightwatch_gateway.proxy.admission import Admission
 from nightwatch_gateway.proxy.health import downstream_checks
+from nightwatch_gateway.proxy.lean import LeanPools
+from nightwatch_gateway.proxy.router import PROXY_ROUTE, proxy_lane
 from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
 from nightwatch_gateway.proxy.transport import ShardedTransport
@@ -54,6 +56,14 @@ async def _start(app: FastAPI) -> None:
         # Below the upstreams' own idle timeout (uvicorn: 5 s), so the pool never reuses a
         # connection the server is closing at that moment (seen as rare 502s under load).
         keepalive_expiry=settings.proxy_keepalive_seconds,
+    )
+    # The alert path's fast lane (proxy/lean.py): connections of its own, the same budget.
+    app.state.lean_pools = LeanPools(
+        list(app.state.route_table.services.values()),
+        max_connections=settings.proxy_max_connections,
+        keepalive_seconds=settings.proxy_keepalive_seconds,
+        connect_timeout=settings.proxy_connect_timeout_seconds,
+        timeout=settings.proxy_timeout_seconds,
     )
     # Readiness and OpenAPI fetches have a pool of their own: however busy the proxy's pool,
     # the gateway can still tell whether the services are up.
@@ -103,6 +113,7 @@ async def _stop(app: FastAPI) -> None:
             await loader
     await app.state.proxy_client.aclose()
     await app.state.proxy_transport.aclose()
+    await app.state.lean_pools.aclose()
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -119,6 +130,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         on_shutdown=[_stop],
         # People and machines authenticate here with their own credentials.
         require_service_credential=False,
+        # The public alert path, the busiest route by far: the proxy route's admission,
+        # authentication and audit, without FastAPI's routing and with the lean client.
+        fast_lanes={("POST", "/api/v1/alerts"): (proxy_lane, PROXY_ROUTE)},
     )
     app.state.route_table = route_table
     app.state.client_addresses = ClientAddresses(settings.trusted_proxy_networks())

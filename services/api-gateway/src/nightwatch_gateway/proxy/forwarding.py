@@ -53,7 +53,7 @@ _DROP_REQUEST = _HOP_BY_HOP | {
     b"x-integration-key",
 }
 # date and server: the gateway's server writes its own (two of each otherwise); location: rewritten.
-_DROP_RESPONSE = _HOP_BY_HOP | {
+DROP_RESPONSE = _HOP_BY_HOP | {
     b"x-request-id",
     b"content-length",
     b"set-cookie",
@@ -71,7 +71,7 @@ def unsafe_path(path: str) -> bool:
     return any(segment in (".", "..") for segment in decoded.split("/")) or "\\" in decoded
 
 
-def _request_headers(
+def upstream_request_headers(
     request: Request, principal: Principal, integration_key: str | None = None
 ) -> list[tuple[bytes, bytes]]:
     headers = [(k, v) for k, v in request.scope["headers"] if k not in _DROP_REQUEST]
@@ -123,7 +123,7 @@ async def forward(
     outgoing = httpx.Request(
         request.method,
         url,
-        headers=_request_headers(request, principal, integration_key),
+        headers=upstream_request_headers(request, principal, integration_key),
         content=body,
         extensions={"timeout": upstream_timeout.as_dict()},
     )
@@ -139,14 +139,14 @@ async def forward(
             response = await transport.handle_async_request(outgoing)
     except httpx.TransportError as exc:
         error = upstream_error(exc, upstream)
-        _count(route_class, upstream, error.status_code)
+        count_proxied(route_class, upstream, error.status_code)
         raise error from exc
     metrics.UPSTREAM_LATENCY.labels(upstream.service).observe(time.perf_counter() - started)
-    _count(route_class, upstream, response.status_code)
-    headers = [(k, v) for k, v in response.headers.raw if k.lower() not in _DROP_RESPONSE]
+    count_proxied(route_class, upstream, response.status_code)
+    headers = [(k, v) for k, v in response.headers.raw if k.lower() not in DROP_RESPONSE]
     location = response.headers.get("location")
     if location is not None:
-        headers.append((b"location", _public_location(location, upstream).encode()))
+        headers.append((b"location", public_location(location, upstream).encode()))
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) <= _BUFFER_LIMIT:
         try:
@@ -170,7 +170,7 @@ async def forward(
     return proxied
 
 
-def _public_location(location: str, upstream: Upstream) -> str:
+def public_location(location: str, upstream: Upstream) -> str:
     """An upstream's redirect to itself (FastAPI's trailing-slash 307 names the internal
     address) becomes a path on the gateway: following it must not leak nor skip the gateway."""
     target = httpx.URL(location)
@@ -185,18 +185,32 @@ def _public_location(location: str, upstream: Upstream) -> str:
 
 def upstream_error(exc: httpx.TransportError, upstream: Upstream) -> ApiError:
     """A refused connection is 503 (the service is down), a timeout 504, anything else 502."""
-    details = {"service": upstream.service}
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        message = f"The {upstream.service} service is unavailable; retry shortly"
-        return ApiError(
-            503, message, code="upstream_unavailable", details=details, headers={"Retry-After": "5"}
-        )
+        return upstream_unavailable(upstream)
     if isinstance(exc, httpx.TimeoutException):
-        message = f"The {upstream.service} service did not answer in time"
-        return ApiError(504, message, code="upstream_timeout", details=details)
-    message = f"The {upstream.service} service failed to answer ({type(exc).__name__})"
-    return ApiError(502, message, code="bad_gateway", details=details)
+        return upstream_timeout(upstream)
+    return upstream_broken(upstream, type(exc).__name__)
 
 
-def _count(route_class: str, upstream: Upstream, status: int) -> None:
+def upstream_unavailable(upstream: Upstream) -> ApiError:
+    return ApiError(
+        503,
+        f"The {upstream.service} service is unavailable; retry shortly",
+        code="upstream_unavailable",
+        details={"service": upstream.service},
+        headers={"Retry-After": "5"},
+    )
+
+
+def upstream_timeout(upstream: Upstream) -> ApiError:
+    message = f"The {upstream.service} service did not answer in time"
+    return ApiError(504, message, code="upstream_timeout", details={"service": upstream.service})
+
+
+def upstream_broken(upstream: Upstream, what: str) -> ApiError:
+    message = f"The {upstream.service} service failed to answer ({what})"
+    return ApiError(502, message, code="bad_gateway", details={"service": upstream.service})
+
+
+def count_proxied(route_class: str, upstream: Upstream, status: int) -> None:
     metrics.PROXIED_REQUESTS.labels(route_class, upstream.service, str(status)).inc()

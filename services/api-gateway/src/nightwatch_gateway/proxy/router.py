@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from nightwatch_core.errors import ApiError
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nightwatch_gateway.audit import service as audit
 from nightwatch_gateway.auth.dependencies import (
@@ -18,6 +19,7 @@ from nightwatch_gateway.auth.policy import Need, Principal, need_for
 from nightwatch_gateway.proxy.admission import Admission, read_body
 from nightwatch_gateway.proxy.forwarding import forward, unsafe_path
 from nightwatch_gateway.proxy.inbound import forward_inbound
+from nightwatch_gateway.proxy.lean import forward_lean
 from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url, is_inbound
 
 router = APIRouter()
@@ -29,8 +31,24 @@ PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@router.api_route("/api/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
+PROXY_ROUTE = "/api/v1/{path:path}"
+
+
+@router.api_route(PROXY_ROUTE, methods=PROXIED_METHODS, include_in_schema=False)
 async def proxy(request: Request) -> Response:
+    return await admit_and_forward(request, lean=False)
+
+
+async def proxy_lane(scope: Scope, receive: Receive, send: Send, fallback: ASGIApp) -> None:
+    """The alert path's fast lane (main.py): the same admission as the route, without
+    FastAPI's routing and with the lean upstream client (proxy/lean.py)."""
+    request = Request(scope, receive)
+    response = await admit_and_forward(request, lean=True)
+    await response(scope, receive, send)
+
+
+async def admit_and_forward(request: Request, *, lean: bool) -> Response:
+    """``lean``: forward with proxy/lean.py (small answers read whole), else proxy/forwarding.py."""
     path = request.url.path
     route_table: RouteTable = request.app.state.route_table
     upstream = route_table.match(path)
@@ -51,15 +69,24 @@ async def proxy(request: Request) -> Response:
             await authorize(request, principal, need)
         with caps.per_credential.hold(principal.rate_limit_identity):
             body = await read_body(request, within_seconds=caps.body_timeout)
-            response = await forward(
-                request,
-                body=body,
-                transport=request.app.state.proxy_transport,
-                upstream_timeout=request.app.state.proxy_timeout,
-                upstream=upstream,
-                principal=principal,
-                route_class=need.value,
-            )
+            if lean:
+                response = await forward_lean(
+                    request,
+                    body=body,
+                    upstream=upstream,
+                    principal=principal,
+                    route_class=need.value,
+                )
+            else:
+                response = await forward(
+                    request,
+                    body=body,
+                    transport=request.app.state.proxy_transport,
+                    upstream_timeout=request.app.state.proxy_timeout,
+                    upstream=upstream,
+                    principal=principal,
+                    route_class=need.value,
+                )
     if need is Need.admin and request.method not in SAFE_METHODS:
         # Schedules, policies, people, teams, channels, settings: every change passes here, so
         # the audit log sees them all without each service keeping its own (issue #12).
