@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from nightwatch_core.clock import ManualClock, SystemClock
 from nightwatch_core.testing.statements import counted_statements
+from nightwatch_incidents.correlation import statements as sql
 from nightwatch_incidents.main import create_app
 from sqlalchemy import text
 
@@ -263,3 +264,45 @@ async def test_bad_batches_are_422(helpers: Any, change: dict[str, Any]) -> None
     body = {"batch_id": str(uuid.uuid4()), "alerts": [alert("s")], **change}
     response = await helpers.client.post(URL, json=body)
     assert response.status_code == 422, response.text
+
+
+async def test_correlation_probes_indexes_however_many_groups_and_without_statistics(
+    helpers: Any, service_name: str
+) -> None:
+    """The locking and recording statements cost what the batch holds, not what the tables hold:
+    one index probe per key, fingerprint and incident, whether or not the tables were ever
+    analysed (this server runs with autovacuum off; docs/benchmarks.md). Joined as sets they
+    were planned as scans of every open group and incident (LOCK_INCIDENTS) and of every group
+    ever opened (RECORD_ALERTS)."""
+    groups = [f"{service_name}-{n}" for n in range(2000)]  # past where a scan looks cheaper
+    first = await post_batch(helpers.client, [alert(g) for g in groups[:1000]])
+    await post_batch(helpers.client, [alert(g) for g in groups[1000:]])
+    ids = sorted({r["incident_id"] for r in first["results"]})[:5]
+    keys = groups[:5]
+    params = {
+        "services": keys,
+        "severities": ["high"] * len(keys),
+        "fingerprints": [uuid.uuid4().hex * 2 for _ in keys],
+    }
+    recorded = {
+        "ids": ids,
+        "alerts": [1] * len(ids),
+        "duplicates": [0] * len(ids),
+        "last_alerts": [datetime(2026, 3, 1, 12, 1, tzinfo=UTC)] * len(ids),
+        "messages": ["m"] * len(ids),
+        "data": ["{}"] * len(ids),
+        "dedup_key": "plan-test",
+        "now": datetime(2026, 3, 1, 12, 1, tzinfo=UTC),
+        "actor": "test",
+    }
+    async with helpers.app.state.sessionmaker() as session:
+        plans = []
+        for statement, values in ((sql.LOCK_INCIDENTS, params), (sql.RECORD_ALERTS, recorded)):
+            rows = await session.execute(text("EXPLAIN " + statement.text), values)
+            plans.append("\n".join(row[0] for row in rows))
+        await session.rollback()
+    for plan in plans:
+        for table in ("incidents", "alert_groups", "alert_fingerprints"):
+            assert f"Seq Scan on {table} " not in plan, plan
+    assert "Index Scan using alert_groups_one_open_idx" in plans[0], plans[0]
+    assert "alert_groups_pkey" in plans[1] and "incidents_pkey" in plans[1], plans[1]

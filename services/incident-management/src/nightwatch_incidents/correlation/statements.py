@@ -25,32 +25,50 @@ STORED_ANSWER = text("SELECT results FROM incidents.alert_batches WHERE id = :id
 # firing again, resolving or acknowledged joins its incident however long the gap). A resolve
 # holds the row lock while it closes the group: if it commits while we wait, PostgreSQL re-checks
 # the row, sees `resolved` and leaves it out, and the key opens a new incident.
+# Written as one index probe per key, fingerprint and incident (LATERAL subqueries the planner
+# cannot flatten: LIMIT, OFFSET 0, FOR UPDATE), so its cost follows the batch, not the tables:
+# joined as sets, a database without fresh statistics (autovacuum off, or not run yet) planned
+# scans of every open group and open incident on each batch (docs/benchmarks.md).
 LOCK_INCIDENTS = text(
     """
-    WITH held AS (
+    WITH held AS MATERIALIZED (
         -- one probe of the fingerprint index per fingerprint of the batch
-        SELECT f.incident_id, f.fingerprint, f.resolved_at FROM incidents.alert_fingerprints f
-        WHERE f.fingerprint = ANY(CAST(:fingerprints AS text[]))
-    ), held_by AS (
-        SELECT incident_id, array_agg(fingerprint) AS held,
-               array_agg(fingerprint) FILTER (WHERE resolved_at IS NOT NULL) AS held_resolved
-        FROM held GROUP BY incident_id
+        SELECT f.incident_id, f.fingerprint, f.resolved_at
+        FROM unnest(CAST(:fingerprints AS text[])) AS b(fingerprint)
+        CROSS JOIN LATERAL (
+            SELECT f.incident_id, f.fingerprint, f.resolved_at FROM incidents.alert_fingerprints f
+            WHERE f.fingerprint = b.fingerprint OFFSET 0
+        ) f
     ), wanted AS (
-        SELECT g.incident_id FROM incidents.alert_groups g
-        WHERE g.closed_at IS NULL
-          AND (g.service, g.severity) IN (
-              SELECT * FROM unnest(CAST(:services AS text[]), CAST(:severities AS text[])))
+        -- one probe of the open-group index per (service, severity) of the batch
+        SELECT g.incident_id
+        FROM unnest(CAST(:services AS text[]), CAST(:severities AS text[])) AS k(service, severity)
+        CROSS JOIN LATERAL (
+            SELECT g.incident_id FROM incidents.alert_groups g
+            WHERE g.service = k.service AND g.severity = k.severity AND g.closed_at IS NULL
+            LIMIT 1
+        ) g
         UNION
-        SELECT incident_id FROM held_by
+        SELECT incident_id FROM held
     )
     SELECT i.id AS incident_id, i.created_at, g.service, g.severity, g.last_alert_at,
            h.held, h.held_resolved
-    FROM incidents.incidents i
-    LEFT JOIN incidents.alert_groups g ON g.incident_id = i.id AND g.closed_at IS NULL
-    LEFT JOIN held_by h ON h.incident_id = i.id
-    WHERE i.id IN (SELECT incident_id FROM wanted) AND i.status <> 'resolved'
+    FROM (SELECT incident_id FROM wanted ORDER BY incident_id) w
+    CROSS JOIN LATERAL (
+        SELECT i.id, i.created_at FROM incidents.incidents i
+        WHERE i.id = w.incident_id AND i.status <> 'resolved'
+        FOR UPDATE
+    ) i
+    LEFT JOIN LATERAL (
+        SELECT g.service, g.severity, g.last_alert_at FROM incidents.alert_groups g
+        WHERE g.incident_id = i.id AND g.closed_at IS NULL LIMIT 1
+    ) g ON true
+    LEFT JOIN LATERAL (
+        SELECT array_agg(fingerprint) AS held,
+               array_agg(fingerprint) FILTER (WHERE resolved_at IS NOT NULL) AS held_resolved
+        FROM held WHERE held.incident_id = i.id
+    ) h ON true
     ORDER BY i.id
-    FOR UPDATE OF i
     """
 )
 
@@ -117,11 +135,14 @@ RECORD_ALERTS = text(
         UPDATE incidents.incidents i
         SET alert_count = i.alert_count + c.alerts,
             duplicate_count = i.duplicate_count + c.duplicates
-        FROM c WHERE i.id = c.id
+        FROM c WHERE i.id = ANY(CAST(:ids AS uuid[])) AND i.id = c.id
         RETURNING i.id, i.created_at
     ), touched AS (
+        -- = ANY: probes of the primary key whatever the statistics say (a join alone was
+        -- planned as a scan of every group ever opened)
         UPDATE incidents.alert_groups g SET last_alert_at = c.last_alert_at
-        FROM c WHERE g.incident_id = c.id AND g.last_alert_at < c.last_alert_at
+        FROM c WHERE g.incident_id = ANY(CAST(:ids AS uuid[])) AND g.incident_id = c.id
+          AND g.last_alert_at < c.last_alert_at
     )
     INSERT INTO incidents.incident_timeline
         (incident_id, event_type, actor, message, data, dedup_key, created_at)
@@ -149,7 +170,8 @@ REFIRE = text(
     UPDATE incidents.alert_fingerprints f SET resolved_at = NULL
     FROM unnest(CAST(:incident_ids AS uuid[]), CAST(:fingerprints AS text[]))
         AS r(incident_id, fingerprint)
-    WHERE f.incident_id = r.incident_id AND f.fingerprint = r.fingerprint
+    WHERE f.fingerprint = ANY(CAST(:fingerprints AS text[]))
+      AND f.incident_id = r.incident_id AND f.fingerprint = r.fingerprint
       AND f.resolved_at IS NOT NULL
     """
 )
@@ -163,7 +185,8 @@ RESOLVE_FINGERPRINTS = text(
             AS r(incident_id, fingerprint)
     ), marked AS (
         UPDATE incidents.alert_fingerprints f SET resolved_at = :now
-        FROM r WHERE f.incident_id = r.incident_id AND f.fingerprint = r.fingerprint
+        FROM r WHERE f.fingerprint = ANY(CAST(:fingerprints AS text[]))
+          AND f.incident_id = r.incident_id AND f.fingerprint = r.fingerprint
           AND f.resolved_at IS NULL
     )
     SELECT DISTINCT r.incident_id FROM r
