@@ -16,6 +16,7 @@ import pytest
 from nightwatch_core.clock import ManualClock, SystemClock
 from nightwatch_core.testing.statements import counted_statements
 from nightwatch_incidents.correlation import statements as sql
+from nightwatch_incidents.incidents.batch_timeline import INSERT_ENTRIES
 from nightwatch_incidents.main import create_app
 from sqlalchemy import text
 
@@ -297,8 +298,21 @@ async def test_correlation_probes_indexes_however_many_groups_and_without_statis
     }
     async with helpers.app.state.sessionmaker() as session:
         plans = []
-        for statement, values in ((sql.LOCK_INCIDENTS, params), (sql.RECORD_ALERTS, recorded)):
-            rows = await session.execute(text("EXPLAIN " + statement.text), values)
+        timeline = {
+            "now": datetime(2026, 3, 1, 12, 1, tzinfo=UTC),
+            "incident_ids": ids,
+            "event_types": ["paged"] * len(ids),
+            "actors": ["oncall"] * len(ids),
+            "messages": ["m"] * len(ids),
+            "datas": ["{}"] * len(ids),
+            "keys": [None] * len(ids),
+        }
+        for statement, values in (
+            (sql.LOCK_INCIDENTS.text, params),
+            (sql.RECORD_ALERTS.text, recorded),
+            (INSERT_ENTRIES, timeline),  # other services' timeline entries (on-call's pages)
+        ):
+            rows = await session.execute(text("EXPLAIN " + statement), values)
             plans.append("\n".join(row[0] for row in rows))
         await session.rollback()
     for plan in plans:

@@ -54,7 +54,7 @@ def _json(data: dict[str, Any]) -> str:
         return json.dumps(data)
 
 
-_INSERT = f"""
+INSERT_ENTRIES = f"""
 INSERT INTO {SCHEMA}.incident_timeline
     (incident_id, event_type, actor, message, data, dedup_key, created_at)
 SELECT e.incident_id, e.event_type, e.actor, e.message, CAST(e.data AS jsonb), e.dedup_key,
@@ -62,7 +62,9 @@ SELECT e.incident_id, e.event_type, e.actor, e.message, CAST(e.data AS jsonb), e
 FROM unnest(CAST(:incident_ids AS uuid[]), CAST(:event_types AS text[]), CAST(:actors AS text[]),
             CAST(:messages AS text[]), CAST(:datas AS text[]), CAST(:keys AS text[]))
      WITH ORDINALITY AS e(incident_id, event_type, actor, message, data, dedup_key, position)
-JOIN {SCHEMA}.incidents i ON i.id = e.incident_id
+-- = ANY: a primary-key probe per incident whatever the statistics (a join alone was planned as a
+-- scan of every incident when the table had never been analysed)
+JOIN {SCHEMA}.incidents i ON i.id = e.incident_id AND i.id = ANY(CAST(:incident_ids AS uuid[]))
 ORDER BY e.position
 ON CONFLICT (incident_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
 RETURNING incident_id, dedup_key
@@ -87,7 +89,7 @@ async def append_timeline_many(
     )
     written = (
         await session.execute(
-            text(_INSERT),
+            text(INSERT_ENTRIES),
             {
                 "now": now,
                 "incident_ids": [entry.incident_id for entry in entries],
