@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 from nightwatch_core.clock import ManualClock
+from nightwatch_core.testing.statements import counted_pool_statements
 
 
 async def _ids(helpers: Any, **params: Any) -> list[str]:
@@ -119,3 +121,29 @@ async def test_stats_summary_of_an_empty_range_has_nulls(helpers: Any) -> None:
     }
     everything = await helpers.client.get("/api/v1/incidents/stats/summary")
     assert everything.status_code == 200 and everything.json()["since"] is None
+
+
+async def test_identical_stats_asked_at_once_are_computed_once(helpers: Any) -> None:
+    """Ten dashboards asking the same figures at the same moment cost one query each figure;
+    other ranges are their own question, and a later ask computes afresh."""
+    params = {"since": "2026-02-28T00:00:00Z", "until": "2026-03-01T00:00:00Z"}
+    paths = ["summary", "timeseries", "by-group"]
+    with counted_pool_statements(helpers.app) as statements:
+        answers = await asyncio.gather(
+            *(
+                helpers.client.get(f"/api/v1/incidents/stats/{path}", params=params)
+                for path in paths
+                for _ in range(10)
+            )
+        )
+    assert {a.status_code for a in answers} == {200}
+    for n, path in enumerate(paths):
+        assert len({a.text for a in answers[n * 10 : n * 10 + 10]}) == 1, path
+    # (asyncpg's own type introspection on a fresh connection is not a question asked)
+    asked = [s for s in statements if "incidents.incidents" in s]
+    assert len(asked) == len(paths), asked
+    with counted_pool_statements(helpers.app) as again:
+        await helpers.client.get("/api/v1/incidents/stats/summary", params=params)
+        await helpers.client.get("/api/v1/incidents/stats/summary", params=params)
+        await helpers.client.get("/api/v1/incidents/stats/summary")
+    assert len([s for s in again if "incidents.incidents" in s]) == 3

@@ -8,6 +8,7 @@ from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
 from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
+from nightwatch_core.shared_reads import SharedReads
 
 from nightwatch_incidents.correlation.router import prune_worker
 from nightwatch_incidents.correlation.router import router as correlation_router
@@ -43,6 +44,7 @@ def create_app(
         app.state.job_queue = queue
         # The hot paths' single statements (incidents/hot_paths.py, queries.py).
         app.state.db_pool = await create_raw_pool(settings)
+        app.state.shared_stats = SharedReads()  # incidents/router.py: the stats routes
         normal = (
             settings.http_timeout_seconds,
             settings.http_connect_timeout_seconds,

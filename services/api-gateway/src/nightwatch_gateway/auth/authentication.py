@@ -8,7 +8,6 @@ through this replica clears the cache at once.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -19,6 +18,7 @@ from datetime import datetime
 
 from nightwatch_core.errors import ApiError
 from nightwatch_core.secrets import StackSecret
+from nightwatch_core.shared_reads import SharedReads
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,13 +101,13 @@ class Authenticator:
         # sha256(credential) -> (principal, fresh until, usable while the database is down until,
         # the credential's own expiry in the app clock's time, checked on every hit)
         self._cache: dict[str, tuple[Principal, float, float, datetime | None]] = {}
-        self._verifying: dict[str, asyncio.Future[Principal]] = {}
+        self._verifying = SharedReads()
         self._generation = 0  # bumped by forget_all: a lookup begun before must not be cached
 
     def forget_all(self) -> None:
         """Called after any change to accounts or keys, so this replica applies it at once."""
         self._cache.clear()
-        self._verifying.clear()  # a lookup begun before the change is not shared after it
+        self._verifying.forget()  # a lookup begun before the change is not shared after it
         self._generation += 1
 
     async def authenticate(
@@ -126,20 +126,10 @@ class Authenticator:
         # requests in flight share one database lookup instead of each doing their own (50
         # concurrent lookups and new pool connections showed up as a fifth of the gateway's
         # CPU in a profile of the alert path).
-        pending = self._verifying.get(cache_key)
-        if pending is None:
-            pending = asyncio.ensure_future(
-                self._verify(credential, cache_key, hit, open_session=open_session, now=now)
-            )
-            self._verifying[cache_key] = pending
-            pending.add_done_callback(lambda done: self._verified(cache_key, done))
-        return await asyncio.shield(pending)
-
-    def _verified(self, cache_key: str, done: asyncio.Future[Principal]) -> None:
-        if self._verifying.get(cache_key) is done:
-            del self._verifying[cache_key]
-        if not done.cancelled():
-            done.exception()  # retrieved: every waiter may have gone (client disconnects)
+        return await self._verifying.read(
+            cache_key,
+            lambda: self._verify(credential, cache_key, hit, open_session=open_session, now=now),
+        )
 
     async def _verify(
         self,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import NotFound
+from nightwatch_core.shared_reads import SharedReads
 from nightwatch_core.timeseries import Bucket, TimeRangeDep, TimeSeries, fetch_series, plan_buckets
 
 from nightwatch_incidents.incidents import flows, hot_paths, queries, service, stopping
@@ -39,6 +40,7 @@ from nightwatch_incidents.incidents.schemas import (
 from nightwatch_incidents.incidents.states import Status, allowed_next
 from nightwatch_incidents.metrics import INCIDENT_MTTA, INCIDENTS_CREATED, observe_transition
 
+T = TypeVar("T")
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 MAX_PAGE_SIZE = 200
@@ -130,31 +132,55 @@ async def list_incidents(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
+async def _shared(request: Request, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+    """Dashboards open in several browsers ask for the same figures at the same moment: one
+    computation in flight per identical question, its answer handed to everyone who asked while
+    it ran (nightwatch_core/shared_reads.py)."""
+    shared: SharedReads = request.app.state.shared_stats
+    return await shared.read(key, compute)
+
+
 @router.get("/stats/summary", responses={422: _ERRORS[422]})
 async def stats_summary(
+    request: Request,
     pool: PoolDep,
     since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
     until: Annotated[UtcDatetime | None, Query(description="created before")] = None,
 ) -> StatsSummary:
     """Counts by status and severity (and of the unresolved by severity); mean/p50/p90 MTTA and
     MTTR in seconds (default: all time)."""
-    async with pool.acquire() as conn:
-        return await queries.stats_summary(conn, since=since, until=until)
+
+    async def compute() -> StatsSummary:
+        async with pool.acquire() as conn:
+            return await queries.stats_summary(conn, since=since, until=until)
+
+    return await _shared(request, ("summary", since, until), compute)
 
 
 @router.get("/stats/timeseries", responses={422: _ERRORS[422]})
 async def stats_timeseries(
-    pool: PoolDep, clock: ClockDep, period: TimeRangeDep, bucket: Bucket = "hour"
+    request: Request,
+    pool: PoolDep,
+    clock: ClockDep,
+    period: TimeRangeDep,
+    bucket: Bucket = "hour",
 ) -> TimeSeries:
     """Incidents created per bucket, every bucket present (zeros included), oldest first; default
     range: the 24 hours before `until` (default: now); at most 1,440 buckets."""
     plan = plan_buckets(period=period, bucket=bucket, now=clock.now())
-    async with pool.acquire() as conn:
-        return await fetch_series(conn, table="incidents.incidents", column="created_at", plan=plan)
+
+    async def compute() -> TimeSeries:
+        async with pool.acquire() as conn:
+            return await fetch_series(
+                conn, table="incidents.incidents", column="created_at", plan=plan
+            )
+
+    return await _shared(request, ("timeseries", period.since, period.until, bucket), compute)
 
 
 @router.get("/stats/by-group", responses={422: _ERRORS[422]})
 async def stats_by_group(
+    request: Request,
     pool: PoolDep,
     period: TimeRangeDep,
     by: GroupBy = "team",
@@ -162,10 +188,14 @@ async def stats_by_group(
 ) -> GroupStatsPage:
     """Per team or service (created in the range, default all time): total, unresolved, and
     mean/p50/p90 MTTA and MTTR in seconds; the `limit` largest groups, most incidents first."""
-    async with pool.acquire() as conn:
-        return await queries.stats_by_group(
-            conn, by=by, since=period.since, until=period.until, limit=limit
-        )
+
+    async def compute() -> GroupStatsPage:
+        async with pool.acquire() as conn:
+            return await queries.stats_by_group(
+                conn, by=by, since=period.since, until=period.until, limit=limit
+            )
+
+    return await _shared(request, ("by-group", by, period.since, period.until, limit), compute)
 
 
 @router.get("/{incident_id}", responses=_ERRORS)
