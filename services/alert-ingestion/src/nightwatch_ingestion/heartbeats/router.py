@@ -52,11 +52,14 @@ async def list_heartbeats(request: Request, session: SessionDep) -> HeartbeatLis
     return HeartbeatList(items=[_read(request, row) for row in rows], total=len(rows))
 
 
-@router.api_route(
-    "/api/v1/heartbeats/ping/{key}",
-    methods=["GET", "HEAD", "POST"],
-    responses={404: {"description": "Unknown ping key"}},
-)
+_PING = "/api/v1/heartbeats/ping/{key}"
+_PING_ERRORS: dict[int | str, dict[str, object]] = {404: {"description": "Unknown ping key"}}
+
+
+# One route per method: each gets its own operationId in the OpenAPI.
+@router.get(_PING, responses=_PING_ERRORS)
+@router.post(_PING, responses=_PING_ERRORS)
+@router.head(_PING, responses=_PING_ERRORS, include_in_schema=False)
 async def ping_heartbeat(key: PingKey, request: Request) -> PingAnswer:
     """The next deadline is now + interval + grace; a missed heartbeat's alert resolves."""
     row, deadline, resolved = await flows.ping(request.app, key=key)
