@@ -920,6 +920,15 @@ ALTER TABLE ingestion.alerts ADD CONSTRAINT alerts_correlation_result_check CHEC
 CREATE INDEX alerts_suppressed_idx ON ingestion.alerts (suppressed_by_id)
     WHERE suppressed_by_id IS NOT NULL;
 
+-- The alerts held back right now, one row per fingerprint (its latest suppressed alert). When
+-- what held it back is over and the source has not resolved it (a resolve deletes the row), the
+-- release worker sends it on to incident-management: it opens its incident then.
+CREATE TABLE ingestion.held_alerts (
+    fingerprint text        PRIMARY KEY,
+    alert_id    uuid        NOT NULL,
+    held_at     timestamptz NOT NULL
+);
+
 -- A heartbeat monitor: pinged at its URL (the key in it); missing interval + grace raises an
 -- alert. deadline_at is the durable timer, claimed with FOR UPDATE SKIP LOCKED by any replica.
 CREATE TABLE ingestion.heartbeats (

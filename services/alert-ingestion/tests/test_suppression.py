@@ -254,3 +254,69 @@ async def test_another_replica_hears_of_a_new_silence_through_notify(
             raise AssertionError("the second replica did not hear of the silence within 5 s")
         answer = (await second.post("/api/v1/alerts", json=make_alert())).json()
         assert answer["result"] == "suppressed"
+
+
+async def test_a_held_alert_still_firing_opens_its_incident_when_the_silence_ends(
+    app: Any,
+    client: Any,
+    clock: Any,
+    make_alert: Any,
+    service_name: str,
+    incidents: FakeIncidentManagement,
+) -> None:
+    """Without the alert arriving again: the release worker sends the held one on."""
+    made = await silence(
+        client, f'service="{service_name}"', ends_at=clock.now() + timedelta(minutes=30)
+    )
+    for message in ("disk 91%", "disk 92%"):  # one identity (dedup key): one held row
+        held = await client.post("/api/v1/alerts", json=make_alert(message=message, dedup_key="d"))
+        assert held.json()["result"] == "suppressed"
+    quiet = (await client.post("/api/v1/alerts", json=make_alert(dedup_key="q"))).json()
+    resolve = make_alert(dedup_key="q", status="resolved")
+    assert (await client.post("/api/v1/alerts", json=resolve)).status_code == 201
+    worker = app.state.release_worker
+
+    await worker.run_due(app)  # still silenced: nothing goes
+    assert sent_services(incidents).count(service_name) == 1  # the resolve only
+
+    clock.advance(timedelta(minutes=30))
+    assert await worker.run_due(app) >= 1
+    released = [
+        item
+        for item in incidents.items
+        if item["service"] == service_name and item.get("action", "trigger") == "trigger"
+    ]
+    assert [item["message"] for item in released] == ["disk 92%"]  # the latest, once
+    assert released[0]["fingerprint"] == held.json()["fingerprint"] != quiet["fingerprint"]
+    await worker.run_due(app)
+    assert len([i for i in incidents.items if i["service"] == service_name]) == 2
+    page = (await client.get("/api/v1/alerts", params={"service": service_name})).json()
+    newest = page["items"][0]
+    assert newest["result"] == "new_incident" and newest["suppressed_by"] is None
+    assert made["id"] in {
+        (a["suppressed_by"] or {}).get("id") for a in page["items"]
+    }  # the held ones still say what held them
+
+
+async def test_expiring_early_releases_at_once_unless_another_silence_still_holds(
+    app: Any,
+    client: Any,
+    clock: Any,
+    make_alert: Any,
+    service_name: str,
+    incidents: FakeIncidentManagement,
+) -> None:
+    first = await silence(
+        client, f'service="{service_name}"', ends_at=clock.now() + timedelta(hours=1)
+    )
+    await silence(
+        client,
+        f'service="{service_name}"',
+        'severity="low"',
+        ends_at=clock.now() + timedelta(hours=2),
+    )
+    await client.post("/api/v1/alerts", json=make_alert(severity="high"))
+    await client.post("/api/v1/alerts", json=make_alert(severity="low"))
+    await client.post(f"/api/v1/silences/{first['id']}/expire")
+    await app.state.release_worker.run_due(app)
+    assert [i["severity"] for i in incidents.items if i["service"] == service_name] == ["high"]

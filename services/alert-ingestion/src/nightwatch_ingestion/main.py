@@ -30,6 +30,7 @@ from nightwatch_ingestion.metrics import (
 )
 from nightwatch_ingestion.settings import IngestionSettings
 from nightwatch_ingestion.suppression.cache import SuppressionCache, refresh_worker
+from nightwatch_ingestion.suppression.release import SCAN_LIMIT, ReleaseWorker, release_worker
 from nightwatch_ingestion.suppression.router import router as suppression_router
 
 log = logging.getLogger("nightwatch.ingestion")
@@ -57,6 +58,9 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         app.state.integration_keys = KeyCache(settings.integration_key_cache_seconds)
         app.state.heartbeat_worker = HeartbeatWorker(
             batch_size=100, poll_interval=settings.heartbeat_poll_seconds
+        )
+        app.state.release_worker = ReleaseWorker(
+            batch_size=SCAN_LIMIT, poll_interval=settings.release_poll_seconds
         )
         app.state.suppression = SuppressionCache()
         try:  # first load now, so the first alert already sees the silences
@@ -100,7 +104,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         # The cache refresh is no job worker: every replica, and tests, keep theirs current.
         workers=[
             refresh_worker,
-            *([link_worker, heartbeat_worker] if settings.workers_enabled else []),
+            *([link_worker, heartbeat_worker, release_worker] if settings.workers_enabled else []),
         ],
         scrape_hooks=[refresh_link_backlog, refresh_active_suppressions],
         fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},

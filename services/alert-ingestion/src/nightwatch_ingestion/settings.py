@@ -38,3 +38,6 @@ class IngestionSettings(ServiceSettings):
     suppression_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)
     # How often a replica looks for missed heartbeat deadlines (the lateness of a missed alert).
     heartbeat_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    # How often a replica looks for held-back alerts whose silence or window ended (still firing:
+    # sent on to open their incident). An expiry or deletion wakes it at once.
+    release_poll_seconds: float = Field(default=5.0, gt=0, le=300)

@@ -56,15 +56,25 @@ _MARK_RESOLVED = """
 # Held back by a silence or maintenance window: stored firing, with what suppressed it, no
 # incident and no link queue row (nothing is to be placed).
 _INSERT_SUPPRESSED = f"""
-    INSERT INTO ingestion.alerts ({_COLUMNS}, correlation_result, suppressed_by_kind,
-                                  suppressed_by_id)
-    SELECT {_VALUES}, 'suppressed', a.kind, a.suppressed_by
-    FROM unnest({_ARRAYS}, $14::text[], $15::uuid[]) AS a({_NAMES}, kind, suppressed_by)
+    WITH stored AS (
+        INSERT INTO ingestion.alerts ({_COLUMNS}, correlation_result, suppressed_by_kind,
+                                      suppressed_by_id)
+        SELECT {_VALUES}, 'suppressed', a.kind, a.suppressed_by
+        FROM unnest({_ARRAYS}, $14::text[], $15::uuid[]) AS a({_NAMES}, kind, suppressed_by)
+        RETURNING id, fingerprint, received_at
+    )
+    INSERT INTO ingestion.held_alerts (fingerprint, alert_id, held_at)
+    SELECT DISTINCT ON (fingerprint) fingerprint, id, received_at FROM stored
+    ORDER BY fingerprint, received_at DESC, id DESC
+    ON CONFLICT (fingerprint) DO UPDATE SET alert_id = excluded.alert_id, held_at = excluded.held_at
 """  # noqa: S608 - fragments are constants
 
 # A resolve from the source also resolves the suppressed alerts of its fingerprint (they are on
 # no incident, so the incident's resolve cannot reach them).
 _RESOLVE_SUPPRESSED = """
+    WITH no_longer_held AS (
+        DELETE FROM ingestion.held_alerts WHERE fingerprint = ANY($1::text[])
+    )
     UPDATE ingestion.alerts a SET status = 'resolved', resolved_at = r.at
     FROM unnest($1::text[], $2::timestamptz[]) AS r(fingerprint, at)
     WHERE a.fingerprint = r.fingerprint AND a.suppressed_by_id IS NOT NULL

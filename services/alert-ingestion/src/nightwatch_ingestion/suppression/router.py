@@ -40,6 +40,7 @@ def _actor(x_actor: str | None) -> str:
 async def _changed(request: Request) -> None:
     app = request.app
     await app.state.suppression.reload(app.state.db_pool, now=app.state.clock.now())
+    app.state.release_worker.wake()  # an expiry or deletion: what it held may open incidents
 
 
 # ------------------------------------------------------------------ silences
