@@ -9,6 +9,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from nightwatch_ingestion import matchers
+from nightwatch_ingestion.suppression.cache import ActiveSilence, SilenceIndex
 from nightwatch_ingestion.suppression.recurrence import Schedule, active_at
 
 from .conftest import FakeIncidentManagement
@@ -320,3 +322,60 @@ async def test_expiring_early_releases_at_once_unless_another_silence_still_hold
     await client.post(f"/api/v1/silences/{first['id']}/expire")
     await app.state.release_worker.run_due(app)
     assert [i["severity"] for i in incidents.items if i["service"] == service_name] == ["high"]
+
+
+def test_the_silence_index_finds_every_silence_that_can_match() -> None:
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+
+    def made(*texts: str) -> ActiveSilence:
+        return ActiveSilence(uuid.uuid4(), tuple(matchers.parse(t) for t in texts), start, end)
+
+    by_service = made('service="api"', 'env!="dev"')
+    empty_env = made('env=""', 'service=~"a.*"')  # indexed under env "": alerts without env
+    regex_only = made('service=~"ap.*"')
+    index = SilenceIndex((by_service, empty_env, regex_only))
+    assert set(map(id, index.candidates({"service": "api"}))) == set(
+        map(id, (by_service, empty_env, regex_only))
+    )
+    assert set(map(id, index.candidates({"service": "db", "env": "prod"}))) == {id(regex_only)}
+
+
+async def test_a_slow_reload_that_read_old_rows_never_overwrites_a_newer_one(
+    app: Any, client: Any, clock: Any, service_name: str
+) -> None:
+    """The listener's reload and a request's reload overlap: the later-started one wins."""
+    cache = app.state.suppression
+    pool = app.state.db_pool
+    slow_started, slow_may_finish = asyncio.Event(), asyncio.Event()
+
+    class SlowPool:  # the first fetch of the slow reload waits until the fast one is done
+        def acquire(self) -> Any:
+            real = pool.acquire()
+
+            class Holder:
+                async def __aenter__(self) -> Any:
+                    conn = await real.__aenter__()
+
+                    class Slow:
+                        async def fetch(self, *args: Any) -> Any:
+                            rows = await conn.fetch(*args)
+                            slow_started.set()
+                            await slow_may_finish.wait()
+                            return rows
+
+                    return Slow()
+
+                async def __aexit__(self, *exc: Any) -> None:
+                    await real.__aexit__(*exc)
+
+            return Holder()
+
+    made = await silence(
+        client, f'service="{service_name}"', ends_at=clock.now() + timedelta(hours=1)
+    )
+    slow = asyncio.create_task(cache.reload(SlowPool(), now=clock.now()))
+    await slow_started.wait()  # it has read the silence as active
+    await client.post(f"/api/v1/silences/{made['id']}/expire")  # a newer reload: expired
+    slow_may_finish.set()
+    await slow
+    assert made["id"] not in {str(s.id) for s in cache.silences}

@@ -91,17 +91,58 @@ def window_of(row: Any) -> ActiveWindow:
     )
 
 
+class SilenceIndex:
+    """Silences by one of their equality matchers (label name -> value -> silences), so an alert
+    is checked against the few silences whose ``name="value"`` it has, not all of them; the
+    silences with no equality matcher are checked one by one."""
+
+    def __init__(self, silences: tuple[ActiveSilence, ...]) -> None:
+        self.by_label: dict[str, dict[str, list[ActiveSilence]]] = {}
+        self.unindexed: list[ActiveSilence] = []
+        for silence in silences:
+            key = next((m for m in silence.matchers if m.operator is matchers.Operator.equal), None)
+            if key is None:
+                self.unindexed.append(silence)
+            else:
+                self.by_label.setdefault(key.name, {}).setdefault(key.value, []).append(silence)
+
+    def candidates(self, labels: dict[str, str]) -> list[ActiveSilence]:
+        found = list(self.unindexed)
+        for name, by_value in self.by_label.items():
+            found.extend(by_value.get(labels.get(name, ""), ()))
+        return found
+
+
 class SuppressionCache:
     def __init__(self) -> None:
-        self.silences: tuple[ActiveSilence, ...] = ()
+        self._silences: tuple[ActiveSilence, ...] = ()
+        self.index = SilenceIndex(())
         self.windows: tuple[ActiveWindow, ...] = ()
         self.loaded_at: datetime | None = None
         self.changed = asyncio.Event()
+        # Reloads can overlap (the listener's and a request's): the one that started last wins,
+        # so a slow reload that read the old rows never overwrites a newer one.
+        self._started = 0
+        self._applied = 0
+
+    @property
+    def silences(self) -> tuple[ActiveSilence, ...]:
+        return self._silences
+
+    @silences.setter
+    def silences(self, silences: tuple[ActiveSilence, ...]) -> None:
+        self.index = SilenceIndex(silences)  # built before the swap: readers see one or the other
+        self._silences = silences
 
     async def reload(self, pool: asyncpg.Pool, *, now: datetime) -> None:
+        self._started += 1
+        mine = self._started
         async with pool.acquire() as conn:
             silence_rows = await conn.fetch(_LOAD_SILENCES, now)
             window_rows = await conn.fetch(_LOAD_WINDOWS, now)
+        if mine < self._applied:
+            return  # a reload that started later (and read newer rows) is already in place
+        self._applied = mine
         # Swapped whole: a check running meanwhile sees the old set or the new one, never half.
         self.silences = tuple(silence_of(row) for row in silence_rows)
         self.windows = tuple(window_of(row) for row in window_rows)
@@ -114,22 +155,25 @@ class SuppressionCache:
                 window.schedule, now
             ):
                 return Suppression("maintenance", window.id)
-        if not self.silences:
+        if not self._silences:
             return None
         labels = matchers.alert_labels(
             service=alert.service, severity=alert.severity, team=alert.team, labels=alert.labels
         )
-        for silence in self.silences:
-            if silence.starts_at <= now < silence.ends_at and matchers.matches_all(
-                silence.matchers, labels
-            ):
-                return Suppression("silence", silence.id)
+        for silence in self.index.candidates(labels):
+            if silence.starts_at <= now < silence.ends_at:
+                # matches_all, written out: this loop runs per alert and per silence
+                for matcher in silence.matchers:
+                    if not matcher.matches(labels.get(matcher.name, "")):
+                        break
+                else:
+                    return Suppression("silence", silence.id)
         return None
 
     def split(self, alerts: Sequence[Prepared], *, now: datetime) -> dict[uuid.UUID, Suppression]:
         """The suppressed triggers among ``alerts`` (resolves and acknowledgements always pass:
         an incident opened before the silence still hears its source)."""
-        if not self.silences and not self.windows:
+        if not self._silences and not self.windows:
             return {}
         found: dict[uuid.UUID, Suppression] = {}
         for alert in alerts:
