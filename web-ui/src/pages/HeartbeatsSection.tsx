@@ -50,7 +50,7 @@ export function HeartbeatsSection() {
                   <td className="td whitespace-nowrap">{formatDuration(heartbeat.interval_seconds)} + {formatDuration(heartbeat.grace_seconds)}</td>
                   <td className="td whitespace-nowrap">{heartbeat.last_ping_at ? formatTime(heartbeat.last_ping_at) : "never"}</td>
                   <td className="td whitespace-nowrap">{formatTime(heartbeat.deadline_at)}</td>
-                  <td className="td"><span className="break-all font-mono text-xs">{heartbeat.ping_url}</span> <CopyButton text={heartbeat.ping_url} label={`ping URL of ${heartbeat.name}`} /></td>
+                  <td className="td min-w-[18rem]"><span className="break-all font-mono text-xs">{heartbeat.ping_url}</span> <CopyButton text={heartbeat.ping_url} label={`ping URL of ${heartbeat.name}`} /></td>
                   <td className="td whitespace-nowrap text-right">
                     <button type="button" className="btn-secondary" onClick={() => window.confirm(`New ping URL for ${heartbeat.name}? The old one stops working.`) && act(() => api.rotateKey(heartbeat.id))}>New URL</button>{" "}
                     <button type="button" className="btn-secondary" onClick={() => window.confirm(`Delete ${heartbeat.name}?`) && act(() => api.remove(heartbeat.id))}>Delete</button>
