@@ -121,6 +121,7 @@ async def test_bad_silences_are_422_naming_the_problem(client: Any, clock: Any) 
             "must be in the future",
         ),
         ({"matchers": ['service="x"'], "ends_at": later, "starts_at": later}, "after starts_at"),
+        ({"matchers": ['service="x"'], "ends_at": "9999-12-31T00:00:00Z"}, "at most 366 days"),
     ]
     for body, says in cases:
         response = await client.post("/api/v1/silences", json={"comment": "c", **body})
@@ -188,6 +189,10 @@ async def test_bad_windows_are_422(client: Any, clock: Any, service_name: str) -
             "less than a week",
         ),
         ({**base, "recurrence": "daily"}, "recurrence"),
+        (
+            {**base, "starts_at": "9999-12-30T00:00:00Z", "ends_at": "9999-12-31T00:00:00Z"},
+            "between the years 2000 and 2999",
+        ),
     ]
     for body, says in cases:
         response = await client.post("/api/v1/maintenance-windows", json=body)
@@ -379,3 +384,27 @@ async def test_a_slow_reload_that_read_old_rows_never_overwrites_a_newer_one(
     slow_may_finish.set()
     await slow
     assert made["id"] not in {str(s.id) for s in cache.silences}
+
+
+async def test_alertmanager_alerts_through_an_integration_are_silenced_by_their_labels(
+    client: Any, clock: Any, incidents: FakeIncidentManagement
+) -> None:
+    from .test_integrations import AM, am_alert, am_payload, bearer, create
+
+    integration = await create(client)
+    service = integration["default_service"]
+    made = await silence(
+        client,
+        f'service="{service}"',
+        'alertname="HighErrorRate"',
+        'env!~"dev|test"',
+        ends_at=clock.now() + timedelta(hours=1),
+    )
+    payload = am_payload(am_alert("a1" * 8, env="prod"), am_alert("b2" * 8, env="dev"))
+    answer = await client.post(AM, json=payload, headers=bearer(integration["key"]))
+    assert answer.status_code == 200, answer.text
+    page = (await client.get("/api/v1/alerts", params={"service": service})).json()["items"]
+    by_env = {a["labels"]["env"]: a for a in page}
+    assert by_env["prod"]["suppressed_by"] == {"kind": "silence", "id": made["id"]}
+    assert by_env["dev"]["suppressed_by"] is None and by_env["dev"]["incident_id"] is not None
+    assert [i["labels"]["env"] for i in incidents.items if i["service"] == service] == ["dev"]

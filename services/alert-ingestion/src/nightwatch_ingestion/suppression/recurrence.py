@@ -39,6 +39,13 @@ def _repeats_at(schedule: Schedule, start: datetime) -> bool:
 
 def current_or_next(schedule: Schedule, now: datetime) -> tuple[datetime, datetime] | None:
     """The occurrence on at ``now``, else the next one; None when the window is over for good."""
+    try:
+        return _current_or_next(schedule, now)
+    except OverflowError:  # past datetime's range (the API keeps windows within 2000-2999)
+        return None
+
+
+def _current_or_next(schedule: Schedule, now: datetime) -> tuple[datetime, datetime] | None:
     if schedule.recurrence == "none":
         return (schedule.starts_at, schedule.ends_at) if now < schedule.ends_at else None
     zone = ZoneInfo(schedule.time_zone)

@@ -45,6 +45,14 @@ def _zone(name: str) -> str:
     return name
 
 
+def _plausible(moment: datetime) -> datetime:
+    # Weekly occurrences are computed in local time: keep them far from datetime's limits.
+    if not 2000 <= moment.year <= 2999:
+        raise ValueError("must be between the years 2000 and 2999")
+    return moment
+
+
+WindowTime = Annotated[UtcDatetime, AfterValidator(_plausible)]
 MatcherText = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_matcher)]
 Comment = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_stripped)]
 WindowName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
@@ -138,13 +146,13 @@ class WindowCreate(BaseModel):
     name: WindowName
     services: list[ServiceName] = Field(default_factory=list, max_length=MAX_TARGETS)
     teams: list[TeamName] = Field(default_factory=list, max_length=MAX_TARGETS)
-    starts_at: UtcDatetime
-    ends_at: UtcDatetime
+    starts_at: WindowTime
+    ends_at: WindowTime
     recurrence: Recurrence = Recurrence.none
     time_zone: TimeZoneName = Field(
         default="UTC", description="weekly windows repeat at the same wall-clock time here"
     )
-    repeat_until: UtcDatetime | None = Field(
+    repeat_until: WindowTime | None = Field(
         default=None, description="weekly: no occurrence starts at or after this"
     )
 

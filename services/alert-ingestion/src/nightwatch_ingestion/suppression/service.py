@@ -15,6 +15,7 @@ from nightwatch_ingestion.suppression.cache import window_of
 from nightwatch_ingestion.suppression.models import maintenance_windows, silences
 from nightwatch_ingestion.suppression.recurrence import current_or_next
 from nightwatch_ingestion.suppression.schemas import (
+    MAX_RANGE,
     Lifecycle,
     SilenceCreate,
     SilenceRead,
@@ -53,6 +54,8 @@ async def create_silence(
         raise ApiError(422, "Invalid request: body.ends_at: must be in the future")
     if data.ends_at <= starts_at:
         raise ApiError(422, "Invalid request: body.ends_at: must be after starts_at")
+    if data.ends_at - starts_at > MAX_RANGE:
+        raise ApiError(422, "Invalid request: body.ends_at: a silence lasts at most 366 days")
     values = {
         "id": uuid7(),
         "matchers": data.matchers,
