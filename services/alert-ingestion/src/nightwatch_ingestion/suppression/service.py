@@ -56,8 +56,9 @@ async def create_silence(
         raise ApiError(422, "Invalid request: body.ends_at: must be after starts_at")
     if data.ends_at - starts_at > MAX_RANGE:
         raise ApiError(422, "Invalid request: body.ends_at: a silence lasts at most 366 days")
+    silence_id = uuid7()
     values = {
-        "id": uuid7(),
+        "id": silence_id,
         "matchers": data.matchers,
         "starts_at": starts_at,
         "ends_at": data.ends_at,
@@ -67,7 +68,7 @@ async def create_silence(
         "updated_at": now,
     }
     await session.execute(insert(silences).values(**values))
-    return await get_silence(session=session, silence_id=values["id"])
+    return await get_silence(session=session, silence_id=silence_id)
 
 
 async def get_silence(*, session: AsyncSession, silence_id: uuid.UUID) -> Any:
