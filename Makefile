@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall chaos
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -76,3 +76,6 @@ bench-pages: install ## new incident -> level-1 page recorded: CPU ms per incide
 
 bench-oncall: install ## on-call rotation math: who-is-on-call lookup and 92-day shift listing cost
 	@$(RUN) python bench/oncall_rotation_bench.py
+
+bench-suppression: install ## silences/windows check on the alert path: us per alert with 0, 20 windows, 200 silences
+	@$(RUN) python bench/suppression_bench.py

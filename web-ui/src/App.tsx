@@ -10,6 +10,7 @@ import { LoginPage } from "./pages/LoginPage";
 import { NotificationsPage } from "./pages/NotificationsPage";
 import { OncallPage } from "./pages/OncallPage";
 import { SettingsPage } from "./pages/SettingsPage";
+import { SilencesPage } from "./pages/SilencesPage";
 
 export const ROUTER_FUTURE = { v7_startTransition: true, v7_relativeSplatPath: true };
 
@@ -40,6 +41,7 @@ export function AppRoutes() {
         <Route path="incidents/:id" element={<IncidentDetailPage />} />
         <Route path="alerts" element={<AlertsPage />} />
         <Route path="oncall" element={<OncallPage />} />
+        <Route path="silences" element={<SilencesPage />} />
         <Route path="notifications" element={<NotificationsPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="*" element={<p>Page not found.</p>} />

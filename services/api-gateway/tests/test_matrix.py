@@ -37,6 +37,16 @@ ROUTES = [
     ("GET", "/api/v1/integrations/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.admin),
     ("POST", "/api/v1/integrations", Need.admin),
     ("POST", "/api/v1/integrations/7b0e3c2e-1111-4a5b-9c1d-000000000001/rotate-key", Need.admin),
+    # Silences (issue #16): responders create and expire them; maintenance windows are admin's.
+    ("GET", "/api/v1/silences?status=active", Need.read),
+    ("POST", "/api/v1/silences", Need.write),
+    ("POST", "/api/v1/silences/7b0e3c2e-1111-4a5b-9c1d-000000000001/expire", Need.write),
+    ("GET", "/api/v1/maintenance-windows", Need.read),
+    ("POST", "/api/v1/maintenance-windows", Need.admin),
+    ("DELETE", "/api/v1/maintenance-windows/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.admin),
+    # Heartbeats carry their ping URLs (keys): admin's, reading included.
+    ("GET", "/api/v1/heartbeats", Need.admin),
+    ("POST", "/api/v1/heartbeats", Need.admin),
 ]
 
 # Who may do what: principal name -> the needs it satisfies.

@@ -178,6 +178,28 @@ async def test_calendar_feed_url_needs_no_login_but_nothing_else_does(
         assert refused.status_code in (401, 404), (method, path, refused.status_code)
 
 
+async def test_heartbeat_ping_url_needs_no_login_but_nothing_else_does(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """Cron jobs ping with curl: GET, HEAD or POST on a heartbeat's ping URL passes without a
+    credential (the key in it is checked by alert-ingestion); the rest of /heartbeats does not."""
+    ping = "/api/v1/heartbeats/ping/nwh_Zx8_k2-Qa9PLm4rT7vW1yB3nQ"
+    for method in ("GET", "POST"):
+        response = await gateway.request(method, ping, headers={"X-Actor": "mallory"})
+        assert response.status_code in (200, 201), (method, response.text)  # the stand-in's
+        assert response.json()["path"] == ping
+        assert response.json()["actors"] == ["heartbeat-ping"]
+    for method, path in (
+        ("DELETE", ping),
+        ("GET", "/api/v1/heartbeats/ping/nwh_short"),
+        ("GET", "/api/v1/heartbeats/ping/other_Zx8_k2-Qa9PLm4rT7vW1yB3nQ"),
+        ("GET", ping + "/../../x"),
+        ("GET", "/api/v1/heartbeats"),
+    ):
+        refused = await gateway.request(method, path)
+        assert refused.status_code in (401, 404), (method, path, refused.status_code)
+
+
 async def test_concurrent_requests_through_the_sharded_pool_all_arrive_intact(
     gateway: httpx.AsyncClient,
 ) -> None:

@@ -29,6 +29,13 @@ import type {
   StatsSummary,
   Team,
   GroupStatsPage,
+  Heartbeat,
+  HeartbeatCreate,
+  MaintenanceWindow,
+  MaintenanceWindowCreate,
+  Silence,
+  SilenceCreate,
+  SilenceStatus,
   TimeSeries,
   TopServices,
 } from "./types";
@@ -156,4 +163,26 @@ export const integrations = {
     request<Integration>("PATCH", `/integrations/${enc(id)}`, { body }),
   rotateKey: (id: string) => request<IntegrationWithKey>("POST", `/integrations/${enc(id)}/rotate-key`),
   remove: (id: string) => request<void>("DELETE", `/integrations/${enc(id)}`),
+};
+
+type Items<T> = { items: T[]; total: number };
+
+export const silences = {
+  list: async (status?: SilenceStatus) =>
+    (await request<Items<Silence>>("GET", "/silences", { query: { status } })).items,
+  create: (body: SilenceCreate) => request<Silence>("POST", "/silences", { body }),
+  expire: (id: string) => request<Silence>("POST", `/silences/${enc(id)}/expire`),
+};
+
+export const maintenanceWindows = {
+  list: async () => (await request<Items<MaintenanceWindow>>("GET", "/maintenance-windows")).items,
+  create: (body: MaintenanceWindowCreate) => request<MaintenanceWindow>("POST", "/maintenance-windows", { body }),
+  remove: (id: string) => request<void>("DELETE", `/maintenance-windows/${enc(id)}`),
+};
+
+export const heartbeats = {
+  list: async () => (await request<Items<Heartbeat>>("GET", "/heartbeats")).items,
+  create: (body: HeartbeatCreate) => request<Heartbeat>("POST", "/heartbeats", { body }),
+  rotateKey: (id: string) => request<Heartbeat>("POST", `/heartbeats/${enc(id)}/rotate-key`),
+  remove: (id: string) => request<void>("DELETE", `/heartbeats/${enc(id)}`),
 };

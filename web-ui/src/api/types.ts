@@ -35,6 +35,14 @@ export interface Page<T> {
 }
 
 export type Incident = S["IncidentRead"];
+// Silences, maintenance windows and heartbeats (issue 16, alert-ingestion).
+export type Silence = S["SilenceRead"];
+export type SilenceCreate = S["SilenceCreate"];
+export type SilenceStatus = Silence["status"];
+export type MaintenanceWindow = S["WindowRead"];
+export type MaintenanceWindowCreate = S["WindowCreate"];
+export type Heartbeat = S["HeartbeatRead"];
+export type HeartbeatCreate = S["HeartbeatCreate"];
 export type Alert = S["AlertRead"];
 /** Ingestion's alert body (incident management passes it through untyped). */
 export type IncidentAlert = Pick<Alert, "id" | "fingerprint" | "message" | "received_at"> & Partial<Alert>;

@@ -8,6 +8,7 @@ const LINKS = [
   { to: "/incidents", label: "Incidents" },
   { to: "/alerts", label: "Alerts" },
   { to: "/oncall", label: "On-call" },
+  { to: "/silences", label: "Silences" },
   { to: "/notifications", label: "Notifications" },
   { to: "/settings", label: "Settings" },
 ];

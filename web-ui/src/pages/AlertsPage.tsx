@@ -100,6 +100,10 @@ export function AlertsPage() {
                       <Link className="text-sky-700 hover:underline dark:text-sky-400" to={`/incidents/${alert.incident_id}`}>
                         view incident
                       </Link>
+                    ) : alert.suppressed_by ? (
+                      <Link className="text-violet-700 hover:underline dark:text-violet-400" to="/silences" data-testid="alert-silenced">
+                        {alert.suppressed_by.kind === "silence" ? "silenced" : "in maintenance"}
+                      </Link>
                     ) : (
                       <span className="text-slate-500">linking pending</span>
                     )}

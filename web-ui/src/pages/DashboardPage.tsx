@@ -3,6 +3,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import type { GroupStatsPage } from "../api/types";
 import { Empty, ErrorBanner, Loading, PageHeader, SEVERITY_COLOR } from "../components/ui";
 import { formatDuration } from "../format";
+import { SuppressionBanner } from "../components/SuppressionBanner";
 import { usePolling } from "../hooks";
 import { chartPoints, loadDashboard, openBreakdown, RANGES, rangeFor } from "./dashboard";
 
@@ -110,6 +111,7 @@ export function DashboardPage() {
         <Link to="/incidents" className="btn-secondary">Open incidents →</Link>
       </PageHeader>
       <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
+      <SuppressionBanner />
       {loaded.loading && !d ? <Loading what="Loading the numbers" /> : null}
       <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
         <Stat label="Open incidents (now)" value={open ? String(open.total) : "—"} testId="open-count" sub={open?.text} />

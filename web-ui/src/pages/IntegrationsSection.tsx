@@ -8,7 +8,7 @@ import { Empty, ErrorBanner, Field, Loading } from "../components/ui";
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
 
-function CopyButton({ text, label }: { text: string; label: string }) {
+export function CopyButton({ text, label }: { text: string; label: string }) {
   const [copied, setCopied] = useState(false);
   async function copy() {
     try {

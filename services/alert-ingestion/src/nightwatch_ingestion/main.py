@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
@@ -17,11 +18,22 @@ from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepar
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.stats_router import router as alert_stats_router
 from nightwatch_ingestion.alerts.workers import link_worker
+from nightwatch_ingestion.heartbeats.flows import HeartbeatWorker, heartbeat_worker
+from nightwatch_ingestion.heartbeats.router import router as heartbeats_router
 from nightwatch_ingestion.integrations.inbound import router as inbound_router
 from nightwatch_ingestion.integrations.keys import KeyCache
 from nightwatch_ingestion.integrations.router import router as integrations_router
-from nightwatch_ingestion.metrics import HOT_PATH_BATCH, refresh_link_backlog
+from nightwatch_ingestion.metrics import (
+    HOT_PATH_BATCH,
+    refresh_active_suppressions,
+    refresh_link_backlog,
+)
 from nightwatch_ingestion.settings import IngestionSettings
+from nightwatch_ingestion.suppression.cache import SuppressionCache, refresh_worker
+from nightwatch_ingestion.suppression.release import SCAN_LIMIT, ReleaseWorker, release_worker
+from nightwatch_ingestion.suppression.router import router as suppression_router
+
+log = logging.getLogger("nightwatch.ingestion")
 
 
 def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -44,6 +56,17 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).
         app.state.db_pool = await create_raw_pool(settings)
         app.state.integration_keys = KeyCache(settings.integration_key_cache_seconds)
+        app.state.heartbeat_worker = HeartbeatWorker(
+            batch_size=100, poll_interval=settings.heartbeat_poll_seconds
+        )
+        app.state.release_worker = ReleaseWorker(
+            batch_size=SCAN_LIMIT, poll_interval=settings.release_poll_seconds
+        )
+        app.state.suppression = SuppressionCache()
+        try:  # first load now, so the first alert already sees the silences
+            await app.state.suppression.reload(app.state.db_pool, now=app.state.clock.now())
+        except Exception as exc:  # the database is down: the refresh worker loads it later
+            log.warning("silences and maintenance windows not loaded yet: %s", exc)
 
         # Concurrent single alerts share one call to incident-management and one statement.
         async def flush(alerts: list[Prepared]) -> list[Placed | BaseException | None]:
@@ -68,11 +91,22 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         title="Nightwatch alert ingestion",
         description="Receives alerts, deduplicates by fingerprint and correlates them into incidents.",
         settings=settings,
-        routers=[alert_stats_router, alerts_router, inbound_router, integrations_router],
+        routers=[
+            alert_stats_router,
+            alerts_router,
+            inbound_router,
+            integrations_router,
+            suppression_router,
+            heartbeats_router,
+        ],
         on_startup=[start_clients],
         on_shutdown=[stop_clients],
-        workers=[link_worker] if settings.workers_enabled else [],
-        scrape_hooks=[refresh_link_backlog],
+        # The cache refresh is no job worker: every replica, and tests, keep theirs current.
+        workers=[
+            refresh_worker,
+            *([link_worker, heartbeat_worker, release_worker] if settings.workers_enabled else []),
+        ],
+        scrape_hooks=[refresh_link_backlog, refresh_active_suppressions],
         fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},
         clock=clock,
     )

@@ -59,6 +59,35 @@ def count_alerts(results: Iterable[str]) -> None:
             _correlated(result).inc(n)
 
 
+ALERTS_SUPPRESSED = Counter(
+    "alerts_suppressed_total",
+    "Alerts stored but held back (no incident, no page), by reason: silence or maintenance",
+    ["reason"],
+)
+SUPPRESSIONS_ACTIVE = Gauge(
+    "suppressions_active",
+    "Silences and maintenance windows on right now, by kind (this replica's cache)",
+    ["kind"],
+)
+
+
+def count_suppressed(reasons: Iterable[str]) -> None:
+    for reason, n in Tally(reasons).items():
+        ALERTS_SUPPRESSED.labels(reason).inc(n)
+
+
+async def refresh_active_suppressions(app: FastAPI) -> None:
+    """Scrape hook: how many silences and windows are on (from memory, no query)."""
+    silences, windows = app.state.suppression.active_counts(now=app.state.clock.now())
+    SUPPRESSIONS_ACTIVE.labels("silence").set(silences)
+    SUPPRESSIONS_ACTIVE.labels("maintenance").set(windows)
+
+
+HEARTBEATS_MISSED = Counter(
+    "heartbeats_missed_total", "Heartbeat deadlines missed (each raised an alert)"
+)
+
+
 LINK_BACKLOG = Gauge(
     "alerts_link_backlog",
     "Alerts accepted but not yet on their incident (incident-management was unreachable); "

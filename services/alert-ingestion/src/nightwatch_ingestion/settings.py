@@ -33,3 +33,11 @@ class IngestionSettings(ServiceSettings):
     # gateway), and how long a verified integration key is cached (like the gateway's keys).
     public_base_url: str = Field(default="http://localhost:8080", min_length=1, max_length=500)
     integration_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Silences and maintenance windows are held in memory (suppression/cache.py): reloaded on
+    # every change (LISTEN/NOTIFY) and at least this often.
+    suppression_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How often a replica looks for missed heartbeat deadlines (the lateness of a missed alert).
+    heartbeat_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    # How often a replica looks for held-back alerts whose silence or window ended (still firing:
+    # sent on to open their incident). An expiry or deletion wakes it at once.
+    release_poll_seconds: float = Field(default=5.0, gt=0, le=300)

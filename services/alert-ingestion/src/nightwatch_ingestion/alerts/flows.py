@@ -23,9 +23,15 @@ from nightwatch_core.ids import uuid7
 from nightwatch_ingestion.alerts import placement, store
 from nightwatch_ingestion.alerts.fingerprint import fingerprint, of_dedup_key
 from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Origin, Placed, Prepared
-from nightwatch_ingestion.alerts.schemas import AlertAccepted, AlertCreate
-from nightwatch_ingestion.metrics import count_alerts, count_received
+from nightwatch_ingestion.alerts.schemas import (
+    AlertAccepted,
+    AlertCreate,
+    CorrelationResult,
+    SuppressedBy,
+)
+from nightwatch_ingestion.metrics import count_alerts, count_received, count_suppressed
 from nightwatch_ingestion.settings import IngestionSettings
+from nightwatch_ingestion.suppression.cache import Suppression
 
 log = logging.getLogger("nightwatch.ingestion")
 
@@ -101,20 +107,29 @@ async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[Aler
 
 
 async def accept_prepared(*, app: FastAPI, prepared: list[Prepared]) -> list[AlertAccepted]:
-    """Store prepared alerts (from the API or an integration) durably; the answer for each."""
+    """Store prepared alerts (from the API or an integration) durably; the answer for each.
+
+    Alerts an active silence or maintenance window holds back (decided in memory) are stored
+    as suppressed and never sent to incident-management."""
+    held = app.state.suppression.split(prepared, now=app.state.clock.now())
+    to_place = [a for a in prepared if a.alert_id not in held] if held else prepared
+    await _store_held(app, prepared, held)
     placed: dict[uuid.UUID, Placed | None] = {}
-    if len(prepared) == 1:
-        placed[prepared[0].alert_id] = await app.state.placement_coalescer.submit(prepared[0])
-    else:
-        for chunk in placement.chunks(prepared):
+    if len(to_place) == 1:
+        placed[to_place[0].alert_id] = await app.state.placement_coalescer.submit(to_place[0])
+    elif to_place:
+        for chunk in placement.chunks(to_place):
             for alert_id, outcome in (await place_and_store(app, chunk)).items():
                 if isinstance(outcome, BaseException):
                     raise outcome
                 placed[alert_id] = outcome
     count_received(a.severity for a in prepared if a.event == "trigger")
     count_alerts(p.result.value for p in placed.values() if p is not None)
+    count_suppressed(why.kind for why in held.values())
     return [
-        AlertAccepted(
+        _suppressed_answer(alert, held[alert.alert_id])
+        if alert.alert_id in held
+        else AlertAccepted(
             alert_id=alert.alert_id,
             id=alert.alert_id,
             fingerprint=alert.fingerprint,
@@ -123,8 +138,42 @@ async def accept_prepared(*, app: FastAPI, prepared: list[Prepared]) -> list[Ale
             link_status="linked" if where else "pending",
         )
         for alert in prepared
-        for where in (placed[alert.alert_id],)
+        for where in (placed.get(alert.alert_id),)
     ]
+
+
+def _suppressed_answer(alert: Prepared, why: Suppression) -> AlertAccepted:
+    return AlertAccepted(
+        alert_id=alert.alert_id,
+        id=alert.alert_id,
+        fingerprint=alert.fingerprint,
+        incident_id=None,
+        result=CorrelationResult.suppressed,
+        link_status="suppressed",
+        suppressed_by=SuppressedBy(kind=why.kind, id=why.id),
+    )
+
+
+async def _store_held(
+    app: FastAPI, prepared: list[Prepared], held: dict[uuid.UUID, Suppression]
+) -> None:
+    """Store the suppressed alerts; a resolve also resolves suppressed alerts of its fingerprint.
+    No statement when there is neither (the common case)."""
+    resolves = [a for a in prepared if a.event == "resolve"]
+    if not held and not resolves:
+        return
+    try:
+        async with app.state.db_pool.acquire(
+            timeout=settings_of(app).db_connect_timeout_seconds
+        ) as conn:
+            if held:
+                alerts = [a for a in prepared if a.alert_id in held]
+                why = [(held[a.alert_id].kind, held[a.alert_id].id) for a in alerts]
+                await store.insert_suppressed(conn, alerts=alerts, why=why)
+            if resolves:
+                await store.resolve_suppressed(conn, resolves=resolves)
+    except _UNAVAILABLE:
+        raise DatabaseUnavailable() from None
 
 
 Outcome = Placed | None | BaseException

@@ -28,4 +28,6 @@ alerts = Table(
     Column("status", Text, nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
     Column("details", JSONB),
+    Column("suppressed_by_kind", Text),
+    Column("suppressed_by_id", UUID(as_uuid=True)),
 )

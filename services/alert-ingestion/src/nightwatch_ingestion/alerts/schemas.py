@@ -35,6 +35,8 @@ class CorrelationResult(StrEnum):
     resolved = "resolved"
     acknowledged = "acknowledged"
     ignored = "ignored"
+    # stored and shown, but held back by a silence or maintenance window: no incident, no page
+    suppressed = "suppressed"
 
 
 class AlertStatus(StrEnum):
@@ -129,6 +131,11 @@ class AlertCreate(BaseModel):
 AlertBatch = Annotated[list[AlertCreate], Field(min_length=1, max_length=MAX_BATCH)]
 
 
+class SuppressedBy(BaseModel):
+    kind: str = Field(description="silence or maintenance")
+    id: UUID = Field(description="the silence's or maintenance window's id")
+
+
 class AlertAccepted(BaseModel):
     """What POST answers for each alert."""
 
@@ -139,7 +146,12 @@ class AlertAccepted(BaseModel):
     result: CorrelationResult | None = Field(
         description="decided by incident-management with the incident: null while pending"
     )
-    link_status: str = Field(description="linked, or pending until incident-management answers")
+    link_status: str = Field(
+        description="linked, pending until incident-management answers, or suppressed"
+    )
+    suppressed_by: SuppressedBy | None = Field(
+        default=None, description="the silence or maintenance window that held it back"
+    )
 
 
 class BatchAccepted(BaseModel):
@@ -172,6 +184,9 @@ class AlertRead(BaseModel):
     attached_at: datetime | None = Field(
         description="when the alert got its incident (null while pending): for almost every "
         "alert its arrival, later for alerts accepted while incident-management was unreachable"
+    )
+    suppressed_by: SuppressedBy | None = Field(
+        default=None, description="silenced: by which silence or maintenance window"
     )
 
 

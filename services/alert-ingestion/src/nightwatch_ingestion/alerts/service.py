@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_ingestion.alerts import models
-from nightwatch_ingestion.alerts.schemas import AlertRead
+from nightwatch_ingestion.alerts.schemas import AlertRead, SuppressedBy
 
 
 # ------------------------------------------------------------------ reading
@@ -44,6 +44,11 @@ def _to_read(row: Any) -> AlertRead:
         resolved_at=row.resolved_at,
         details=row.details,
         attached_at=row.linked_at,
+        suppressed_by=(
+            SuppressedBy(kind=row.suppressed_by_kind, id=row.suppressed_by_id)
+            if row.suppressed_by_id is not None
+            else None
+        ),
     )
 
 

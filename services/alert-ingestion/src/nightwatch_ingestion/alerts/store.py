@@ -53,6 +53,35 @@ _MARK_RESOLVED = """
 """
 
 
+# Held back by a silence or maintenance window: stored firing, with what suppressed it, no
+# incident and no link queue row (nothing is to be placed).
+_INSERT_SUPPRESSED = f"""
+    WITH stored AS (
+        INSERT INTO ingestion.alerts ({_COLUMNS}, correlation_result, suppressed_by_kind,
+                                      suppressed_by_id)
+        SELECT {_VALUES}, 'suppressed', a.kind, a.suppressed_by
+        FROM unnest({_ARRAYS}, $14::text[], $15::uuid[]) AS a({_NAMES}, kind, suppressed_by)
+        RETURNING id, fingerprint, received_at
+    )
+    INSERT INTO ingestion.held_alerts (fingerprint, alert_id, held_at)
+    SELECT DISTINCT ON (fingerprint) fingerprint, id, received_at FROM stored
+    ORDER BY fingerprint, received_at DESC, id DESC
+    ON CONFLICT (fingerprint) DO UPDATE SET alert_id = excluded.alert_id, held_at = excluded.held_at
+"""  # noqa: S608 - fragments are constants
+
+# A resolve from the source also resolves the suppressed alerts of its fingerprint (they are on
+# no incident, so the incident's resolve cannot reach them).
+_RESOLVE_SUPPRESSED = """
+    WITH no_longer_held AS (
+        DELETE FROM ingestion.held_alerts WHERE fingerprint = ANY($1::text[])
+    )
+    UPDATE ingestion.alerts a SET status = 'resolved', resolved_at = r.at
+    FROM unnest($1::text[], $2::timestamptz[]) AS r(fingerprint, at)
+    WHERE a.fingerprint = r.fingerprint AND a.suppressed_by_id IS NOT NULL
+      AND a.status = 'firing'
+"""
+
+
 def _alert_arrays(alerts: list[Prepared]) -> list[object]:
     return [
         [a.alert_id for a in alerts],
@@ -101,6 +130,26 @@ async def mark_resolved(
         await conn.execute(
             _MARK_RESOLVED, *(list(column) for column in zip(*resolves, strict=True))
         )
+
+
+async def insert_suppressed(
+    conn: asyncpg.Connection, *, alerts: list[Prepared], why: list[tuple[str, uuid.UUID]]
+) -> None:
+    """``why``: (kind, id) of the silence or window, one per alert."""
+    await conn.execute(
+        _INSERT_SUPPRESSED,
+        *_alert_arrays(alerts),
+        [kind for kind, _ in why],
+        [suppression_id for _, suppression_id in why],
+    )
+
+
+async def resolve_suppressed(conn: asyncpg.Connection, *, resolves: list[Prepared]) -> None:
+    await conn.execute(
+        _RESOLVE_SUPPRESSED,
+        [a.fingerprint for a in resolves],
+        [a.received_at for a in resolves],
+    )
 
 
 async def insert_pending(

@@ -41,7 +41,7 @@ def backoff(attempts: int, cap: float) -> timedelta:
     return timedelta(seconds=min(cap, 2 ** max(0, attempts - 1)))
 
 
-def _prepared(row: Any) -> Prepared:
+def prepared_from_row(row: Any) -> Prepared:
     return Prepared(
         alert_id=row["id"],
         service=row["service"],
@@ -104,7 +104,7 @@ async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, boo
                     app.state.clock.now(),
                 )
                 await store.mark_resolved(
-                    conn, alerts=[_prepared(row) for row in batch], placed=outcome
+                    conn, alerts=[prepared_from_row(row) for row in batch], placed=outcome
                 )
                 count_alerts(outcome[i].result.value for i in ids)
                 handled += len(batch)
@@ -114,7 +114,7 @@ async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, boo
 async def _place(
     app: FastAPI, batch_id: uuid.UUID, batch: list[Any]
 ) -> dict[uuid.UUID, Placed] | IncidentCallFailed:
-    alerts = [_prepared(row) for row in batch]
+    alerts = [prepared_from_row(row) for row in batch]
     try:
         return await placement.place(app.state.incident_client, batch_id=batch_id, alerts=alerts)
     except IncidentCallFailed as exc:

@@ -74,11 +74,14 @@ _WRITE_RULES: tuple[tuple[frozenset[str], re.Pattern[str], Need], ...] = (
     # notes, acknowledge, resolve, assign... whatever the incident service hangs under an incident
     (frozenset({"POST", "PATCH", "PUT"}), re.compile(_INCIDENT + r"/.+"), Need.write),
     (frozenset({"POST"}), re.compile(r"/api/v1/escalate"), Need.write),
+    # Responders silence alerts (and expire silences); maintenance windows are admin's.
+    (frozenset({"POST"}), re.compile(r"/api/v1/silences(/[^/]+/expire)?"), Need.write),
 )
 
 
-# Integrations hold keys and paste-ready snippets: every method is admin's, reading included.
-_ADMIN_ONLY = re.compile(r"/api/v1/integrations(/.*)?")
+# Integrations and heartbeats hold keys (snippets, ping URLs): every method is admin's, reading
+# included (a heartbeat's ping URL itself is forwarded without a login: proxy/routes.py).
+_ADMIN_ONLY = re.compile(r"/api/v1/(integrations|heartbeats)(/.*)?")
 
 
 def need_for(method: str, path: str) -> Need:

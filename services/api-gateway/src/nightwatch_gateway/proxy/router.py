@@ -20,12 +20,21 @@ from nightwatch_gateway.proxy.admission import Admission, read_body
 from nightwatch_gateway.proxy.forwarding import forward, unsafe_path
 from nightwatch_gateway.proxy.inbound import forward_inbound
 from nightwatch_gateway.proxy.lean import forward_lean
-from nightwatch_gateway.proxy.routes import RouteTable, is_capability_url, is_inbound
+from nightwatch_gateway.proxy.routes import (
+    RouteTable,
+    is_capability_url,
+    is_heartbeat_ping,
+    is_inbound,
+)
 
 router = APIRouter()
 # Who fetches a subscribable calendar feed: holds the feed's secret URL, nothing else.
 CALENDAR_SUBSCRIBER = Principal(
     kind="calendar", id="calendar-feed", name="calendar-feed", role=None
+)
+# Who pings a heartbeat: holds its ping URL (the key), nothing else.
+HEARTBEAT_PINGER = Principal(
+    kind="heartbeat", id="heartbeat-ping", name="heartbeat-ping", role=None
 )
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -63,6 +72,9 @@ async def admit_and_forward(request: Request, *, lean: bool) -> Response:
         if is_capability_url(request.method, path):
             await rate_limiter(request).check("unauthenticated", f"ip:{address}")
             principal, need = CALENDAR_SUBSCRIBER, Need.read
+        elif is_heartbeat_ping(request.method, path):
+            await rate_limiter(request).check("unauthenticated", f"ip:{address}")
+            principal, need = HEARTBEAT_PINGER, Need.read
         else:
             principal = await authenticate_request(request, request.app.state.sessionmaker)
             need = need_for(request.method, path)

@@ -19,6 +19,9 @@ NOTIFICATION = "notification"
 DEFAULT_PREFIXES: dict[str, str] = {
     "/api/v1/alerts": INGESTION,
     "/api/v1/integrations": INGESTION,
+    "/api/v1/silences": INGESTION,
+    "/api/v1/maintenance-windows": INGESTION,
+    "/api/v1/heartbeats": INGESTION,
     "/api/v1/incidents": INCIDENTS,
     "/api/v1/schedules": ONCALL,
     "/api/v1/oncall": ONCALL,
@@ -42,6 +45,15 @@ _CAPABILITY_URL = re.compile(r"/api/v1/calendars/[A-Za-z0-9_-]{16,}\.ics")
 
 def is_capability_url(method: str, path: str) -> bool:
     return method in ("GET", "HEAD") and _CAPABILITY_URL.fullmatch(path) is not None
+
+
+# Cron jobs and shell scripts ping a heartbeat with curl: its ping URL carries the heartbeat's
+# own key (checked by alert-ingestion), so GET, HEAD or POST on it passes without a login.
+_HEARTBEAT_PING = re.compile(r"/api/v1/heartbeats/ping/nwh_[A-Za-z0-9_-]{16,96}")
+
+
+def is_heartbeat_ping(method: str, path: str) -> bool:
+    return method in ("GET", "HEAD", "POST") and _HEARTBEAT_PING.fullmatch(path) is not None
 
 
 # Monitoring tools cannot log in either: an integration's inbound endpoint takes the

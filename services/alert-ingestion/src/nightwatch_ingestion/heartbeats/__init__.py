@@ -1,0 +1,1 @@
+"""Heartbeat monitors: a missed ping raises an alert through the normal path."""

@@ -1,0 +1,1 @@
+"""Silences and maintenance windows: alerts stored and shown, but no incident and no page."""
