@@ -34,12 +34,16 @@ def _ok(response: httpx.Response, *statuses: int) -> Any:
     return response.json()
 
 
-async def set_up_oncall(oncall_url: str, team: str) -> str:
-    """A user on call around the clock for ``team`` (no policy: level 1 pages the on-call).
-    Returns the address the pages go to, so they can be counted by recipient."""
+async def set_up_oncall(oncall_url: str, team: str, *, webhook: str | None = None) -> str:
+    """A user on call around the clock for ``team`` (no policy: level 1 pages the on-call), paged
+    at ``webhook`` too when given. Returns the address the pages go to, so they can be counted
+    by recipient."""
     email = f"{team}@bench.example.com"
+    person: dict[str, Any] = {"name": team, "email": email}
+    if webhook is not None:
+        person["contact_methods"] = [{"type": "webhook", "address": webhook}]
     async with httpx.AsyncClient(base_url=oncall_url, timeout=15) as oncall:
-        user = _ok(await oncall.post("/api/v1/users", json={"name": team, "email": email}), 201)
+        user = _ok(await oncall.post("/api/v1/users", json=person), 201)
         _ok(
             await oncall.post(
                 "/api/v1/teams", json={"name": team, "members": [{"user_id": user["id"]}]}
