@@ -22,6 +22,7 @@ from nightwatch_gateway.proxy.admission import Admission
 from nightwatch_gateway.proxy.health import downstream_checks
 from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
+from nightwatch_gateway.proxy.shared_leases import SharedLeases
 from nightwatch_gateway.proxy.transport import ShardedTransport
 from nightwatch_gateway.ratelimit import RateLimiter
 from nightwatch_gateway.settings import DEFAULT_ADMIN_PASSWORD, GatewaySettings
@@ -61,10 +62,22 @@ async def _start(app: FastAPI) -> None:
         timeout=app.state.proxy_timeout,
         limits=httpx.Limits(max_connections=16, keepalive_expiry=settings.proxy_keepalive_seconds),
     )
+    shared_url = settings.shared_in_flight_url()
     app.state.admission = Admission(
         per_credential=settings.max_in_flight_per_credential,
         per_address=settings.max_in_flight_per_address,
         body_timeout_seconds=settings.request_body_timeout_seconds,
+        shared=None
+        if shared_url is None
+        else SharedLeases(
+            shared_url,
+            namespace=settings.in_flight_namespace,
+            # Longer than any request may take in the gateway, so only a dead process's leases
+            # ever run out.
+            lease_seconds=settings.request_body_timeout_seconds
+            + settings.proxy_timeout_seconds
+            + 5,
+        ),
     )
     await _seed_first_admin(app, settings)
 
