@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 from nightwatch_gateway.main import create_app
+from nightwatch_gateway.proxy.admission import RefusalPacer
 from nightwatch_gateway.settings import GatewaySettings
 from prometheus_client import REGISTRY
 
@@ -168,3 +169,18 @@ async def test_without_the_shared_store_each_process_still_counts(
         finally:
             for _, writer in held:
                 writer.close()
+
+
+async def test_refusals_wait_before_they_are_answered_a_bounded_number_at_once() -> None:
+    """A caller that sends again the moment it is refused gets one answer per delay and
+    connection, not thousands a second; past `max_waiting` refusals are answered at once."""
+    pacer = RefusalPacer(delay=60, max_waiting=2)
+    waiting = [asyncio.create_task(pacer.pace()) for _ in range(2)]
+    await asyncio.sleep(0)
+    assert pacer.waiting == 2 and not any(task.done() for task in waiting)
+    await asyncio.wait_for(pacer.pace(), timeout=5)  # the third is not held back
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    assert pacer.waiting == 0
+    await asyncio.wait_for(RefusalPacer(delay=0, max_waiting=2).pace(), timeout=5)

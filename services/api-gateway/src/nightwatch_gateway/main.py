@@ -18,7 +18,7 @@ from nightwatch_gateway.auth.credentials import verify_password
 from nightwatch_gateway.auth.router import router as auth_router
 from nightwatch_gateway.client_address import ClientAddresses
 from nightwatch_gateway.openapi import configure_openapi
-from nightwatch_gateway.proxy.admission import Admission
+from nightwatch_gateway.proxy.admission import Admission, RefusalPacer
 from nightwatch_gateway.proxy.health import downstream_checks
 from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
@@ -67,6 +67,10 @@ async def _start(app: FastAPI) -> None:
         per_credential=settings.max_in_flight_per_credential,
         per_address=settings.max_in_flight_per_address,
         body_timeout_seconds=settings.request_body_timeout_seconds,
+        pacer=RefusalPacer(
+            delay=settings.in_flight_refusal_delay_seconds,
+            max_waiting=settings.max_delayed_refusals,
+        ),
         shared=None
         if shared_url is None
         else SharedLeases(

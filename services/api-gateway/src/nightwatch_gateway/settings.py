@@ -64,6 +64,10 @@ class GatewaySettings(ServiceSettings):
     # With a Redis RATE_LIMIT_STORAGE_URL the caps hold across every gateway process sharing it;
     # the namespace separates stacks that share one Redis.
     in_flight_namespace: str = Field(default="nightwatch", min_length=1, max_length=100)
+    # A refusal past a cap is answered after this long (its Retry-After), so a caller sending
+    # again at once cannot turn refusals into a flood; at most MAX_DELAYED_REFUSALS wait at once.
+    in_flight_refusal_delay_seconds: float = Field(default=1.0, ge=0, le=10)
+    max_delayed_refusals: int = Field(default=1000, ge=0, le=100_000)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 
