@@ -4,8 +4,9 @@ Each request in flight holds a *lease* in a sorted set per caller (member: a ran
 lease's end on Redis's own clock, so replicas' clocks never disagree). Taking one is a single Lua
 script — drop ended leases, count, add — so two replicas can never both take the last slot. A
 request gives its lease back when it ends; a gateway that dies (kill -9) cannot, and its leases
-end by themselves after ``lease_seconds`` (longer than any request may take: the body timeout
-plus the upstream timeout), so a crash frees its callers' slots within that time.
+end by themselves after ``lease_seconds`` (the body timeout plus the upstream timeout plus a
+margin), so a crash frees its callers' slots within that time. A request that outlives its lease
+(a long answer streamed back) stops counting across replicas; its own process still counts it.
 
 The store answering slowly or not at all must not stop paging: any error means "not counted
 here" and the caller falls back to the process's own count (``gateway_in_flight_store_errors_total``);
