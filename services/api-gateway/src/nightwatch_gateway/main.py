@@ -76,8 +76,8 @@ async def _start(app: FastAPI) -> None:
         else SharedLeases(
             shared_url,
             namespace=settings.in_flight_namespace,
-            # Longer than any request may take in the gateway, so only a dead process's leases
-            # ever run out.
+            # Longer than a request's body and upstream timeouts together: in practice only a
+            # dead process's leases run out.
             lease_seconds=settings.request_body_timeout_seconds
             + settings.proxy_timeout_seconds
             + 5,
