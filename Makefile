@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,8 +53,11 @@ pipeline: install ## the 8-stage delivery pipeline (run-pipeline.sh); not part o
 bench: install ## alerts on the real stack (make up, own ports, throwaway db): alerts/s, p99, link lag, pages, CPU/alert
 	@$(RUN) python bench/stack_bench.py
 
-chaos: install ## the fault suite on its own stack: kill -9 each service, stop PostgreSQL; fails on a lost alert, a 500, recovery > 10 s
+chaos: install ## the fault suite on its own stack: kill -9 each service, stop PostgreSQL, webhook receiver down, slow neighbours; fails on a lost alert or page, a 500, recovery > 10 s
 	@$(RUN) python bench/chaos.py
+
+bench-fairness: install ## one key attacking (slow bodies + a flood) vs others' p99 through the gateway, idle and under attack (own stack)
+	@$(RUN) python bench/gateway_fairness.py
 
 bench-standin: install ## secondary: ingestion alone against a stand-in incident-management (alerts/s, p99, RSS)
 	@$(RUN) python bench/ingestion_bench.py

@@ -2,12 +2,17 @@
 
 A steady stream of alerts goes through the gateway with an ingest key (a sender that, like
 Alertmanager, sends an alert again until it is answered 2xx) while each fault happens in turn:
-kill -9 of every service (then started again, as a supervisor would), and PostgreSQL stopped and
-started again. Per fault it prints what was sent, answered 2xx, stored, linked to an incident and
-paged, the 500s, the start-up time (from the restart until the gateway's readiness, which checks
+kill -9 of every service (then started again, as a supervisor would), PostgreSQL stopped and
+started again, the webhook receiver the on-call person is paged at stopped and started again
+(bench/webhook_receiver.py, a real server on loopback checking each page's signature), and a slow
+neighbour: incident-management, oncall-escalation and notification each frozen (SIGSTOP) for
+CHAOS_FAULT_SECONDS, then continued. Each fault's alerts name services of their own, so every
+fault opens new incidents and pages. Per fault it prints what was sent, answered 2xx, stored, linked to an incident and
+paged (a page counts once the receiver accepted it, signature checked), the 500s, the start-up time (from the restart until the gateway's readiness, which checks
 the database and every service, answers 200: mostly the Python process starting) and the time to
-recover after that (until a new alert is answered 2xx and the link backlog is empty). It fails if
-an accepted alert is lost, a request got a 500, or a recovery took over RECOVERY_BOUND_SECONDS.
+recover after that (until a new alert is answered 2xx, the link backlog is empty and no webhook
+page waits for a retry). It fails if an accepted alert is lost, a request got a 500, a page never
+reached the receiver, or a recovery took over RECOVERY_BOUND_SECONDS.
 
     make chaos                       # CHAOS_FAULT_SECONDS=3 CHAOS_RATE=20 by default
 """
@@ -18,6 +23,7 @@ import asyncio
 import contextlib
 import importlib.util
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -30,7 +36,13 @@ from typing import Any
 
 import httpx
 from nightwatch_core.testing.stoppable_postgres import StoppablePostgres
-from stack_api import ingest_api_key, link_backlog, set_up_oncall  # bench/, beside this file
+from stack_api import (  # bench/, beside this file
+    count_total,
+    ingest_api_key,
+    link_backlog,
+    set_up_oncall,
+)
+from webhook_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository: tests/
@@ -41,7 +53,14 @@ RATE = float(os.environ.get("CHAOS_RATE", "20"))  # alerts a second
 SENDERS = 4
 RECOVERY_BOUND_SECONDS = 10.0
 SERVICES = ("alert-ingestion", "incident-management", "oncall-escalation", "notification")
-FAULTS = (*(f"kill -9 {name}" for name in (*SERVICES, "api-gateway")), "stop postgresql")
+PAUSED = SERVICES[1:]  # the neighbours behind ingestion: alerts must keep being answered
+RECEIVER_FAULT = "stop webhook receiver"
+FAULTS = (
+    *(f"kill -9 {name}" for name in (*SERVICES, "api-gateway")),
+    "stop postgresql",
+    RECEIVER_FAULT,
+    *(f"pause {name}" for name in PAUSED),
+)
 
 
 def _stack_tool() -> Any:
@@ -61,6 +80,7 @@ class Sender:
     gateway: str
     key: str
     label: str = "warm-up"
+    phase: int = 0  # each fault's alerts name services of their own: new incidents, new pages
     stopped: bool = False
     sequence: int = 0
     statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -80,7 +100,7 @@ class Sender:
             label, number = self.label, self.sequence
             self.sent[label] += 1
             body = {
-                "service": f"chaos-{number % 7}",
+                "service": f"chaos-{self.phase}-{number % 7}",
                 "severity": ("critical", "high", "medium", "low")[number % 4],
                 "message": f"chaos alert {number}",
                 "labels": {"fault": label},
@@ -125,22 +145,51 @@ async def _ready(stack: Stack, since: float) -> float | None:
 
 
 async def _recovered(stack: Stack, sender: Sender, since: float) -> float | None:
-    """Seconds from `since` until a new alert was answered 2xx and nothing waits to be linked."""
-    async with httpx.AsyncClient(base_url=stack.urls["alert-ingestion"], timeout=2) as ingestion:
+    """Seconds from `since` until a new alert was answered 2xx, nothing waits to be linked and no
+    webhook page waits for a retry."""
+    async with (
+        httpx.AsyncClient(base_url=stack.urls["alert-ingestion"], timeout=2) as ingestion,
+        httpx.AsyncClient(base_url=stack.urls["notification"], timeout=2) as notification,
+    ):
         deadline = since + 60
         while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if sender.last_2xx > since and await link_backlog(ingestion) == 0:
+            with contextlib.suppress(httpx.HTTPError, RuntimeError):
+                if (
+                    sender.last_2xx > since
+                    and await link_backlog(ingestion) == 0
+                    and await _webhook_pages(notification, status="pending") == 0
+                ):
                     return time.monotonic() - since
             await asyncio.sleep(0.1)
     return None
 
 
-async def _inflict(fault: str, stack: Stack, tool: Any, postgres: StoppablePostgres) -> None:
+async def _webhook_pages(notification: httpx.AsyncClient, **filters: str) -> int:
+    return await count_total(notification, "/api/v1/notifications", channel="webhook", **filters)
+
+
+async def _inflict(
+    fault: str, stack: Stack, tool: Any, postgres: StoppablePostgres, receiver: WebhookReceiver
+) -> None:
     if fault == "stop postgresql":
         postgres.stop()
         await asyncio.sleep(FAULT_SECONDS)
         await asyncio.to_thread(postgres.start)
+        return
+    if fault == RECEIVER_FAULT:
+        await receiver.stop()
+        await asyncio.sleep(FAULT_SECONDS)
+        await receiver.start()
+        return
+    if fault.startswith("pause "):
+        # A neighbour that stops answering without closing anything (a stall, a GC pause, an
+        # overloaded host): its connections stay open and silent until it continues.
+        pid = stack.pids()[fault.removeprefix("pause ")]
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(FAULT_SECONDS)
+        finally:
+            os.killpg(pid, signal.SIGCONT)
         return
     name = fault.removeprefix("kill -9 ")
     pid = stack.pids()[name]
@@ -153,8 +202,10 @@ async def _inflict(fault: str, stack: Stack, tool: Any, postgres: StoppablePostg
     tool.start(config, process)
 
 
-async def _verify(stack: Stack, sender: Sender, outcomes: dict[str, Outcome]) -> None:
-    """Each accepted alert: stored? on an incident? did that incident page someone?"""
+async def _verify(
+    stack: Stack, sender: Sender, outcomes: dict[str, Outcome], receiver: WebhookReceiver
+) -> None:
+    """Each accepted alert: stored? on an incident? did the receiver accept that incident's page?"""
     async with (
         httpx.AsyncClient(base_url=stack.urls["alert-ingestion"], timeout=10) as ingestion,
         httpx.AsyncClient(base_url=stack.urls["notification"], timeout=10) as notification,
@@ -173,41 +224,51 @@ async def _verify(stack: Stack, sender: Sender, outcomes: dict[str, Outcome]) ->
                 outcome.linked += 1
                 if incident not in paged:
                     pages = await notification.get(
-                        "/api/v1/notifications", params={"incident_id": incident, "limit": 1}
+                        "/api/v1/notifications",
+                        params={"incident_id": incident, "channel": "webhook"},
                     )
-                    paged[incident] = pages.status_code == 200 and pages.json()["total"] > 0
+                    paged[incident] = pages.status_code == 200 and any(
+                        page["status"] == "delivered" and page["id"] in receiver.received
+                        for page in pages.json()["items"]
+                    )
                 outcome.paged += paged[incident]
 
 
-async def run(stack: Stack, tool: Any) -> int:
+async def run(stack: Stack, tool: Any, receiver: WebhookReceiver) -> int:
     postgres = StoppablePostgres(stack.state_dir / "pgdata")
-    await set_up_oncall(stack.urls["oncall-escalation"], "default")
+    await set_up_oncall(stack.urls["oncall-escalation"], "default", webhook=receiver.url)
     key = await ingest_api_key(stack.urls["api-gateway"], *ADMIN)
     sender = Sender(stack.urls["api-gateway"], key)
     sending = asyncio.create_task(sender.run())
     outcomes: dict[str, Outcome] = {}
     try:
         await asyncio.sleep(2)
-        for fault in FAULTS:
-            sender.label = fault
+        for phase, fault in enumerate(FAULTS, start=1):
+            sender.label, sender.phase = fault, phase
             print(f"fault: {fault}", flush=True)
-            await _inflict(fault, stack, tool, postgres)
+            await _inflict(fault, stack, tool, postgres, receiver)
             restarted = time.monotonic()
             outcome = outcomes[fault] = Outcome(fault, await _ready(stack, restarted))
             if outcome.start is not None:
                 outcome.recovery = await _recovered(stack, sender, restarted + outcome.start)
             await asyncio.sleep(1)
-        sender.label = "after"
+        sender.label, sender.phase = "after", len(FAULTS) + 1
         await asyncio.sleep(2)
     finally:
         sender.stopped = True
         await sending
     await asyncio.sleep(5)  # the last pages: the escalation's first step and the outbox
-    await _verify(stack, sender, outcomes)
-    return _report(sender, outcomes)
+    await _verify(stack, sender, outcomes, receiver)
+    async with httpx.AsyncClient(base_url=stack.urls["notification"], timeout=10) as notification:
+        undelivered = await _webhook_pages(notification) - await _webhook_pages(
+            notification, status="delivered"
+        )
+    return _report(sender, outcomes, receiver, undelivered)
 
 
-def _report(sender: Sender, outcomes: dict[str, Outcome]) -> int:
+def _report(
+    sender: Sender, outcomes: dict[str, Outcome], receiver: WebhookReceiver, undelivered: int
+) -> int:
     failures = []
     print(
         f"\n{'fault':<30} {'sent':>5} {'2xx':>5} {'stored':>6} {'linked':>6} {'paged':>6} "
@@ -233,8 +294,26 @@ def _report(sender: Sender, outcomes: dict[str, Outcome]) -> int:
             outcome.recovery is None or outcome.recovery > RECOVERY_BOUND_SECONDS
         ):
             failures.append(f"{label}: recovery {recovery} (bound {RECOVERY_BOUND_SECONDS:g} s)")
+    print(
+        f"\nwebhook receiver: {len(receiver.received)} pages accepted "
+        f"({sum(receiver.received.values())} deliveries, at-least-once), "
+        f"{receiver.bad_signatures} badly signed; {undelivered} pages not delivered"
+    )
+    if undelivered or receiver.bad_signatures:
+        failures.append(
+            f"{undelivered} pages not delivered, {receiver.bad_signatures} badly signed"
+        )
     print("\n" + ("\n".join(f"FAIL {f}" for f in failures) if failures else "chaos: all held"))
     return 1 if failures else 0
+
+
+async def _with_receiver(stack: Stack) -> int:
+    receiver = WebhookReceiver(os.environ["WEBHOOK_SECRET"])
+    await receiver.start()
+    try:
+        return await run(stack, _stack_tool(), receiver)
+    finally:
+        await receiver.stop()
 
 
 def main() -> int:
@@ -243,6 +322,10 @@ def main() -> int:
     try:
         # No DATABASE_URL: the stack's own embedded PostgreSQL, which the suite may stop.
         os.environ.pop("DATABASE_URL", None)
+        # The webhook channel, allowed to reach the receiver on loopback (set in this process's
+        # environment, so a notification service started again after its kill has it too).
+        os.environ["WEBHOOK_SECRET"] = secrets.token_urlsafe(24)
+        os.environ["WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.1"
         stack = up_on_free_ports(
             lambda: make_stack(Path(tempfile.mkdtemp(dir=state_root)), database_url=None)
         )
@@ -250,7 +333,7 @@ def main() -> int:
             # What tools/stack.py reads, to start a killed process again on this stack.
             os.environ["STACK_DIR"] = str(stack.state_dir)
             os.environ["STACK_PORT_OFFSET"] = stack.env["STACK_PORT_OFFSET"]
-            return asyncio.run(run(stack, _stack_tool()))
+            return asyncio.run(_with_receiver(stack))
         finally:
             stack.down()
     finally:

@@ -34,12 +34,16 @@ def _ok(response: httpx.Response, *statuses: int) -> Any:
     return response.json()
 
 
-async def set_up_oncall(oncall_url: str, team: str) -> str:
-    """A user on call around the clock for ``team`` (no policy: level 1 pages the on-call).
-    Returns the address the pages go to, so they can be counted by recipient."""
+async def set_up_oncall(oncall_url: str, team: str, *, webhook: str | None = None) -> str:
+    """A user on call around the clock for ``team`` (no policy: level 1 pages the on-call), paged
+    at ``webhook`` too when given. Returns the address the pages go to, so they can be counted
+    by recipient."""
     email = f"{team}@bench.example.com"
+    person: dict[str, Any] = {"name": team, "email": email}
+    if webhook is not None:
+        person["contact_methods"] = [{"type": "webhook", "address": webhook}]
     async with httpx.AsyncClient(base_url=oncall_url, timeout=15) as oncall:
-        user = _ok(await oncall.post("/api/v1/users", json={"name": team, "email": email}), 201)
+        user = _ok(await oncall.post("/api/v1/users", json=person), 201)
         _ok(
             await oncall.post(
                 "/api/v1/teams", json={"name": team, "members": [{"user_id": user["id"]}]}
@@ -54,39 +58,42 @@ async def set_up_oncall(oncall_url: str, team: str) -> str:
     return email
 
 
-async def ingest_api_key(gateway_url: str, username: str, password: str) -> str:
-    """Log in as the admin (changing a first-start password if the gateway asks for it) and
-    create an API key with the `ingest` permission; return the key."""
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=15) as gateway:
+async def admin_headers(gateway: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
+    """Log in as the admin (changing a first-start password if the gateway asks for it)."""
+    login = _ok(
+        await gateway.post("/api/v1/auth/login", json={"username": username, "password": password})
+    )
+    if login["user"]["must_change_password"]:
+        # A throwaway database: the new password dies with it.
+        new_password = secrets.token_urlsafe(18)
+        headers = {"Authorization": f"Bearer {login['access_token']}"}
+        change = {"current_password": password, "new_password": new_password}
+        response = await gateway.post("/api/v1/auth/change-password", json=change, headers=headers)
+        if response.status_code not in (200, 204):
+            raise RuntimeError(f"change-password -> {response.status_code}: {response.text}")
         login = _ok(
             await gateway.post(
-                "/api/v1/auth/login", json={"username": username, "password": password}
+                "/api/v1/auth/login", json={"username": username, "password": new_password}
             )
         )
-        if login["user"]["must_change_password"]:
-            # A throwaway database: the new password dies with it.
-            new_password = secrets.token_urlsafe(18)
-            headers = {"Authorization": f"Bearer {login['access_token']}"}
-            change = {"current_password": password, "new_password": new_password}
-            response = await gateway.post(
-                "/api/v1/auth/change-password", json=change, headers=headers
-            )
-            if response.status_code not in (200, 204):
-                raise RuntimeError(f"change-password -> {response.status_code}: {response.text}")
-            login = _ok(
-                await gateway.post(
-                    "/api/v1/auth/login", json={"username": username, "password": new_password}
-                )
-            )
-        key = _ok(
-            await gateway.post(
-                "/api/v1/api-keys",
-                json={"name": "stack-bench", "permissions": ["ingest"]},
-                headers={"Authorization": f"Bearer {login['access_token']}"},
-            ),
-            201,
-        )
+    return {"Authorization": f"Bearer {login['access_token']}"}
+
+
+async def create_api_key(
+    gateway: httpx.AsyncClient, headers: dict[str, str], name: str, **fields: Any
+) -> str:
+    """A new API key (`role`, `permissions` as the gateway takes them); returns the secret."""
+    key = _ok(
+        await gateway.post("/api/v1/api-keys", json={"name": name, **fields}, headers=headers), 201
+    )
     return str(key["key"])
+
+
+async def ingest_api_key(gateway_url: str, username: str, password: str) -> str:
+    """Log in as the admin and create an API key with the `ingest` permission; return the key."""
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=15) as gateway:
+        headers = await admin_headers(gateway, username, password)
+        return await create_api_key(gateway, headers, "stack-bench", permissions=["ingest"])
 
 
 async def count_total(client: httpx.AsyncClient, path: str, **filters: str) -> int:

@@ -48,6 +48,8 @@ def gateway_settings(
             "rate_limit_ingest": GENEROUS,
             "rate_limit_admin": GENEROUS,
             "rate_limit_integration": GENEROUS,
+            # Refusals answered at once (test_starvation.py checks the delay on its own).
+            "in_flight_refusal_delay_seconds": 0,
         }
         values.update(overrides)
         return make_settings(GatewaySettings, **values)  # type: ignore[no-any-return]

@@ -18,12 +18,13 @@ from nightwatch_gateway.auth.credentials import verify_password
 from nightwatch_gateway.auth.router import router as auth_router
 from nightwatch_gateway.client_address import ClientAddresses
 from nightwatch_gateway.openapi import configure_openapi
-from nightwatch_gateway.proxy.admission import Admission
+from nightwatch_gateway.proxy.admission import Admission, RefusalPacer
 from nightwatch_gateway.proxy.health import downstream_checks
 from nightwatch_gateway.proxy.lean import LeanPools
 from nightwatch_gateway.proxy.router import PROXY_ROUTE, proxy_lane
 from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
+from nightwatch_gateway.proxy.shared_leases import SharedLeases
 from nightwatch_gateway.proxy.transport import ShardedTransport
 from nightwatch_gateway.ratelimit import RateLimiter
 from nightwatch_gateway.settings import DEFAULT_ADMIN_PASSWORD, GatewaySettings
@@ -71,10 +72,26 @@ async def _start(app: FastAPI) -> None:
         timeout=app.state.proxy_timeout,
         limits=httpx.Limits(max_connections=16, keepalive_expiry=settings.proxy_keepalive_seconds),
     )
+    shared_url = settings.shared_in_flight_url()
     app.state.admission = Admission(
         per_credential=settings.max_in_flight_per_credential,
         per_address=settings.max_in_flight_per_address,
         body_timeout_seconds=settings.request_body_timeout_seconds,
+        pacer=RefusalPacer(
+            delay=settings.in_flight_refusal_delay_seconds,
+            max_waiting=settings.max_delayed_refusals,
+        ),
+        shared=None
+        if shared_url is None
+        else SharedLeases(
+            shared_url,
+            namespace=settings.in_flight_namespace,
+            # Longer than a request's body and upstream timeouts together: in practice only a
+            # dead process's leases run out.
+            lease_seconds=settings.request_body_timeout_seconds
+            + settings.proxy_timeout_seconds
+            + 5,
+        ),
     )
     await _seed_first_admin(app, settings)
 

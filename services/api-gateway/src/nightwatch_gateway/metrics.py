@@ -31,6 +31,11 @@ STALE_CREDENTIALS = Counter(
     "gateway_stale_credentials_total",
     "Requests let through on a recently verified credential because the database did not answer",
 )
+IN_FLIGHT_STORE_ERRORS = Counter(
+    "gateway_in_flight_store_errors_total",
+    "In-flight leases the shared store (Redis) did not take or give back (it failed, or is left "
+    "alone for a few seconds after a failure); the process's own count decided alone",
+)
 IN_FLIGHT_REFUSED = Counter(
     "gateway_in_flight_refused_total",
     "Requests refused with 429 because their caller already had the most requests in flight, "

@@ -61,6 +61,13 @@ class GatewaySettings(ServiceSettings):
     request_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     max_in_flight_per_credential: int = Field(default=64, ge=1)
     max_in_flight_per_address: int = Field(default=128, ge=1)
+    # With a Redis RATE_LIMIT_STORAGE_URL the caps hold across every gateway process sharing it;
+    # the namespace separates stacks that share one Redis.
+    in_flight_namespace: str = Field(default="nightwatch", min_length=1, max_length=100)
+    # A refusal past a cap is answered after this long (its Retry-After), so a caller sending
+    # again at once cannot turn refusals into a flood; at most MAX_DELAYED_REFUSALS wait at once.
+    in_flight_refusal_delay_seconds: float = Field(default=1.0, ge=0, le=10)
+    max_delayed_refusals: int = Field(default=1000, ge=0, le=100_000)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 
@@ -75,6 +82,11 @@ class GatewaySettings(ServiceSettings):
     def _valid_networks(cls, value: str) -> str:
         parse_trusted_proxies(value)
         return value
+
+    def shared_in_flight_url(self) -> str | None:
+        """The Redis URL the in-flight caps count in, or None: each process counts alone."""
+        url = self.rate_limit_storage_url.removeprefix("async+")
+        return url if url.startswith(("redis://", "rediss://", "unix://")) else None
 
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
         if self.trusted_proxies.strip():

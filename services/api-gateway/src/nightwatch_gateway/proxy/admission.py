@@ -9,45 +9,97 @@ else got 504 and readiness went 503. Three bounds together keep that from happen
   address (``MAX_IN_FLIGHT_PER_ADDRESS``, counted before authentication): past the cap, an
   immediate ``429 too_many_in_flight``;
 - each cap is below ``PROXY_MAX_CONNECTIONS`` (checked at start), so one caller always leaves a
-  reserve of the pool to the others; readiness and the OpenAPI use a pool of their own.
+  reserve of the pool to the others; readiness and the OpenAPI use a pool of their own;
+- a refusal is answered after ``IN_FLIGHT_REFUSAL_DELAY_SECONDS`` (1 s, the ``Retry-After``),
+  not at once: a caller that sends again the moment it is refused (205 slow bodies reopened at
+  once came back ~1,000 times a second) then costs the gateway one cheap answer per connection
+  per second instead of taking its CPU from everyone else. Waiting costs no CPU and holds no
+  upstream connection; at most ``MAX_DELAYED_REFUSALS`` wait at once, past that they are
+  answered at once.
 
-Counts are per gateway process (like the ``memory://`` rate limits): a bound on what one
-process gives one caller, which is what protects that process's pool.
+Each process counts its own requests (that protects its pool). With a shared store
+(``RATE_LIMIT_STORAGE_URL=redis://…``, what several replicas need for the rate limits too) the
+caps also hold across every gateway process: a caller gets ``MAX_IN_FLIGHT_PER_CREDENTIAL`` in
+flight in total, not that many per replica (``proxy/shared_leases.py``). If the store stops
+answering, the process's own count decides alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from nightwatch_core.errors import ApiError
 from starlette.requests import Request
 
 from nightwatch_gateway import metrics
+from nightwatch_gateway.proxy.shared_leases import AtCapacity, SharedLeases
+
+
+class RefusalPacer:
+    """Refusals wait ``delay`` seconds before they are answered, at most ``max_waiting`` at once."""
+
+    def __init__(self, *, delay: float, max_waiting: int) -> None:
+        self.delay = delay
+        self.max_waiting = max_waiting
+        self.waiting = 0
+
+    async def pace(self) -> None:
+        if self.delay <= 0 or self.waiting >= self.max_waiting:
+            return
+        self.waiting += 1
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.waiting -= 1
 
 
 class InFlightCap:
-    def __init__(self, limit: int, *, scope: str) -> None:
+    def __init__(
+        self,
+        limit: int,
+        *,
+        scope: str,
+        pacer: RefusalPacer,
+        shared: SharedLeases | None = None,
+    ) -> None:
         self._limit = limit
         self._scope = scope
         self._counts: dict[str, int] = {}
+        self._pacer = pacer
+        self._shared = shared
 
-    @contextlib.contextmanager
-    def hold(self, key: str) -> Iterator[None]:
+    async def _refuse(self) -> ApiError:
+        metrics.IN_FLIGHT_REFUSED.labels(self._scope).inc()
+        await self._pacer.pace()
+        return ApiError(
+            429,
+            f"Too many requests in flight for this {self._scope} (at most {self._limit} at "
+            "once through the gateway); wait for answers before sending more",
+            code="too_many_in_flight",
+            headers={"Retry-After": "1"},
+        )
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
         count = self._counts.get(key, 0)
         if count >= self._limit:
-            metrics.IN_FLIGHT_REFUSED.labels(self._scope).inc()
-            raise ApiError(
-                429,
-                f"Too many requests in flight for this {self._scope} (at most {self._limit} at "
-                "once through the gateway); wait for answers before sending more",
-                code="too_many_in_flight",
-                headers={"Retry-After": "1"},
-            )
+            raise await self._refuse()
         self._counts[key] = count + 1
         try:
-            yield
+            lease = None
+            if self._shared is not None:
+                try:
+                    lease = await self._shared.take(self._scope, key, self._limit)
+                except AtCapacity:
+                    raise await self._refuse() from None
+            try:
+                yield
+            finally:
+                if lease is not None:
+                    assert self._shared is not None
+                    await self._shared.give_back(self._scope, key, lease)
         finally:
             left = self._counts[key] - 1
             if left:
@@ -61,10 +113,18 @@ class InFlightCap:
 
 class Admission:
     def __init__(
-        self, *, per_credential: int, per_address: int, body_timeout_seconds: float
+        self,
+        *,
+        per_credential: int,
+        per_address: int,
+        body_timeout_seconds: float,
+        pacer: RefusalPacer,
+        shared: SharedLeases | None = None,
     ) -> None:
-        self.per_credential = InFlightCap(per_credential, scope="credential")
-        self.per_address = InFlightCap(per_address, scope="address")
+        self.per_credential = InFlightCap(
+            per_credential, scope="credential", pacer=pacer, shared=shared
+        )
+        self.per_address = InFlightCap(per_address, scope="address", pacer=pacer, shared=shared)
         self.body_timeout = body_timeout_seconds
 
 

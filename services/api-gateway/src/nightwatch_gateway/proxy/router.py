@@ -65,7 +65,7 @@ async def admit_and_forward(request: Request, *, lean: bool) -> Response:
         raise ApiError(404, "No such route; see /docs for the API", code="not_found")
     caps: Admission = request.app.state.admission
     address = client_address(request)
-    with caps.per_address.hold(address):
+    async with caps.per_address.hold(address):
         if is_inbound(request.method, path):
             body = await read_body(request, within_seconds=caps.body_timeout)
             return await forward_inbound(request, upstream, body=body)
@@ -79,7 +79,7 @@ async def admit_and_forward(request: Request, *, lean: bool) -> Response:
             principal = await authenticate_request(request, request.app.state.sessionmaker)
             need = need_for(request.method, path)
             await authorize(request, principal, need)
-        with caps.per_credential.hold(principal.rate_limit_identity):
+        async with caps.per_credential.hold(principal.rate_limit_identity):
             body = await read_body(request, within_seconds=caps.body_timeout)
             if lean:
                 response = await forward_lean(

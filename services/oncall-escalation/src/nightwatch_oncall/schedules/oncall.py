@@ -7,8 +7,9 @@ The escalation engine builds on ``resolve_oncall`` / ``schedule_oncall`` / ``get
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from nightwatch_oncall.schedules.schemas import (
     ShiftList,
     ShiftRead,
     TeamBrief,
+    UserBrief,
     UserShiftRead,
     as_utc,
 )
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 
-def _restriction(raw: dict[str, object]) -> rotation.Restriction:
+def restriction_of(raw: dict[str, object]) -> rotation.Restriction:
     def minutes(value: object) -> int:
         hours, mins = str(value).split(":")
         return int(hours) * 60 + int(mins)
@@ -74,7 +76,7 @@ def _layer(layer: ScheduleLayer) -> rotation.Layer:
         shift_length=layer.shift_length,
         start_date=layer.start_date,
         handoff_time=layer.handoff_time,
-        restrictions=tuple(_restriction(r) for r in layer.restrictions),
+        restrictions=tuple(restriction_of(r) for r in layer.restrictions),
     )
 
 
@@ -206,7 +208,39 @@ async def shift_list(
 ) -> ShiftList:
     """Final segments as the API shows them: with their people, layers and the gaps between."""
     users = await users_by_id(session, (_id(s.user) for s in segments))
-    layers = {layer.id: layer for layer in schedule.layers}
+    return build_shift_list(
+        schedule_id=schedule.id,
+        timezone=schedule.timezone,
+        layers={layer.id: layer for layer in schedule.layers},
+        users={user_id: user_brief(user) for user_id, user in users.items()},
+        segments=segments,
+        start=start,
+        end=end,
+    )
+
+
+class LayerLabel(Protocol):
+    """What a shift shows of its layer: an ORM layer or a plain row both have these."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def level(self) -> int: ...
+
+
+def build_shift_list(
+    *,
+    schedule_id: uuid.UUID,
+    timezone: str,
+    layers: Mapping[uuid.UUID, LayerLabel],
+    users: Mapping[uuid.UUID, UserBrief],
+    segments: list[rotation.Segment],
+    start: datetime,
+    end: datetime,
+) -> ShiftList:
+    """Pure (no database): the shift list of ``segments``, so a feed can build it in a thread."""
     shifts = []
     for segment in segments:
         layer = None if segment.layer is None else layers[_id(segment.layer)]
@@ -214,7 +248,7 @@ async def shift_list(
             ShiftRead(
                 start=segment.start,
                 end=segment.end,
-                user=user_brief(users[_id(segment.user)]),
+                user=users[_id(segment.user)],
                 source="override" if segment.override is not None else "layer",
                 layer_id=layer.id if layer else None,
                 layer_name=layer.name if layer else None,
@@ -231,12 +265,7 @@ async def shift_list(
     if cursor < end:
         gaps.append(Gap(start=cursor, end=end))
     return ShiftList(
-        schedule_id=schedule.id,
-        timezone=schedule.timezone,
-        start=start,
-        end=end,
-        shifts=shifts,
-        gaps=gaps,
+        schedule_id=schedule_id, timezone=timezone, start=start, end=end, shifts=shifts, gaps=gaps
     )
 
 

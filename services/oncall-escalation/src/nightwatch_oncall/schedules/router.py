@@ -12,9 +12,9 @@ from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nightwatch_oncall.people.service import get_team, get_users
+from nightwatch_oncall.people.service import get_users
 from nightwatch_oncall.schedules import oncall, service
-from nightwatch_oncall.schedules.feed import render_feed
+from nightwatch_oncall.schedules.feed import load_feed_source, render_feed
 from nightwatch_oncall.schedules.models import Schedule
 from nightwatch_oncall.schedules.schemas import (
     Instant,
@@ -165,17 +165,21 @@ async def schedule_oncall(
 
 
 async def _ical_response(
-    request: Request, session: AsyncSession, schedule: Schedule, user_id: uuid.UUID | None
+    request: Request,
+    session: AsyncSession,
+    user_id: uuid.UUID | None,
+    *,
+    schedule_id: uuid.UUID | None = None,
+    token: str | None = None,
 ) -> Response:
+    now = request.app.state.clock.now()
+    source = await load_feed_source(session=session, now=now, schedule_id=schedule_id, token=token)
     if user_id is not None:
         await get_users(session=session, user_ids=[user_id])
-    team = await get_team(session=session, team=schedule.team_id)
     settings: OncallSettings = request.app.state.settings
     body, days = await render_feed(
-        session=session,
-        schedule=schedule,
-        team_name=team.name,
-        now=request.app.state.clock.now(),
+        source=source,
+        now=now,
         user_id=user_id,
         max_layer_shifts=settings.ical_max_layer_shifts,
         limiter=request.app.state.feed_limiter,
@@ -184,7 +188,7 @@ async def _ical_response(
         content=body,
         media_type="text/calendar; charset=utf-8",
         headers={
-            "Content-Disposition": f'inline; filename="schedule-{schedule.id}.ics"',
+            "Content-Disposition": f'inline; filename="schedule-{source.schedule.id}.ics"',
             "Cache-Control": "private, max-age=300",
             "X-Feed-Days": str(days),
         },
@@ -199,11 +203,11 @@ UserFilter = Annotated[uuid.UUID | None, Query(description="Only this person's s
 
 @router.get("/schedules/{schedule_id}/ical", response_class=Response, responses=_ICAL_RESPONSE)
 async def schedule_ical(
-    request: Request, schedule: CurrentSchedule, session: SessionDep, user_id: UserFilter = None
+    request: Request, schedule_id: uuid.UUID, session: SessionDep, user_id: UserFilter = None
 ) -> Response:
     """The schedule's final shifts from 7 days ago to 84 days ahead, as iCalendar (fewer days,
     from today, when the schedule is too busy for that: `X-Feed-Days` says how many)."""
-    return await _ical_response(request, session, schedule, user_id)
+    return await _ical_response(request, session, user_id, schedule_id=schedule_id)
 
 
 @router.post("/schedules/{schedule_id}/ical-token")
@@ -223,10 +227,7 @@ async def calendar_feed(
     user_id: UserFilter = None,
 ) -> Response:
     """The same feed at the schedule's secret URL, for calendar apps that cannot log in."""
-    schedule = await service.schedule_by_ical_token(
-        session=session, token=feed.removesuffix(".ics")
-    )
-    return await _ical_response(request, session, schedule, user_id)
+    return await _ical_response(request, session, user_id, token=feed.removesuffix(".ics"))
 
 
 @router.get("/oncall/current")

@@ -297,13 +297,6 @@ async def rotate_ical_token(*, session: AsyncSession, schedule: Schedule) -> Non
     await session.refresh(schedule, ["ical_token"])
 
 
-async def schedule_by_ical_token(*, session: AsyncSession, token: str) -> Schedule:
-    schedule = await session.scalar(select(Schedule).where(Schedule.ical_token == token))
-    if schedule is None:
-        raise ApiError(404, "No calendar feed with that address", code="not_found")
-    return schedule
-
-
 async def override_read(*, session: AsyncSession, override: ScheduleOverride) -> OverrideRead:
     users = await users_by_id(session, [override.user_id])
     return OverrideRead(
