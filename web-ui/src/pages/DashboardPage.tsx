@@ -112,9 +112,11 @@ export function DashboardPage() {
       <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
       {loaded.loading && !d ? <Loading what="Loading the numbers" /> : null}
       {d && d.current.nobody_paged > 0 && (
-        <Link to="/incidents?page_state=nobody_paged" role="alert" className="block rounded-md border-2 border-rose-500 bg-rose-50 px-3 py-2 text-sm font-semibold text-rose-900 hover:underline dark:bg-rose-950 dark:text-rose-100">
-          {d.current.nobody_paged} open {d.current.nobody_paged === 1 ? "incident" : "incidents"} paged nobody →
-        </Link>
+        <div role="alert" className="rounded-md border-2 border-rose-500 bg-rose-50 px-3 py-2 text-sm font-semibold text-rose-900 dark:bg-rose-950 dark:text-rose-100">
+          <Link to="/incidents?page_state=nobody_paged" className="hover:underline">
+            {d.current.nobody_paged} open {d.current.nobody_paged === 1 ? "incident" : "incidents"} paged nobody →
+          </Link>
+        </div>
       )}
       <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-6">
         <Stat label="Open incidents (now)" value={open ? String(open.total) : "—"} testId="open-count" sub={open?.text} />
