@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Dialog, Page, expect
 
 from tests.stack_runner import ADMIN, Stack
 from tests.web_ui.api_client import GatewayApi
-from tests.web_ui.conftest import sign_in
+from tests.web_ui.conftest import shoot, sign_in
 
 # The escalation worker, the notification worker and the timeline jobs run on their own polling
 # intervals: a fact reaches the page within a few of them (and the page's own refresh).
@@ -76,7 +77,7 @@ async def _open_incident(page: Page, service: str) -> None:
 
 
 async def test_an_incident_that_paged_nobody_is_loud_everywhere(
-    admin_page: Page, api: GatewayApi, running_stack: Stack
+    admin_page: Page, api: GatewayApi, running_stack: Stack, screenshot_dir: Path
 ) -> None:
     """Item 2 (and item 9's "1 duplicate"): no labels.team -> team `default`, which does not exist."""
     page = admin_page
@@ -98,6 +99,12 @@ async def test_an_incident_that_paged_nobody_is_loud_everywhere(
     await expect(banner).to_contain_text("team default has no escalation policy")
     await expect(banner).to_contain_text("team default does not exist")
     await expect(page.get_by_text("1 duplicate", exact=True)).to_be_visible()
+    escalation = page.get_by_role("region", name="Escalation")
+    await expect(escalation.get_by_test_id("escalation-state")).to_contain_text(
+        "every level was paged"
+    )
+    await expect(escalation).to_contain_text("Nobody has been paged.")
+    await shoot(page, screenshot_dir, "incident-nobody-paged")
 
     # The list's filter finds it, and only incidents that paged nobody.
     await page.goto("/incidents")
@@ -121,7 +128,7 @@ async def test_an_incident_that_paged_nobody_is_loud_everywhere(
 
 
 async def test_the_escalation_is_visible_escalated_and_stopped_on_the_incident(
-    admin_page: Page, api: GatewayApi
+    admin_page: Page, api: GatewayApi, screenshot_dir: Path
 ) -> None:
     """Item 3, and item 9's subject: the page says the severity once."""
     page = admin_page
@@ -143,6 +150,10 @@ async def test_the_escalation_is_visible_escalated_and_stopped_on_the_incident(
     await escalation.get_by_role("button", name="Escalate now").click()
     await expect(escalation.get_by_test_id("escalation-page")).to_have_count(2, timeout=ARRIVES)
     await expect(state).to_contain_text("round 2")
+    await expect(escalation.get_by_test_id("escalation-page").last).to_contain_text(
+        "delivered", timeout=ARRIVES
+    )
+    await shoot(page, screenshot_dir, "incident-escalation")
     timeline = page.get_by_test_id("timeline")
     await expect(timeline).to_contain_text("Escalated to level 1 (by admin)", timeout=ARRIVES)
 

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { ApiError } from "../api/client";
 import { escalations, notifications } from "../api/endpoints";
 import type { Escalation, EscalationPage, NotificationRecord } from "../api/types";
-import { Empty, ErrorBanner } from "../components/ui";
+import { Empty, ErrorBanner, Loading } from "../components/ui";
 import { formatTime, humanize, timeAgo } from "../format";
 import { usePolling } from "../hooks";
 
@@ -77,6 +77,7 @@ export function EscalationPanel({ incidentId, canEscalate }: { incidentId: strin
       </div>
       <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
       <ErrorBanner error={actionError} />
+      {loaded.loading && !loaded.data && <Loading what="Loading the escalation" />}
       {loaded.data && !escalation && <Empty>On-call has not started escalating this incident yet.</Empty>}
       {escalation && (
         <>

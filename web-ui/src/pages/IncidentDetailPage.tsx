@@ -224,7 +224,7 @@ function NobodyPagedBanner({ data }: { data: IncidentDetail }) {
   const reason = [...(data.timeline ?? [])].reverse().find((entry) => entry.event_type === "nobody_paged")?.message;
   return (
     <div role="alert" data-testid="nobody-paged-banner" className="rounded-md border-2 border-rose-500 bg-rose-50 px-3 py-2 text-sm text-rose-900 dark:bg-rose-950 dark:text-rose-100">
-      <strong>Nobody was paged for this incident.</strong> {reason ?? "No one was on call for its team."} Page someone with
+      <strong>Nobody was paged for this incident.</strong> {(reason ?? "No one was on call for its team").replace(/\.?$/, ".")} Page someone with
       &quot;Escalate now&quot; once the team has an on-call, or assign it to a person.
     </div>
   );
