@@ -32,14 +32,22 @@ OUTCOME_OF_ENTRY = {
     "nobody_paged": PageState.NOBODY_PAGED,
 }
 
+# The rows are locked in id order first (as correlation locks them), so two batches that share
+# incidents cannot deadlock; a row that changed while we waited is checked again by the lock.
 _RECORD = text(
     """
+    WITH target AS (
+        SELECT id FROM incidents.incidents
+        WHERE (id = ANY(CAST(:paged AS uuid[])) AND page_state <> 'paged')
+           OR (id = ANY(CAST(:nobody AS uuid[])) AND page_state = 'pending')
+        ORDER BY id
+        FOR UPDATE
+    )
     UPDATE incidents.incidents i
-    SET page_state = CASE WHEN i.id = ANY(CAST(:paged AS uuid[])) THEN 'paged' ELSE 'nobody_paged' END
-    WHERE i.id = ANY(CAST(:paged AS uuid[]))
-          AND i.page_state <> 'paged'
-       OR i.id = ANY(CAST(:nobody AS uuid[]))
-          AND i.page_state = 'pending'
+    SET page_state = CASE WHEN i.id = ANY(CAST(:paged AS uuid[])) THEN 'paged'
+                          ELSE 'nobody_paged' END
+    FROM target t
+    WHERE i.id = t.id
     """
 )
 
