@@ -5,6 +5,7 @@ import type {
   Alert,
   ApiKey,
   AuditEntry,
+  Escalation,
   EscalationPolicy,
   Incident,
   IncidentAlertPage,
@@ -12,6 +13,7 @@ import type {
   IncidentMetrics,
   IncidentStatus,
   Integration,
+  Override,
   IntegrationCreate,
   IntegrationWithKey,
   LoginResponse,
@@ -56,6 +58,8 @@ export interface IncidentFilters {
   service?: string;
   team?: string;
   assignee?: string;
+  /** "nobody_paged": the incidents whose escalation paged nobody. */
+  page_state?: string;
   sort?: string;
   limit?: number;
   offset?: number;
@@ -114,13 +118,27 @@ export const oncall = {
   updateSchedule: (id: string, body: unknown) => request<Schedule>("PATCH", `/schedules/${enc(id)}`, { body }),
   shifts: (id: string, from: string, to: string) =>
     request<ShiftList>("GET", `/schedules/${enc(id)}/shifts`, { query: { from, to } }),
+  deleteSchedule: (id: string) => request<void>("DELETE", `/schedules/${enc(id)}`),
   addOverride: (scheduleId: string, body: OverrideCreate) =>
     request<unknown>("POST", `/schedules/${enc(scheduleId)}/overrides`, { body }),
+  /** The schedule's overrides that end after `from` (every one without it). */
+  overrides: (scheduleId: string, from?: string) =>
+    request<Override[]>("GET", `/schedules/${enc(scheduleId)}/overrides`, { query: from ? { from } : {} }),
+  deleteOverride: (scheduleId: string, id: string) =>
+    request<void>("DELETE", `/schedules/${enc(scheduleId)}/overrides/${enc(id)}`),
   policies: async () =>
     toPage<EscalationPolicy>(await request("GET", "/escalation-policies", { query: { limit: 100 } })).items,
   createPolicy: (body: unknown) => request<EscalationPolicy>("POST", "/escalation-policies", { body }),
   updatePolicy: (id: string, body: unknown) =>
     request<EscalationPolicy>("PATCH", `/escalation-policies/${enc(id)}`, { body }),
+  deletePolicy: (id: string) => request<void>("DELETE", `/escalation-policies/${enc(id)}`),
+};
+
+export const escalations = {
+  /** 404 until on-call has started escalating the incident. */
+  get: (incidentId: string) => request<Escalation>("GET", `/escalations/${enc(incidentId)}`),
+  /** Page the next level now (on-call's POST /escalate, through the gateway). */
+  escalateNow: (incidentId: string) => request<Escalation>("POST", "/escalate", { body: { incident_id: incidentId } }),
 };
 
 export interface NotificationFilters {

@@ -34,7 +34,6 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-export type Incident = S["IncidentRead"];
 // Silences, maintenance windows and heartbeats (issue 16, alert-ingestion).
 export type Silence = S["SilenceRead"];
 export type SilenceCreate = S["SilenceCreate"];
@@ -43,10 +42,14 @@ export type MaintenanceWindow = S["WindowRead"];
 export type MaintenanceWindowCreate = S["WindowCreate"];
 export type Heartbeat = S["HeartbeatRead"];
 export type HeartbeatCreate = S["HeartbeatCreate"];
+/** Whether the escalation paged anyone (incident-management's page_state; issue #15 item 2).
+ * Written by hand until openapi.d.ts is regenerated from a gateway that serves it. */
+export type PageState = "pending" | "paged" | "nobody_paged";
+export type Incident = S["IncidentRead"] & { page_state: PageState };
 export type Alert = S["AlertRead"];
 /** Ingestion's alert body (incident management passes it through untyped). */
 export type IncidentAlert = Pick<Alert, "id" | "fingerprint" | "message" | "received_at"> & Partial<Alert>;
-export type IncidentDetail = Omit<S["IncidentDetail"], "alerts"> & { alerts: IncidentAlert[] };
+export type IncidentDetail = Omit<S["IncidentDetail"], "alerts"> & { alerts: IncidentAlert[]; page_state: PageState };
 export type IncidentAlertPage = Omit<S["IncidentAlertPage"], "items"> & { items: IncidentAlert[] };
 export type Note = S["NoteRead"];
 export type TimelineEntry = S["TimelineEntryRead"];
@@ -55,6 +58,8 @@ export type DurationStats = S["DurationStats"];
 export type StatsSummary = S["StatsSummary"] & {
   /** Unresolved (open, acknowledged, in progress) incidents by severity. */
   open_by_severity: Record<Severity, number>;
+  /** Unresolved incidents whose escalation paged nobody. */
+  nobody_paged: number;
 };
 
 // The dashboard's aggregates, written by hand until openapi.d.ts is regenerated from a gateway
@@ -129,6 +134,9 @@ export type EscalationTarget = S["Target"];
 export type EscalationLevel = S["Level"];
 export type EscalationPolicy = S["PolicyRead"];
 export type EscalationPolicyCreate = S["PolicyCreate"];
+/** On-call's escalation of one incident: level, pages (who, which channel), events, timer. */
+export type Escalation = S["EscalationRead"];
+export type EscalationPage = S["PageSentRead"];
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown; request_id?: string };

@@ -35,6 +35,7 @@ function summary(overrides: Partial<StatsSummary> = {}): StatsSummary {
     by_status: { open: 1900, acknowledged: 200, in_progress: 42, resolved: 0 },
     by_severity: { critical: 12, high: 1930, medium: 100, low: 100 },
     open_by_severity: { critical: 12, high: 1930, medium: 100, low: 100 },
+    nobody_paged: 0,
     mtta: NO_DURATIONS,
     mttr: NO_DURATIONS,
     ...overrides,

@@ -113,8 +113,16 @@ export function DashboardPage() {
       <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
       <SuppressionBanner />
       {loaded.loading && !d ? <Loading what="Loading the numbers" /> : null}
-      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
+      {d && d.current.nobody_paged > 0 && (
+        <div role="alert" className="rounded-md border-2 border-rose-500 bg-rose-50 px-3 py-2 text-sm font-semibold text-rose-900 dark:bg-rose-950 dark:text-rose-100">
+          <Link to="/incidents?page_state=nobody_paged" className="hover:underline">
+            {d.current.nobody_paged} open {d.current.nobody_paged === 1 ? "incident" : "incidents"} paged nobody →
+          </Link>
+        </div>
+      )}
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-6">
         <Stat label="Open incidents (now)" value={open ? String(open.total) : "—"} testId="open-count" sub={open?.text} />
+        <Stat label="Paged nobody (now)" value={d ? String(d.current.nobody_paged) : "—"} testId="nobody-paged-count" sub="open incidents whose escalation paged nobody" />
         <Stat label={`MTTA (mean, ${range.label})`} value={formatDuration(d?.inRange.mtta.mean_seconds)} sub={`p50 ${formatDuration(d?.inRange.mtta.p50_seconds)} · p90 ${formatDuration(d?.inRange.mtta.p90_seconds)}`} testId="dashboard-mtta" />
         <Stat label={`MTTR (mean, ${range.label})`} value={formatDuration(d?.inRange.mttr.mean_seconds)} sub={`p50 ${formatDuration(d?.inRange.mttr.p50_seconds)} · p90 ${formatDuration(d?.inRange.mttr.p90_seconds)}`} testId="dashboard-mttr" />
         <Stat label={`Incidents (${range.label})`} value={d ? String(d.inRange.total) : "—"} sub={d ? `${d.inRange.by_status.resolved} resolved` : undefined} testId="range-incidents" />

@@ -14,7 +14,7 @@ function incident(status: IncidentStatus, extra: Partial<IncidentDetail> = {}): 
   return {
     id: "inc-1", title: "HTTP 5xx error rate > 10%", service: "frontend-api", severity: "high", status,
     description: "", team: "web", updated_at: "2026-01-01T10:00:00Z", acknowledged_by: null, resolved_by: null,
-    alert_count: 0, duplicate_count: 0, alerts_source: "ingestion", allowed_transitions: NEXT_STATES[status], assignee: null, created_at: "2026-01-01T10:00:00Z",
+    alert_count: 0, duplicate_count: 0, page_state: "paged", alerts_source: "ingestion", allowed_transitions: NEXT_STATES[status], assignee: null, created_at: "2026-01-01T10:00:00Z",
     acknowledged_at: null, resolved_at: null, mtta_seconds: null, mttr_seconds: null,
     alerts: [], notes: [], timeline: [], ...extra,
   };
@@ -100,4 +100,40 @@ it("trusts the server's allowed transitions over its own table", async () => {
   await screen.findByRole("region", { name: "Actions" });
   expect(screen.queryByRole("button", { name: "Start work" })).toBeNull();
   expect(screen.getByRole("button", { name: "Resolve" })).toBeInTheDocument();
+});
+
+it("refuses to assign an empty box (no silent unassign) and unassigns only on purpose", async () => {
+  signIn("responder", "alice");
+  let current = incident("open", { assignee: "bob" });
+  const { calls } = fakeApi({
+    "GET /api/v1/incidents/inc-1": () => ({ body: current }),
+    "PATCH /api/v1/incidents/inc-1": () => {
+      current = incident("open", { assignee: null });
+      return { body: current };
+    },
+  });
+  renderDetail();
+  await userEvent.click(await screen.findByRole("button", { name: "Assign" }));
+  expect(await screen.findByText("Type who to assign it to (or use Unassign).")).toBeInTheDocument();
+  expect(calls.filter((c) => c.method === "PATCH")).toEqual([]);
+  await userEvent.click(screen.getByRole("button", { name: "Unassign" }));
+  expect(await screen.findByText(/assignee nobody/)).toBeInTheDocument();
+  expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ assignee: null });
+});
+
+it("says loudly that nobody was paged, with on-call's reason, and counts one duplicate in the singular", async () => {
+  signIn("viewer");
+  fakeApi({
+    "GET /api/v1/incidents/inc-1": () => ({
+      body: incident("open", {
+        page_state: "nobody_paged", duplicate_count: 1, alert_count: 2,
+        timeline: [{ id: "t1", event_type: "nobody_paged", actor: "oncall-escalation", message: "Nobody was paged at level 1: team default does not exist", data: {}, created_at: "2026-01-01T10:00:01Z" }],
+      }),
+    }),
+  });
+  renderDetail();
+  const banner = await screen.findByTestId("nobody-paged-banner");
+  expect(banner).toHaveTextContent("Nobody was paged for this incident.");
+  expect(banner).toHaveTextContent("team default does not exist");
+  expect(screen.getByText("1 duplicate")).toBeInTheDocument();
 });

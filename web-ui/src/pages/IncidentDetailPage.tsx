@@ -7,6 +7,7 @@ import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, SeverityBadge, StatusBadge } from "../components/ui";
 import { formatDuration, formatTime, humanize } from "../format";
 import { usePolling } from "../hooks";
+import { EscalationPanel } from "./EscalationPanel";
 
 const ACTION_LABEL: Record<IncidentStatus, string> = {
   open: "Reopen",
@@ -32,6 +33,7 @@ export function IncidentDetailPage() {
   const [resolveNote, setResolveNote] = useState("");
   const [note, setNote] = useState("");
   const [assignee, setAssignee] = useState("");
+  const [assignProblem, setAssignProblem] = useState("");
 
   async function change(body: { status?: IncidentStatus; notes?: string; assignee?: string | null }) {
     setBusy(true);
@@ -69,6 +71,7 @@ export function IncidentDetailPage() {
           {data.service} · team {data.team ?? "—"} · assignee {data.assignee ?? "nobody"} · opened {formatTime(data.created_at)}
         </p>
       </div>
+      {data.page_state === "nobody_paged" && <NobodyPagedBanner data={data} />}
       <ErrorBanner error={incident.error} onRetry={incident.reload} />
       <ErrorBanner error={actionError} />
 
@@ -86,7 +89,7 @@ export function IncidentDetailPage() {
         <div className="card">
           <div className="text-xs uppercase text-slate-500 dark:text-slate-400">Alerts</div>
           <div className="text-2xl font-semibold">{data.alert_count ?? data.alerts?.length ?? 0}</div>
-          <div className="text-xs text-slate-500">{data.duplicate_count ? `${data.duplicate_count} duplicates` : "\u00a0"}</div>
+          <div className="text-xs text-slate-500">{data.duplicate_count ? `${data.duplicate_count} ${data.duplicate_count === 1 ? "duplicate" : "duplicates"}` : "\u00a0"}</div>
         </div>
       </div>
 
@@ -121,15 +124,27 @@ export function IncidentDetailPage() {
           <div className="flex flex-wrap gap-4">
             <form
               className="flex items-end gap-2"
+              noValidate
               onSubmit={async (e: FormEvent) => {
                 e.preventDefault();
-                if (await change({ assignee: assignee.trim() || null })) setAssignee("");
+                // An empty box is not "unassign": that has its own button.
+                if (!assignee.trim()) return setAssignProblem("Type who to assign it to (or use Unassign).");
+                setAssignProblem("");
+                if (await change({ assignee: assignee.trim() })) setAssignee("");
               }}
             >
-              <input className="input w-44" aria-label="Assignee" placeholder={data.assignee ?? "assign to…"} value={assignee} onChange={(e) => setAssignee(e.target.value)} />
+              <div>
+                <input className="input w-44" aria-label="Assignee" aria-invalid={assignProblem ? true : undefined} aria-describedby="assign-problem" placeholder={data.assignee ?? "assign to…"} value={assignee} onChange={(e) => { setAssignee(e.target.value); setAssignProblem(""); }} />
+                {assignProblem && <p id="assign-problem" role="alert" className="mt-1 text-xs text-rose-700 dark:text-rose-300">{assignProblem}</p>}
+              </div>
               <button type="submit" className="btn-secondary" disabled={busy}>
                 Assign
               </button>
+              {data.assignee && (
+                <button type="button" className="btn-secondary" disabled={busy} onClick={() => change({ assignee: null })}>
+                  Unassign
+                </button>
+              )}
               {session && data.assignee !== session.user.username && (
                 <button type="button" className="btn-secondary" disabled={busy} onClick={() => change({ assignee: session.user.username })}>
                   Assign to me
@@ -151,6 +166,8 @@ export function IncidentDetailPage() {
           </div>
         </section>
       )}
+
+      <EscalationPanel incidentId={id} canEscalate={responder && data.status !== "resolved"} />
 
       <div className="grid gap-4 lg:grid-cols-2">
         <section className="card" aria-label="Timeline">
@@ -198,6 +215,17 @@ export function IncidentDetailPage() {
       </div>
 
       <AlertsSection incidentId={id} data={data} />
+    </div>
+  );
+}
+
+/** Issue #15 item 2: an incident that paged nobody says so at the top, with on-call's reasons. */
+function NobodyPagedBanner({ data }: { data: IncidentDetail }) {
+  const reason = [...(data.timeline ?? [])].reverse().find((entry) => entry.event_type === "nobody_paged")?.message;
+  return (
+    <div role="alert" data-testid="nobody-paged-banner" className="rounded-md border-2 border-rose-500 bg-rose-50 px-3 py-2 text-sm text-rose-900 dark:bg-rose-950 dark:text-rose-100">
+      <strong>Nobody was paged for this incident.</strong> {(reason ?? "No one was on call for its team").replace(/\.?$/, ".")} Page someone with
+      &quot;Escalate now&quot; once the team has an on-call, or assign it to a person.
     </div>
   );
 }

@@ -23,6 +23,7 @@ export function IncidentsPage() {
     service: params.get("service") ?? "",
     team: params.get("team") ?? "",
     assignee: params.get("assignee") ?? "",
+    page_state: params.get("page_state") ?? "",
     sort: params.get("sort") ?? "-created_at",
     limit: PAGE_SIZE,
     offset: Number(params.get("offset") ?? 0) || 0,
@@ -77,6 +78,10 @@ export function IncidentsPage() {
             <input className="input w-36" defaultValue={filters[name]} placeholder="any" onBlur={(e) => update({ [name]: e.target.value.trim() })} onKeyDown={(e) => e.key === "Enter" && update({ [name]: (e.target as HTMLInputElement).value.trim() })} />
           </Field>
         ))}
+        <label className="flex items-center gap-1 self-center text-sm">
+          <input type="checkbox" checked={filters.page_state === "nobody_paged"} onChange={(e) => update({ page_state: e.target.checked ? "nobody_paged" : null })} />
+          Paged nobody only
+        </label>
         <Field label="Sort">
           <select className="input" value={filters.sort} onChange={(e) => update({ sort: e.target.value })}>
             {SORTS.map((s) => (
@@ -114,6 +119,11 @@ export function IncidentsPage() {
                     <Link to={`/incidents/${incident.id}`} className="text-sky-700 hover:underline dark:text-sky-400">
                       {incident.title}
                     </Link>
+                    {incident.page_state === "nobody_paged" && (
+                      <span data-testid="nobody-paged-badge" title="The escalation paged nobody" className="ml-2 inline-block rounded bg-rose-600 px-1.5 py-0.5 text-xs font-semibold text-white">
+                        nobody paged
+                      </span>
+                    )}
                   </td>
                   <td className="td">{incident.service}</td>
                   <td className="td"><StatusBadge status={incident.status} /></td>

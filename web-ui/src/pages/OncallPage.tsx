@@ -7,6 +7,7 @@ import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
 import { JsonEditor } from "./JsonEditor";
+import { OverridesList } from "./OverridesList";
 
 const DAYS = 7;
 const PALETTE = ["bg-sky-500", "bg-violet-500", "bg-emerald-500", "bg-amber-500", "bg-rose-500", "bg-teal-500"];
@@ -58,7 +59,7 @@ function CurrentOncall({ team }: { team: string }) {
   if (data.nobody_on_call || data.oncall.length === 0) {
     return (
       <span className="text-sm font-semibold text-rose-700 dark:text-rose-300" data-testid="oncall-now">
-        Nobody on call <span className="font-normal">— {data.message}</span>
+        {data.message || "Nobody on call"}
       </span>
     );
   }
@@ -173,6 +174,20 @@ export function OncallPage() {
   const policies = usePolling(() => oncall.policies(), [], 30_000);
   const [shiftsVersion, setShiftsVersion] = useState(0); // bumped by a change: reload the shifts
   const [editing, setEditing] = useState<{ kind: "schedule" | "policy"; id?: string; value: unknown } | null>(null);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+
+  /** Delete a schedule or a policy after a confirmation; a 409 (still referenced) is shown. */
+  async function remove(kind: "schedule" | "policy", id: string, name: string) {
+    const what = kind === "schedule" ? "schedule" : "escalation policy";
+    if (!window.confirm(`Delete the ${what} "${name}"? This cannot be undone.`)) return;
+    setDeleteError(null);
+    try {
+      await (kind === "schedule" ? oncall.deleteSchedule(id) : oncall.deletePolicy(id));
+    } catch (cause) {
+      setDeleteError(cause);
+    }
+    await (kind === "schedule" ? schedules.reload() : policies.reload());
+  }
 
   async function save(value: unknown) {
     if (!editing) return;
@@ -200,6 +215,7 @@ export function OncallPage() {
       {editing && (
         <JsonEditor title={`${editing.id ? "Edit" : "New"} ${editing.kind === "schedule" ? "schedule" : "escalation policy"}`} initial={editing.value} onSave={save} onCancel={() => setEditing(null)} />
       )}
+      <ErrorBanner error={deleteError} />
       <section className="card" aria-label="On call now">
         <h2 className="mb-2 font-semibold">On call now</h2>
         <ErrorBanner error={teams.error} onRetry={teams.reload} />
@@ -231,8 +247,10 @@ export function OncallPage() {
                           layers: schedule.layers.map((l) => ({ name: l.name, participants: l.participants.map((p) => p.id), rotation_type: l.rotation_type, shift_length: l.shift_length, start_date: l.start_date, handoff_time: l.handoff_time, restrictions: l.restrictions })),
                         },
                       })}>Edit</button>}
+                {admin && <button type="button" className="btn-secondary" onClick={() => remove("schedule", schedule.id, schedule.name)}>Delete</button>}
               </div>
               <ShiftTimeline schedule={schedule} version={shiftsVersion} />
+              <OverridesList schedule={schedule} version={shiftsVersion} canEdit={admin} onChanged={() => setShiftsVersion((v) => v + 1)} />
             </div>
           ))
         ) : schedules.data ? <Empty>No schedules yet.</Empty> : null}
@@ -256,7 +274,12 @@ export function OncallPage() {
               <li key={policy.id} className="text-sm">
                 <div className="flex items-center justify-between">
                   <span><strong>{policy.name}</strong> · team {policy.team} · {policy.repeat_count ? `repeats ${policy.repeat_count}×` : "runs once"}</span>
-                  {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "policy", id: policy.id, value: { name: policy.name, description: policy.description, repeat_count: policy.repeat_count, levels: policy.levels } })}>Edit</button>}
+                  {admin && (
+                    <span className="flex gap-2">
+                      <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "policy", id: policy.id, value: { name: policy.name, description: policy.description, repeat_count: policy.repeat_count, levels: policy.levels } })}>Edit</button>
+                      <button type="button" className="btn-secondary" onClick={() => remove("policy", policy.id, policy.name)}>Delete</button>
+                    </span>
+                  )}
                 </div>
                 <ol className="ml-5 list-decimal text-slate-600 dark:text-slate-300">
                   {policy.levels.map((level, index) => (

@@ -127,6 +127,11 @@ function Accounts() {
   );
 }
 
+/** The gateway refuses a key from its expires_at on; the list must not make it look active. */
+function isExpired(key: ApiKey, now: number = Date.now()): boolean {
+  return !!key.expires_at && new Date(key.expires_at).getTime() <= now;
+}
+
 function ApiKeys() {
   const keys = usePolling(() => adminApi.apiKeys(), [], null);
   const [name, setName] = useState("");
@@ -148,6 +153,8 @@ function ApiKeys() {
     setError(null);
     try {
       await adminApi.revokeApiKey(id);
+      // A revoked key is useless: it must not stay offered in the "copy this key now" box.
+      setCreated((shown) => (shown?.id === id ? null : shown));
       await keys.reload();
     } catch (cause) {
       setError(cause);
@@ -168,14 +175,16 @@ function ApiKeys() {
           <thead><tr><th className="th">Name</th><th className="th">Prefix</th><th className="th">Role</th><th className="th">Last used</th><th className="th">Expires</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
           <tbody>
             {keys.data.map((key) => (
-              <tr key={key.id}>
+              <tr key={key.id} data-testid="api-key-row">
                 <td className="td">{key.name}</td>
                 <td className="td font-mono">{key.prefix}…</td>
                 <td className="td">{[key.role, ...(key.permissions ?? [])].filter(Boolean).join(", ") || "—"}</td>
                 <td className="td">{formatTime(key.last_used_at)}</td>
-                <td className="td">{key.expires_at ? formatTime(key.expires_at) : "never"}</td>
+                <td className="td">
+                  {isExpired(key) ? <span className="font-semibold text-rose-700 dark:text-rose-300">expired {formatTime(key.expires_at)}</span> : key.expires_at ? formatTime(key.expires_at) : "never"}
+                </td>
                 <td className="td text-right">
-                  {key.revoked_at ? <span className="text-slate-500">revoked</span> : <button type="button" className="btn-secondary" onClick={() => revoke(key.id)}>Revoke</button>}
+                  {key.revoked_at ? <span className="text-slate-500">revoked</span> : isExpired(key) ? <span className="text-slate-500">expired</span> : <button type="button" className="btn-secondary" onClick={() => revoke(key.id)}>Revoke</button>}
                 </td>
               </tr>
             ))}

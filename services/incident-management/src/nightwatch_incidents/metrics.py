@@ -22,6 +22,11 @@ INCIDENT_OLDEST_UNACKNOWLEDGED = Gauge(
     "Age of the oldest incident still open (not acknowledged); 0 when there is none "
     "(from the database at scrape time)",
 )
+INCIDENTS_NOBODY_PAGED = Gauge(
+    "incidents_nobody_paged",
+    "Unresolved incidents whose escalation paged nobody (no policy and nobody on call, an unknown "
+    "team, a gap in every schedule); from the database at scrape time. Alert on > 0",
+)
 # Seconds: 30 s … 1 day, the range on-call targets are set in.
 _DURATION_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 INCIDENT_MTTA = Histogram(
@@ -41,10 +46,12 @@ async def refresh_status_gauge(app: FastAPI) -> None:
     async with app.state.sessionmaker() as session:
         counts = await service.count_by_status(session=session)
         oldest_open = await service.oldest_open_created_at(session=session)
+        nobody_paged = await service.count_nobody_paged(session=session)
     for status, count in counts.items():
         INCIDENTS_BY_STATUS.labels(status).set(count)
     age = (app.state.clock.now() - oldest_open).total_seconds() if oldest_open else 0.0
     INCIDENT_OLDEST_UNACKNOWLEDGED.set(max(0.0, age))
+    INCIDENTS_NOBODY_PAGED.set(nobody_paged)
 
 
 def observe_transition(incident: Incident, status: Status) -> None:

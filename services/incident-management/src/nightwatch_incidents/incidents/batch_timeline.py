@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_incidents.incidents.models import SCHEMA
+from nightwatch_incidents.incidents.page_state import record_outcomes
 from nightwatch_incidents.incidents.schemas import TimelineCreate
 
 TIMELINE_BATCH_MAX = 1_000
@@ -74,8 +75,9 @@ RETURNING incident_id, dedup_key
 async def append_timeline_many(
     *, session: AsyncSession, entries: list[Entry], now: datetime
 ) -> list[int]:
-    """Append entries (never before their incident's creation); per entry 201 written, 200 when
-    its dedup_key was written before (also earlier in this batch), 404 for an unknown incident."""
+    """Append entries (never before their incident's creation), and move the incidents'
+    ``page_state`` for on-call's paging outcomes; per entry 201 written, 200 when its dedup_key
+    was written before (also earlier in this batch), 404 for an unknown incident."""
     if not entries:
         return []
     incident_ids = list({entry.incident_id for entry in entries})
@@ -101,6 +103,9 @@ async def append_timeline_many(
             },
         )
     ).all()
+    await record_outcomes(
+        session=session, entries=[(entry.incident_id, entry.event_type) for entry in entries]
+    )
     new_keys = {(row.incident_id, row.dedup_key) for row in written}
     statuses = []
     for entry in entries:

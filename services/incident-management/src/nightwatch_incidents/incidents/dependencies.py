@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import Depends, Header, Query, Request
 from nightwatch_core.errors import ApiError
 
+from nightwatch_incidents.incidents.page_state import PageState
 from nightwatch_incidents.incidents.queries import IncidentFilters
 from nightwatch_incidents.incidents.schemas import (
     PERSON_MAX,
@@ -93,6 +94,10 @@ async def incident_filters(
     assignee: Annotated[str | None, Query(max_length=PERSON_MAX)] = None,
     since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
     until: Annotated[UtcDatetime | None, Query(description="created before")] = None,
+    page_state: Annotated[
+        PageState | None,
+        Query(description="pending, paged or nobody_paged: whether the escalation paged anyone"),
+    ] = None,
 ) -> IncidentFilters:
     if since is not None and until is not None and since > until:
         raise ApiError(422, "since must not be after until")
@@ -104,6 +109,7 @@ async def incident_filters(
         assignee=_optional_text("assignee", assignee),
         since=since,
         until=until,
+        page_state=None if page_state is None else page_state.value,
     )
 
 

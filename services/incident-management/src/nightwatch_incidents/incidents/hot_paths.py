@@ -23,7 +23,8 @@ from nightwatch_incidents.incidents.states import Status
 
 READ_COLUMNS = (
     "id, title, description, service, severity, status, team, assignee, created_at, updated_at, "
-    "acknowledged_at, resolved_at, acknowledged_by, resolved_by, alert_count, duplicate_count"
+    "acknowledged_at, resolved_at, acknowledged_by, resolved_by, alert_count, duplicate_count, "
+    "page_state"
 )
 
 # The created entry, the assignee entry (when assigned at creation) and the start_escalation job

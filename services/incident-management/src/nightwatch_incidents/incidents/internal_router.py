@@ -9,6 +9,7 @@ from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 
 from nightwatch_incidents.incidents import service
+from nightwatch_incidents.incidents.page_state import record_outcomes
 from nightwatch_incidents.incidents.schemas import TimelineCreate
 
 router = APIRouter(prefix="/internal/v1/incidents", tags=["internal"])
@@ -42,6 +43,7 @@ async def add_timeline_entry(
         data=body.data,
         dedup_key=body.dedup_key,
     )
+    await record_outcomes(session=session, entries=[(incident_id, body.event_type)])
     await session.commit()
     if not created:
         response.status_code = 200

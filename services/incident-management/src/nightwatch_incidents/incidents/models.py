@@ -37,6 +37,7 @@ class Incident(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
+    page_state: Mapped[str] = mapped_column(Text, server_default="pending")  # page_state.py
 
 
 class IncidentNote(Base):

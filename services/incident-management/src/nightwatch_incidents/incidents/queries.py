@@ -54,6 +54,7 @@ class IncidentFilters:
     assignee: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    page_state: str | None = None
 
     def where(self, params: list[Any]) -> str:
         """The WHERE clause of the filters given; their values are appended to ``params``."""
@@ -67,7 +68,7 @@ class IncidentFilters:
             conditions.append(f"status = ANY({param(self.statuses)}::text[])")
         if self.severities:
             conditions.append(f"severity = ANY({param(self.severities)}::text[])")
-        for column in ("service", "team", "assignee"):
+        for column in ("service", "team", "assignee", "page_state"):
             if (value := getattr(self, column)) is not None:
                 conditions.append(f"{column} = {param(value)}")
         if self.since is not None:
@@ -141,13 +142,17 @@ def _stats_sql(where: str) -> str:
         WITH counts AS (
             SELECT status, severity, count(*) AS n FROM incidents.incidents {where}
             GROUP BY status, severity
+        ), nobody AS (
+            SELECT count(*) AS n FROM incidents.incidents
+            {_and(where, "page_state = 'nobody_paged' AND status <> 'resolved'")}
         ), {measures}
         SELECT (SELECT coalesce(array_agg(status), '{{}}') FROM counts) AS statuses,
                (SELECT coalesce(array_agg(severity), '{{}}') FROM counts) AS severities,
                (SELECT coalesce(array_agg(n), '{{}}') FROM counts) AS counts,
                mtta.count AS mtta_count, mtta.mean AS mtta_mean, mtta.p AS mtta_p,
-               mttr.count AS mttr_count, mttr.mean AS mttr_mean, mttr.p AS mttr_p
-        FROM mtta, mttr
+               mttr.count AS mttr_count, mttr.mean AS mttr_mean, mttr.p AS mttr_p,
+               nobody.n AS nobody_paged
+        FROM mtta, mttr, nobody
     """  # noqa: S608 - built from constants; every value is a parameter
 
 
@@ -185,6 +190,7 @@ async def stats_summary(
         by_status=by_status,
         by_severity=by_severity,
         open_by_severity=open_by_severity,
+        nobody_paged=row["nobody_paged"],
         mtta=_durations(row, "mtta"),
         mttr=_durations(row, "mttr"),
     )

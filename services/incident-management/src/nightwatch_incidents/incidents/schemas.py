@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from nightwatch_incidents.incidents.page_state import PageState
 from nightwatch_incidents.incidents.states import Severity, Status
 
 TITLE_MAX = 500
@@ -119,6 +120,11 @@ class IncidentRead(BaseModel):
     resolved_by: str | None
     alert_count: int
     duplicate_count: int
+    page_state: PageState = Field(
+        description="whether the escalation paged anyone: `pending` (no outcome yet), `paged` "
+        "(a page reached the notification service), `nobody_paged` (a level had nobody on it - "
+        "no escalation policy and nobody on call, an unknown team - and nobody was paged since)"
+    )
     mtta_seconds: float | None
     mttr_seconds: float | None
     allowed_transitions: list[Status]
@@ -194,6 +200,9 @@ class StatsSummary(BaseModel):
     by_severity: dict[Severity, int]
     open_by_severity: dict[Severity, int] = Field(
         description="unresolved (open, acknowledged, in progress) incidents by severity"
+    )
+    nobody_paged: int = Field(
+        description="unresolved incidents whose escalation paged nobody (page_state nobody_paged)"
     )
     mtta: DurationStats
     mttr: DurationStats

@@ -224,3 +224,13 @@ async def count_by_status(*, session: AsyncSession) -> dict[str, int]:
     counts = {status.value: 0 for status in Status}
     counts.update({status: count for status, count in rows.all()})
     return counts
+
+
+async def count_nobody_paged(*, session: AsyncSession) -> int:
+    """Unresolved incidents whose escalation paged nobody (a partial index: migration 0110)."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Incident.page_state == "nobody_paged", Incident.status != Status.RESOLVED.value
+        )
+    )
+    return int(count or 0)

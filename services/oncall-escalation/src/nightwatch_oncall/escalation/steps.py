@@ -89,9 +89,32 @@ def _unique_people(lookups: list[targets.Lookup]) -> list[targets.Person]:
     return list(seen.values())
 
 
+def _nobody_paged_entry(
+    escalation: Escalation, lookups: list[targets.Lookup], number: int, key_base: str, now: datetime
+) -> NewJob:
+    """The timeline entry that makes incident-management mark the incident ``nobody_paged``
+    (issue #15, item 2), with the reasons a person can act on."""
+    snapshot = escalation.policy_snapshot or {}
+    reasons = [lookup.source for lookup in lookups]
+    if snapshot.get("implicit"):
+        reasons.insert(0, f"team {escalation.team} has no escalation policy")
+    return timeline_job(
+        incident_id=escalation.incident_id,
+        event_type="nobody_paged",
+        message=f"Nobody was paged at level {number}: " + "; ".join(reasons),
+        dedup_key=f"{key_base}:nobody",
+        now=now,
+        data={"level": number, "team": escalation.team, "reasons": reasons},
+    )
+
+
 def page_text(escalation: Escalation, level: int) -> tuple[str, str]:
     severity = (escalation.severity or "unknown").upper()
-    subject = f"[{severity}] {escalation.title or 'Incident'}"[:200]
+    title = escalation.title or "Incident"
+    # An alert's incident title starts with its severity already ("[critical] api: …").
+    if escalation.severity and title.lower().startswith(f"[{escalation.severity.lower()}] "):
+        title = title[len(escalation.severity) + 3 :]
+    subject = f"[{severity}] {title}"[:200]
     message = (
         f"Incident {escalation.title!r} on service {escalation.service or '?'} "
         f"(severity {escalation.severity or 'unknown'}), team {escalation.team}. "
@@ -165,6 +188,8 @@ async def run_step(
                 },
             )
         )
+    if not people:
+        outbox.append(_nobody_paged_entry(escalation, lookups, number, key_base, now))
     subject, message = page_text(escalation, number)
     pages = 0
     for person in people:

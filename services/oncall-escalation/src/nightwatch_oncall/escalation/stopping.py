@@ -11,7 +11,9 @@ The statement (``_STOP_SQL``, on the raw asyncpg pool; a lone statement is its o
   sent right now, which holds that lock, so once this commits no page goes out; the fixed order
   keeps two concurrent batches from deadlocking. After a wait it sees the row as committed;
 - stops the running ones and cancels their queued pages, records a resolve after an acknowledge,
-  and writes one event per change, with the messages the ORM path wrote.
+  and writes one event per change, with the messages the ORM path wrote;
+- queues an ``escalation_stopped`` entry for the incident's timeline (a durable job) per stop of
+  a running escalation.
 
 A row a concurrent stop inserted after this statement's snapshot is neither inserted (conflict)
 nor visible to the lock: those few incidents go through the statement once more, whose new
@@ -52,7 +54,7 @@ WITH input AS (
     ON CONFLICT (incident_id) DO NOTHING
     RETURNING incident_id, stop_reason, stopped_by
 ), locked AS (
-    SELECT e.incident_id, e.status, e.stop_reason, i.reason, i.actor
+    SELECT e.incident_id, e.status, e.stop_reason, e.last_level, i.reason, i.actor
     FROM oncall.escalations e JOIN input i USING (incident_id)
     ORDER BY e.incident_id
     FOR UPDATE OF e
@@ -77,6 +79,22 @@ WITH input AS (
     RETURNING p.incident_id
 ), cancelled_count AS (
     SELECT incident_id, count(*) AS n FROM cancelled GROUP BY incident_id
+), stop_entries AS (
+    -- The incident's timeline says so too (issue #15, item 3): a durable job, like every entry.
+    INSERT INTO oncall.jobs (kind, payload, run_at, dedup_key)
+    SELECT 'incident_timeline',
+           jsonb_build_object(
+               'incident_id', r.incident_id::text, 'event_type', 'escalation_stopped',
+               'actor', r.actor,
+               'message', 'Escalation stopped' || coalesce(' at level ' || (l.last_level + 1), '')
+                   || ': ' || r.reason || ' by ' || r.actor
+                   || coalesce('; ' || c.n || ' page(s) not yet sent were cancelled', ''),
+               'data', jsonb_build_object('reason', r.reason, 'level', l.last_level + 1,
+                                          'cancelled_pages', coalesce(c.n, 0)),
+               'dedup_key', 'escalation-stopped'),
+           $4, 'timeline:escalation-stopped:' || r.incident_id::text
+    FROM running r JOIN locked l USING (incident_id) LEFT JOIN cancelled_count c USING (incident_id)
+    ON CONFLICT (dedup_key) DO NOTHING
 ), events AS (
     INSERT INTO oncall.escalation_events (incident_id, kind, actor, message, created_at)
     SELECT incident_id, 'stopped', stopped_by,

@@ -166,7 +166,29 @@ async def update_schedule(
     return schedule
 
 
+# A policy level that pages this schedule's on-call (targets are stored as {"type", "id"}).
+_POLICIES_PAGING_SCHEDULE = text(
+    "SELECT name FROM oncall.escalation_policies "
+    "WHERE levels @> jsonb_build_array(jsonb_build_object('targets', "
+    "jsonb_build_array(jsonb_build_object('type', 'schedule', 'id', CAST(:id AS text))))) "
+    "ORDER BY name"
+)
+
+
 async def delete_schedule(*, session: AsyncSession, schedule: Schedule) -> None:
+    """Delete a schedule (its layers and overrides with it); 409 while a policy pages it."""
+    policies = (
+        (await session.execute(_POLICIES_PAGING_SCHEDULE, {"id": str(schedule.id)})).scalars().all()
+    )
+    if policies:
+        names = ", ".join(repr(name) for name in policies)
+        raise ApiError(
+            409,
+            f"Schedule {schedule.name!r} is paged by escalation policy {names}: remove it from "
+            "the policy's levels first (or delete the policy), then delete the schedule",
+            code="conflict",
+            details=[{"policies": list(policies)}],
+        )
     await session.delete(schedule)
     await session.flush()
 
