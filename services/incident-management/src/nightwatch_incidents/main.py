@@ -11,8 +11,11 @@ from nightwatch_core.http_client import ServiceClient
 
 from nightwatch_incidents.correlation.router import prune_worker
 from nightwatch_incidents.correlation.router import router as correlation_router
+from nightwatch_incidents.events.hub import ChangeHub, listen_for_changes
+from nightwatch_incidents.events.router import router as events_router
 from nightwatch_incidents.incidents import flows, stopping
 from nightwatch_incidents.incidents.batch_router import router as batch_router
+from nightwatch_incidents.incidents.bulk_router import router as bulk_router
 from nightwatch_incidents.incidents.internal_router import router as internal_router
 from nightwatch_incidents.incidents.router import router as incidents_router
 from nightwatch_incidents.metrics import refresh_status_gauge
@@ -28,6 +31,7 @@ def create_app(
     """``transport`` (tests) replaces the network for the calls to on-call and ingestion."""
     settings = settings or IncidentSettings()
     queue = flows.build_job_queue(max_backoff=settings.jobs_max_backoff_seconds)
+    jobs = [queue.worker, prune_worker] if settings.jobs_worker_enabled else []
 
     async def start_clients(app: FastAPI) -> None:
         def client(url: str, timeout: float, connect: float, retries: int) -> ServiceClient:
@@ -41,6 +45,7 @@ def create_app(
             )
 
         app.state.job_queue = queue
+        app.state.change_hub = ChangeHub(max_subscribers=settings.event_stream_max_clients)
         # The hot paths' single statements (incidents/hot_paths.py, queries.py).
         app.state.db_pool = await create_raw_pool(settings)
         normal = (
@@ -65,10 +70,19 @@ def create_app(
         title="Nightwatch incident management",
         description="Incident lifecycle, notes, append-only timeline, MTTA/MTTR and stats.",
         settings=settings,
-        routers=[incidents_router, internal_router, correlation_router, batch_router],
+        # The event stream first: its path would otherwise be taken for an incident id.
+        routers=[
+            events_router,
+            bulk_router,
+            incidents_router,
+            internal_router,
+            correlation_router,
+            batch_router,
+        ],
         on_startup=[start_clients],
         on_shutdown=[close_clients],
-        workers=[queue.worker, prune_worker] if settings.jobs_worker_enabled else [],
+        # The change listener serves this process's event streams, so it runs in every process.
+        workers=[*jobs, listen_for_changes],
         scrape_hooks=[refresh_status_gauge],
         clock=clock,
     )
