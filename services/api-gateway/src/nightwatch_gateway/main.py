@@ -65,6 +65,7 @@ async def _start(app: FastAPI) -> None:
         per_credential=settings.max_in_flight_per_credential,
         per_address=settings.max_in_flight_per_address,
         body_timeout_seconds=settings.request_body_timeout_seconds,
+        streams_per_credential=settings.max_event_streams_per_credential,
     )
     await _seed_first_admin(app, settings)
 

@@ -61,6 +61,9 @@ class GatewaySettings(ServiceSettings):
     request_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     max_in_flight_per_credential: int = Field(default=64, ge=1)
     max_in_flight_per_address: int = Field(default=128, ge=1)
+    # Event streams (GET /api/v1/incidents/events) each hold an upstream connection for as long
+    # as a console is open: at most this many at once per credential (a person's tabs).
+    max_event_streams_per_credential: int = Field(default=8, ge=1)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 
@@ -85,7 +88,11 @@ class GatewaySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _caps_leave_a_reserve(self) -> GatewaySettings:
-        for name in ("max_in_flight_per_credential", "max_in_flight_per_address"):
+        for name in (
+            "max_in_flight_per_credential",
+            "max_in_flight_per_address",
+            "max_event_streams_per_credential",
+        ):
             if getattr(self, name) >= self.proxy_max_connections:
                 raise ValueError(
                     f"{name.upper()} must be below PROXY_MAX_CONNECTIONS "

@@ -61,10 +61,17 @@ class InFlightCap:
 
 class Admission:
     def __init__(
-        self, *, per_credential: int, per_address: int, body_timeout_seconds: float
+        self,
+        *,
+        per_credential: int,
+        per_address: int,
+        body_timeout_seconds: float,
+        streams_per_credential: int = 8,
     ) -> None:
         self.per_credential = InFlightCap(per_credential, scope="credential")
         self.per_address = InFlightCap(per_address, scope="address")
+        # Held for a stream's whole life, not just until its headers (proxy/router.py).
+        self.streams = InFlightCap(streams_per_credential, scope="event stream of a credential")
         self.body_timeout = body_timeout_seconds
 
 
