@@ -383,6 +383,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incident Events
+         * @description Push updates for the console: one event per kind of change (coalesced), as they commit.
+         */
+        get: operations["incident_events_api_v1_incidents_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Action
+         * @description Acknowledge or resolve up to 200 incidents at once; a result per incident (200 / 404 /
+         *     409), in the order sent, with the changed incident. Always 200 when the body is valid.
+         */
+        post: operations["bulk_action_api_v1_incidents_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents": {
         parameters: {
             query?: never;
@@ -1790,6 +1831,63 @@ export interface components {
              * @default true
              */
             auto_resolve: boolean;
+        };
+        /** BulkAction */
+        BulkAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "acknowledge" | "resolve";
+            /** Incident Ids */
+            incident_ids: string[];
+            /**
+             * Note
+             * @description added to each changed incident
+             */
+            note?: string | null;
+        };
+        /** BulkItem */
+        BulkItem: {
+            /**
+             * Incident Id
+             * Format: uuid
+             */
+            incident_id: string;
+            /**
+             * Status
+             * @description what a PATCH of this incident answers
+             * @enum {integer}
+             */
+            status: 200 | 404 | 409;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "ok" | "not_found" | "invalid_transition";
+            /** Message */
+            message: string;
+            current_status?: components["schemas"]["Status"] | null;
+            /** Allowed Transitions */
+            allowed_transitions?: components["schemas"]["Status"][];
+            incident?: components["schemas"]["IncidentRead"] | null;
+        };
+        /** BulkResult */
+        BulkResult: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "acknowledge" | "resolve";
+            /** Ok */
+            ok: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Results
+             * @description one per distinct id, in the order sent
+             */
+            results: components["schemas"]["BulkItem"][];
         };
         /** DurationStats */
         DurationStats: {
@@ -4349,6 +4447,67 @@ export interface operations {
             };
         };
     };
+    incident_events_api_v1_incidents_events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-sent events: `ready`, then `incidents` / `alerts` / `resync` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Not listening to the database right now, or too many streams */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    bulk_action_api_v1_incidents_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway); default `anonymous` */
+                "x-actor"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkAction"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Invalid input (common error body) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     list_incidents_api_v1_incidents_get: {
         parameters: {
             query?: {
@@ -4359,7 +4518,12 @@ export interface operations {
                 status?: string[] | null;
                 /** @description critical, high, medium, low; several */
                 severity?: string[] | null;
+                /** @description exact name */
                 service?: string | null;
+                /** @description part of the service name, any case */
+                service_contains?: string | null;
+                /** @description text search: part of the title, service or description (which holds the alert's message and labels, `key=value`), any case */
+                q?: string | null;
                 team?: string | null;
                 assignee?: string | null;
                 /** @description created at or after */

@@ -35,6 +35,8 @@ export interface Page<T> {
 }
 
 export type Incident = S["IncidentRead"];
+export type BulkResult = S["BulkResult"];
+export type BulkItem = S["BulkItem"];
 export type Alert = S["AlertRead"];
 /** Ingestion's alert body (incident management passes it through untyped). */
 export type IncidentAlert = Pick<Alert, "id" | "fingerprint" | "message" | "received_at"> & Partial<Alert>;
