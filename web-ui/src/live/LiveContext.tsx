@@ -10,7 +10,7 @@ import { CHANGE_KINDS, createBatcher, newCriticals, tabTitle, type ChangeKind } 
 import { backoffMs, readEventStream, StreamRefused } from "./sse";
 
 export const EVENTS_URL = "/api/v1/incidents/events";
-const BATCH_MS = 250;
+const BATCH_MS = 100;
 
 export type LiveMode = "connecting" | "live" | "polling";
 

@@ -5,32 +5,32 @@ export type ChangeKind = "incidents" | "alerts";
 export const CHANGE_KINDS: ChangeKind[] = ["incidents", "alerts"];
 
 /**
- * Calls `flush` at once for the first change (no added latency), then at most once per
- * `intervalMs` with every kind that changed meanwhile: an alert storm costs a page a few reloads
- * a second, not one per event.
+ * Calls `flush` at once for the first change of a kind (no added latency), then at most once per
+ * `intervalMs` for that kind while changes keep coming: an alert storm costs a page a few reloads
+ * a second, not one per event. Each kind has its own clock, so the alerts signal that follows
+ * every new incident never delays the next incident's row.
  */
 export function createBatcher(flush: (kinds: ChangeKind[]) => void, intervalMs: number) {
-  let pending = new Set<ChangeKind>();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const tick = () => {
-    if (pending.size === 0) {
-      timer = null;
+  const pending = new Set<ChangeKind>();
+  const timers = new Map<ChangeKind, ReturnType<typeof setTimeout>>();
+  const tick = (kind: ChangeKind) => {
+    if (!pending.has(kind)) {
+      timers.delete(kind);
       return;
     }
-    const kinds = [...pending].sort();
-    pending = new Set();
-    flush(kinds);
-    timer = setTimeout(tick, intervalMs);
+    pending.delete(kind);
+    flush([kind]);
+    timers.set(kind, setTimeout(() => tick(kind), intervalMs));
   };
   return {
     add(kind: ChangeKind) {
       pending.add(kind);
-      if (timer === null) tick();
+      if (!timers.has(kind)) tick(kind);
     },
     stop() {
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-      pending = new Set();
+      timers.forEach((timer) => clearTimeout(timer));
+      timers.clear();
+      pending.clear();
     },
   };
 }
