@@ -54,14 +54,32 @@ new MutationObserver(() => {
 """
 
 
-async def _session(gateway: str) -> dict[str, object]:
-    """One login for every console (the gateway allows 10 a minute per address)."""
+async def _sessions(gateway: str, count: int) -> list[dict[str, object]]:
+    """One viewer per console, like five people (the gateway caps event streams per
+    credential), each signed in once (the gateway allows 10 logins a minute per address)."""
     async with httpx.AsyncClient(base_url=gateway, timeout=15) as client:
-        login = await client.post(
-            "/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}
-        )
-        login.raise_for_status()
-        body = login.json()
+        admin = await _login(client, *ADMIN)
+        headers = {"Authorization": f"Bearer {admin['token']}"}
+        sessions = []
+        for _ in range(count):
+            account = {
+                "username": f"viewer-{uuid.uuid4().hex[:6]}",
+                "password": uuid.uuid4().hex,
+                "role": "viewer",
+                "must_change_password": False,
+            }
+            made = await client.post("/api/v1/accounts", json=account, headers=headers)
+            made.raise_for_status()
+            sessions.append(await _login(client, account["username"], account["password"]))
+    return sessions
+
+
+async def _login(client: httpx.AsyncClient, username: str, password: str) -> dict[str, object]:
+    login = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
+    login.raise_for_status()
+    body = login.json()
     return {
         "token": body["access_token"],
         "user": body["user"],
@@ -99,14 +117,14 @@ async def _arrivals(pages: list[Page], marker: str, deadline: float) -> list[flo
 async def run(stack: Stack) -> int:
     gateway = stack.urls["api-gateway"]
     key = await ingest_api_key(gateway, *ADMIN)
-    session = await _session(gateway)
+    sessions = await _sessions(gateway, BROWSERS)
     run_id = uuid.uuid4().hex[:8]
     latencies: list[float] = []
     missing = 0
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            pages = [await _console(browser, stack, session) for _ in range(BROWSERS)]
+            pages = [await _console(browser, stack, session) for session in sessions]
             print(f"{BROWSERS} consoles live; posting {ALERTS} alerts", flush=True)
             async with httpx.AsyncClient(base_url=gateway, timeout=15) as client:
                 for n in range(ALERTS):

@@ -856,32 +856,11 @@ CREATE INDEX incidents_service_idx ON incidents.incidents (service, created_at D
     INCLUDE (status, severity, updated_at, mtta_seconds, mttr_seconds);
 INSERT INTO public.schema_migrations (version) VALUES ('0100_incident_group_stats');
 
--- ==== migration 0120_incident_push_and_search ====
--- Issue #15: push updates and text search of incidents.
+-- ==== migration 0120_incident_search ====
+-- Issue #15: text search of incidents and the partial service filter.
 --
--- Push: every statement that writes incidents or alerts signals the channel `nightwatch_changes`
--- with the kind of row it wrote ('incidents' or 'alerts'). A statement-level trigger fires once
--- per statement, not per row, and PostgreSQL delivers identical notifications of one transaction
--- once, so a batch of 1,000 alerts costs one notification, delivered at commit (never for a
--- rolled-back write). incident-management LISTENs on one connection per process and streams the
--- signal to the browsers (GET /api/v1/incidents/events); every replica sees every change because
--- the signal goes through the database, whichever process wrote the row.
-
-CREATE FUNCTION platform.notify_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('nightwatch_changes', TG_ARGV[0]);
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER incidents_notify_change
-    AFTER INSERT OR UPDATE OR DELETE ON incidents.incidents
-    FOR EACH STATEMENT EXECUTE FUNCTION platform.notify_change('incidents');
-
-CREATE TRIGGER alerts_notify_change
-    AFTER INSERT OR UPDATE OR DELETE ON ingestion.alerts
-    FOR EACH STATEMENT EXECUTE FUNCTION platform.notify_change('alerts');
+-- (Push updates, issue #15, need no schema: the services NOTIFY after their writes commit;
+-- nightwatch_core/change_signal.py says why not from a trigger inside the transaction.)
 
 -- Search: `q=` on GET /api/v1/incidents matches a substring of this text, case-insensitively
 -- (ILIKE). The description carries the alert's message and its labels ("Labels: env=prod, ...").
@@ -908,4 +887,4 @@ BEGIN
         '(service gin_trgm_ops)';
 END
 $$;
-INSERT INTO public.schema_migrations (version) VALUES ('0120_incident_push_and_search');
+INSERT INTO public.schema_migrations (version) VALUES ('0120_incident_search');

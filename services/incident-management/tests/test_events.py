@@ -1,6 +1,7 @@
-"""Push updates (issue #15): the database signals each committed write of incidents or alerts
-once per transaction, the process's one LISTEN connection fans it out to every stream, and the
-stream speaks server-sent events. (Over real HTTP, through the gateway: tests/test_push_e2e.py.)"""
+"""Push updates (issue #15): a committed write is signalled after its commit (a burst folded into
+few signals, a refused write none), the process's one LISTEN connection fans the signal out to
+every stream, and the stream speaks server-sent events. (Over real HTTP, through nginx and the
+gateway: tests/web_ui/test_live_console.py.)"""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 
 import asyncpg
 import pytest
+from nightwatch_core.change_signal import CHANNEL
 from nightwatch_core.migrations import libpq_dsn
-from nightwatch_incidents.events.hub import CHANNEL, ChangeHub, StreamsFull
+from nightwatch_incidents.events.hub import ChangeHub, StreamsFull
 from nightwatch_incidents.events.router import _stream
 
 pytestmark = pytest.mark.usefixtures("client")
@@ -79,6 +81,7 @@ async def test_a_batch_of_alerts_is_one_signal(
     helpers: Any, service_name: str, raw_listener: tuple[asyncpg.Connection, Received]
 ) -> None:
     conn, received = raw_listener
+    await helpers.app.state.change_signal.flushed()
     await _drain_until_marker(conn, received)
     alerts = [
         {
@@ -97,29 +100,36 @@ async def test_a_batch_of_alerts_is_one_signal(
         "/internal/v1/alert-batches", json={"batch_id": str(uuid.uuid4()), "alerts": alerts}
     )
     assert response.status_code == 200, response.text
+    await helpers.app.state.change_signal.flushed()
     assert await _drain_until_marker(conn, received) == ["incidents"]
 
 
-async def test_a_rolled_back_write_signals_nothing(
-    settings: Any, raw_listener: tuple[asyncpg.Connection, Received]
+async def test_a_refused_write_signals_nothing(
+    helpers: Any, raw_listener: tuple[asyncpg.Connection, Received]
 ) -> None:
     conn, received = raw_listener
+    incident = await helpers.create()
+    await helpers.app.state.change_signal.flushed()
     await _drain_until_marker(conn, received)
-    writer = await asyncpg.connect(libpq_dsn(settings.database_url))
-    try:
-        async with writer.transaction():
-            await writer.execute("UPDATE incidents.incidents SET title = title WHERE false")
-            await writer.execute("UPDATE ingestion.alerts SET message = message WHERE false")
-            assert await writer.fetchval("SELECT 1") == 1
-        # Committed, even touching no row: statement-level triggers fire once per statement.
-        assert sorted(await _drain_until_marker(conn, received)) == ["alerts", "incidents"]
-        tx = writer.transaction()
-        await tx.start()
-        await writer.execute("UPDATE incidents.incidents SET title = title WHERE false")
-        await tx.rollback()
-        assert await _drain_until_marker(conn, received) == []
-    finally:
-        await writer.close()
+    refused = await helpers.patch(incident["id"], {"status": "in_progress"})  # 409
+    invalid = await helpers.patch(incident["id"], {"status": "bogus"})  # 422
+    assert (refused.status_code, invalid.status_code) == (409, 422)
+    await helpers.app.state.change_signal.flushed()
+    assert await _drain_until_marker(conn, received) == []
+
+
+async def test_a_burst_of_signals_is_folded(
+    app: Any, raw_listener: tuple[asyncpg.Connection, Received]
+) -> None:
+    conn, received = raw_listener
+    changes = app.state.change_signal
+    await changes.flushed()
+    await _drain_until_marker(conn, received)
+    for _ in range(50):
+        changes.signal()
+    await changes.flushed()
+    # All fifty came before the send started: that one notification covers them all.
+    assert await _drain_until_marker(conn, received) == ["incidents"]
 
 
 async def test_the_stream_opens_with_ready_sends_changes_and_heartbeats(app: Any) -> None:

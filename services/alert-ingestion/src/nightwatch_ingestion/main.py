@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
+from nightwatch_core.change_signal import ChangeSignal
 from nightwatch_core.clock import Clock
 from nightwatch_core.coalescing import Coalescer
 from nightwatch_core.db import create_raw_pool
@@ -43,6 +44,9 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
 
         # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).
         app.state.db_pool = await create_raw_pool(settings)
+        # Stored alerts tell the consoles, after the commit (nightwatch_core/change_signal.py).
+        app.state.change_signal = ChangeSignal("alerts")
+        app.state.change_signal.bind(app.state.db_pool)
         app.state.integration_keys = KeyCache(settings.integration_key_cache_seconds)
 
         # Concurrent single alerts share one call to incident-management and one statement.
@@ -60,6 +64,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         )
 
     async def stop_clients(app: FastAPI) -> None:
+        await app.state.change_signal.aclose()
         await app.state.db_pool.close()
         await app.state.incident_client.aclose()
         await app.state.inline_incident_client.aclose()

@@ -63,7 +63,7 @@ class GatewaySettings(ServiceSettings):
     max_in_flight_per_address: int = Field(default=128, ge=1)
     # Event streams (GET /api/v1/incidents/events) each hold an upstream connection for as long
     # as a console is open: at most this many at once per credential (a person's tabs).
-    max_event_streams_per_credential: int = Field(default=8, ge=1)
+    max_event_streams_per_credential: int = Field(default=4, ge=1)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 

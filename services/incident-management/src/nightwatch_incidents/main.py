@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
+from nightwatch_core.change_signal import ChangeSignal, SignalWrites
 from nightwatch_core.clock import Clock
 from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
@@ -32,6 +33,9 @@ def create_app(
     settings = settings or IncidentSettings()
     queue = flows.build_job_queue(max_backoff=settings.jobs_max_backoff_seconds)
     jobs = [queue.worker, prune_worker] if settings.jobs_worker_enabled else []
+    # Every committed change of an incident (any write route answered 2xx, public or internal)
+    # tells the consoles of every replica, after the commit (events/hub.py).
+    changes = ChangeSignal("incidents")
 
     async def start_clients(app: FastAPI) -> None:
         def client(url: str, timeout: float, connect: float, retries: int) -> ServiceClient:
@@ -48,6 +52,7 @@ def create_app(
         app.state.change_hub = ChangeHub(max_subscribers=settings.event_stream_max_clients)
         # The hot paths' single statements (incidents/hot_paths.py, queries.py).
         app.state.db_pool = await create_raw_pool(settings)
+        changes.bind(app.state.db_pool)
         normal = (
             settings.http_timeout_seconds,
             settings.http_connect_timeout_seconds,
@@ -62,11 +67,12 @@ def create_app(
         app.state.stop_coalescer = stopping.build_stop_coalescer(app)
 
     async def close_clients(app: FastAPI) -> None:
+        await changes.aclose()
         for name in ("oncall", "oncall_fast", "ingestion"):
             await getattr(app.state, name).aclose()
         await app.state.db_pool.close()
 
-    return create_service_app(
+    app = create_service_app(
         title="Nightwatch incident management",
         description="Incident lifecycle, notes, append-only timeline, MTTA/MTTR and stats.",
         settings=settings,
@@ -86,3 +92,6 @@ def create_app(
         scrape_hooks=[refresh_status_gauge],
         clock=clock,
     )
+    app.add_middleware(SignalWrites, signal=changes)
+    app.state.change_signal = changes
+    return app

@@ -147,12 +147,17 @@ async def place_and_store(app: FastAPI, alerts: list[Prepared]) -> dict[uuid.UUI
     try:
         async with pool.acquire(timeout=settings_of(app).db_connect_timeout_seconds) as conn:
             if placed is not None:
-                return await _store_linked(conn, alerts, placed, linked_at=app.state.clock.now())
+                outcomes = await _store_linked(
+                    conn, alerts, placed, linked_at=app.state.clock.now()
+                )
+                app.state.change_signal.signal()
+                return outcomes
             await store.insert_pending(
                 conn, alerts=alerts, batch_id=batch_id, now=app.state.clock.now(), error=error
             )
     except _UNAVAILABLE:
         raise DatabaseUnavailable() from None
+    app.state.change_signal.signal()
     app.state.link_wake.set()
     return dict.fromkeys((a.alert_id for a in alerts), None)
 

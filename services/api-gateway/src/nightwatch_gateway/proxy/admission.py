@@ -66,7 +66,7 @@ class Admission:
         per_credential: int,
         per_address: int,
         body_timeout_seconds: float,
-        streams_per_credential: int = 8,
+        streams_per_credential: int = 4,
     ) -> None:
         self.per_credential = InFlightCap(per_credential, scope="credential")
         self.per_address = InFlightCap(per_address, scope="address")

@@ -1,9 +1,10 @@
 """One LISTEN connection per process, fanned out to every event stream the process serves.
 
-Writes signal the channel from the database itself (statement-level triggers, migration 0120),
-so a change made by any replica, or by the alert path's batch statement, reaches every replica's
-streams, once per transaction. A subscriber keeps the *kinds* of change pending, not a queue of
-them: a slow browser gets one "incidents changed" for a burst, never a backlog.
+The services signal the channel after their writes commit (``nightwatch_core.change_signal``:
+incident-management after every write request answered 2xx, ingestion after storing or linking
+alerts), so a change made by any replica reaches every replica's streams. A subscriber keeps the
+*kinds* of change pending, not a queue of them: a slow browser gets one "incidents changed" for
+a burst, never a backlog.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
+from nightwatch_core.change_signal import CHANNEL
 from nightwatch_core.db import connect_database
 from nightwatch_core.migrations import libpq_dsn
 
-CHANNEL = "nightwatch_changes"
 KINDS = ("incidents", "alerts")
 # Sent when the signals may have been missed (the listener lost its connection): refetch all.
 RESYNC = "resync"
