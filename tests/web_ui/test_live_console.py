@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.stack_runner import ADMIN, Stack
 from tests.web_ui.api_client import GatewayApi
-from tests.web_ui.conftest import sign_in
+from tests.web_ui.conftest import shoot, sign_in
 
 EVENTS = "/api/v1/incidents/events"
 
@@ -122,7 +123,9 @@ async def test_pushed_rows_title_count_and_pause(console: BrowserContext, api: G
     await page.close()
 
 
-async def test_search_bulk_and_keyboard(console: BrowserContext, api: GatewayApi) -> None:
+async def test_search_bulk_and_keyboard(
+    console: BrowserContext, api: GatewayApi, screenshot_dir: Path
+) -> None:
     tag = uuid.uuid4().hex[:6]
     for severity in ("critical", "high", "medium"):
         api.client.post(
@@ -149,6 +152,7 @@ async def test_search_bulk_and_keyboard(console: BrowserContext, api: GatewayApi
     # "?" lists the shortcuts.
     await page.keyboard.press("?")
     await expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_contain_text("j")
+    await shoot(page, screenshot_dir, "incidents-shortcuts")
     await page.keyboard.press("Escape")
     await expect(page.get_by_role("dialog")).to_have_count(0)
 
@@ -167,6 +171,7 @@ async def test_search_bulk_and_keyboard(console: BrowserContext, api: GatewayApi
     outcome = page.get_by_test_id("bulk-outcome")
     await expect(outcome).to_contain_text("2 acknowledged, 1 not allowed")
     await expect(outcome).to_contain_text("already acknowledged")
+    await shoot(page, screenshot_dir, "incidents-bulk")
     await page.get_by_role("checkbox", name="Select all on this page").check()
     await page.get_by_role("button", name="Resolve selected").click()
     await expect(outcome).to_contain_text("3 resolved")

@@ -169,7 +169,7 @@ export function IncidentsPage() {
         </Field>
         {(["service", "team", "assignee"] as const).map((name) => (
           <Field key={name} label={humanize(name)[0].toUpperCase() + name.slice(1)}>
-            <input className="input w-36" defaultValue={params.get(name) ?? ""} placeholder={name === "service" ? "any (part of name)" : "any"} onBlur={(e) => update({ [name]: e.target.value.trim() })} onKeyDown={(e) => e.key === "Enter" && update({ [name]: (e.target as HTMLInputElement).value.trim() })} />
+            <input className="input w-36" defaultValue={params.get(name) ?? ""} placeholder={name === "service" ? "any, or part" : "any"} onBlur={(e) => update({ [name]: e.target.value.trim() })} onKeyDown={(e) => e.key === "Enter" && update({ [name]: (e.target as HTMLInputElement).value.trim() })} />
           </Field>
         ))}
         <Field label="Sort">
