@@ -68,6 +68,9 @@ async def test_a_write_wakes_every_subscriber_with_its_kind(app: Any, helpers: A
     hub = await _listening(app)
     first, second = hub.subscribe(), hub.subscribe()
     try:
+        metrics = (await helpers.client.get("/metrics")).text
+        assert "incident_event_streams 2.0" in metrics
+        assert "incident_events_listening 1.0" in metrics
         await helpers.create()
         for subscriber in (first, second):
             await asyncio.wait_for(subscriber.wake.wait(), 10)

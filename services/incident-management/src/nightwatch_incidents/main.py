@@ -19,7 +19,7 @@ from nightwatch_incidents.incidents.batch_router import router as batch_router
 from nightwatch_incidents.incidents.bulk_router import router as bulk_router
 from nightwatch_incidents.incidents.internal_router import router as internal_router
 from nightwatch_incidents.incidents.router import router as incidents_router
-from nightwatch_incidents.metrics import refresh_status_gauge
+from nightwatch_incidents.metrics import refresh_event_gauges, refresh_status_gauge
 from nightwatch_incidents.settings import IncidentSettings
 
 
@@ -89,7 +89,7 @@ def create_app(
         on_shutdown=[close_clients],
         # The change listener serves this process's event streams, so it runs in every process.
         workers=[*jobs, listen_for_changes],
-        scrape_hooks=[refresh_status_gauge],
+        scrape_hooks=[refresh_status_gauge, refresh_event_gauges],
         clock=clock,
     )
     app.add_middleware(SignalWrites, signal=changes)
