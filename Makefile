@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness bench-push bench-notify-cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -70,6 +70,12 @@ bench-notify: install ## notification outbox: accepted/s, delivered/s (mock, sig
 
 bench-incidents: install ## incident lifecycle: creates/s, acks/s (with the on-call stop), racing acks, list/stats p99 (own stack)
 	@$(RUN) python bench/incidents_bench.py
+
+bench-push: install ## alert POST -> row in 5 open consoles by push (Chromium): p50/p95/max, fails past p95 1 s (own stack)
+	@$(RUN) python bench/push_latency_bench.py
+
+bench-notify-cost: install ## write transactions/s with no change signal, NOTIFY inside the transaction, NOTIFY after the commit (own database)
+	@$(RUN) python bench/notify_cost_bench.py
 
 bench-escalation: install ## escalation timers: due -> step -> page lateness, 2 replicas, duplicates (own database)
 	@$(RUN) python bench/escalation_timers.py

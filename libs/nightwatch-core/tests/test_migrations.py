@@ -107,7 +107,45 @@ async def test_uuid_keys_need_no_extension(database_url: str) -> None:
         }
     finally:
         await connection.close()
-    assert extensions <= {"plpgsql"}
+    # pg_trgm is optional (migration 0120 indexes the incident search with it when it can).
+    assert extensions <= {"plpgsql", "pg_trgm"}
+
+
+async def test_without_pg_trgm_the_search_migration_still_applies(
+    empty_database: str, repo_root: Path
+) -> None:
+    """An embedded server without contrib cannot create pg_trgm: stand in for that by a
+    function in its way (CREATE EXTENSION then fails), apply every migration, and search."""
+    connection = await asyncpg.connect(empty_database)
+    try:
+        await connection.execute(
+            "CREATE FUNCTION public.show_trgm(text) RETURNS text[] LANGUAGE sql AS 'SELECT NULL::text[]'"
+        )
+        await apply_migrations(
+            empty_database, load_migrations(repo_root / "database" / "migrations")
+        )
+        extensions = {
+            r["extname"] for r in await connection.fetch("SELECT extname FROM pg_extension")
+        }
+        indexes = {
+            r["indexname"]
+            for r in await connection.fetch(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'incidents'"
+            )
+        }
+        await connection.execute(
+            "INSERT INTO incidents.incidents (title, service, severity, description) "
+            "VALUES ('Disk full', 'db-1', 'high', 'Labels: cluster=eu')"
+        )
+        found = await connection.fetchval(
+            "SELECT count(*) FROM incidents.incidents "
+            "WHERE incidents.search_text(title, service, description) ILIKE '%CLUSTER=EU%'"
+        )
+    finally:
+        await connection.close()
+    assert "pg_trgm" not in extensions
+    assert not {"incidents_search_trgm_idx", "incidents_service_trgm_idx"} & indexes
+    assert found == 1
 
 
 async def _new_incident(connection: asyncpg.Connection) -> object:

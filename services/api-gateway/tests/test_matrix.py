@@ -24,6 +24,7 @@ ROUTES = [
     ("PATCH", "/api/v1/incidents/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.write),
     ("POST", "/api/v1/incidents/7b0e3c2e-1111-4a5b-9c1d-000000000001/notes", Need.write),
     ("POST", "/api/v1/incidents", Need.write),
+    ("POST", "/api/v1/incidents/bulk", Need.write),
     ("POST", "/api/v1/escalate", Need.write),
     ("POST", "/api/v1/schedules", Need.admin),
     ("DELETE", "/api/v1/schedules/1", Need.admin),

@@ -81,6 +81,19 @@ async def big(_: Request) -> Response:
     return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
+SSE_EVENTS = (b"event: ready\ndata: {}\n\n", b"event: incidents\ndata: {}\n\n")
+
+
+async def events(_: Request) -> Response:
+    """A short event stream (no length: the gateway streams it)."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for event in SSE_EVENTS:
+            yield event
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
 async def slow(_: Request) -> Response:
     await asyncio.sleep(3)
     return JSONResponse({"late": True})
@@ -102,6 +115,7 @@ def upstream_app() -> Starlette:
             Route("/openapi.json", openapi),
             Route("/api/v1/alerts/big-response", big),
             Route("/api/v1/incidents/slow", slow),
+            Route("/api/v1/incidents/events", events),
             Route("/{path:path}", echo, methods=methods),
         ]
     )

@@ -32,7 +32,12 @@ def api_schema(database_url: str) -> Any:
 
 def test_no_server_errors_on_any_operation(api_schema: Any) -> None:
     # schemathesis.pytest.from_fixture does not work with pytest 9: drive hypothesis directly.
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # The event stream never ends while the database listens: test_events.py covers it.
+    operations = [
+        op
+        for op in (result.ok() for result in api_schema.get_all_operations())
+        if op.path != "/api/v1/incidents/events"
+    ]
     assert len(operations) >= 8
     failures: list[str] = []
     statuses: list[int] = []

@@ -6,6 +6,8 @@ import type {
   ApiKey,
   AuditEntry,
   Escalation,
+
+  BulkResult,
   EscalationPolicy,
   Incident,
   IncidentAlertPage,
@@ -56,6 +58,10 @@ export interface IncidentFilters {
   status?: IncidentStatus[];
   severity?: string;
   service?: string;
+  /** Part of the service name, any case. */
+  service_contains?: string;
+  /** Text search over title, service and description (message and labels). */
+  q?: string;
   team?: string;
   assignee?: string;
   /** "nobody_paged": the incidents whose escalation paged nobody. */
@@ -79,6 +85,9 @@ export const incidents = {
     request<IncidentAlertPage>("GET", `/incidents/${enc(id)}/alerts`, { query: { cursor, limit: 100 } }),
   update: (id: string, change: { status?: IncidentStatus; assignee?: string | null; notes?: string }) =>
     request<IncidentDetail>("PATCH", `/incidents/${enc(id)}`, { body: change }),
+  /** Acknowledge or resolve many at once: one request, a result per incident (200 / 404 / 409). */
+  bulk: (action: "acknowledge" | "resolve", incident_ids: string[]) =>
+    request<BulkResult>("POST", "/incidents/bulk", { body: { action, incident_ids } }),
   summary: (query: StatsRange = {}) => request<StatsSummary>("GET", "/incidents/stats/summary", { query }),
   timeseries: (query: StatsRange & { bucket: StatsBucket }) =>
     request<TimeSeries>("GET", "/incidents/stats/timeseries", { query }),

@@ -46,6 +46,8 @@ export type HeartbeatCreate = S["HeartbeatCreate"];
  * Written by hand until openapi.d.ts is regenerated from a gateway that serves it. */
 export type PageState = "pending" | "paged" | "nobody_paged";
 export type Incident = S["IncidentRead"] & { page_state: PageState };
+export type BulkResult = S["BulkResult"];
+export type BulkItem = S["BulkItem"];
 export type Alert = S["AlertRead"];
 /** Ingestion's alert body (incident management passes it through untyped). */
 export type IncidentAlert = Pick<Alert, "id" | "fingerprint" | "message" | "received_at"> & Partial<Alert>;

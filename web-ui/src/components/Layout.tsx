@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { NavLink, Outlet } from "react-router-dom";
 import { useAuth } from "../auth";
+import { LiveProvider } from "../live/LiveContext";
 import { Logo } from "./ui";
 
 const LINKS = [
@@ -22,6 +23,7 @@ export function Layout() {
       isActive ? "bg-slate-800 text-white dark:bg-slate-700" : "text-slate-300 hover:bg-slate-800 hover:text-white"
     }`;
   return (
+    <LiveProvider enabled={!user?.must_change_password}>
     <div className="min-h-screen md:flex">
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:p-2">
         Skip to content
@@ -60,5 +62,6 @@ export function Layout() {
         </main>
       </div>
     </div>
+    </LiveProvider>
   );
 }

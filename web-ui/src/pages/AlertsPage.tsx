@@ -3,7 +3,8 @@ import { alerts as alertsApi } from "../api/endpoints";
 import { SEVERITIES } from "../api/types";
 import { Empty, ErrorBanner, Field, Loading, PageHeader, SeverityBadge } from "../components/ui";
 import { formatTime, humanize } from "../format";
-import { useFilterParams, usePolling } from "../hooks";
+import { useFilterParams } from "../hooks";
+import { useLiveData } from "../live/LiveContext";
 
 const PAGE_SIZE = 50;
 
@@ -40,7 +41,7 @@ export function AlertsPage() {
     limit: PAGE_SIZE,
     cursor: params.get("cursor") ?? "",
   };
-  const { data, error, loading, reload } = usePolling(() => alertsApi.list(filters), [params.toString()], 5000);
+  const { data, error, loading, reload } = useLiveData(() => alertsApi.list(filters), [params.toString()], ["alerts"], 5000);
 
   return (
     <div>

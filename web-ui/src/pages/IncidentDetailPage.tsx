@@ -6,8 +6,9 @@ import { NEXT_STATES, type IncidentAlert, type IncidentDetail, type IncidentStat
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, SeverityBadge, StatusBadge } from "../components/ui";
 import { formatDuration, formatTime, humanize } from "../format";
-import { usePolling } from "../hooks";
 import { EscalationPanel } from "./EscalationPanel";
+
+import { useLiveData } from "../live/LiveContext";
 
 const ACTION_LABEL: Record<IncidentStatus, string> = {
   open: "Reopen",
@@ -27,7 +28,7 @@ function conflictMessage(error: ApiError): string {
 export function IncidentDetailPage() {
   const { id = "" } = useParams();
   const { can, session } = useAuth();
-  const incident = usePolling(() => incidentsApi.get(id), [id]);
+  const incident = useLiveData(() => incidentsApi.get(id), [id], ["incidents"]);
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [resolveNote, setResolveNote] = useState("");

@@ -1,9 +1,16 @@
-import { Link, useSearchParams } from "react-router-dom";
+import { useEffect, useRef, useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router-dom";
+import { ApiError } from "../api/client";
 import { incidents as incidentsApi } from "../api/endpoints";
-import { SEVERITIES, STATUSES, type IncidentStatus } from "../api/types";
+import { SEVERITIES, STATUSES, type BulkResult, type IncidentStatus } from "../api/types";
+import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader, Pager, SeverityBadge, StatusBadge } from "../components/ui";
 import { humanize, timeAgo } from "../format";
-import { usePolling } from "../hooks";
+import { BulkBar, BulkOutcome, type BulkAction } from "../incidents/BulkBar";
+import { listKeyAction, moveCursor } from "../incidents/keyboard";
+import { ShortcutsDialog } from "../incidents/ShortcutsDialog";
+import { LiveControls } from "../live/LiveControls";
+import { useLive, useLiveData } from "../live/LiveContext";
 
 const PAGE_SIZE = 25;
 const SORTS = [
@@ -16,11 +23,17 @@ const DEFAULT_STATUSES: IncidentStatus[] = ["open", "acknowledged", "in_progress
 
 export function IncidentsPage() {
   const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
+  const { can } = useAuth();
+  const live = useLive();
+  const responder = can("responder");
   const statuses = params.has("status") ? (params.getAll("status").filter(Boolean) as IncidentStatus[]) : DEFAULT_STATUSES;
   const filters = {
     status: statuses,
     severity: params.get("severity") ?? "",
-    service: params.get("service") ?? "",
+    q: params.get("q") ?? "",
+    // The box finds part of a name, in any case (the API's `service` is the exact name).
+    service_contains: params.get("service") ?? "",
     team: params.get("team") ?? "",
     assignee: params.get("assignee") ?? "",
     page_state: params.get("page_state") ?? "",
@@ -29,7 +42,15 @@ export function IncidentsPage() {
     offset: Number(params.get("offset") ?? 0) || 0,
   };
   const key = params.toString();
-  const { data, error, loading, reload } = usePolling(() => incidentsApi.list(filters), [key]);
+  const { data, error, loading, reload } = useLiveData(() => incidentsApi.list(filters), [key], ["incidents"]);
+  const items = data?.items ?? [];
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [cursorId, setCursorId] = useState<string | null>(null);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<{ result: BulkResult; titles: Record<string, string> } | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const search = useRef<HTMLInputElement>(null);
 
   function update(changes: Record<string, string | string[] | null>) {
     const next = new URLSearchParams(params);
@@ -48,14 +69,88 @@ export function IncidentsPage() {
     update({ status: statuses.includes(status) ? statuses.filter((s) => s !== status) : [...statuses, status] });
   }
 
+  function toggleSelected(id: string) {
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  }
+
+  async function act(action: BulkAction, ids: string[]) {
+    if (!responder || ids.length === 0 || busy) return;
+    const titles = Object.fromEntries(items.map((item) => [item.id, item.title]));
+    setBusy(true);
+    setActionError(null);
+    try {
+      const result = await incidentsApi.bulk(action, ids);
+      setOutcome({ result, titles });
+      setSelected(new Set());
+      await reload();
+    } catch (cause) {
+      setActionError(cause instanceof ApiError ? cause : new Error(String(cause)));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  // The keys act on what the person sees: the selection if any, else the highlighted row.
+  const keyState = { items, cursorId, selected, helpOpen };
+  const keyRef = useRef(keyState);
+  keyRef.current = keyState;
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      const action = listKeyAction(event);
+      if (!action) return;
+      const { items: rows, cursorId: current, selected: chosen, helpOpen: help } = keyRef.current;
+      if (help && action !== "close" && action !== "help") return;
+      const index = rows.findIndex((row) => row.id === current);
+      const targets = chosen.size ? [...chosen] : current ? [current] : [];
+      event.preventDefault();
+      if (action === "down" || action === "up") {
+        const next = moveCursor(index, action === "down" ? 1 : -1, rows.length);
+        setCursorId(next < 0 ? null : rows[next].id);
+      } else if (action === "open" && current) navigate(`/incidents/${current}`);
+      else if (action === "select" && current && responder) toggleSelected(current);
+      else if (action === "acknowledge" || action === "resolve") void act(action, targets);
+      else if (action === "search") search.current?.focus();
+      else if (action === "help") setHelpOpen(!help);
+      else if (action === "pause") live.setPaused(!live.paused);
+      else if (action === "close") {
+        if (help) setHelpOpen(false);
+        else (document.activeElement as HTMLElement | null)?.blur();
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  });
+
+  useEffect(() => {
+    document.querySelector(`[data-incident-id="${cursorId}"]`)?.scrollIntoView?.({ block: "nearest" });
+  }, [cursorId]);
+
+  const allOnPage = items.length > 0 && items.every((item) => selected.has(item.id));
   return (
     <div>
       <PageHeader title="Incidents">
-        <span className="text-xs text-slate-500 dark:text-slate-400" aria-live="polite">
-          Live · refreshes every few seconds
-        </span>
+        <LiveControls />
+        <button type="button" className="text-xs underline" onClick={() => setHelpOpen(true)}>
+          Shortcuts (?)
+        </button>
       </PageHeader>
       <div className="card mb-4 flex flex-wrap items-end gap-3">
+        <Field label="Search">
+          <input
+            ref={search}
+            type="search"
+            className="input w-56"
+            defaultValue={filters.q}
+            placeholder="title, service, label… ( / )"
+            onKeyDown={(e) => e.key === "Enter" && update({ q: (e.target as HTMLInputElement).value.trim() })}
+            onBlur={(e) => e.target.value.trim() !== filters.q && update({ q: e.target.value.trim() })}
+          />
+        </Field>
         <fieldset className="flex flex-wrap gap-2">
           <legend className="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">Status</legend>
           {STATUSES.map((status) => (
@@ -75,7 +170,7 @@ export function IncidentsPage() {
         </Field>
         {(["service", "team", "assignee"] as const).map((name) => (
           <Field key={name} label={humanize(name)[0].toUpperCase() + name.slice(1)}>
-            <input className="input w-36" defaultValue={filters[name]} placeholder="any" onBlur={(e) => update({ [name]: e.target.value.trim() })} onKeyDown={(e) => e.key === "Enter" && update({ [name]: (e.target as HTMLInputElement).value.trim() })} />
+            <input className="input w-36" defaultValue={params.get(name) ?? ""} placeholder={name === "service" ? "any, or part" : "any"} onBlur={(e) => update({ [name]: e.target.value.trim() })} onKeyDown={(e) => e.key === "Enter" && update({ [name]: (e.target as HTMLInputElement).value.trim() })} />
           </Field>
         ))}
         <label className="flex items-center gap-1 self-center text-sm">
@@ -92,6 +187,9 @@ export function IncidentsPage() {
           </select>
         </Field>
       </div>
+      {responder && selected.size > 0 && <BulkBar count={selected.size} busy={busy} onAction={(action) => void act(action, [...selected])} onClear={() => setSelected(new Set())} />}
+      {outcome && <BulkOutcome result={outcome.result} titles={outcome.titles} onDismiss={() => setOutcome(null)} />}
+      <ErrorBanner error={actionError} />
       <ErrorBanner error={error} onRetry={reload} />
       {loading && !data ? (
         <Loading what="Loading incidents" />
@@ -102,6 +200,11 @@ export function IncidentsPage() {
           <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-800">
             <thead>
               <tr>
+                {responder && (
+                  <th className="th w-8">
+                    <input type="checkbox" aria-label="Select all on this page" checked={allOnPage} onChange={() => setSelected(allOnPage ? new Set() : new Set(items.map((item) => item.id)))} />
+                  </th>
+                )}
                 <th className="th">Severity</th>
                 <th className="th">Title</th>
                 <th className="th">Service</th>
@@ -113,7 +216,18 @@ export function IncidentsPage() {
             </thead>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {data.items.map((incident) => (
-                <tr key={incident.id} data-testid="incident-row" className="hover:bg-slate-50 dark:hover:bg-slate-800/50">
+                <tr
+                  key={incident.id}
+                  data-testid="incident-row"
+                  data-incident-id={incident.id}
+                  aria-current={incident.id === cursorId ? "true" : undefined}
+                  className={`hover:bg-slate-50 dark:hover:bg-slate-800/50 ${incident.id === cursorId ? "bg-sky-50 outline outline-2 -outline-offset-2 outline-sky-500 dark:bg-sky-950" : ""}`}
+                >
+                  {responder && (
+                    <td className="td">
+                      <input type="checkbox" aria-label={`Select ${incident.title}`} checked={selected.has(incident.id)} onChange={() => toggleSelected(incident.id)} />
+                    </td>
+                  )}
                   <td className="td"><SeverityBadge severity={incident.severity} /></td>
                   <td className="td font-medium">
                     <Link to={`/incidents/${incident.id}`} className="text-sky-700 hover:underline dark:text-sky-400">
@@ -139,6 +253,7 @@ export function IncidentsPage() {
       {data && (
         <Pager offset={filters.offset} limit={PAGE_SIZE} total={data.total} count={data.items.length} onChange={(offset) => update({ offset: String(offset) })} />
       )}
+      {helpOpen && <ShortcutsDialog onClose={() => setHelpOpen(false)} />}
     </div>
   );
 }

@@ -6,12 +6,12 @@ import type { Role } from "../api/types";
 export type Handler = (body: unknown, url: URL) => { status?: number; body?: unknown };
 
 export function fakeApi(routes: Record<string, Handler>) {
-  const calls: { method: string; path: string; body: unknown; headers: Record<string, string> }[] = [];
+  const calls: { method: string; path: string; query: URLSearchParams; body: unknown; headers: Record<string, string> }[] = [];
   const fetchMock = vi.fn(async (input: string, init: RequestInit = {}) => {
     const url = new URL(input, "http://ui.test");
     const method = (init.method ?? "GET").toUpperCase();
     const body = init.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method, path: url.pathname, body, headers: (init.headers ?? {}) as Record<string, string> });
+    calls.push({ method, path: url.pathname, query: url.searchParams, body, headers: (init.headers ?? {}) as Record<string, string> });
     const handler = routes[`${method} ${url.pathname}`];
     const answer = handler ? handler(body, url) : { status: 404, body: { error: { code: "not_found", message: `no route ${method} ${url.pathname}` } } };
     const status = answer.status ?? 200;

@@ -7,6 +7,7 @@ import logging
 
 from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
+from nightwatch_core.change_signal import ChangeSignal
 from nightwatch_core.clock import Clock
 from nightwatch_core.coalescing import Coalescer
 from nightwatch_core.db import create_raw_pool
@@ -55,6 +56,9 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
 
         # Storing alerts (one statement per call) runs on its own small asyncpg pool (store.py).
         app.state.db_pool = await create_raw_pool(settings)
+        # Stored alerts tell the consoles, after the commit (nightwatch_core/change_signal.py).
+        app.state.change_signal = ChangeSignal("alerts")
+        app.state.change_signal.bind(app.state.db_pool)
         app.state.integration_keys = KeyCache(settings.integration_key_cache_seconds)
         app.state.heartbeat_worker = HeartbeatWorker(
             batch_size=100, poll_interval=settings.heartbeat_poll_seconds
@@ -83,6 +87,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         )
 
     async def stop_clients(app: FastAPI) -> None:
+        await app.state.change_signal.aclose()
         await app.state.db_pool.close()
         await app.state.incident_client.aclose()
         await app.state.inline_incident_client.aclose()

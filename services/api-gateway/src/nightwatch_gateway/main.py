@@ -92,6 +92,7 @@ async def _start(app: FastAPI) -> None:
             + settings.proxy_timeout_seconds
             + 5,
         ),
+        streams_per_credential=settings.max_event_streams_per_credential,
     )
     await _seed_first_admin(app, settings)
 

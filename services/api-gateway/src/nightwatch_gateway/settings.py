@@ -68,6 +68,9 @@ class GatewaySettings(ServiceSettings):
     # again at once cannot turn refusals into a flood; at most MAX_DELAYED_REFUSALS wait at once.
     in_flight_refusal_delay_seconds: float = Field(default=1.0, ge=0, le=10)
     max_delayed_refusals: int = Field(default=1000, ge=0, le=100_000)
+    # Event streams (GET /api/v1/incidents/events) each hold an upstream connection for as long
+    # as a console is open: at most this many at once per credential (a person's tabs).
+    max_event_streams_per_credential: int = Field(default=4, ge=1)
     # Extra public prefixes: JSON {"/api/v1/things": "oncall"} (service names as in the route table).
     extra_routes: dict[str, str] = Field(default_factory=dict)
 
@@ -97,7 +100,11 @@ class GatewaySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _caps_leave_a_reserve(self) -> GatewaySettings:
-        for name in ("max_in_flight_per_credential", "max_in_flight_per_address"):
+        for name in (
+            "max_in_flight_per_credential",
+            "max_in_flight_per_address",
+            "max_event_streams_per_credential",
+        ):
             if getattr(self, name) >= self.proxy_max_connections:
                 raise ValueError(
                     f"{name.upper()} must be below PROXY_MAX_CONNECTIONS "

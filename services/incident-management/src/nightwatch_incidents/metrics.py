@@ -27,6 +27,14 @@ INCIDENTS_NOBODY_PAGED = Gauge(
     "Unresolved incidents whose escalation paged nobody (no policy and nobody on call, an unknown "
     "team, a gap in every schedule); from the database at scrape time. Alert on > 0",
 )
+EVENT_STREAMS = Gauge(
+    "incident_event_streams",
+    "Server-sent event streams this process serves now (consoles open on it)",
+)
+EVENT_LISTENING = Gauge(
+    "incident_events_listening",
+    "1 while this process has its LISTEN connection for push updates, else 0",
+)
 # Seconds: 30 s … 1 day, the range on-call targets are set in.
 _DURATION_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 INCIDENT_MTTA = Histogram(
@@ -60,3 +68,10 @@ def observe_transition(incident: Incident, status: Status) -> None:
         INCIDENT_MTTA.observe(mtta)
     if status is Status.RESOLVED and (mttr := service.mttr_seconds(incident)) is not None:
         INCIDENT_MTTR.observe(mttr)
+
+
+async def refresh_event_gauges(app: FastAPI) -> None:
+    """Scrape hook: this process's push streams (per process: sum across replicas)."""
+    hub = app.state.change_hub
+    EVENT_STREAMS.set(hub.subscribers)
+    EVENT_LISTENING.set(1 if hub.listening else 0)

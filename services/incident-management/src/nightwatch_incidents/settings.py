@@ -26,3 +26,8 @@ class IncidentSettings(ServiceSettings):
     # Run the durable job worker in this process (tests turn it off and drive jobs by hand).
     jobs_worker_enabled: bool = True
     jobs_max_backoff_seconds: float = Field(default=60.0, gt=0)
+    # Server-sent events (GET /api/v1/incidents/events): a comment line this often keeps idle
+    # streams open through the gateway (whose upstream read timeout is 10 s) and nginx, and
+    # notices a browser that went away; at most this many streams per process (then 503).
+    event_stream_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
+    event_stream_max_clients: int = Field(default=500, ge=1)

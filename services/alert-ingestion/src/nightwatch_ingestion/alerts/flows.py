@@ -193,15 +193,23 @@ async def place_and_store(app: FastAPI, alerts: list[Prepared]) -> dict[uuid.UUI
         log.warning("alerts stored as pending; the link worker will place them: %s", exc)
         placed, error = None, str(exc)
     pool = app.state.db_pool
+    outcomes: dict[uuid.UUID, Outcome] | None = None
     try:
         async with pool.acquire(timeout=settings_of(app).db_connect_timeout_seconds) as conn:
             if placed is not None:
-                return await _store_linked(conn, alerts, placed, linked_at=app.state.clock.now())
-            await store.insert_pending(
-                conn, alerts=alerts, batch_id=batch_id, now=app.state.clock.now(), error=error
-            )
+                outcomes = await _store_linked(
+                    conn, alerts, placed, linked_at=app.state.clock.now()
+                )
+            else:
+                await store.insert_pending(
+                    conn, alerts=alerts, batch_id=batch_id, now=app.state.clock.now(), error=error
+                )
     except _UNAVAILABLE:
         raise DatabaseUnavailable() from None
+    # Stored: the consoles hear of it (sent on the connection just released, not a second one).
+    app.state.change_signal.signal()
+    if outcomes is not None:
+        return outcomes
     app.state.link_wake.set()
     return dict.fromkeys((a.alert_id for a in alerts), None)
 

@@ -108,6 +108,8 @@ async def link_once(app: FastAPI, *, recovering: bool = False) -> tuple[int, boo
                 )
                 count_alerts(outcome[i].result.value for i in ids)
                 handled += len(batch)
+    if handled:  # committed: the pending alerts now name their incidents
+        app.state.change_signal.signal()
     return handled, unavailable
 
 

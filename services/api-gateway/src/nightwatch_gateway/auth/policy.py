@@ -70,6 +70,7 @@ _INCIDENT = r"/api/v1/incidents/[^/]+"
 _WRITE_RULES: tuple[tuple[frozenset[str], re.Pattern[str], Need], ...] = (
     (frozenset({"POST"}), re.compile(r"/api/v1/alerts(/.*)?"), Need.ingest),
     (frozenset({"POST"}), re.compile(r"/api/v1/incidents"), Need.write),
+    (frozenset({"POST"}), re.compile(r"/api/v1/incidents/bulk"), Need.write),
     (frozenset({"PATCH"}), re.compile(_INCIDENT), Need.write),
     # notes, acknowledge, resolve, assign... whatever the incident service hangs under an incident
     (frozenset({"POST", "PATCH", "PUT"}), re.compile(_INCIDENT + r"/.+"), Need.write),

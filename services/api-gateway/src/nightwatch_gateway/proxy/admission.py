@@ -120,11 +120,17 @@ class Admission:
         body_timeout_seconds: float,
         pacer: RefusalPacer,
         shared: SharedLeases | None = None,
+        streams_per_credential: int = 4,
     ) -> None:
         self.per_credential = InFlightCap(
             per_credential, scope="credential", pacer=pacer, shared=shared
         )
         self.per_address = InFlightCap(per_address, scope="address", pacer=pacer, shared=shared)
+        # Held for a stream's whole life, not just until its headers (proxy/router.py); counted
+        # per process: a lease would run out under a console left open for hours.
+        self.streams = InFlightCap(
+            streams_per_credential, scope="event stream of a credential", pacer=pacer
+        )
         self.body_timeout = body_timeout_seconds
 
 

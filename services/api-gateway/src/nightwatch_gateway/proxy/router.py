@@ -3,8 +3,11 @@ then forward. Registered after the gateway's own routes, so those win."""
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Request
 from nightwatch_core.errors import ApiError
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -22,7 +25,9 @@ from nightwatch_gateway.proxy.inbound import forward_inbound
 from nightwatch_gateway.proxy.lean import forward_lean
 from nightwatch_gateway.proxy.routes import (
     RouteTable,
+    Upstream,
     is_capability_url,
+    is_event_stream,
     is_heartbeat_ping,
     is_inbound,
 )
@@ -79,6 +84,8 @@ async def admit_and_forward(request: Request, *, lean: bool) -> Response:
             principal = await authenticate_request(request, request.app.state.sessionmaker)
             need = need_for(request.method, path)
             await authorize(request, principal, need)
+        if is_event_stream(request.method, path):
+            return await _forward_stream(request, caps, upstream, principal, need)
         async with caps.per_credential.hold(principal.rate_limit_identity):
             body = await read_body(request, within_seconds=caps.body_timeout)
             if lean:
@@ -90,15 +97,7 @@ async def admit_and_forward(request: Request, *, lean: bool) -> Response:
                     route_class=need.value,
                 )
             else:
-                response = await forward(
-                    request,
-                    body=body,
-                    transport=request.app.state.proxy_transport,
-                    upstream_timeout=request.app.state.proxy_timeout,
-                    upstream=upstream,
-                    principal=principal,
-                    route_class=need.value,
-                )
+                response = await _forward(request, body, upstream, principal, need)
     if need is Need.admin and request.method not in SAFE_METHODS:
         # Schedules, policies, people, teams, channels, settings: every change passes here, so
         # the audit log sees them all without each service keeping its own (issue #12).
@@ -111,3 +110,36 @@ async def admit_and_forward(request: Request, *, lean: bool) -> Response:
             now=request.app.state.clock.now(),
         )
     return response
+
+
+async def _forward_stream(
+    request: Request, caps: Admission, upstream: Upstream, principal: Principal, need: Need
+) -> Response:
+    """An event stream holds one of its credential's stream places until it ends (the browser
+    left, or the upstream closed it), not only until its headers are sent."""
+    place = contextlib.AsyncExitStack()
+    await place.enter_async_context(caps.streams.hold(principal.rate_limit_identity))
+    try:
+        response = await _forward(request, None, upstream, principal, need)
+    except BaseException:
+        await place.aclose()
+        raise
+    if response.background is None:  # answered whole (a 503 instead of a stream)
+        await place.aclose()
+    else:
+        response.background = BackgroundTasks([response.background, BackgroundTask(place.aclose)])
+    return response
+
+
+async def _forward(
+    request: Request, body: bytes | None, upstream: Upstream, principal: Principal, need: Need
+) -> Response:
+    return await forward(
+        request,
+        body=body,
+        transport=request.app.state.proxy_transport,
+        upstream_timeout=request.app.state.proxy_timeout,
+        upstream=upstream,
+        principal=principal,
+        route_class=need.value,
+    )

@@ -73,6 +73,14 @@ def is_inbound(method: str, path: str) -> bool:
     return method == "POST" and (path in INBOUND_PATHS or path == PAGERDUTY_INBOUND)
 
 
+# Server-sent events: a response that lasts as long as the console is open (proxy/router.py).
+EVENT_STREAM_PATH = "/api/v1/incidents/events"
+
+
+def is_event_stream(method: str, path: str) -> bool:
+    return method == "GET" and path == EVENT_STREAM_PATH
+
+
 @dataclass(frozen=True)
 class Upstream:
     service: str

@@ -22,6 +22,7 @@ from nightwatch_incidents.incidents.schemas import (
 )
 from nightwatch_incidents.incidents.states import Severity, Status
 
+SEARCH_MAX = 200
 _PRINTABLE = re.compile(r"^[\x20-\x7e\u00a0-\uffff]+$")
 
 
@@ -82,6 +83,12 @@ def _optional_text(name: str, value: str | None) -> str | None:
         raise ApiError(422, f"{name} {exc}") from exc
 
 
+def _search_text(name: str, value: str | None) -> str | None:
+    """Blank means no filter (a cleared search box), not "match everything twice"."""
+    text = _optional_text(name, value)
+    return text.strip() or None if text is not None else None
+
+
 async def incident_filters(
     status: Annotated[
         list[str] | None, Query(description="open, acknowledged, in_progress, resolved; several")
@@ -89,7 +96,19 @@ async def incident_filters(
     severity: Annotated[
         list[str] | None, Query(description="critical, high, medium, low; several")
     ] = None,
-    service: Annotated[str | None, Query(max_length=SERVICE_MAX)] = None,
+    service: Annotated[str | None, Query(max_length=SERVICE_MAX, description="exact name")] = None,
+    service_contains: Annotated[
+        str | None,
+        Query(max_length=SERVICE_MAX, description="part of the service name, any case"),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=SEARCH_MAX,
+            description="text search: part of the title, service or description (which holds "
+            "the alert's message and labels, `key=value`), any case",
+        ),
+    ] = None,
     team: Annotated[str | None, Query(max_length=TEAM_MAX)] = None,
     assignee: Annotated[str | None, Query(max_length=PERSON_MAX)] = None,
     since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
@@ -105,6 +124,8 @@ async def incident_filters(
         statuses=_choices("status", status, Status),
         severities=_choices("severity", severity, Severity),
         service=_optional_text("service", service),
+        service_contains=_search_text("service_contains", service_contains),
+        text=_search_text("q", q),
         team=_optional_text("team", team),
         assignee=_optional_text("assignee", assignee),
         since=since,

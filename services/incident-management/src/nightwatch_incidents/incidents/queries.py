@@ -56,6 +56,9 @@ class IncidentFilters:
     until: datetime | None = None
     page_state: str | None = None
 
+    service_contains: str | None = None
+    text: str | None = None
+
     def where(self, params: list[Any]) -> str:
         """The WHERE clause of the filters given; their values are appended to ``params``."""
 
@@ -71,11 +74,25 @@ class IncidentFilters:
         for column in ("service", "team", "assignee", "page_state"):
             if (value := getattr(self, column)) is not None:
                 conditions.append(f"{column} = {param(value)}")
+        if self.service_contains is not None:
+            conditions.append(f"service ILIKE {param(like_pattern(self.service_contains))}")
+        if self.text is not None:
+            conditions.append(
+                "incidents.search_text(title, service, description) "
+                f"ILIKE {param(like_pattern(self.text))}"
+            )
         if self.since is not None:
             conditions.append(f"created_at >= {param(self.since)}")
         if self.until is not None:
             conditions.append(f"created_at < {param(self.until)}")
         return "WHERE " + " AND ".join(conditions) if conditions else ""
+
+
+def like_pattern(text: str) -> str:
+    """A substring match for ILIKE: the person's %, _ and backslash are literal characters
+    (a trigram index serves the pattern when pg_trgm is installed: migration 0120)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _order(sort: str) -> str:

@@ -1,0 +1,1 @@
+"""Push updates: database change signals streamed to browsers as server-sent events."""
