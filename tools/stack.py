@@ -9,6 +9,8 @@ Environment:
                       default true while STACK_HOST is a loopback address, else false (and
                       forced false then: a service reachable from elsewhere is never anonymous).
   STACK_PORT_OFFSET   added to every port (tests run a second stack beside yours).
+  REPLICAS            processes per Python service (default 1); above 1 the bundled nginx
+                      listens on the service ports and spreads over them (tools/replicas.py).
   STACK_READY_TIMEOUT seconds to wait for every /health/ready (default 90).
   PROMETHEUS_BIN, PROMETHEUS_SCRAPE_INTERVAL: see tools/prometheus_local.py (Prometheus runs on
                       9090 + offset when its binary is present).
@@ -34,8 +36,9 @@ try:  # `python tools/stack.py` puts tools/ on sys.path; tests import it as tool
 except ModuleNotFoundError:
     from tools import prometheus_local
 try:
-    from tools import webui
+    from tools import replicas, webui
 except ImportError:  # run as a script: tools/ itself is on sys.path
+    import replicas  # type: ignore[no-redef]
     import webui  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,11 +163,30 @@ def prometheus_process(config: StackConfig) -> ManagedProcess | None:
     if binary is None:
         return None
     port = prometheus_local.PROMETHEUS_PORT + config.port_offset
-    ports = {name: spec["port"] + config.port_offset for name, spec in load_services().items()}
+    count = replicas.replica_count()
+    ports: dict[str, int | list[int]] = {
+        name: spec["port"] + config.port_offset for name, spec in load_services().items()
+    }
+    if count > 1:  # every replica is a target of its own, not nginx
+        ports = {
+            name: [replicas.replica_port(int(p), k) for k in range(1, count + 1)]
+            for name, p in ports.items()
+        }
     argv = prometheus_local.prometheus_argv(
         binary, config.state_dir / "prometheus", ports, prometheus_port=port
     )
     return ManagedProcess("prometheus", argv, port, f"http://127.0.0.1:{port}/-/ready")
+
+
+def balancer_process(config: StackConfig, count: int) -> ManagedProcess:
+    """nginx on the service ports in front of ``count`` replicas of each (tools/replicas.py)."""
+    ports = {name: spec["port"] + config.port_offset for name, spec in load_services().items()}
+    gateway = tomllib.loads(STACK_TOML.read_text())["ui"]["gateway"]
+    main_config = replicas.write_config(
+        config.state_dir, host=config.host, services=ports, gateway=gateway, replicas=count
+    )
+    ready_url = f"http://127.0.0.1:{ports[gateway]}/health/ready"
+    return ManagedProcess(replicas.NAME, webui.nginx_argv(main_config), ports[gateway], ready_url)
 
 
 # ------------------------------------------------------------------ processes by pid file
@@ -322,7 +344,10 @@ def up(config: StackConfig) -> int:
         f"database: {'embedded PostgreSQL in ' + str(config.pgdata) if embedded else 'DATABASE_URL'}"
     )
     migrate(database_url)
+    count = replicas.replica_count()
     processes = service_processes(config, database_url)
+    if count > 1:
+        processes = [*replicas.expand(processes, count), balancer_process(config, count)]
     for process in processes:
         pid = start(config, process)
         print(f"  {process.name:<22} pid {pid:<7} port {process.port}")
@@ -352,9 +377,11 @@ def up(config: StackConfig) -> int:
         return 1
     print("\nNightwatch is up:")
     for process in processes:
-        hint = {"web-ui": "(the console)", "prometheus": "(targets: /targets)"}.get(
-            process.name, "(docs: /docs)"
-        )
+        hint = {
+            "web-ui": "(the console)",
+            "prometheus": "(targets: /targets)",
+            replicas.NAME: "(nginx on every service port, in front of the replicas)",
+        }.get(process.name, "(docs: /docs)")
         print(f"  {process.name:<22} http://127.0.0.1:{process.port}  {hint}")
     print(f"logs: {config.logs}\nstop: make down")
     return 0
@@ -377,7 +404,8 @@ def down(config: StackConfig) -> int:
 
 def status(config: StackConfig) -> int:
     ui_name = tomllib.loads(STACK_TOML.read_text())["ui"]["name"]
-    for name in [*load_services(), "prometheus", ui_name]:
+    started = sorted(p.stem for p in config.pids.glob("*.pid")) if config.pids.exists() else []
+    for name in dict.fromkeys([*load_services(), "prometheus", ui_name, *started]):
         pid = running_pid(config, name)
         print(f"{name:<22} {'running pid ' + str(pid) if pid else 'stopped'}")
     return 0
