@@ -12,6 +12,7 @@ under a bounded burst on loopback (issue #17):
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +26,9 @@ import pytest
 from nightwatch_core.testing.databases import create_database, drop_database
 
 from tests.stack_runner import ADMIN, Stack, make_stack, up_on_free_ports
+from tools import rolling_restart
 from tools.replicas import replica_port
+from tools.stack import StackConfig
 
 T = TypeVar("T")
 INCIDENTS = 40
@@ -301,3 +304,83 @@ def test_a_revoked_key_is_refused_by_every_gateway_replica(replicated: tuple[Sta
         _within_bound(lambda b=base, n=before: _heard(b) > n, f"{base} heard the revocation")
         refused = httpx.post(f"{base}/api/v1/alerts", json=alert, headers=key)
         assert refused.status_code == 401, refused.text
+
+
+def test_a_rolling_restart_of_every_replica_fails_no_request_and_loses_no_alert(
+    replicated: tuple[Stack, str],
+) -> None:
+    """Each of the ten replicas drained, stopped (SIGTERM), started and readied in turn, while
+    four clients stream alerts through nginx and one through the gateway with an API key."""
+    stack, database = replicated
+    team = f"restart-{uuid.uuid4().hex[:8]}"
+    with httpx.Client(base_url=stack.urls["api-gateway"], timeout=30) as gateway:
+        created = _ok(
+            gateway.post(
+                "/api/v1/api-keys",
+                json={"name": team, "permissions": ["ingest"]},
+                headers=_admin(gateway),
+            ),
+            201,
+        )
+    stop = threading.Event()
+    outcomes: list[tuple[int, str | None]] = []  # (status or 0 for no answer, alert id)
+
+    def stream(client_number: int) -> None:
+        through_gateway = client_number == 0
+        base = stack.urls["api-gateway" if through_gateway else "alert-ingestion"]
+        headers = {"X-API-Key": created["key"]} if through_gateway else {}
+        sent = 0
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
+            while not stop.is_set():
+                sent += 1
+                alert = {
+                    "service": f"{team}-{client_number}",
+                    "severity": "high",
+                    "message": f"alert {sent} of client {client_number}",
+                    "labels": {"team": team},
+                }
+                try:
+                    answer = client.post("/api/v1/alerts", json=alert)
+                except httpx.HTTPError:
+                    outcomes.append((0, None))
+                    continue
+                accepted = answer.status_code in (201, 202)
+                outcomes.append(
+                    (answer.status_code, answer.json()["alert_id"] if accepted else None)
+                )
+
+    config = StackConfig(
+        state_dir=stack.state_dir,
+        host="127.0.0.1",
+        port_offset=int(stack.env["STACK_PORT_OFFSET"]),
+        ready_timeout=BOUND_SECONDS,
+    )
+    clients = [threading.Thread(target=stream, args=(n,)) for n in range(5)]
+    for client in clients:
+        client.start()
+    try:
+        restarts = rolling_restart.restart_all(config, database, 2)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join()
+    assert [r.name for r in restarts] == [f"{name}.{k}" for name in stack.urls for k in (1, 2)]
+    print(  # the figures of docs/operations.md (pytest -s)
+        f"\nrolling restart: {len(outcomes)} alerts sent during it;",
+        *(f"{r.name} drain {r.drain_seconds:.2f}s stop {r.stop_seconds:.2f}s ready "
+          f"{r.ready_seconds:.2f}s;" for r in restarts),
+    )  # fmt: skip
+    failures = [status for status, _ in outcomes if status not in (201, 202)]
+    accepted = [alert_id for _, alert_id in outcomes if alert_id]
+    assert failures == [] and len(accepted) > 100, (failures, len(accepted))
+
+    def every_alert_on_its_incident() -> bool:
+        placed = _query(
+            database,
+            "SELECT count(*) AS n FROM ingestion.alerts"
+            " WHERE id = ANY($1::uuid[]) AND incident_id IS NOT NULL",
+            accepted,
+        )
+        return placed[0]["n"] == len(accepted)
+
+    _within_bound(every_alert_on_its_incident, "every accepted alert stored, on its incident")

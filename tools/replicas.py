@@ -51,11 +51,14 @@ def extra_ports(ports: list[int], replicas: int) -> list[int]:
     return [replica_port(port, k) for port in ports for k in range(1, replicas + 1)]
 
 
-def _upstream(name: str, ports: list[int]) -> str:
-    # max_fails=1: a refused connection takes the replica out for fail_timeout, so a restarting
-    # replica costs one refused connect, retried at once on another (proxy_next_upstream).
+def _upstream(name: str, ports: list[int], drained: frozenset[str]) -> str:
+    # max_fails=1: a refused connection takes the replica out for fail_timeout, so a replica that
+    # died costs one refused connect, retried at once on another (proxy_next_upstream). `down`:
+    # drained before a planned restart, it gets nothing new.
     servers = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=1s;" for port in ports
+        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=1s"
+        f"{' down' if replica_name(name, k) in drained else ''};"
+        for k, port in enumerate(ports, start=1)
     )
     return f"    upstream {name} {{\n{servers}\n    }}\n"
 
@@ -78,11 +81,17 @@ def _server(name: str, *, host: str, port: int, gateway: bool) -> str:
 
 
 def write_config(
-    state_dir: Path, *, host: str, services: dict[str, int], gateway: str, replicas: int
+    state_dir: Path,
+    *,
+    host: str,
+    services: dict[str, int],
+    gateway: str,
+    replicas: int,
+    drained: frozenset[str] = frozenset(),
 ) -> Path:
     """nginx's configuration: one upstream and one listening server per service."""
     blocks = [
-        _upstream(name, [replica_port(port, k) for k in range(1, replicas + 1)])
+        _upstream(name, [replica_port(port, k) for k in range(1, replicas + 1)], drained)
         + _server(name, host=host, port=port, gateway=name == gateway)
         for name, port in services.items()
     ]

@@ -178,12 +178,20 @@ def prometheus_process(config: StackConfig) -> ManagedProcess | None:
     return ManagedProcess("prometheus", argv, port, f"http://127.0.0.1:{port}/-/ready")
 
 
-def balancer_process(config: StackConfig, count: int) -> ManagedProcess:
-    """nginx on the service ports in front of ``count`` replicas of each (tools/replicas.py)."""
+def balancer_process(
+    config: StackConfig, count: int, drained: frozenset[str] = frozenset()
+) -> ManagedProcess:
+    """nginx on the service ports in front of ``count`` replicas of each (tools/replicas.py);
+    the replicas named in ``drained`` get no new requests (tools/rolling_restart.py)."""
     ports = {name: spec["port"] + config.port_offset for name, spec in load_services().items()}
     gateway = tomllib.loads(STACK_TOML.read_text())["ui"]["gateway"]
     main_config = replicas.write_config(
-        config.state_dir, host=config.host, services=ports, gateway=gateway, replicas=count
+        config.state_dir,
+        host=config.host,
+        services=ports,
+        gateway=gateway,
+        replicas=count,
+        drained=drained,
     )
     ready_url = f"http://127.0.0.1:{ports[gateway]}/health/ready"
     return ManagedProcess(replicas.NAME, webui.nginx_argv(main_config), ports[gateway], ready_url)
@@ -201,11 +209,14 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child of ours still answers kill(0); treat it as gone.
+    # A zombie still answers kill(0); treat it as gone (reaped if it is our child; a restarted
+    # replica is the child of whoever restarted it).
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 
