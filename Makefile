@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness bench-push bench-notify-cost
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness bench-push bench-notify-cost rolling-restart
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ down: ## stop everything `make up` started
 
 status: ## show what is running
 	@$(RUN) python tools/stack.py status
+
+rolling-restart: ## restart every replica of a `make up REPLICAS=N` stack in turn (drain, SIGTERM, start, ready)
+	@$(RUN) python tools/rolling_restart.py
 
 test: install ## run every test against real PostgreSQL (TEST_DATABASE_URL, else embedded)
 	@cd web-ui && npx vitest run --reporter=dot

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.replicas import extra_ports
+
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_PORT = 9090  # `make up` also starts Prometheus on 9090 + offset
 START_ATTEMPTS = 3
@@ -119,7 +121,9 @@ def make_stack(
     state_dir: Path, *, database_url: str | None, offset: int | None = None, **extra_env: str
 ) -> Stack:
     if offset is None:
-        offset = free_port_offset(extra_ports=(PROMETHEUS_PORT, ui_port()))
+        # `make up REPLICAS=N` also takes each service port + 100 x k (tools/replicas.py).
+        replica_ports = extra_ports(list(stack_ports().values()), int(extra_env.get("REPLICAS", 1)))
+        offset = free_port_offset(extra_ports=(PROMETHEUS_PORT, ui_port(), *replica_ports))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
         STACK_DIR=str(state_dir),

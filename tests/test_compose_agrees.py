@@ -1,4 +1,5 @@
-"""docker-compose.yml and `make up` (tools/stack.toml + tools/stack.py) run the same stack."""
+"""docker-compose.yml, `make up` (tools/stack.toml + tools/stack.py) and the Kubernetes manifests
+(deploy/kubernetes/, rendered by kustomize) run the same stack."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.ops.kubernetes import (
+    KUBERNETES,
+    by_kind,
+    container_environment,
+    documents,
+    main_container,
+    render,
+)
 from tests.stack_runner import ROOT
 from tools.stack import StackConfig, service_processes
 
@@ -118,3 +127,65 @@ def test_make_up_says_when_prometheus_is_not_installed(
     assert process is not None and process.port == 9090
     assert process.ready_url == "http://127.0.0.1:9090/-/ready"
     assert (tmp_path / "prometheus" / "prometheus.yml").is_file()
+
+
+@pytest.fixture(scope="module")
+def kubernetes() -> list[dict[str, Any]]:
+    return documents(render(KUBERNETES / "overlays" / "production"))
+
+
+@pytest.mark.parametrize("name", list(STACK))
+def test_kubernetes_runs_the_same_image_port_environment_and_probes(
+    compose: dict[str, Any], kubernetes: list[dict[str, Any]], name: str
+) -> None:
+    port = STACK[name]["port"]
+    deployment = by_kind(kubernetes, "Deployment")[name]
+    container = main_container(deployment)
+    assert container["image"] == compose[name]["image"]
+    assert container["ports"] == [{"name": "http", "containerPort": port}]
+    service_ports = by_kind(kubernetes, "Service")[name]["spec"]["ports"]
+    assert [(p["port"], p["targetPort"]) for p in service_ports] == [(port, "http")]
+    # No command: the image's CMD, which compose runs too (test_image_runs_what_...).
+    assert "command" not in container and "args" not in container
+    env = container_environment(container, by_kind(kubernetes, "ConfigMap"))
+    compose_env = compose[name]["environment"]
+    assert set(compose_env) <= set(env), f"{name}: Kubernetes lacks {set(compose_env) - set(env)}"
+    local_keys = {k for k in _stack_env(name) if not k.startswith("_")}
+    assert local_keys <= set(env), f"{name}: Kubernetes lacks {local_keys - set(env)}"
+    assert env["SERVICE_NAME"] == name and env["ANONYMOUS_LOOPBACK"] == "false"
+    for other_spec in STACK.values():
+        assert env[other_spec["url_env"]] == compose_env[other_spec["url_env"]]
+    # Readiness is the same check compose's healthcheck and `make up`'s wait use.
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert f"127.0.0.1:{port}/health/ready" in " ".join(compose[name]["healthcheck"]["test"])
+    assert _stack_env(name) and f"127.0.0.1:{port}/health/ready" in _ready_url(name)
+
+
+def _ready_url(name: str) -> str:
+    config = StackConfig(
+        state_dir=Path("/nonexistent"), host="127.0.0.1", port_offset=0, ready_timeout=1
+    )
+    return {p.name: p.ready_url for p in service_processes(config, "postgresql://x@y/z")}[name]
+
+
+def test_kubernetes_serves_the_ui_and_postgres_of_compose(
+    compose: dict[str, Any], kubernetes: list[dict[str, Any]]
+) -> None:
+    ui = __import__("tomllib").loads((ROOT / "tools" / "stack.toml").read_text())["ui"]
+    container = main_container(by_kind(kubernetes, "Deployment")["web-ui"])
+    assert container["image"] == compose["web-ui"]["image"]
+    assert container["ports"] == [{"name": "http", "containerPort": ui["port"]}]
+    gateway_port = STACK[ui["gateway"]]["port"]
+    assert {"name": "GATEWAY_UPSTREAM", "value": f"api-gateway:{gateway_port}"} in container["env"]
+    dev = documents(render(KUBERNETES / "overlays" / "dev"))
+    postgres = by_kind(dev, "StatefulSet")["postgres"]["spec"]["template"]["spec"]["containers"][0]
+    assert postgres["image"] == compose["postgres"]["image"]
+
+
+def test_images_are_tagged_with_the_project_version(compose: dict[str, Any]) -> None:
+    version = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"][
+        "version"
+    ]
+    for name in [*STACK, "web-ui"]:
+        assert compose[name]["image"] == f"nightwatch/{name}:{version}"

@@ -30,17 +30,20 @@ def compose_config() -> dict[str, Any]:
     return loaded
 
 
-def _local_target(target: str, ports: dict[str, int], prometheus_port: int) -> str:
+def _local_targets(
+    target: str, ports: dict[str, int | list[int]], prometheus_port: int
+) -> list[str]:
     host, _, port = target.rpartition(":")
     if host == "localhost" and int(port) == PROMETHEUS_PORT:
-        return f"127.0.0.1:{prometheus_port}"
+        return [f"127.0.0.1:{prometheus_port}"]
     if host not in ports:
         raise ValueError(f"prometheus.yml scrapes {target!r}, which is not a stack service")
-    return f"127.0.0.1:{ports[host]}"
+    local = ports[host]  # a list: each replica of `make up REPLICAS=N`
+    return [f"127.0.0.1:{p}" for p in (local if isinstance(local, list) else [local])]
 
 
 def local_config(
-    ports: dict[str, int], *, prometheus_port: int, scrape_interval: str
+    ports: dict[str, int | list[int]], *, prometheus_port: int, scrape_interval: str
 ) -> dict[str, Any]:
     """compose's configuration pointed at the local processes.
 
@@ -55,7 +58,9 @@ def local_config(
     for job in config["scrape_configs"]:
         for static in job["static_configs"]:
             static["targets"] = [
-                _local_target(target, ports, prometheus_port) for target in static["targets"]
+                local
+                for target in static["targets"]
+                for local in _local_targets(target, ports, prometheus_port)
             ]
     return config
 
@@ -70,7 +75,7 @@ def prometheus_binary() -> str | None:
 def prometheus_argv(
     binary: str,
     state_dir: Path,
-    ports: dict[str, int],
+    ports: dict[str, int | list[int]],
     *,
     prometheus_port: int,
     scrape_interval: str | None = None,

@@ -9,6 +9,8 @@ Environment:
                       default true while STACK_HOST is a loopback address, else false (and
                       forced false then: a service reachable from elsewhere is never anonymous).
   STACK_PORT_OFFSET   added to every port (tests run a second stack beside yours).
+  REPLICAS            processes per Python service (default 1); above 1 the bundled nginx
+                      listens on the service ports and spreads over them (tools/replicas.py).
   STACK_READY_TIMEOUT seconds to wait for every /health/ready (default 90).
   PROMETHEUS_BIN, PROMETHEUS_SCRAPE_INTERVAL: see tools/prometheus_local.py (Prometheus runs on
                       9090 + offset when its binary is present).
@@ -24,61 +26,26 @@ import subprocess
 import sys
 import time
 import tomllib
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
 try:  # `python tools/stack.py` puts tools/ on sys.path; tests import it as tools.stack
+    import processes
     import prometheus_local
+    import replicas
+    import webui
 except ModuleNotFoundError:
-    from tools import prometheus_local
-try:
-    from tools import webui
-except ImportError:  # run as a script: tools/ itself is on sys.path
-    import webui  # type: ignore[no-redef]
+    from tools import processes, prometheus_local, replicas, webui  # type: ignore[no-redef]
+
+# Re-exported: the benches and tools/rolling_restart.py use them as stack.<name>.
+ManagedProcess = processes.ManagedProcess
+StackConfig = processes.StackConfig
+is_alive, pid_file, log_tail = processes.is_alive, processes.pid_file, processes.log_tail
+running_pid, start, stop_pid = processes.running_pid, processes.start, processes.stop_pid
+wait_ready = processes.wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_TOML = ROOT / "tools" / "stack.toml"
 EMBEDDED_DB_NAME = "nightwatch"
-
-
-@dataclass
-class ManagedProcess:
-    name: str
-    argv: list[str]
-    port: int
-    ready_url: str
-    env: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class StackConfig:
-    state_dir: Path
-    host: str
-    port_offset: int
-    ready_timeout: float
-
-    @classmethod
-    def from_env(cls) -> StackConfig:
-        return cls(
-            state_dir=Path(os.environ.get("STACK_DIR", ROOT / ".stack")).resolve(),
-            host=os.environ.get("STACK_HOST", "127.0.0.1"),
-            port_offset=int(os.environ.get("STACK_PORT_OFFSET", "0")),
-            ready_timeout=float(os.environ.get("STACK_READY_TIMEOUT", "90")),
-        )
-
-    @property
-    def logs(self) -> Path:
-        return self.state_dir / "logs"
-
-    @property
-    def pids(self) -> Path:
-        return self.state_dir / "pids"
-
-    @property
-    def pgdata(self) -> Path:
-        return self.state_dir / "pgdata"
 
 
 def load_services() -> dict[str, dict]:
@@ -160,100 +127,38 @@ def prometheus_process(config: StackConfig) -> ManagedProcess | None:
     if binary is None:
         return None
     port = prometheus_local.PROMETHEUS_PORT + config.port_offset
-    ports = {name: spec["port"] + config.port_offset for name, spec in load_services().items()}
+    count = replicas.replica_count()
+    ports: dict[str, int | list[int]] = {
+        name: spec["port"] + config.port_offset for name, spec in load_services().items()
+    }
+    if count > 1:  # every replica is a target of its own, not nginx
+        ports = {
+            name: [replicas.replica_port(int(p), k) for k in range(1, count + 1)]
+            for name, p in ports.items()
+        }
     argv = prometheus_local.prometheus_argv(
         binary, config.state_dir / "prometheus", ports, prometheus_port=port
     )
     return ManagedProcess("prometheus", argv, port, f"http://127.0.0.1:{port}/-/ready")
 
 
-# ------------------------------------------------------------------ processes by pid file
-def _pid_file(config: StackConfig, name: str) -> Path:
-    return config.pids / f"{name}.pid"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours still answers kill(0); treat it as gone.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
-
-
-def running_pid(config: StackConfig, name: str) -> int | None:
-    path = _pid_file(config, name)
-    if not path.exists():
-        return None
-    try:
-        pid = int(path.read_text().strip())
-    except ValueError:
-        return None
-    return pid if _alive(pid) else None
-
-
-def start(config: StackConfig, process: ManagedProcess) -> int:
-    existing = running_pid(config, process.name)
-    if existing:
-        return existing
-    config.logs.mkdir(parents=True, exist_ok=True)
-    config.pids.mkdir(parents=True, exist_ok=True)
-    log = open(config.logs / f"{process.name}.log", "ab")  # noqa: SIM115 - handed to the child
-    child = subprocess.Popen(
-        process.argv,
-        cwd=ROOT,
-        env={**os.environ, **process.env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,  # detached: survives this command, stopped by pid
+def balancer_process(
+    config: StackConfig, count: int, drained: frozenset[str] = frozenset()
+) -> ManagedProcess:
+    """nginx on the service ports in front of ``count`` replicas of each (tools/replicas.py);
+    the replicas named in ``drained`` get no new requests (tools/rolling_restart.py)."""
+    ports = {name: spec["port"] + config.port_offset for name, spec in load_services().items()}
+    gateway = tomllib.loads(STACK_TOML.read_text())["ui"]["gateway"]
+    main_config = replicas.write_config(
+        config.state_dir,
+        host=config.host,
+        services=ports,
+        gateway=gateway,
+        replicas=count,
+        drained=drained,
     )
-    log.close()
-    _pid_file(config, process.name).write_text(str(child.pid))
-    return child.pid
-
-
-def stop_pid(pid: int, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def log_tail(config: StackConfig, name: str, lines: int = 40) -> str:
-    path = config.logs / f"{name}.log"
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_ready(config: StackConfig, processes: list[ManagedProcess]) -> list[str]:
-    """Wait until every ready_url answers 200; return the names that never did."""
-    pending = {p.name: p for p in processes}
-    deadline = time.monotonic() + config.ready_timeout
-    while pending and time.monotonic() < deadline:
-        for name, process in list(pending.items()):
-            if running_pid(config, name) is None:
-                return [name]  # died: no point waiting for it
-            with (
-                contextlib.suppress(urllib.error.URLError, OSError),
-                urllib.request.urlopen(process.ready_url, timeout=2) as response,
-            ):
-                if response.status == 200:
-                    del pending[name]
-        time.sleep(0.25)
-    return list(pending)
+    ready_url = f"http://127.0.0.1:{ports[gateway]}/health/ready"
+    return ManagedProcess(replicas.NAME, webui.nginx_argv(main_config), ports[gateway], ready_url)
 
 
 # ------------------------------------------------------------------ database
@@ -277,12 +182,12 @@ def stop_embedded_database(config: StackConfig) -> bool:
         pid = int(pid_file.read_text().splitlines()[0])
     except (ValueError, IndexError):
         return False
-    if not _alive(pid):
+    if not is_alive(pid):
         return False
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown: clean, no waiting for clients
     deadline = time.monotonic() + 30
-    while _alive(pid) and time.monotonic() < deadline:
+    while is_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     return True
 
@@ -322,7 +227,10 @@ def up(config: StackConfig) -> int:
         f"database: {'embedded PostgreSQL in ' + str(config.pgdata) if embedded else 'DATABASE_URL'}"
     )
     migrate(database_url)
+    count = replicas.replica_count()
     processes = service_processes(config, database_url)
+    if count > 1:
+        processes = [*replicas.expand(processes, count), balancer_process(config, count)]
     for process in processes:
         pid = start(config, process)
         print(f"  {process.name:<22} pid {pid:<7} port {process.port}")
@@ -352,9 +260,11 @@ def up(config: StackConfig) -> int:
         return 1
     print("\nNightwatch is up:")
     for process in processes:
-        hint = {"web-ui": "(the console)", "prometheus": "(targets: /targets)"}.get(
-            process.name, "(docs: /docs)"
-        )
+        hint = {
+            "web-ui": "(the console)",
+            "prometheus": "(targets: /targets)",
+            replicas.NAME: "(nginx on every service port, in front of the replicas)",
+        }.get(process.name, "(docs: /docs)")
         print(f"  {process.name:<22} http://127.0.0.1:{process.port}  {hint}")
     print(f"logs: {config.logs}\nstop: make down")
     return 0
@@ -367,7 +277,7 @@ def down(config: StackConfig) -> int:
         if pid:
             stop_pid(pid)
             print(f"stopped {name} (pid {pid})")
-        _pid_file(config, name).unlink(missing_ok=True)
+        pid_file(config, name).unlink(missing_ok=True)
     if stop_embedded_database(config):
         print("stopped embedded PostgreSQL")
     if not names:
@@ -377,7 +287,8 @@ def down(config: StackConfig) -> int:
 
 def status(config: StackConfig) -> int:
     ui_name = tomllib.loads(STACK_TOML.read_text())["ui"]["name"]
-    for name in [*load_services(), "prometheus", ui_name]:
+    started = sorted(p.stem for p in config.pids.glob("*.pid")) if config.pids.exists() else []
+    for name in dict.fromkeys([*load_services(), "prometheus", ui_name, *started]):
         pid = running_pid(config, name)
         print(f"{name:<22} {'running pid ' + str(pid) if pid else 'stopped'}")
     return 0

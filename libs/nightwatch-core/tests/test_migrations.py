@@ -213,3 +213,27 @@ def test_migration_file_names_are_checked(tmp_path: Path) -> None:
     (tmp_path / "1_bad.sql").write_text("SELECT 1;")
     with pytest.raises(ValueError, match=r"0001_name\.sql"):
         load_migrations(tmp_path)
+
+
+async def test_wait_returns_once_every_migration_is_applied(
+    database_url: str, empty_database: str, repo_root: Path
+) -> None:
+    """Kubernetes' init container: a fresh database is missing all of them, a migrated one none."""
+    from nightwatch_core.migrations import wait_for_migrations
+
+    migrations = load_migrations(repo_root / "database" / "migrations")
+    missing = await wait_for_migrations(empty_database, migrations, wait_seconds=0, interval=0)
+    assert missing == [m.version for m in migrations]
+    await apply_migrations(empty_database, migrations[:1])
+    missing = await wait_for_migrations(empty_database, migrations, wait_seconds=0, interval=0)
+    assert missing == [m.version for m in migrations[1:]]
+    assert await wait_for_migrations(database_url, migrations, wait_seconds=0, interval=0) == []
+
+
+async def test_wait_treats_an_unreachable_database_as_not_migrated(repo_root: Path) -> None:
+    from nightwatch_core.migrations import wait_for_migrations
+
+    migrations = load_migrations(repo_root / "database" / "migrations")
+    unreachable = "postgresql://postgres@127.0.0.1:1/nowhere"
+    missing = await wait_for_migrations(unreachable, migrations, wait_seconds=0, interval=0)
+    assert len(missing) == len(migrations)

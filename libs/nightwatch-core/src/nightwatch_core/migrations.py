@@ -2,7 +2,8 @@
 
 ``python -m nightwatch_core.migrations apply`` applies the ones not yet recorded in
 ``public.schema_migrations`` (one transaction each, under an advisory lock so two starters cannot
-race). ``database/init.sql`` — the file PostgreSQL's container runs on first start — is generated
+race); ``wait`` blocks until another process applied them all (Kubernetes: the Deployments' init
+container waits for the migrations Job). ``database/init.sql`` — the file PostgreSQL's container runs on first start — is generated
 from the same files (``write-init-sql``), so both paths give the identical schema; a test proves it.
 """
 
@@ -108,10 +109,48 @@ async def apply_migrations(database_url: str, migrations: list[Migration]) -> li
     return applied_now
 
 
+async def pending_migrations(database_url: str, migrations: list[Migration]) -> list[str]:
+    """The versions shipped here that the database has not recorded (all of them when it has no
+    bookkeeping table yet, or cannot be reached)."""
+    try:
+        connection = await asyncpg.connect(libpq_dsn(database_url), timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return [m.version for m in migrations]
+    try:
+        exists = await connection.fetchval("SELECT to_regclass('public.schema_migrations')")
+        done = (
+            {
+                r["version"]
+                for r in await connection.fetch("SELECT version FROM public.schema_migrations")
+            }
+            if exists
+            else set()
+        )
+    finally:
+        await connection.close()
+    return [m.version for m in migrations if m.version not in done]
+
+
+async def wait_for_migrations(
+    database_url: str, migrations: list[Migration], *, wait_seconds: float, interval: float = 2.0
+) -> list[str]:
+    """Wait until another process (Kubernetes' migrations Job) applied every migration shipped
+    here; return what is still missing when the timeout passes (empty: all applied)."""
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        missing = await pending_migrations(database_url, migrations)
+        if not missing or asyncio.get_running_loop().time() >= deadline:
+            return missing
+        await asyncio.sleep(interval)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nightwatch_core.migrations")
-    parser.add_argument("command", choices=["apply", "write-init-sql", "check-init-sql"])
+    parser.add_argument("command", choices=["apply", "wait", "write-init-sql", "check-init-sql"])
     parser.add_argument("--database-url", help="defaults to DATABASE_URL")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="wait: seconds before giving up (exit 1)"
+    )
     args = parser.parse_args(argv)
     root = find_repo_root()
     migrations = load_migrations(root / "database" / "migrations")
@@ -126,6 +165,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     url = args.database_url or ServiceSettings().database_url
+    if args.command == "wait":
+        missing = asyncio.run(wait_for_migrations(url, migrations, wait_seconds=args.timeout))
+        if missing:
+            print(
+                f"migrations not applied after {args.timeout:g} s: {', '.join(missing)}",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"migrations: all {len(migrations)} applied")
+        return 0
     applied = asyncio.run(apply_migrations(url, migrations))
     print(f"migrations: {len(applied)} applied ({', '.join(applied) or 'up to date'})")
     return 0

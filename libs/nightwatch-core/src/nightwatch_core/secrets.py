@@ -48,6 +48,15 @@ def new_secret() -> str:
 
 async def read_or_create(connection: asyncpg.Connection, name: str) -> str:
     value = await connection.fetchval(_READ_OR_CREATE, name, new_secret())
+    if value is None:
+        # Two first starts at once (replicas, or five services): our INSERT waited for the
+        # other's and did nothing, but this statement's snapshot predates that commit, so its
+        # SELECT saw no row. A new statement sees the winner's value.
+        value = await connection.fetchval(
+            "SELECT value FROM platform.secrets WHERE name = $1", name
+        )
+    if value is None:
+        raise RuntimeError(f"platform.secrets has no {name} after creating it")
     return str(value)
 
 

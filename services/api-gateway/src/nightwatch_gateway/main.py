@@ -15,6 +15,7 @@ from nightwatch_gateway.audit.router import router as audit_router
 from nightwatch_gateway.auth import service as auth_service
 from nightwatch_gateway.auth.authentication import Authenticator
 from nightwatch_gateway.auth.credentials import verify_password
+from nightwatch_gateway.auth.invalidation import CredentialChangeListener
 from nightwatch_gateway.auth.router import router as auth_router
 from nightwatch_gateway.client_address import ClientAddresses
 from nightwatch_gateway.openapi import configure_openapi
@@ -47,6 +48,13 @@ async def _start(app: FastAPI) -> None:
         cache_seconds=settings.credential_cache_seconds,
         stale_seconds=settings.credential_stale_seconds,
     )
+    # Revocations and account changes made through any replica clear this one's cache at once.
+    app.state.credential_listener = CredentialChangeListener(
+        database_url=settings.database_url,
+        on_change=app.state.authenticator.forget_all,
+        connect_timeout=timeout,
+    )
+    app.state.credential_listener_task = asyncio.create_task(app.state.credential_listener.run())
     app.state.rate_limiter = RateLimiter(settings)
     app.state.proxy_timeout = httpx.Timeout(
         settings.proxy_timeout_seconds, connect=settings.proxy_connect_timeout_seconds
@@ -124,11 +132,12 @@ async def _seed_first_admin(app: FastAPI, settings: GatewaySettings) -> None:
 
 
 async def _stop(app: FastAPI) -> None:
-    loader = getattr(app.state, "jwt_loader", None)
-    if loader is not None:
-        loader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await loader
+    for name in ("jwt_loader", "credential_listener_task"):
+        task = getattr(app.state, name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     await app.state.proxy_client.aclose()
     await app.state.proxy_transport.aclose()
     await app.state.lean_pools.aclose()

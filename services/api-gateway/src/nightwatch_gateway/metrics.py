@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 PROXIED_REQUESTS = Counter(
     "gateway_requests_total",
@@ -45,4 +45,13 @@ IN_FLIGHT_REFUSED = Counter(
 BODY_TIMEOUTS = Counter(
     "gateway_request_body_timeouts_total",
     "Requests answered 408 because their body did not arrive within REQUEST_BODY_TIMEOUT_SECONDS",
+)
+CREDENTIAL_CHANGES_HEARD = Counter(
+    "gateway_credential_changes_heard_total",
+    "Committed credential changes (any replica's) announced to this replica; each clears its cache",
+)
+CREDENTIAL_LISTENER_UP = Gauge(
+    "gateway_credential_listener_up",
+    "1 while this replica listens for credential changes; 0: other replicas' revocations take "
+    "up to CREDENTIAL_CACHE_SECONDS here",
 )

@@ -24,8 +24,9 @@ class GatewaySettings(ServiceSettings):
     # The seeded first account (created only when no account exists at all).
     bootstrap_admin_username: str = "admin"
     bootstrap_admin_password: str = Field(default=DEFAULT_ADMIN_PASSWORD, min_length=1)
-    # How long a verified credential is reused without a database lookup; revocation through this
-    # replica is immediate, through another replica it takes at most this long.
+    # How long a verified credential is reused without a database lookup. Revocation through any
+    # replica is immediate everywhere (auth/invalidation.py); only while a replica's LISTEN
+    # connection is down does a change made elsewhere take up to this long there.
     credential_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # While the gateway's database is unreachable, a credential verified within this long keeps
     # working (revocations made meanwhile cannot be seen anyway); 0 turns the grace off.
