@@ -383,6 +383,195 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Silences
+         * @description Latest-ending first; ``status`` = pending, active or expired.
+         */
+        get: operations["list_silences_api_v1_silences_get"];
+        put?: never;
+        /**
+         * Create Silence
+         * @description Matching alerts are stored and shown as silenced: no incident, no page.
+         */
+        post: operations["create_silence_api_v1_silences_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/silences/{silence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Silence */
+        get: operations["get_silence_api_v1_silences__silence_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/silences/{silence_id}/expire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Expire Silence
+         * @description End it now; the next matching alert opens an incident again.
+         */
+        post: operations["expire_silence_api_v1_silences__silence_id__expire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Windows */
+        get: operations["list_windows_api_v1_maintenance_windows_get"];
+        put?: never;
+        /**
+         * Create Window
+         * @description During the window the services' (or teams') alerts are stored and shown, but open no
+         *     incident and page nobody.
+         */
+        post: operations["create_window_api_v1_maintenance_windows_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance-windows/{window_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Window */
+        get: operations["get_window_api_v1_maintenance_windows__window_id__get"];
+        /** Replace Window */
+        put: operations["replace_window_api_v1_maintenance_windows__window_id__put"];
+        post?: never;
+        /** Delete Window */
+        delete: operations["delete_window_api_v1_maintenance_windows__window_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/heartbeats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Heartbeats */
+        get: operations["list_heartbeats_api_v1_heartbeats_get"];
+        put?: never;
+        /**
+         * Create Heartbeat
+         * @description Its ping URL is in the answer; missing interval + grace (from now) raises an alert.
+         */
+        post: operations["create_heartbeat_api_v1_heartbeats_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/heartbeats/ping/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ping Heartbeat
+         * @description The next deadline is now + interval + grace; a missed heartbeat's alert resolves.
+         */
+        get: operations["ping_heartbeat_api_v1_heartbeats_ping__key__get"];
+        put?: never;
+        /**
+         * Ping Heartbeat
+         * @description The next deadline is now + interval + grace; a missed heartbeat's alert resolves.
+         */
+        post: operations["ping_heartbeat_api_v1_heartbeats_ping__key__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/heartbeats/{heartbeat_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Heartbeat */
+        get: operations["get_heartbeat_api_v1_heartbeats__heartbeat_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Heartbeat
+         * @description Stops watching; an incident its miss opened stays as it is.
+         */
+        delete: operations["delete_heartbeat_api_v1_heartbeats__heartbeat_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Heartbeat */
+        patch: operations["update_heartbeat_api_v1_heartbeats__heartbeat_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/heartbeats/{heartbeat_id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Ping Key
+         * @description A new ping URL; the old one stops working.
+         */
+        post: operations["rotate_ping_key_api_v1_heartbeats__heartbeat_id__rotate_key_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/events": {
         parameters: {
             query?: never;
@@ -1350,9 +1539,11 @@ export interface components {
             result: components["schemas"]["CorrelationResult"] | null;
             /**
              * Link Status
-             * @description linked, or pending until incident-management answers
+             * @description linked, pending until incident-management answers, or suppressed
              */
             link_status: string;
+            /** @description the silence or maintenance window that held it back */
+            suppressed_by?: components["schemas"]["SuppressedBy"] | null;
         };
         /**
          * AlertCreate
@@ -1462,6 +1653,8 @@ export interface components {
              * @description when the alert got its incident (null while pending): for almost every alert its arrival, later for alerts accepted while incident-management was unreachable
              */
             attached_at: string | null;
+            /** @description silenced: by which silence or maintenance window */
+            suppressed_by?: components["schemas"]["SuppressedBy"] | null;
         };
         /**
          * AlertStatus
@@ -1484,7 +1677,105 @@ export interface components {
          * CorrelationResult
          * @enum {string}
          */
-        CorrelationResult: "new_incident" | "correlated" | "duplicate" | "resolved" | "acknowledged" | "ignored";
+        CorrelationResult: "new_incident" | "correlated" | "duplicate" | "resolved" | "acknowledged" | "ignored" | "suppressed";
+        /**
+         * HeartbeatCreate
+         * @example {
+         *       "grace_seconds": 3600,
+         *       "interval_seconds": 86400,
+         *       "name": "nightly-backup",
+         *       "team": "platform"
+         *     }
+         */
+        HeartbeatCreate: {
+            /** Name */
+            name: string;
+            /** Team */
+            team: string;
+            /**
+             * Service
+             * @description the service of its alert; default: the heartbeat's name
+             */
+            service?: string | null;
+            /** @default high */
+            severity: components["schemas"]["Severity"];
+            /** Interval Seconds */
+            interval_seconds: number;
+            /**
+             * Grace Seconds
+             * @default 0
+             */
+            grace_seconds: number;
+        };
+        /** HeartbeatList */
+        HeartbeatList: {
+            /** Items */
+            items: components["schemas"]["HeartbeatRead"][];
+            /** Total */
+            total: number;
+        };
+        /** HeartbeatRead */
+        HeartbeatRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Team */
+            team: string;
+            /** Service */
+            service: string;
+            severity: components["schemas"]["Severity"];
+            /** Interval Seconds */
+            interval_seconds: number;
+            /** Grace Seconds */
+            grace_seconds: number;
+            state: components["schemas"]["HeartbeatState"];
+            /**
+             * Ping Url
+             * @description GET or POST it (curl, a cron job): the key is in the URL
+             */
+            ping_url: string;
+            /**
+             * Deadline At
+             * Format: date-time
+             * @description missed if no ping arrives before this
+             */
+            deadline_at: string;
+            /** Last Ping At */
+            last_ping_at: string | null;
+            /** Last Missed At */
+            last_missed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * HeartbeatState
+         * @enum {string}
+         */
+        HeartbeatState: "waiting" | "up" | "down";
+        /** HeartbeatUpdate */
+        HeartbeatUpdate: {
+            /** Team */
+            team?: string | null;
+            /** Service */
+            service?: string | null;
+            severity?: components["schemas"]["Severity"] | null;
+            /** Interval Seconds */
+            interval_seconds?: number | null;
+            /** Grace Seconds */
+            grace_seconds?: number | null;
+        };
         /**
          * IntegrationCreate
          * @example {
@@ -1680,6 +1971,37 @@ export interface components {
              */
             key: string;
         };
+        /**
+         * Lifecycle
+         * @enum {string}
+         */
+        Lifecycle: "pending" | "active" | "expired";
+        /** PingAnswer */
+        PingAnswer: {
+            /**
+             * Ok
+             * @default true
+             */
+            ok: boolean;
+            /** Heartbeat */
+            heartbeat: string;
+            state: components["schemas"]["HeartbeatState"];
+            /**
+             * Deadline At
+             * Format: date-time
+             */
+            deadline_at: string;
+            /**
+             * Resolved
+             * @description this ping ended a missed heartbeat (its alert resolves)
+             */
+            resolved: boolean;
+        };
+        /**
+         * Recurrence
+         * @enum {string}
+         */
+        Recurrence: "none" | "weekly";
         /** ServiceCount */
         ServiceCount: {
             /** Name */
@@ -1692,6 +2014,95 @@ export interface components {
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low";
+        /**
+         * SilenceCreate
+         * @example {
+         *       "comment": "Deploying checkout v2; known noisy",
+         *       "ends_at": "2026-02-09T18:00:00Z",
+         *       "matchers": [
+         *         "service=\"checkout\"",
+         *         "severity=~\"medium|low\""
+         *       ]
+         *     }
+         */
+        SilenceCreate: {
+            /**
+             * Matchers
+             * @description Alertmanager matchers, all must match: name="v", name!="v", name=~"regex", name!~"regex" (regexes fully anchored; a missing label is ""). An alert's labels plus service, severity and team.
+             */
+            matchers: string[];
+            /**
+             * Starts At
+             * @description default: now
+             */
+            starts_at?: string | null;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Comment */
+            comment: string;
+        };
+        /** SilenceList */
+        SilenceList: {
+            /** Items */
+            items: components["schemas"]["SilenceRead"][];
+            /** Total */
+            total: number;
+        };
+        /** SilenceRead */
+        SilenceRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Matchers */
+            matchers: string[];
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Created By */
+            created_by: string;
+            /** Comment */
+            comment: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Expired By */
+            expired_by: string | null;
+            /** @description pending (starts later), active, or expired */
+            status: components["schemas"]["Lifecycle"];
+        };
+        /** SuppressedBy */
+        SuppressedBy: {
+            /**
+             * Kind
+             * @description silence or maintenance
+             */
+            kind: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description the silence's or maintenance window's id
+             */
+            id: string;
+        };
         /** TimeSeries */
         TimeSeries: {
             /**
@@ -1742,6 +2153,108 @@ export interface components {
             services: number;
             /** Items */
             items: components["schemas"]["ServiceCount"][];
+        };
+        /**
+         * WindowCreate
+         * @example {
+         *       "ends_at": "2026-03-28T03:00:00Z",
+         *       "name": "Database patching",
+         *       "recurrence": "weekly",
+         *       "services": [
+         *         "orders-db",
+         *         "orders-api"
+         *       ],
+         *       "starts_at": "2026-03-28T01:00:00Z",
+         *       "time_zone": "Europe/Berlin"
+         *     }
+         */
+        WindowCreate: {
+            /** Name */
+            name: string;
+            /** Services */
+            services?: string[];
+            /** Teams */
+            teams?: string[];
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** @default none */
+            recurrence: components["schemas"]["Recurrence"];
+            /**
+             * Time Zone
+             * @description weekly windows repeat at the same wall-clock time here
+             * @default UTC
+             */
+            time_zone: string;
+            /**
+             * Repeat Until
+             * @description weekly: no occurrence starts at or after this
+             */
+            repeat_until?: string | null;
+        };
+        /** WindowList */
+        WindowList: {
+            /** Items */
+            items: components["schemas"]["WindowRead"][];
+            /** Total */
+            total: number;
+        };
+        /** WindowRead */
+        WindowRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Services */
+            services: string[];
+            /** Teams */
+            teams: string[];
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            recurrence: components["schemas"]["Recurrence"];
+            /** Time Zone */
+            time_zone: string;
+            /** Repeat Until */
+            repeat_until: string | null;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** @description pending, active (an occurrence is on now) or expired */
+            status: components["schemas"]["Lifecycle"];
+            /**
+             * Next Start
+             * @description the occurrence on now, else the next one
+             */
+            next_start: string | null;
+            /** Next End */
+            next_end: string | null;
         };
         /** AlertBatchIn */
         AlertBatchIn: {
@@ -2009,6 +2522,8 @@ export interface components {
             alert_count: number;
             /** Duplicate Count */
             duplicate_count: number;
+            /** @description whether the escalation paged anyone: `pending` (no outcome yet), `paged` (a page reached the notification service), `nobody_paged` (a level had nobody on it - no escalation policy and nobody on call, an unknown team - and nobody was paged since) */
+            page_state: components["schemas"]["PageState"];
             /** Mtta Seconds */
             mtta_seconds: number | null;
             /** Mttr Seconds */
@@ -2104,6 +2619,8 @@ export interface components {
             alert_count: number;
             /** Duplicate Count */
             duplicate_count: number;
+            /** @description whether the escalation paged anyone: `pending` (no outcome yet), `paged` (a page reached the notification service), `nobody_paged` (a level had nobody on it - no escalation policy and nobody on call, an unknown team - and nobody was paged since) */
+            page_state: components["schemas"]["PageState"];
             /** Mtta Seconds */
             mtta_seconds: number | null;
             /** Mttr Seconds */
@@ -2139,6 +2656,11 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * PageState
+         * @enum {string}
+         */
+        PageState: "pending" | "paged" | "nobody_paged";
         /** Page[IncidentRead] */
         Page_IncidentRead_: {
             /** Items */
@@ -2173,6 +2695,11 @@ export interface components {
             open_by_severity: {
                 [key: string]: number;
             };
+            /**
+             * Nobody Paged
+             * @description unresolved incidents whose escalation paged nobody (page_state nobody_paged)
+             */
+            nobody_paged: number;
             mtta: components["schemas"]["DurationStats"];
             mttr: components["schemas"]["DurationStats"];
         };
@@ -4447,6 +4974,661 @@ export interface operations {
             };
         };
     };
+    list_silences_api_v1_silences_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["Lifecycle"] | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_silence_api_v1_silences_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SilenceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_silence_api_v1_silences__silence_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                silence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    expire_silence_api_v1_silences__silence_id__expire_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path: {
+                silence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_windows_api_v1_maintenance_windows_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_window_api_v1_maintenance_windows_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WindowCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_window_api_v1_maintenance_windows__window_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_window_api_v1_maintenance_windows__window_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WindowCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_window_api_v1_maintenance_windows__window_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_heartbeats_api_v1_heartbeats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatList"];
+                };
+            };
+        };
+    };
+    create_heartbeat_api_v1_heartbeats_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HeartbeatCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatRead"];
+                };
+            };
+            /** @description Unknown heartbeat */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ping_heartbeat_api_v1_heartbeats_ping__key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PingAnswer"];
+                };
+            };
+            /** @description Unknown ping key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ping_heartbeat_api_v1_heartbeats_ping__key__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PingAnswer"];
+                };
+            };
+            /** @description Unknown ping key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_heartbeat_api_v1_heartbeats__heartbeat_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                heartbeat_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatRead"];
+                };
+            };
+            /** @description Unknown heartbeat */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_heartbeat_api_v1_heartbeats__heartbeat_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                heartbeat_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown heartbeat */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_heartbeat_api_v1_heartbeats__heartbeat_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                heartbeat_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HeartbeatUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatRead"];
+                };
+            };
+            /** @description Unknown heartbeat */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_ping_key_api_v1_heartbeats__heartbeat_id__rotate_key_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                heartbeat_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatRead"];
+                };
+            };
+            /** @description Unknown heartbeat */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     incident_events_api_v1_incidents_events_get: {
         parameters: {
             query?: never;
@@ -4530,6 +5712,8 @@ export interface operations {
                 since?: string | null;
                 /** @description created before */
                 until?: string | null;
+                /** @description pending, paged or nobody_paged: whether the escalation paged anyone */
+                page_state?: components["schemas"]["PageState"] | null;
             };
             header?: never;
             path?: never;

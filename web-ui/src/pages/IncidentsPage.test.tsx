@@ -16,6 +16,7 @@ function incident(id: string, title: string, status: IncidentStatus = "open"): I
     id, title, service: "checkout", severity: "high", status, description: "", team: "web", updated_at: "2026-01-01T10:00:00Z",
     acknowledged_by: null, resolved_by: null, alert_count: 1, duplicate_count: 0, allowed_transitions: NEXT_STATES[status], assignee: null,
     created_at: "2026-01-01T10:00:00Z", acknowledged_at: null, resolved_at: null, mtta_seconds: null, mttr_seconds: null,
+    page_state: "paged",
   };
 }
 
