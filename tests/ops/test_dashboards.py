@@ -25,12 +25,12 @@ CORE_PANEL_TYPES = {
     "text", "row", "state-timeline", "status-history", "histogram", "logs", "alertlist",
 }  # fmt: skip
 # The metric contract (issues 3-5), the age of the oldest unacknowledged incident and the alerts
-# waiting for an incident (issue 11), the core's
+# waiting for an incident (issue 11), the open incidents that paged nobody (issue 15), the core's
 # HTTP metrics, the gateway's own, Prometheus's own.
 CONTRACT_METRICS = {
     "alerts_received_total", "alerts_correlated_total", "alert_processing_seconds",
     "incidents_created_total", "incidents_by_status", "incident_oldest_unacknowledged_seconds",
-    "alerts_link_backlog",
+    "alerts_link_backlog", "incidents_nobody_paged",
     "incident_mtta_seconds",
     "incident_mttr_seconds", "oncall_notifications_sent_total", "escalations_total",
     "notifications_sent_total", "http_requests_total", "http_request_duration_seconds",
