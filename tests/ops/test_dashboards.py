@@ -26,12 +26,13 @@ CORE_PANEL_TYPES = {
 }  # fmt: skip
 # The metric contract (issues 3-5), the age of the oldest unacknowledged incident and the alerts
 # waiting for an incident (issue 11), alerts held back by silences and maintenance windows and
-# those sent on when they ended (issue 16), the core's
+# those sent on when they ended (issue 16), the open incidents that paged nobody (issue 15), the
+# core's
 # HTTP metrics, the gateway's own, Prometheus's own.
 CONTRACT_METRICS = {
     "alerts_received_total", "alerts_correlated_total", "alert_processing_seconds",
     "incidents_created_total", "incidents_by_status", "incident_oldest_unacknowledged_seconds",
-    "alerts_link_backlog",
+    "alerts_link_backlog", "incidents_nobody_paged",
     "alerts_suppressed_total", "suppressions_active", "alerts_released_total",
     "incident_mtta_seconds",
     "incident_mttr_seconds", "oncall_notifications_sent_total", "escalations_total",
