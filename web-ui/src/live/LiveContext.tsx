@@ -85,9 +85,11 @@ function useEventStream(enabled: boolean): { mode: LiveMode; versions: Record<Ch
   return { mode, versions };
 }
 
-/** Tab title with the open count, and the opt-in alarm for a new critical incident. */
-function useOpenCountAndAlarm(state: LiveState): void {
-  const { mode, prefs } = state;
+/** Tab title with the open count, and the opt-in alarm for a new critical incident; both keep
+ *  going while the rows are paused (the pause is for the person's clicks, not for the alarm). */
+function useOpenCountAndAlarm(live: LiveState): void {
+  const { mode, prefs } = live;
+  const state = { ...live, paused: false };
   const seen = useRef<Set<string> | null>(null);
   const interval = mode === "live" ? null : POLL_MS;
   const open = useLiveLoader(() => incidentsApi.list({ status: ["open"], limit: 1 }), [], ["incidents"], state, interval);

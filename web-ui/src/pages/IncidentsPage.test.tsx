@@ -111,8 +111,9 @@ it("sends the service box as a partial match", async () => {
 it("reloads on a pushed change, shows the open count in the tab title, and stays still while paused", async () => {
   signIn("responder");
   let rows = ROWS.slice(0, 1);
+  let openCount = 7;
   let push: (text: string) => void = () => undefined;
-  const { calls } = fakeApi({ "GET /api/v1/incidents": (_body, url) => (url.searchParams.get("limit") === "1" ? { body: { items: [], total: 7, limit: 1, offset: 0 } } : page(rows)) });
+  const { calls } = fakeApi({ "GET /api/v1/incidents": (_body, url) => (url.searchParams.get("limit") === "1" ? { body: { items: [], total: openCount, limit: 1, offset: 0 } } : page(rows)) });
   const jsonFetch = globalThis.fetch as unknown as (input: string, init?: RequestInit) => Promise<Response>;
   vi.stubGlobal("fetch", (input: string, init?: RequestInit) => {
     if (!input.startsWith("/api/v1/incidents/events")) return jsonFetch(input, init);
@@ -135,12 +136,15 @@ it("reloads on a pushed change, shows the open count in the tab title, and stays
   await userEvent.click(screen.getByRole("button", { name: "Pause" }));
   expect(screen.getByTestId("live-mode")).toHaveAttribute("data-mode", "paused");
   rows = ROWS;
-  const before = calls.length;
+  openCount = 8;
+  const listCalls = () => calls.filter((c) => c.path === "/api/v1/incidents" && c.query.get("limit") === "25").length;
+  const before = listCalls();
   const version = Number(screen.getByTestId("live-mode").dataset.version);
   act(() => push("event: incidents\ndata: {}\n\n"));
   await waitFor(() => expect(Number(screen.getByTestId("live-mode").dataset.version)).toBeGreaterThan(version));
   expect(screen.queryByText("Old one")).toBeNull();
-  expect(calls.length).toBe(before);
+  expect(listCalls()).toBe(before);
+  await waitFor(() => expect(document.title).toBe("(8) Nightwatch")); // the title still follows
   await userEvent.click(screen.getByRole("button", { name: "Resume" }));
   expect(await screen.findByText("Old one")).toBeInTheDocument();
 });
