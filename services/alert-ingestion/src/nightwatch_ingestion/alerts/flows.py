@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import orjson
@@ -154,26 +155,45 @@ def _suppressed_answer(alert: Prepared, why: Suppression) -> AlertAccepted:
     )
 
 
+Held = tuple[Prepared, Suppression]
+
+
 async def _store_held(
     app: FastAPI, prepared: list[Prepared], held: dict[uuid.UUID, Suppression]
 ) -> None:
-    """Store the suppressed alerts; a resolve also resolves suppressed alerts of its fingerprint.
-    No statement when there is neither (the common case)."""
+    """Store the suppressed alerts (a single one shares its statement with concurrent requests,
+    like a placed one); a resolve also resolves suppressed alerts of its fingerprint. No
+    statement when there is neither (the common case)."""
+    batch = [(alert, held[alert.alert_id]) for alert in prepared if alert.alert_id in held]
+    if len(batch) == 1:
+        await app.state.held_coalescer.submit(batch[0])
+    elif batch:
+        await store_held(app, batch)
     resolves = [a for a in prepared if a.event == "resolve"]
-    if not held and not resolves:
-        return
-    try:
-        async with app.state.db_pool.acquire(
-            timeout=settings_of(app).db_connect_timeout_seconds
-        ) as conn:
-            if held:
-                alerts = [a for a in prepared if a.alert_id in held]
-                why = [(held[a.alert_id].kind, held[a.alert_id].id) for a in alerts]
-                await store.insert_suppressed(conn, alerts=alerts, why=why)
-            if resolves:
+    if resolves:
+        try:
+            async with _connection(app) as conn:
                 await store.resolve_suppressed(conn, resolves=resolves)
+        except _UNAVAILABLE:
+            raise DatabaseUnavailable() from None
+
+
+async def store_held(app: FastAPI, batch: list[Held]) -> list[None]:
+    """One statement for held-back alerts (the held coalescer's flush, or one request's batch)."""
+    try:
+        async with _connection(app) as conn:
+            await store.insert_suppressed(
+                conn,
+                alerts=[alert for alert, _ in batch],
+                why=[(why.kind, why.id) for _, why in batch],
+            )
     except _UNAVAILABLE:
         raise DatabaseUnavailable() from None
+    return [None] * len(batch)
+
+
+def _connection(app: FastAPI) -> Any:
+    return app.state.db_pool.acquire(timeout=settings_of(app).db_connect_timeout_seconds)
 
 
 Outcome = Placed | None | BaseException
