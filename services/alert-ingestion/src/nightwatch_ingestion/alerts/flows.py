@@ -36,7 +36,8 @@ from nightwatch_ingestion.suppression.cache import Suppression
 
 log = logging.getLogger("nightwatch.ingestion")
 
-_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# What a database that is down or unreachable raises on the raw pool (answered 503).
+DATABASE_DOWN = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def settings_of(app: FastAPI) -> IngestionSettings:
@@ -174,7 +175,7 @@ async def _store_held(
         try:
             async with _connection(app) as conn:
                 await store.resolve_suppressed(conn, resolves=resolves)
-        except _UNAVAILABLE:
+        except DATABASE_DOWN:
             raise DatabaseUnavailable() from None
 
 
@@ -187,7 +188,7 @@ async def store_held(app: FastAPI, batch: list[Held]) -> list[None]:
                 alerts=[alert for alert, _ in batch],
                 why=[(why.kind, why.id) for _, why in batch],
             )
-    except _UNAVAILABLE:
+    except DATABASE_DOWN:
         raise DatabaseUnavailable() from None
     return [None] * len(batch)
 
@@ -220,7 +221,7 @@ async def place_and_store(app: FastAPI, alerts: list[Prepared]) -> dict[uuid.UUI
             await store.insert_pending(
                 conn, alerts=alerts, batch_id=batch_id, now=app.state.clock.now(), error=error
             )
-    except _UNAVAILABLE:
+    except DATABASE_DOWN:
         raise DatabaseUnavailable() from None
     app.state.link_wake.set()
     return dict.fromkeys((a.alert_id for a in alerts), None)
