@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,11 +27,21 @@ ALERT = {"service": "db-outage", "severity": "high", "message": "disk full"}
 INCIDENT = {"title": "t", "service": "db-outage", "severity": "high", "description": "d"}
 NOTIFY = {"recipient": "alice", "channel": "mock", "subject": "s", "message": "m"}
 LOGIN = {"username": "admin", "password": "admin"}
+SILENCE = {
+    "matchers": ['service="db-outage-silenced"'],
+    "ends_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+    "comment": "outage test",
+}
 
 # (service, method, path, body): reads and writes of every service that touch its database.
 REQUESTS: list[tuple[str, str, str, Any]] = [
     ("ingestion", "GET", "/api/v1/alerts", None),
     ("ingestion", "POST", "/api/v1/alerts", ALERT),
+    ("ingestion", "GET", "/api/v1/silences", None),
+    ("ingestion", "POST", "/api/v1/silences", SILENCE),
+    ("ingestion", "GET", "/api/v1/maintenance-windows", None),
+    ("ingestion", "GET", "/api/v1/heartbeats", None),
+    ("ingestion", "GET", "/api/v1/heartbeats/ping/nwh_not-a-known-key-0123456789", None),
     ("incidents", "GET", "/api/v1/incidents", None),
     ("incidents", "GET", "/api/v1/incidents/stats/summary", None),
     ("incidents", "POST", "/api/v1/incidents", INCIDENT),

@@ -408,3 +408,26 @@ async def test_alertmanager_alerts_through_an_integration_are_silenced_by_their_
     assert by_env["prod"]["suppressed_by"] == {"kind": "silence", "id": made["id"]}
     assert by_env["dev"]["suppressed_by"] is None and by_env["dev"]["incident_id"] is not None
     assert [i["labels"]["env"] for i in incidents.items if i["service"] == service] == ["dev"]
+
+
+async def test_concurrent_held_back_alerts_share_their_statements(
+    client: Any, clock: Any, make_alert: Any, service_name: str, monkeypatch: Any
+) -> None:
+    """A noisy service in maintenance: single POSTs share a statement, as placed alerts do."""
+    from nightwatch_ingestion.alerts import store
+
+    real, statements = store.insert_suppressed, []
+
+    async def counted(conn: Any, **kwargs: Any) -> None:
+        statements.append(len(kwargs["alerts"]))
+        await real(conn, **kwargs)
+
+    monkeypatch.setattr(store, "insert_suppressed", counted)
+    await silence(client, f'service="{service_name}"', ends_at=clock.now() + timedelta(hours=1))
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/alerts", json=make_alert(message=f"m{n}")) for n in range(20))
+    )
+    assert {a.json()["result"] for a in answers} == {"suppressed"}
+    assert sum(statements) == 20 and len(statements) < 20, statements
+    page = (await client.get("/api/v1/alerts", params={"service": service_name})).json()
+    assert len(page["items"]) == 20

@@ -13,7 +13,7 @@ from nightwatch_core.coalescing import Coalescer
 from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
 
-from nightwatch_ingestion.alerts.flows import place_and_store
+from nightwatch_ingestion.alerts.flows import Held, place_and_store, store_held
 from nightwatch_ingestion.alerts.intake import post_alerts_lane
 from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
@@ -84,6 +84,16 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             size=lambda alert: alert.size,
             max_size=MAX_CALL_BYTES,
             observe_batch=HOT_PATH_BATCH.observe,
+        )
+
+        # Held-back single alerts share one statement too (a maintenance window on a noisy service).
+        async def flush_held(batch: list[Held]) -> list[BaseException | None]:
+            return list(await store_held(app, batch))
+
+        app.state.held_coalescer = Coalescer[Held, None](
+            flush_held,
+            max_batch=settings.coalesce_max_batch,
+            max_inflight=settings.coalesce_max_inflight,
         )
 
     async def stop_clients(app: FastAPI) -> None:

@@ -64,6 +64,9 @@ ALERTS_SUPPRESSED = Counter(
     "Alerts stored but held back (no incident, no page), by reason: silence or maintenance",
     ["reason"],
 )
+SUPPRESSION_REASONS = ("silence", "maintenance")
+for _reason in SUPPRESSION_REASONS:  # both series exist from the start (0), so rate() has data
+    ALERTS_SUPPRESSED.labels(_reason)
 SUPPRESSIONS_ACTIVE = Gauge(
     "suppressions_active",
     "Silences and maintenance windows on right now, by kind (this replica's cache)",

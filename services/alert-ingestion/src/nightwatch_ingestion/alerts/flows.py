@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import orjson
@@ -35,7 +36,8 @@ from nightwatch_ingestion.suppression.cache import Suppression
 
 log = logging.getLogger("nightwatch.ingestion")
 
-_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# What a database that is down or unreachable raises on the raw pool (answered 503).
+DATABASE_DOWN = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def settings_of(app: FastAPI) -> IngestionSettings:
@@ -154,26 +156,45 @@ def _suppressed_answer(alert: Prepared, why: Suppression) -> AlertAccepted:
     )
 
 
+Held = tuple[Prepared, Suppression]
+
+
 async def _store_held(
     app: FastAPI, prepared: list[Prepared], held: dict[uuid.UUID, Suppression]
 ) -> None:
-    """Store the suppressed alerts; a resolve also resolves suppressed alerts of its fingerprint.
-    No statement when there is neither (the common case)."""
+    """Store the suppressed alerts (a single one shares its statement with concurrent requests,
+    like a placed one); a resolve also resolves suppressed alerts of its fingerprint. No
+    statement when there is neither (the common case)."""
+    batch = [(alert, held[alert.alert_id]) for alert in prepared if alert.alert_id in held]
+    if len(batch) == 1:
+        await app.state.held_coalescer.submit(batch[0])
+    elif batch:
+        await store_held(app, batch)
     resolves = [a for a in prepared if a.event == "resolve"]
-    if not held and not resolves:
-        return
-    try:
-        async with app.state.db_pool.acquire(
-            timeout=settings_of(app).db_connect_timeout_seconds
-        ) as conn:
-            if held:
-                alerts = [a for a in prepared if a.alert_id in held]
-                why = [(held[a.alert_id].kind, held[a.alert_id].id) for a in alerts]
-                await store.insert_suppressed(conn, alerts=alerts, why=why)
-            if resolves:
+    if resolves:
+        try:
+            async with _connection(app) as conn:
                 await store.resolve_suppressed(conn, resolves=resolves)
-    except _UNAVAILABLE:
+        except DATABASE_DOWN:
+            raise DatabaseUnavailable() from None
+
+
+async def store_held(app: FastAPI, batch: list[Held]) -> list[None]:
+    """One statement for held-back alerts (the held coalescer's flush, or one request's batch)."""
+    try:
+        async with _connection(app) as conn:
+            await store.insert_suppressed(
+                conn,
+                alerts=[alert for alert, _ in batch],
+                why=[(why.kind, why.id) for _, why in batch],
+            )
+    except DATABASE_DOWN:
         raise DatabaseUnavailable() from None
+    return [None] * len(batch)
+
+
+def _connection(app: FastAPI) -> Any:
+    return app.state.db_pool.acquire(timeout=settings_of(app).db_connect_timeout_seconds)
 
 
 Outcome = Placed | None | BaseException
@@ -204,7 +225,7 @@ async def place_and_store(app: FastAPI, alerts: list[Prepared]) -> dict[uuid.UUI
                 await store.insert_pending(
                     conn, alerts=alerts, batch_id=batch_id, now=app.state.clock.now(), error=error
                 )
-    except _UNAVAILABLE:
+    except DATABASE_DOWN:
         raise DatabaseUnavailable() from None
     # Stored: the consoles hear of it (sent on the connection just released, not a second one).
     app.state.change_signal.signal()

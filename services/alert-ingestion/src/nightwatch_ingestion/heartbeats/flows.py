@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from nightwatch_core.errors import NotFound
+from nightwatch_core.errors import DatabaseUnavailable, NotFound
 from nightwatch_core.ids import uuid7
 from nightwatch_core.polling import PollingWorker
 
@@ -76,6 +76,13 @@ def heartbeat_alert(row: Any, *, event: str, now: datetime) -> Prepared:
 
 async def ping(app: FastAPI, *, key: str) -> tuple[Any, datetime, bool]:
     """Record a ping: (the heartbeat, its new deadline, whether it ended a miss)."""
+    try:
+        return await _ping(app, key=key)
+    except flows.DATABASE_DOWN:
+        raise DatabaseUnavailable() from None
+
+
+async def _ping(app: FastAPI, *, key: str) -> tuple[Any, datetime, bool]:
     now = app.state.clock.now()
     async with app.state.db_pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(LOCK_BY_KEY, key)

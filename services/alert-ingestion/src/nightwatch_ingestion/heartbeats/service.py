@@ -7,13 +7,14 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from nightwatch_core.errors import ApiError, NotFound
+from nightwatch_core.errors import ApiError
 from nightwatch_core.ids import uuid7
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_ingestion.heartbeats.models import heartbeats
 from nightwatch_ingestion.heartbeats.schemas import HeartbeatCreate, HeartbeatRead, HeartbeatUpdate
+from nightwatch_ingestion.rows import one_or_404
 
 PING_PATH = "/api/v1/heartbeats/ping/"
 
@@ -78,10 +79,7 @@ async def create(*, session: AsyncSession, data: HeartbeatCreate, now: datetime)
 
 
 async def get(*, session: AsyncSession, heartbeat_id: uuid.UUID) -> Any:
-    row = (await session.execute(select(heartbeats).where(heartbeats.c.id == heartbeat_id))).first()
-    if row is None:
-        raise NotFound("Heartbeat", heartbeat_id)
-    return row
+    return await one_or_404(session, heartbeats, heartbeat_id, "Heartbeat")
 
 
 async def list_all(*, session: AsyncSession) -> list[Any]:

@@ -4,6 +4,7 @@ replica's cache (the others hear the NOTIFY), answer."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from nightwatch_ingestion.suppression.schemas import (
     WindowRead,
 )
 
+log = logging.getLogger("nightwatch.ingestion.suppression")
 router = APIRouter(tags=["silences and maintenance"])
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"description": "Unknown id"}}
 ActorHeader = Annotated[
@@ -39,7 +41,10 @@ def _actor(x_actor: str | None) -> str:
 
 async def _changed(request: Request) -> None:
     app = request.app
-    await app.state.suppression.reload(app.state.db_pool, now=app.state.clock.now())
+    try:
+        await app.state.suppression.reload(app.state.db_pool, now=app.state.clock.now())
+    except Exception as exc:  # committed already: the listener and the periodic reload catch up
+        log.warning("suppression cache not reloaded after a change: %s", exc)
     app.state.release_worker.wake()  # an expiry or deletion: what it held may open incidents
 
 

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from nightwatch_core.errors import ApiError, NotFound
+from nightwatch_core.errors import ApiError
 from nightwatch_core.ids import uuid7
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nightwatch_ingestion.rows import one_or_404
 from nightwatch_ingestion.suppression.cache import window_of
 from nightwatch_ingestion.suppression.models import maintenance_windows, silences
 from nightwatch_ingestion.suppression.recurrence import current_or_next
@@ -72,10 +73,7 @@ async def create_silence(
 
 
 async def get_silence(*, session: AsyncSession, silence_id: uuid.UUID) -> Any:
-    row = (await session.execute(select(silences).where(silences.c.id == silence_id))).first()
-    if row is None:
-        raise NotFound("Silence", silence_id)
-    return row
+    return await one_or_404(session, silences, silence_id, "Silence")
 
 
 async def list_silences(
@@ -159,14 +157,7 @@ async def create_window(
 
 
 async def get_window(*, session: AsyncSession, window_id: uuid.UUID) -> Any:
-    row = (
-        await session.execute(
-            select(maintenance_windows).where(maintenance_windows.c.id == window_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("Maintenance window", window_id)
-    return row
+    return await one_or_404(session, maintenance_windows, window_id, "Maintenance window")
 
 
 async def list_windows(*, session: AsyncSession, limit: int) -> list[Any]:
