@@ -45,7 +45,7 @@ async def test_a_credential_holds_at_most_its_stream_places(
         streams = app.state.admission.streams
         assert streams.in_flight(identity) == 0
         # Two streams still open (held as the router holds them): the third is refused at once.
-        with streams.hold(identity), streams.hold(identity):
+        async with streams.hold(identity), streams.hold(identity):
             refused = await gateway.get(EVENTS, headers=admin)
             assert refused.status_code == 429
             assert refused.json()["error"]["code"] == "too_many_in_flight"
