@@ -9,6 +9,8 @@ request count and by ``max_seconds``; it only ever connects to loopback.
 Optional: extra request headers (an API key through the gateway), another path, and an
 ``on_answer(status, body, answered_at)`` callback that sees every answer (the stack bench reads
 each alert's link status from it). Answers with a content-length or chunked are understood.
+A server that closes after its answer (`Connection: close`: the nginx in front of `make up
+REPLICAS=N` keeps no connection alive) is connected to again for the next request.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class _Connection(asyncio.Protocol):
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.sent_at = 0.0
+        self.closed_by_server = False  # answered with `Connection: close`: connect again
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -133,6 +136,11 @@ class _Connection(asyncio.Protocol):
         if self.run.on_answer is not None:
             self.run.on_answer(status, body, answered_at)
         del self.buffer[:consumed]
+        if b"\r\nconnection: close" in head:
+            self.closed_by_server = True
+            assert self.transport is not None
+            self.transport.close()
+            return
         self._send_next()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -187,16 +195,24 @@ class _Run:
         self.result = result
         self.on_answer = on_answer
         self.counter = iter(range(requests))
+        self.requests = requests
+        self.handed_out = 0
         self.request_for = request_for
         self.per_request = per_request
         self.deadline = deadline
         self.ok_statuses = ok_statuses
 
     def next_request(self) -> bytes | None:
-        if time.monotonic() > self.deadline:
+        if self.finished():
             return None
         i = next(self.counter, None)
-        return None if i is None else self.request_for(i)
+        if i is None:
+            return None
+        self.handed_out += 1
+        return self.request_for(i)
+
+    def finished(self) -> bool:
+        return self.handed_out >= self.requests or time.monotonic() > self.deadline
 
     def record(self, status: int, seconds: float) -> None:
         result = self.result
@@ -256,10 +272,20 @@ async def drive(
         await loop.create_connection(lambda: _Connection(run), "127.0.0.1", port)
         for _ in range(connections - 1)
     ]
+
+    async def keep_going(slot: int) -> None:
+        """Connect again each time the server closed after an answer, until the run is done."""
+        while True:
+            await opened[slot][1].done
+            if not opened[slot][1].closed_by_server or run.finished():
+                return
+            opened[slot] = await loop.create_connection(lambda: _Connection(run), "127.0.0.1", port)
+
     try:
         # Bounded in time even if the server stops answering: what is still in flight is an error.
         await asyncio.wait_for(
-            asyncio.gather(*(protocol.done for _, protocol in opened)), timeout=max_seconds + 30
+            asyncio.gather(*(keep_going(slot) for slot in range(len(opened)))),
+            timeout=max_seconds + 30,
         )
     except TimeoutError:
         for transport, protocol in opened:

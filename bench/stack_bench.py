@@ -23,6 +23,8 @@ routes are used, so the bench keeps working when the internals between the servi
     BENCH_SECONDS=20 make bench            # shorter sustained runs
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make bench
     BENCH_JSON=/tmp/stack-bench.json make bench   # also write the figures as JSON
+    BENCH_REPLICAS=2 make bench            # `make up REPLICAS=2`: CPU summed per service over its
+                                           # replicas, nginx (the balancer) in a column of its own
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ import httpx
 import uvloop
 from stack_api import ingest_api_key, set_up_oncall
 from stack_harness import (
+    BALANCER,
     LOAD_GENERATOR,
     POSTGRES,
     SERVICES,
     StackMeter,
+    bench_replicas,
     running_stack,
     throwaway_database,
 )
@@ -82,6 +86,7 @@ SHORT = {
     "api-gateway": "gatew",
     POSTGRES: "pg",
     LOAD_GENERATOR: "loadgen",
+    BALANCER: "nginx",
 }
 
 
@@ -245,11 +250,12 @@ def print_report(results: list[Measurement], rss: dict[str, dict[str, float]]) -
                 f"{m.lag.untracked} not tracked"
             )
     print("\nCPU ms per alert, per process (first request until the stack was quiet again):\n")
-    print("| scenario | " + " | ".join(SHORT[c] for c in CPU_COLUMNS) + " | all |")
-    print("|---|" + "---:|" * (len(CPU_COLUMNS) + 1))
+    columns = cpu_columns(results)
+    print("| scenario | " + " | ".join(SHORT[c] for c in columns) + " | all |")
+    print("|---|" + "---:|" * (len(columns) + 1))
     for m in results:
         per = m.cpu_ms_per_alert
-        cells = " | ".join(f"{per.get(c, 0.0):.3f}" for c in CPU_COLUMNS)
+        cells = " | ".join(f"{per.get(c, 0.0):.3f}" for c in columns)
         print(f"| {m.name} | {cells} | {sum(per.values()):.3f} |")
     by_number = {m.name[:2]: m for m in results}
     direct, gateway = by_number["1."], by_number["5."]
@@ -271,6 +277,12 @@ def print_report(results: list[Measurement], rss: dict[str, dict[str, float]]) -
         print(f"  {name:<20} {sizes}")
 
 
+def cpu_columns(results: list[Measurement]) -> tuple[str, ...]:
+    """The CPU table's columns: nginx too when replicas ran behind it (REPLICAS > 1)."""
+    balanced = any(BALANCER in m.cpu for m in results)
+    return (*SERVICES, BALANCER, POSTGRES, LOAD_GENERATOR) if balanced else CPU_COLUMNS
+
+
 def to_json(results: list[Measurement], rss: dict[str, dict[str, float]]) -> dict[str, object]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
@@ -284,6 +296,7 @@ def to_json(results: list[Measurement], rss: dict[str, dict[str, float]]) -> dic
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
         "commit": commit,
         "machine": {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg()},
+        "replicas": bench_replicas(),
         "seconds": SECONDS,
         "connections": CONNECTIONS,
         "rss_mb": rss,
@@ -313,7 +326,10 @@ def main() -> int:
     print(
         f"{os.cpu_count()} CPUs shared by the stack, PostgreSQL and the load generator; load average {os.getloadavg()[0]:.1f}"
     )
-    with throwaway_database() as database_url, running_stack(database_url) as stack:
+    replicas = bench_replicas()
+    if replicas > 1:
+        print(f"`make up REPLICAS={replicas}`: CPU summed per service over its replicas")
+    with throwaway_database() as database_url, running_stack(database_url, replicas) as stack:
         print(
             f"stack up on {stack.urls['alert-ingestion']} (gateway {stack.urls['api-gateway']}), STACK_DIR {stack.state_dir}"
         )

@@ -28,13 +28,15 @@ sys.path.insert(0, str(ROOT))
 from nightwatch_core.migrations import libpq_dsn  # noqa: E402
 from nightwatch_core.settings import to_asyncpg_url  # noqa: E402
 from nightwatch_core.testing.databases import create_database, drop_database  # noqa: E402
-from stack_stats import cpu_delta  # noqa: E402
+from stack_stats import by_service, cpu_delta  # noqa: E402
 
 from tests.stack_runner import Stack, make_stack, up_on_free_ports  # noqa: E402
+from tools.replicas import MAX_REPLICAS  # noqa: E402
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES = "postgresql"
 LOAD_GENERATOR = "load generator"
+BALANCER = "balancer"  # nginx in front of the replicas (tools/replicas.py), REPLICAS > 1 only
 QUIET_WINDOW_SECONDS = 1.0
 QUIET_MARGIN = 0.05  # CPU seconds per second above idle still counted as quiet
 SERVICES = (
@@ -48,6 +50,16 @@ SERVICES = (
 
 def server_url() -> str:
     return libpq_dsn(to_asyncpg_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER_URL))
+
+
+def bench_replicas() -> int:
+    """BENCH_REPLICAS: processes of every service, passed to `make up` as REPLICAS (default 1)."""
+    raw = os.environ.get("BENCH_REPLICAS", "1").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_REPLICAS:
+        raise SystemExit(
+            f"BENCH_REPLICAS must be a whole number from 1 to {MAX_REPLICAS}, not {raw!r}"
+        )
+    return int(raw)
 
 
 def _exit_on_sigterm(*_: object) -> None:
@@ -65,13 +77,18 @@ def throwaway_database() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_stack(database_url: str) -> Iterator[Stack]:
-    """`make up` on a fresh STACK_DIR and free ports; `make down` and the directory removed after."""
+def running_stack(database_url: str, replicas: int = 1) -> Iterator[Stack]:
+    """`make up REPLICAS=replicas` on a fresh STACK_DIR and free ports; `make down` and the
+    directory removed after."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     state_root = Path(tempfile.mkdtemp(prefix="nw-stack-bench-"))
     try:
         stack = up_on_free_ports(
-            lambda: make_stack(Path(tempfile.mkdtemp(dir=state_root)), database_url=database_url)
+            lambda: make_stack(
+                Path(tempfile.mkdtemp(dir=state_root)),
+                database_url=database_url,
+                REPLICAS=str(replicas),
+            )
         )
         try:
             yield stack
@@ -112,7 +129,7 @@ class CpuReading:
     """One reading of every process's CPU seconds: the stack's, the database's, ours."""
 
     at: float
-    stack: dict[str, float]  # process name (STACK_DIR/pids) -> seconds
+    stack: dict[str, float]  # service (its replicas summed) or other process -> seconds
     postgres_backends: dict[int, float]  # backend pid of the bench's database -> seconds
     load_generator: float
 
@@ -155,7 +172,7 @@ class StackMeter:
         own = psutil.Process().cpu_times()
         return CpuReading(
             at=time.monotonic(),
-            stack={name: _process_cpu(pid) for name, pid in self.pids.items()},
+            stack=by_service({name: _process_cpu(pid) for name, pid in self.pids.items()}),
             postgres_backends=_cpu_by_pid(backends),
             load_generator=own.user + own.system,
         )
@@ -194,11 +211,13 @@ class StackMeter:
             before = after
 
     def sample_rss(self, label: str) -> None:
-        """RSS in MB of each service (with its children) under ``label`` (start/middle/end)."""
-        sample = {}
-        for name in SERVICES:
-            with contextlib.suppress(psutil.Error, KeyError):
-                root = psutil.Process(self.pids[name])
+        """RSS in MB of each service (with its children, over its replicas) under ``label``
+        (start/middle/end)."""
+        per_process = {}
+        for name, pid in self.pids.items():
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(pid)
                 processes = [root, *root.children(recursive=True)]
-                sample[name] = sum(p.memory_info().rss for p in processes) / 2**20
-        self.rss_samples[label] = sample
+                per_process[name] = sum(p.memory_info().rss for p in processes) / 2**20
+        summed = by_service(per_process)
+        self.rss_samples[label] = {name: summed[name] for name in SERVICES if name in summed}

@@ -46,3 +46,19 @@ def minus_idle(
     return {
         name: max(0.0, value - idle_rates.get(name, 0.0) * seconds) for name, value in spent.items()
     }
+
+
+def service_of(process: str) -> str:
+    """The service a process of STACK_DIR/pids belongs to: ``alert-ingestion.2`` (replica 2 of
+    `make up REPLICAS=N`, tools/replicas.py) -> ``alert-ingestion``; other names are their own."""
+    name, _, replica = process.rpartition(".")
+    return name if name and replica.isdigit() else process
+
+
+def by_service(per_process: Mapping[str, float]) -> dict[str, float]:
+    """Values of processes (CPU seconds, RSS) summed per service over its replicas."""
+    summed: dict[str, float] = {}
+    for process, value in per_process.items():
+        service = service_of(process)
+        summed[service] = summed.get(service, 0.0) + value
+    return summed

@@ -3,7 +3,14 @@ deltas over a changing set of processes."""
 
 from __future__ import annotations
 
-from bench.stack_stats import cpu_delta, minus_idle, per_unit_ms, percentile
+from bench.stack_stats import (
+    by_service,
+    cpu_delta,
+    minus_idle,
+    per_unit_ms,
+    percentile,
+    service_of,
+)
 
 
 def test_percentile_of_values_alone() -> None:
@@ -36,3 +43,24 @@ def test_minus_idle_leaves_the_work_of_the_load() -> None:
     spent = {"ingestion": 3.0, "prometheus": 0.1}
     idle = {"ingestion": 0.01, "prometheus": 0.02}
     assert minus_idle(spent, idle, 10.0) == {"ingestion": 2.9, "prometheus": 0.0}
+
+
+def test_replicas_of_a_service_are_summed_other_processes_kept() -> None:
+    spent = {
+        "alert-ingestion.1": 1.0,
+        "alert-ingestion.2": 0.5,
+        "api-gateway": 2.0,  # REPLICAS=1: the service's own pid file
+        "balancer": 0.25,
+        "postgresql": 3.0,
+        "load generator": 0.75,
+    }
+    assert by_service(spent) == {
+        "alert-ingestion": 1.5,
+        "api-gateway": 2.0,
+        "balancer": 0.25,
+        "postgresql": 3.0,
+        "load generator": 0.75,
+    }
+    assert service_of("notification.12") == "notification"
+    assert service_of("web-ui") == "web-ui"
+    assert service_of("v1.x") == "v1.x"
