@@ -38,10 +38,12 @@ import uvloop
 from incidents_bench import ack_request, create_request, open_ids
 from raw_http_load import Result, drive
 from stack_api import ingest_api_key, set_up_oncall
+from stack_bench import SHORT
 from stack_harness import (
     BALANCER,
     LOAD_GENERATOR,
     POSTGRES,
+    SERVICES,
     StackMeter,
     running_stack,
     throwaway_database,
@@ -59,20 +61,22 @@ from stack_scenarios import (
 from stack_stats import minus_idle
 
 from tests.stack_runner import ADMIN, Stack
+from tools.replicas import MAX_REPLICAS
 
 INCIDENT_CONNECTIONS = int(os.environ.get("BENCH_CONCURRENCY", "10"))
-SETUP_SECONDS = 120.0  # bound of the group creation and of the gateway's warm-up
+PROCESS_COLUMNS = (*SERVICES, BALANCER, POSTGRES)
 
 
 def replica_counts() -> tuple[int, ...]:
+    """BENCH_REPLICA_COUNTS: the replica counts to run, in order (default 1,2)."""
     raw = os.environ.get("BENCH_REPLICA_COUNTS", "1,2")
-    try:
-        counts = tuple(int(part) for part in raw.split(","))
-    except ValueError:
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.isdigit() and 1 <= int(part) <= MAX_REPLICAS for part in parts):
         raise SystemExit(
-            f"BENCH_REPLICA_COUNTS: whole numbers separated by commas, not {raw!r}"
-        ) from None
-    return counts
+            f"BENCH_REPLICA_COUNTS: whole numbers from 1 to {MAX_REPLICAS} separated by commas,"
+            f" not {raw!r}"
+        )
+    return tuple(int(part) for part in parts)
 
 
 @dataclass
@@ -198,6 +202,12 @@ def print_table(rows: list[Row]) -> None:
         )
         if load.errors:
             print(f"    {row.scenario} at {row.replicas}: error statuses {load.error_statuses}")
+    print("\nCPU ms per request, per process (each service summed over its replicas):\n")
+    print("| scenario | replicas | " + " | ".join(SHORT[c] for c in PROCESS_COLUMNS) + " |")
+    print("|---|---:|" + "---:|" * len(PROCESS_COLUMNS))
+    for row in sorted(rows, key=lambda r: (r.scenario, r.replicas)):
+        cells = " | ".join(f"{row.ms_per_request(c):.2f}" for c in PROCESS_COLUMNS)
+        print(f"| {row.scenario} | {row.replicas} | {cells} |")
 
 
 def main() -> int:
