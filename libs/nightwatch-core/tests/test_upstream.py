@@ -214,3 +214,17 @@ async def test_malformed_answer_is_broken() -> None:
 def test_header_values_with_line_breaks_are_refused() -> None:
     with pytest.raises(ValueError, match="line break"):
         request_bytes("GET", b"/", host=b"h", headers=[(b"x-actor", b"a\r\nx-admin: 1")], body=b"")
+
+
+async def test_waiting_for_a_free_connection_is_bounded_too() -> None:
+    async with served() as port:
+        pool = pool_for(port, max_connections=1)
+        busy = asyncio.create_task(pool.request(get("/slow"), answer_within=5))
+        await asyncio.sleep(0.05)
+        with pytest.raises(UpstreamTimeout, match="no free connection"):
+            await pool.request(get("/a"), answer_within=0.2)
+        busy.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await busy
+        assert (await pool.request(get("/b"), answer_within=5)).status == 201  # slot given back
+        await pool.aclose()

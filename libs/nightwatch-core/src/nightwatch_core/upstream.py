@@ -148,8 +148,14 @@ class UpstreamPool:
     async def request(
         self, data: bytes, *, answer_within: float, retry_if_unanswered: bool = False
     ) -> UpstreamResponse:
-        """Send ``data`` (a whole HTTP/1.1 request: head and body) and return the answer."""
-        async with self._slots:
+        """Send ``data`` (a whole HTTP/1.1 request: head and body) and return the answer.
+        Waiting for a free connection counts against ``answer_within`` too."""
+        try:
+            async with asyncio.timeout(answer_within):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise UpstreamTimeout(f"no free connection within {answer_within:g} s") from None
+        try:
             connection, reused = await self._take()
             try:
                 return await self._exchange(connection, data, answer_within)
@@ -158,6 +164,8 @@ class UpstreamPool:
                     raise
             connection, _ = await self._take(fresh=True)
             return await self._exchange(connection, data, answer_within)
+        finally:
+            self._slots.release()
 
     async def _exchange(
         self, connection: _Connection, data: bytes, answer_within: float
