@@ -1,0 +1,140 @@
+// My on-call: the signed-in person's upcoming shifts, a calendar feed per schedule, a timeline with
+// a "now" marker, and a test page to their contact methods.
+import { useState } from "react";
+import { oncall } from "../api/endpoints";
+import type { OncallUser, Schedule, UserShift } from "../api/types";
+import { useAuth } from "../auth";
+import { Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
+import { formatTime } from "../format";
+import { usePolling } from "../hooks";
+import { rememberUserId, resolveMe } from "../oncall/me";
+import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
+import { TestPagePanel } from "../oncall/TestPagePanel";
+import { hourStart } from "../oncall/timeline";
+
+function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void }) {
+  return (
+    <section className="card space-y-2" aria-label="Who am I">
+      {me ? (
+        <p className="text-sm" data-testid="me">
+          You are <strong>{me.name}</strong> ({me.email}) in on-call,{" "}
+          {how === "remembered" ? "as you chose in this browser." : "matched by your username."}
+        </p>
+      ) : (
+        <p className="text-sm">
+          Console accounts and on-call people are separate: no on-call person matches your username. Pick yourself once;
+          this browser remembers it.
+        </p>
+      )}
+      <label className="flex flex-wrap items-center gap-2 text-sm">
+        {me ? "Not you?" : "Which on-call person are you?"}
+        <select className="input w-auto" aria-label="Which on-call person are you?" value={me?.id ?? ""} onChange={(e) => onPick(e.target.value || null)}>
+          <option value="">choose…</option>
+          {users.map((user) => (
+            <option key={user.id} value={user.id}>{user.name} ({user.email})</option>
+          ))}
+        </select>
+      </label>
+    </section>
+  );
+}
+
+function MyShifts({ me, days }: { me: OncallUser; days: number }) {
+  const from = hourStart(new Date());
+  const to = new Date(from.getTime() + days * 86_400_000);
+  const { data, error } = usePolling(() => oncall.userShifts(me.id, from.toISOString(), to.toISOString()), [me.id, days], 60_000);
+  if (error) return <ErrorBanner error={error} />;
+  if (!data) return <Loading what="Loading your shifts" />;
+  if (data.length === 0) return <Empty>You have no shifts in the next {days} days.</Empty>;
+  const now = new Date();
+  return (
+    <div className="space-y-3">
+      <ShiftBars shifts={data} from={from} to={to} now={now} label={`Your shifts for the next ${days} days`} extra={(s) => s.schedule_name ?? ""} />
+      <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" aria-label="Upcoming shifts">
+        {data.map((shift: UserShift, index) => (
+          <li key={index} data-testid="my-shift" className="flex flex-wrap justify-between gap-2 py-1.5">
+            <span>
+              <strong>{shift.schedule_name}</strong> · team {shift.team.name}
+              {shift.source === "override" ? " · override" : shift.layer_name ? ` · ${shift.layer_name}` : ""}
+              {new Date(shift.start) <= now && now < new Date(shift.end) && <span className="ml-2 rounded bg-rose-600 px-1.5 text-xs font-semibold text-white">on call now</span>}
+            </span>
+            <span className="text-slate-600 dark:text-slate-300">{formatTime(shift.start)} → {formatTime(shift.end)}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** The schedules a person is a participant of (a feed per schedule, filtered to them). */
+function mySchedules(schedules: Schedule[], me: OncallUser): Schedule[] {
+  return schedules.filter((s) => s.layers.some((layer) => layer.participants.some((p) => p.id === me.id)));
+}
+
+function CalendarLinks({ schedules, me }: { schedules: Schedule[]; me: OncallUser }) {
+  const [copied, setCopied] = useState<string | null>(null);
+  const mine = mySchedules(schedules, me);
+  if (mine.length === 0) return <Empty>You are in no schedule&apos;s rotation (an override alone has no feed of its own).</Empty>;
+  return (
+    <ul className="space-y-2 text-sm">
+      {mine.map((schedule) => {
+        const url = `${window.location.origin}${schedule.ical_url}?user_id=${me.id}`;
+        return (
+          <li key={schedule.id} className="space-y-1" data-testid="calendar-link">
+            <div><strong>{schedule.name}</strong> · only your shifts, 7 days back to 84 ahead</div>
+            <div className="flex flex-wrap items-center gap-2">
+              <input className="input min-w-0 flex-1 font-mono text-xs" readOnly value={url} aria-label={`Calendar URL of ${schedule.name}`} onFocus={(e) => e.target.select()} />
+              <button type="button" className="btn-secondary" onClick={() => void navigator.clipboard?.writeText(url).then(() => setCopied(schedule.id))}>
+                {copied === schedule.id ? "Copied" : "Copy"}
+              </button>
+              <a className="btn-secondary" href={url.replace(/^https?:/, "webcal:")}>Subscribe</a>
+            </div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+export function MyOncallPage() {
+  const { session } = useAuth();
+  const username = session?.user.username ?? "";
+  const users = usePolling(() => oncall.users(), [], null);
+  const schedules = usePolling(() => oncall.schedules(), [], 60_000);
+  const [days, setDays] = useState(14);
+  const [, setPicked] = useState(0); // bumped by a pick: resolve again from localStorage
+  const { user: me, how } = resolveMe(username, users.data ?? []);
+
+  function pick(id: string | null) {
+    rememberUserId(username, id);
+    setPicked((n) => n + 1);
+  }
+
+  return (
+    <div className="space-y-4">
+      <PageHeader title="My on-call" />
+      <ErrorBanner error={users.error} onRetry={users.reload} />
+      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={pick} />}
+      {me && (
+        <>
+          <section className="card space-y-3" aria-label="My shifts">
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <h2 className="font-semibold">My shifts (next {days} days)</h2>
+              <RangePicker days={days} onChange={setDays} />
+            </div>
+            <MyShifts me={me} days={days} />
+          </section>
+          <section className="card space-y-2" aria-label="Calendar">
+            <h2 className="font-semibold">Calendar</h2>
+            <p className="text-sm text-slate-600 dark:text-slate-300">
+              Subscribe in your calendar app: the URL is secret (anyone with it can read the schedule) and needs no login.
+            </p>
+            <ErrorBanner error={schedules.error} onRetry={schedules.reload} />
+            {schedules.data ? <CalendarLinks schedules={schedules.data} me={me} /> : <Loading />}
+          </section>
+          <TestPagePanel user={me} self />
+        </>
+      )}
+    </div>
+  );
+}
