@@ -23,15 +23,15 @@ function useWidth() {
   return { ref, width };
 }
 
-export function ShiftBars({ shifts, gaps = [], from, to, now, label, extra }: {
+export function ShiftBars({ shifts, gaps = [], from, to, now, label, barText }: {
   shifts: (Pick<Shift, "start" | "end" | "user" | "source" | "layer_name"> & { schedule_name?: string })[];
   gaps?: Span[];
   from: Date;
   to: Date;
   now: Date;
   label: string;
-  /** What a bar's text says besides the name (My on-call: the schedule). */
-  extra?: (shift: { schedule_name?: string }) => string;
+  /** What a bar says (default the person; My on-call, where every bar is mine: the schedule). */
+  barText?: (shift: { user: { name: string }; schedule_name?: string }) => string;
 }) {
   const { ref, width } = useWidth();
   const people = [...new Map(shifts.map((s) => [s.user.id, s.user.name])).entries()];
@@ -43,7 +43,7 @@ export function ShiftBars({ shifts, gaps = [], from, to, now, label, extra }: {
       <div ref={ref} className="relative h-9 w-full overflow-hidden rounded bg-slate-100 dark:bg-slate-800" role="img" aria-label={label}>
         {shifts.map((shift, index) => {
           const position = barPosition(shift, from, to);
-          const name = extra ? `${shift.user.name} · ${extra(shift)}` : shift.user.name;
+          const name = barText ? barText(shift) : shift.user.name;
           return (
             <div
               key={index}

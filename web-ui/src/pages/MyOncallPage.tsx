@@ -49,7 +49,7 @@ function MyShifts({ me, days }: { me: OncallUser; days: number }) {
   const now = new Date();
   return (
     <div className="space-y-3">
-      <ShiftBars shifts={data} from={from} to={to} now={now} label={`Your shifts for the next ${days} days`} extra={(s) => s.schedule_name ?? ""} />
+      <ShiftBars shifts={data} from={from} to={to} now={now} label={`Your shifts for the next ${days} days`} barText={(s) => s.schedule_name ?? s.user.name} />
       <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" aria-label="Upcoming shifts">
         {data.map((shift: UserShift, index) => (
           <li key={index} data-testid="my-shift" className="flex flex-wrap justify-between gap-2 py-1.5">
