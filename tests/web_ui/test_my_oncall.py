@@ -97,6 +97,8 @@ async def test_my_oncall_shifts_timeline_and_calendar(
 
     # A week: a day's bar is wide enough for the schedule's name (every bar here is mine).
     await page.get_by_label("Days shown").select_option("7")
+    await expect(page.get_by_role("heading", name="My shifts (next 7 days)")).to_be_visible()
+    assert await shifts.count() <= 4
     bars = page.get_by_role("img", name="Your shifts for the next 7 days").get_by_test_id(
         "shift-bar"
     )

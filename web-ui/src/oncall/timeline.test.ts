@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { barLabel, barPosition, hourStart, initials, nowPosition, ticks } from "./timeline";
+import { barLabel, barPosition, dayStart, initials, nowPosition, ticks } from "./timeline";
 
 const from = new Date("2026-03-01T00:00:00Z");
 const to = new Date("2026-03-29T00:00:00Z"); // 28 days
@@ -33,6 +33,7 @@ it("ticks every day up to two weeks, every week beyond", () => {
   expect(weekly.map((d) => d.toISOString().slice(0, 10))).toEqual(["2026-03-01", "2026-03-08", "2026-03-15", "2026-03-22"]);
 });
 
-it("starts the timeline at the current hour", () => {
-  expect(hourStart(new Date("2026-03-01T10:42:13.5Z")).toISOString()).toBe("2026-03-01T10:00:00.000Z");
+it("starts the timeline at the browser's midnight", () => {
+  const start = dayStart(new Date(2026, 2, 1, 10, 42, 13, 500));
+  expect(start.getTime()).toBe(new Date(2026, 2, 1).getTime());
 });

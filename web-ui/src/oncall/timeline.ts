@@ -50,9 +50,10 @@ export function ticks(from: Date, to: Date): Date[] {
   return Array.from({ length: Math.ceil(days / step) }, (_, index) => new Date(from.getTime() + index * step * 86_400_000));
 }
 
-/** The start of the current hour: the timeline's left edge (stable across a minute's re-renders). */
-export function hourStart(now: Date): Date {
+/** The start of today in the browser's zone: the timeline's left edge, so the now marker sits
+ * inside today's column with the shift you are in (and the range is stable across re-renders). */
+export function dayStart(now: Date): Date {
   const start = new Date(now);
-  start.setUTCMinutes(0, 0, 0);
+  start.setHours(0, 0, 0, 0);
   return start;
 }

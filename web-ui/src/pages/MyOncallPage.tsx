@@ -10,7 +10,7 @@ import { usePolling } from "../hooks";
 import { rememberUserId, resolveMe } from "../oncall/me";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { TestPagePanel } from "../oncall/TestPagePanel";
-import { hourStart } from "../oncall/timeline";
+import { dayStart } from "../oncall/timeline";
 
 function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void }) {
   return (
@@ -40,18 +40,20 @@ function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUse
 }
 
 function MyShifts({ me, days }: { me: OncallUser; days: number }) {
-  const from = hourStart(new Date());
+  const from = dayStart(new Date());
   const to = new Date(from.getTime() + days * 86_400_000);
   const { data, error } = usePolling(() => oncall.userShifts(me.id, from.toISOString(), to.toISOString()), [me.id, days], 60_000);
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading your shifts" />;
-  if (data.length === 0) return <Empty>You have no shifts in the next {days} days.</Empty>;
+  if (!data.some((shift) => new Date(shift.end) > new Date())) return <Empty>You have no shifts in the next {days} days.</Empty>;
   const now = new Date();
+  // Within the range shown (the previous range's answer stays until the new one arrives).
+  const upcoming = data.filter((shift) => new Date(shift.end) > now && new Date(shift.start) < to);
   return (
     <div className="space-y-3">
       <ShiftBars shifts={data} from={from} to={to} now={now} label={`Your shifts for the next ${days} days`} barText={(s) => s.schedule_name ?? s.user.name} />
       <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" aria-label="Upcoming shifts">
-        {data.map((shift: UserShift, index) => (
+        {upcoming.map((shift: UserShift, index) => (
           <li key={index} data-testid="my-shift" className="flex flex-wrap justify-between gap-2 py-1.5">
             <span>
               <strong>{shift.schedule_name}</strong> · team {shift.team.name}

@@ -9,7 +9,7 @@ import { usePolling } from "../hooks";
 import { JsonEditor } from "./JsonEditor";
 import { OverridesList } from "./OverridesList";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
-import { hourStart } from "../oncall/timeline";
+import { dayStart } from "../oncall/timeline";
 
 
 function scheduleTemplate(users: OncallUser[]) {
@@ -80,7 +80,7 @@ function CurrentOncall({ team }: { team: string }) {
 }
 
 function ShiftTimeline({ schedule, version, days }: { schedule: Schedule; version: number; days: number }) {
-  const from = hourStart(new Date());
+  const from = dayStart(new Date());
   const to = new Date(from.getTime() + days * 86_400_000);
   const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id, version, days], 15_000);
   if (error) return <ErrorBanner error={error} />;
