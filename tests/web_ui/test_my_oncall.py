@@ -99,9 +99,9 @@ async def test_my_oncall_shifts_timeline_and_calendar(
     await page.get_by_label("Days shown").select_option("7")
     await expect(page.get_by_role("heading", name="My shifts (next 7 days)")).to_be_visible()
     assert await shifts.count() <= 4
-    bars = page.get_by_role("img", name="Your shifts for the next 7 days").get_by_test_id(
-        "shift-bar"
-    )
+    bars = page.get_by_role(
+        "img", name=f"Shifts of {me['name']} for the next 7 days"
+    ).get_by_test_id("shift-bar")
     await expect(bars.filter(has_text=schedule["name"]).first).to_be_visible()
     await shoot(page, screenshot_dir, "my-oncall")
 
@@ -173,3 +173,22 @@ async def test_send_me_a_test_page_shows_each_channel(
         if n["subject"] == f"[Nightwatch] Test page for {me['name']}"
     ]
     assert [(n["channel"], n["status"]) for n in mine] == [("mock", "delivered")]
+
+
+async def test_a_persons_page_from_the_oncall_page_sends_them_a_test_page(
+    admin_page: Page, api: GatewayApi
+) -> None:
+    _me, colleague, schedule = _rotation(api)
+    page = admin_page
+    await page.goto("/oncall")
+    timeline = page.get_by_role("img", name=f"Shifts of {schedule['name']} for the next 7 days")
+    await expect(timeline).to_be_visible()
+    await page.get_by_role("link", name=colleague["name"], exact=True).first.click()
+    await expect(page.get_by_role("heading", name=colleague["name"])).to_be_visible()
+    await expect(page.get_by_test_id("my-shift").first).to_contain_text(schedule["name"])
+    await page.get_by_role("button", name=f"Send {colleague['name']} a test page").click()
+    # No contact methods: the person's email on the mock channel, as escalation would page them.
+    row = page.get_by_test_id("test-page-row")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text(colleague["email"])
+    await expect(row.get_by_test_id("test-page-outcome")).to_have_text("delivered", timeout=ARRIVES)

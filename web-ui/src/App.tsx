@@ -10,6 +10,7 @@ import { LoginPage } from "./pages/LoginPage";
 import { NotificationsPage } from "./pages/NotificationsPage";
 import { MyOncallPage } from "./pages/MyOncallPage";
 import { OncallPage } from "./pages/OncallPage";
+import { PersonPage } from "./pages/PersonPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SilencesPage } from "./pages/SilencesPage";
 
@@ -43,6 +44,7 @@ export function AppRoutes() {
         <Route path="alerts" element={<AlertsPage />} />
         <Route path="oncall" element={<OncallPage />} />
         <Route path="my-oncall" element={<MyOncallPage />} />
+        <Route path="oncall/people/:id" element={<PersonPage />} />
         <Route path="silences" element={<SilencesPage />} />
         <Route path="notifications" element={<NotificationsPage />} />
         <Route path="settings" element={<SettingsPage />} />

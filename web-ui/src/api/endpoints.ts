@@ -122,6 +122,7 @@ export const alerts = {
 export const oncall = {
   teams: async () => toPage<Team>(await request("GET", "/teams", { query: { limit: 100 } })).items,
   users: async () => toPage<OncallUser>(await request("GET", "/users", { query: { limit: 100 } })).items,
+  user: (id: string) => request<OncallUser>("GET", `/users/${enc(id)}`),
   current: (team: string) => request<OncallCurrent>("GET", "/oncall/current", { query: { team } }),
   schedules: async () => toPage<Schedule>(await request("GET", "/schedules", { query: { limit: 100 } })).items,
   createSchedule: (body: ScheduleCreate) => request<Schedule>("POST", "/schedules", { body }),

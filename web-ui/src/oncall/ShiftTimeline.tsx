@@ -1,6 +1,7 @@
 // A shift timeline of any length: bars named as far as they fit, a legend of who is who, gaps
 // hatched, and a "now" marker. Used by the On-call page (per schedule) and My on-call.
 import { useEffect, useRef, useState } from "react";
+import { Link } from "react-router-dom";
 import type { Shift } from "../api/types";
 import { formatTime } from "../format";
 import { barLabel, barPosition, nowPosition, ticks, type Span } from "./timeline";
@@ -77,7 +78,7 @@ export function ShiftBars({ shifts, gaps = [], from, to, now, label, barText }: 
           {people.map(([id, name]) => (
             <li key={id} className="flex items-center gap-1">
               <span className={`inline-block h-3 w-3 rounded-sm ${colour(id)}`} aria-hidden="true" />
-              {name}
+              <Link className="hover:underline" to={`/oncall/people/${id}`}>{name}</Link>
             </li>
           ))}
         </ul>

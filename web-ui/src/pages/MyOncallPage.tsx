@@ -45,13 +45,13 @@ function MyShifts({ me, days }: { me: OncallUser; days: number }) {
   const { data, error } = usePolling(() => oncall.userShifts(me.id, from.toISOString(), to.toISOString()), [me.id, days], 60_000);
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading your shifts" />;
-  if (!data.some((shift) => new Date(shift.end) > new Date())) return <Empty>You have no shifts in the next {days} days.</Empty>;
+  if (!data.some((shift) => new Date(shift.end) > new Date())) return <Empty>No shifts in the next {days} days.</Empty>;
   const now = new Date();
   // Within the range shown (the previous range's answer stays until the new one arrives).
   const upcoming = data.filter((shift) => new Date(shift.end) > now && new Date(shift.start) < to);
   return (
     <div className="space-y-3">
-      <ShiftBars shifts={data} from={from} to={to} now={now} label={`Your shifts for the next ${days} days`} barText={(s) => s.schedule_name ?? s.user.name} />
+      <ShiftBars shifts={data} from={from} to={to} now={now} label={`Shifts of ${me.name} for the next ${days} days`} barText={(s) => s.schedule_name ?? s.user.name} />
       <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" aria-label="Upcoming shifts">
         {upcoming.map((shift: UserShift, index) => (
           <li key={index} data-testid="my-shift" className="flex flex-wrap justify-between gap-2 py-1.5">
@@ -76,14 +76,14 @@ function mySchedules(schedules: Schedule[], me: OncallUser): Schedule[] {
 function CalendarLinks({ schedules, me }: { schedules: Schedule[]; me: OncallUser }) {
   const [copied, setCopied] = useState<string | null>(null);
   const mine = mySchedules(schedules, me);
-  if (mine.length === 0) return <Empty>You are in no schedule&apos;s rotation (an override alone has no feed of its own).</Empty>;
+  if (mine.length === 0) return <Empty>In no schedule&apos;s rotation (an override alone has no feed of its own).</Empty>;
   return (
     <ul className="space-y-2 text-sm">
       {mine.map((schedule) => {
         const url = `${window.location.origin}${schedule.ical_url}?user_id=${me.id}`;
         return (
           <li key={schedule.id} className="space-y-1" data-testid="calendar-link">
-            <div><strong>{schedule.name}</strong> · only your shifts, 7 days back to 84 ahead</div>
+            <div><strong>{schedule.name}</strong> · only {me.name}&apos;s shifts, 7 days back to 84 ahead</div>
             <div className="flex flex-wrap items-center gap-2">
               <input className="input min-w-0 flex-1 font-mono text-xs" readOnly value={url} aria-label={`Calendar URL of ${schedule.name}`} onFocus={(e) => e.target.select()} />
               <button type="button" className="btn-secondary" onClick={() => void navigator.clipboard?.writeText(url).then(() => setCopied(schedule.id))}>
@@ -98,12 +98,36 @@ function CalendarLinks({ schedules, me }: { schedules: Schedule[]; me: OncallUse
   );
 }
 
+/** A person's shifts, calendar links and test page: My on-call, and a person's own page. */
+export function PersonOncall({ person, self }: { person: OncallUser; self: boolean }) {
+  const schedules = usePolling(() => oncall.schedules(), [], 60_000);
+  const [days, setDays] = useState(14);
+  return (
+    <>
+      <section className="card space-y-3" aria-label={self ? "My shifts" : "Shifts"}>
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <h2 className="font-semibold">{self ? "My shifts" : "Shifts"} (next {days} days)</h2>
+          <RangePicker days={days} onChange={setDays} />
+        </div>
+        <MyShifts me={person} days={days} />
+      </section>
+      <section className="card space-y-2" aria-label="Calendar">
+        <h2 className="font-semibold">Calendar</h2>
+        <p className="text-sm text-slate-600 dark:text-slate-300">
+          Subscribe in a calendar app: the URL is secret (anyone with it can read the schedule) and needs no login.
+        </p>
+        <ErrorBanner error={schedules.error} onRetry={schedules.reload} />
+        {schedules.data ? <CalendarLinks schedules={schedules.data} me={person} /> : <Loading />}
+      </section>
+      <TestPagePanel user={person} self={self} />
+    </>
+  );
+}
+
 export function MyOncallPage() {
   const { session } = useAuth();
   const username = session?.user.username ?? "";
   const users = usePolling(() => oncall.users(), [], null);
-  const schedules = usePolling(() => oncall.schedules(), [], 60_000);
-  const [days, setDays] = useState(14);
   const [, setPicked] = useState(0); // bumped by a pick: resolve again from localStorage
   const { user: me, how } = resolveMe(username, users.data ?? []);
 
@@ -117,26 +141,7 @@ export function MyOncallPage() {
       <PageHeader title="My on-call" />
       <ErrorBanner error={users.error} onRetry={users.reload} />
       {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={pick} />}
-      {me && (
-        <>
-          <section className="card space-y-3" aria-label="My shifts">
-            <div className="flex flex-wrap items-center justify-between gap-2">
-              <h2 className="font-semibold">My shifts (next {days} days)</h2>
-              <RangePicker days={days} onChange={setDays} />
-            </div>
-            <MyShifts me={me} days={days} />
-          </section>
-          <section className="card space-y-2" aria-label="Calendar">
-            <h2 className="font-semibold">Calendar</h2>
-            <p className="text-sm text-slate-600 dark:text-slate-300">
-              Subscribe in your calendar app: the URL is secret (anyone with it can read the schedule) and needs no login.
-            </p>
-            <ErrorBanner error={schedules.error} onRetry={schedules.reload} />
-            {schedules.data ? <CalendarLinks schedules={schedules.data} me={me} /> : <Loading />}
-          </section>
-          <TestPagePanel user={me} self />
-        </>
-      )}
+      {me && <PersonOncall person={me} self />}
     </div>
   );
 }

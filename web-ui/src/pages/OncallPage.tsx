@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
 import { oncall } from "../api/endpoints";
 import { ApiError } from "../api/client";
 import type { EscalationTarget, OncallUser, Schedule, ScheduleCreate, Team } from "../api/types";
@@ -67,7 +68,7 @@ function CurrentOncall({ team }: { team: string }) {
     <ul className="text-right text-sm" data-testid="oncall-now">
       {data.oncall.map((entry) => (
         <li key={`${entry.schedule_id}-${entry.user.id}`}>
-          <strong>{entry.user.name}</strong>
+          <Link className="font-semibold hover:underline" to={`/oncall/people/${entry.user.id}`}>{entry.user.name}</Link>
           <span className="text-slate-500 dark:text-slate-400">
             {" "}· {entry.schedule_name}
             {entry.source === "override" ? " (override)" : entry.layer_name ? ` / ${entry.layer_name}` : ""}
