@@ -63,6 +63,7 @@ export function TestPagePanel({ user, self }: { user: OncallUser; self: boolean 
         )}
       </div>
       <p className="text-sm text-slate-600 dark:text-slate-300">One notification to each contact method, on the channel a real page would use.</p>
+      <div className="overflow-x-auto">
       <table className="w-full text-left text-sm" data-testid="test-page-results">
         <thead className="text-xs uppercase text-slate-500">
           <tr><th className="py-1 pr-2">Contact method</th><th className="py-1 pr-2">Channel</th><th className="py-1 pr-2">To</th><th className="py-1">Outcome</th></tr>
@@ -78,6 +79,7 @@ export function TestPagePanel({ user, self }: { user: OncallUser; self: boolean 
           ))}
         </tbody>
       </table>
+      </div>
     </section>
   );
 }
