@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.stack_runner import Stack
+from tests.stack_runner import ADMIN, Stack
 from tests.web_ui.api_client import GatewayApi
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -77,6 +77,27 @@ async def page(browser: Browser, ui_url: str) -> AsyncIterator[Page]:
         yield tab
     finally:
         await context.close()
+
+
+@pytest.fixture(scope="module")
+async def admin_context(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
+    """The admin signed in once for the module (the gateway allows 10 logins a minute per
+    address), 1280 px wide, 15 s waits."""
+    context = await browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    await sign_in(page, *ADMIN)
+    await expect(page.get_by_test_id("current-user")).to_contain_text(ADMIN[0])
+    await page.close()
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def admin_page(admin_context: BrowserContext) -> AsyncIterator[Page]:
+    page = await admin_context.new_page()
+    yield page
+    await page.close()
 
 
 async def sign_in(page: Page, username: str, password: str) -> None:

@@ -7,14 +7,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.stack_runner import ADMIN
 from tests.web_ui.api_client import GatewayApi
 from tests.web_ui.conftest import shoot, sign_in
 
@@ -31,20 +28,6 @@ async def _signed_in_context(
     await expect(page.get_by_test_id("current-user")).to_contain_text(username)
     await page.close()
     return context
-
-
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
-    context = await _signed_in_context(browser, ui_url, *ADMIN)
-    yield context
-    await context.close()
-
-
-@pytest.fixture
-async def admin_page(admin_context: BrowserContext) -> AsyncIterator[Page]:
-    page = await admin_context.new_page()
-    yield page
-    await page.close()
 
 
 async def test_alert_to_resolved_incident_live_in_the_browser(

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, expect
 
-from tests.stack_runner import ADMIN, Stack
+from tests.stack_runner import Stack
 from tests.web_ui.api_client import GatewayApi
-from tests.web_ui.conftest import shoot, sign_in
+from tests.web_ui.conftest import shoot
 
 EVENTS = "/api/v1/incidents/events"
 
@@ -75,15 +75,8 @@ async def test_bulk_through_the_gateway_needs_a_responder(api: GatewayApi) -> No
 
 
 @pytest.fixture(scope="module")
-async def console(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
-    context = await browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    await sign_in(page, *ADMIN)
-    await expect(page.get_by_test_id("current-user")).to_contain_text(ADMIN[0])
-    await page.close()
-    yield context
-    await context.close()
+def console(admin_context: BrowserContext) -> BrowserContext:
+    return admin_context
 
 
 async def _incidents_page(console: BrowserContext, query: str = "") -> Page:

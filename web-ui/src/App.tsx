@@ -8,7 +8,9 @@ import { IncidentDetailPage } from "./pages/IncidentDetailPage";
 import { IncidentsPage } from "./pages/IncidentsPage";
 import { LoginPage } from "./pages/LoginPage";
 import { NotificationsPage } from "./pages/NotificationsPage";
+import { MyOncallPage } from "./pages/MyOncallPage";
 import { OncallPage } from "./pages/OncallPage";
+import { PersonPage } from "./pages/PersonPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SilencesPage } from "./pages/SilencesPage";
 
@@ -41,6 +43,8 @@ export function AppRoutes() {
         <Route path="incidents/:id" element={<IncidentDetailPage />} />
         <Route path="alerts" element={<AlertsPage />} />
         <Route path="oncall" element={<OncallPage />} />
+        <Route path="my-oncall" element={<MyOncallPage />} />
+        <Route path="oncall/people/:id" element={<PersonPage />} />
         <Route path="silences" element={<SilencesPage />} />
         <Route path="notifications" element={<NotificationsPage />} />
         <Route path="settings" element={<SettingsPage />} />

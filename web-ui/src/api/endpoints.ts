@@ -42,6 +42,7 @@ import type {
   SilenceStatus,
   TimeSeries,
   TopServices,
+  UserShift,
 } from "./types";
 
 const enc = encodeURIComponent;
@@ -121,12 +122,16 @@ export const alerts = {
 export const oncall = {
   teams: async () => toPage<Team>(await request("GET", "/teams", { query: { limit: 100 } })).items,
   users: async () => toPage<OncallUser>(await request("GET", "/users", { query: { limit: 100 } })).items,
+  user: (id: string) => request<OncallUser>("GET", `/users/${enc(id)}`),
   current: (team: string) => request<OncallCurrent>("GET", "/oncall/current", { query: { team } }),
   schedules: async () => toPage<Schedule>(await request("GET", "/schedules", { query: { limit: 100 } })).items,
   createSchedule: (body: ScheduleCreate) => request<Schedule>("POST", "/schedules", { body }),
   updateSchedule: (id: string, body: unknown) => request<Schedule>("PATCH", `/schedules/${enc(id)}`, { body }),
   shifts: (id: string, from: string, to: string) =>
     request<ShiftList>("GET", `/schedules/${enc(id)}/shifts`, { query: { from, to } }),
+  /** One person's shifts across every schedule in [from, to) (at most 92 days). */
+  userShifts: (userId: string, from: string, to: string) =>
+    request<UserShift[]>("GET", "/oncall/shifts", { query: { user_id: userId, from, to } }),
   deleteSchedule: (id: string) => request<void>("DELETE", `/schedules/${enc(id)}`),
   addOverride: (scheduleId: string, body: OverrideCreate) =>
     request<unknown>("POST", `/schedules/${enc(scheduleId)}/overrides`, { body }),
@@ -160,6 +165,10 @@ export interface NotificationFilters {
 }
 
 export const notifications = {
+  /** Admin only: stored at once (202, pending), delivered by the outbox worker. */
+  notify: (body: { channel: string; recipient: string; subject: string; message: string; idempotency_key: string }) =>
+    request<NotificationRecord>("POST", "/notify", { body }),
+  get: (id: string) => request<NotificationRecord>("GET", `/notifications/${enc(id)}`),
   list: async (filters: NotificationFilters = {}): Promise<Page<NotificationRecord>> =>
     toPage<NotificationRecord>(
       await request("GET", "/notifications", { query: filters as Query }),

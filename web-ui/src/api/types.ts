@@ -108,6 +108,7 @@ export type Override = S["OverrideRead"];
 export type OverrideCreate = S["OverrideCreate"];
 export type Shift = S["ShiftRead"];
 export type ShiftList = S["ShiftList"];
+export type UserShift = S["UserShiftRead"];
 export type OncallCurrent = S["OnCallAnswer"];
 
 export type NotificationRecord = S["NotificationRead"];

@@ -9,6 +9,7 @@ const LINKS = [
   { to: "/incidents", label: "Incidents" },
   { to: "/alerts", label: "Alerts" },
   { to: "/oncall", label: "On-call" },
+  { to: "/my-oncall", label: "My on-call" },
   { to: "/silences", label: "Silences" },
   { to: "/notifications", label: "Notifications" },
   { to: "/settings", label: "Settings" },

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
 import { oncall } from "../api/endpoints";
 import { ApiError } from "../api/client";
 import type { EscalationTarget, OncallUser, Schedule, ScheduleCreate, Team } from "../api/types";
@@ -8,9 +9,9 @@ import { formatTime } from "../format";
 import { usePolling } from "../hooks";
 import { JsonEditor } from "./JsonEditor";
 import { OverridesList } from "./OverridesList";
+import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
+import { dayStart } from "../oncall/timeline";
 
-const DAYS = 7;
-const PALETTE = ["bg-sky-500", "bg-violet-500", "bg-emerald-500", "bg-amber-500", "bg-rose-500", "bg-teal-500"];
 
 function scheduleTemplate(users: OncallUser[]) {
   return {
@@ -67,7 +68,7 @@ function CurrentOncall({ team }: { team: string }) {
     <ul className="text-right text-sm" data-testid="oncall-now">
       {data.oncall.map((entry) => (
         <li key={`${entry.schedule_id}-${entry.user.id}`}>
-          <strong>{entry.user.name}</strong>
+          <Link className="font-semibold hover:underline" to={`/oncall/people/${entry.user.id}`}>{entry.user.name}</Link>
           <span className="text-slate-500 dark:text-slate-400">
             {" "}· {entry.schedule_name}
             {entry.source === "override" ? " (override)" : entry.layer_name ? ` / ${entry.layer_name}` : ""}
@@ -79,40 +80,14 @@ function CurrentOncall({ team }: { team: string }) {
   );
 }
 
-function ShiftTimeline({ schedule, version }: { schedule: Schedule; version: number }) {
-  const from = new Date();
-  from.setUTCMinutes(0, 0, 0);
-  const to = new Date(from.getTime() + DAYS * 86_400_000);
-  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id, version], 15_000);
+function ShiftTimeline({ schedule, version, days }: { schedule: Schedule; version: number; days: number }) {
+  const from = dayStart(new Date());
+  const to = new Date(from.getTime() + days * 86_400_000);
+  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id, version, days], 15_000);
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading shifts" />;
-  if (data.shifts.length === 0) return <Empty>No shifts in the next {DAYS} days.</Empty>;
-  const span = to.getTime() - from.getTime();
-  const people = [...new Set(data.shifts.map((s) => s.user.id))];
-  const bar = (start: string, end: string) => {
-    const left = Math.max(new Date(start).getTime(), from.getTime());
-    const right = Math.min(new Date(end).getTime(), to.getTime());
-    return { left: `${((left - from.getTime()) / span) * 100}%`, width: `${Math.max(0.5, ((right - left) / span) * 100)}%` };
-  };
-  return (
-    <div>
-      <div className="relative h-8 w-full overflow-hidden rounded bg-slate-100 dark:bg-slate-800" role="img" aria-label={`Shifts of ${schedule.name} for the next ${DAYS} days`}>
-        {data.shifts.map((shift, index) => (
-          <div key={index} title={`${shift.user.name}: ${formatTime(shift.start)} → ${formatTime(shift.end)} (${shift.source === "override" ? "override" : shift.layer_name ?? "layer"})`} className={`absolute top-0 h-full overflow-hidden whitespace-nowrap ${PALETTE[people.indexOf(shift.user.id) % PALETTE.length]} border-r border-white/60 text-[10px] leading-8 text-white ${shift.source === "override" ? "ring-2 ring-inset ring-black/40" : ""}`} style={bar(shift.start, shift.end)}>
-            <span className="px-1">{shift.user.name}</span>
-          </div>
-        ))}
-        {data.gaps.map((gap, index) => (
-          <div key={`gap-${index}`} title={`Nobody on call: ${formatTime(gap.start)} → ${formatTime(gap.end)}`} className="absolute top-0 h-full bg-[repeating-linear-gradient(45deg,#e11d48_0,#e11d48_4px,transparent_4px,transparent_8px)] opacity-60" style={bar(gap.start, gap.end)} />
-        ))}
-      </div>
-      <div className="mt-1 flex justify-between text-[10px] text-slate-500">
-        {Array.from({ length: DAYS }, (_, day) => (
-          <span key={day}>{new Date(from.getTime() + day * 86_400_000).toLocaleDateString(undefined, { weekday: "short", day: "numeric" })}</span>
-        ))}
-      </div>
-    </div>
-  );
+  if (data.shifts.length === 0) return <Empty>No shifts in the next {days} days.</Empty>;
+  return <ShiftBars shifts={data.shifts} gaps={data.gaps} from={from} to={to} now={new Date()} label={`Shifts of ${schedule.name} for the next ${days} days`} />;
 }
 
 function OverrideForm({ schedules, users, onDone }: { schedules: Schedule[]; users: OncallUser[]; onDone: () => void }) {
@@ -172,6 +147,7 @@ export function OncallPage() {
   const schedules = usePolling(() => oncall.schedules(), [], 15_000);
   const users = usePolling(() => oncall.users(), [], null);
   const policies = usePolling(() => oncall.policies(), [], 30_000);
+  const [days, setDays] = useState(7);
   const [shiftsVersion, setShiftsVersion] = useState(0); // bumped by a change: reload the shifts
   const [editing, setEditing] = useState<{ kind: "schedule" | "policy"; id?: string; value: unknown } | null>(null);
   const [deleteError, setDeleteError] = useState<unknown>(null);
@@ -231,7 +207,10 @@ export function OncallPage() {
         ) : teams.data ? <Empty>No teams yet.</Empty> : null}
       </section>
       <section className="card space-y-4" aria-label="Schedules">
-        <h2 className="font-semibold">Schedules (next {DAYS} days)</h2>
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <h2 className="font-semibold">Schedules (next {days} days)</h2>
+          <RangePicker days={days} onChange={setDays} />
+        </div>
         <ErrorBanner error={schedules.error} onRetry={schedules.reload} />
         {schedules.loading && !schedules.data ? <Loading /> : schedules.data?.length ? (
           schedules.data.map((schedule) => (
@@ -249,7 +228,7 @@ export function OncallPage() {
                       })}>Edit</button>}
                 {admin && <button type="button" className="btn-secondary" onClick={() => remove("schedule", schedule.id, schedule.name)}>Delete</button>}
               </div>
-              <ShiftTimeline schedule={schedule} version={shiftsVersion} />
+              <ShiftTimeline schedule={schedule} version={shiftsVersion} days={days} />
               <OverridesList schedule={schedule} version={shiftsVersion} canEdit={admin} onChanged={() => setShiftsVersion((v) => v + 1)} />
             </div>
           ))

@@ -1,0 +1,147 @@
+// My on-call: the signed-in person's upcoming shifts, a calendar feed per schedule, a timeline with
+// a "now" marker, and a test page to their contact methods.
+import { useState } from "react";
+import { oncall } from "../api/endpoints";
+import type { OncallUser, Schedule, UserShift } from "../api/types";
+import { useAuth } from "../auth";
+import { Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
+import { formatTime } from "../format";
+import { usePolling } from "../hooks";
+import { rememberUserId, resolveMe } from "../oncall/me";
+import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
+import { TestPagePanel } from "../oncall/TestPagePanel";
+import { dayStart } from "../oncall/timeline";
+
+function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void }) {
+  return (
+    <section className="card space-y-2" aria-label="Who am I">
+      {me ? (
+        <p className="text-sm" data-testid="me">
+          You are <strong>{me.name}</strong> ({me.email}) in on-call,{" "}
+          {how === "remembered" ? "as you chose in this browser." : "matched by your username."}
+        </p>
+      ) : (
+        <p className="text-sm">
+          Console accounts and on-call people are separate: no on-call person matches your username. Pick yourself once;
+          this browser remembers it.
+        </p>
+      )}
+      <label className="flex flex-wrap items-center gap-2 text-sm">
+        {me ? "Not you?" : "Which on-call person are you?"}
+        <select className="input w-auto" aria-label="Which on-call person are you?" value={me?.id ?? ""} onChange={(e) => onPick(e.target.value || null)}>
+          <option value="">choose…</option>
+          {users.map((user) => (
+            <option key={user.id} value={user.id}>{user.name} ({user.email})</option>
+          ))}
+        </select>
+      </label>
+    </section>
+  );
+}
+
+function MyShifts({ me, days }: { me: OncallUser; days: number }) {
+  const from = dayStart(new Date());
+  const to = new Date(from.getTime() + days * 86_400_000);
+  const { data, error } = usePolling(() => oncall.userShifts(me.id, from.toISOString(), to.toISOString()), [me.id, days], 60_000);
+  if (error) return <ErrorBanner error={error} />;
+  if (!data) return <Loading what="Loading your shifts" />;
+  if (!data.some((shift) => new Date(shift.end) > new Date())) return <Empty>No shifts in the next {days} days.</Empty>;
+  const now = new Date();
+  // Within the range shown (the previous range's answer stays until the new one arrives).
+  const upcoming = data.filter((shift) => new Date(shift.end) > now && new Date(shift.start) < to);
+  return (
+    <div className="space-y-3">
+      <ShiftBars shifts={data} from={from} to={to} now={now} label={`Shifts of ${me.name} for the next ${days} days`} barText={(s) => s.schedule_name ?? s.user.name} />
+      <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" aria-label="Upcoming shifts">
+        {upcoming.map((shift: UserShift, index) => (
+          <li key={index} data-testid="my-shift" className="flex flex-wrap justify-between gap-2 py-1.5">
+            <span>
+              <strong>{shift.schedule_name}</strong> · team {shift.team.name}
+              {shift.source === "override" ? " · override" : shift.layer_name ? ` · ${shift.layer_name}` : ""}
+              {new Date(shift.start) <= now && now < new Date(shift.end) && <span className="ml-2 rounded bg-rose-600 px-1.5 text-xs font-semibold text-white">on call now</span>}
+            </span>
+            <span className="text-slate-600 dark:text-slate-300">{formatTime(shift.start)} → {formatTime(shift.end)}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** The schedules a person is a participant of (a feed per schedule, filtered to them). */
+function mySchedules(schedules: Schedule[], me: OncallUser): Schedule[] {
+  return schedules.filter((s) => s.layers.some((layer) => layer.participants.some((p) => p.id === me.id)));
+}
+
+function CalendarLinks({ schedules, me }: { schedules: Schedule[]; me: OncallUser }) {
+  const [copied, setCopied] = useState<string | null>(null);
+  const mine = mySchedules(schedules, me);
+  if (mine.length === 0) return <Empty>In no schedule&apos;s rotation (an override alone has no feed of its own).</Empty>;
+  return (
+    <ul className="space-y-2 text-sm">
+      {mine.map((schedule) => {
+        const url = `${window.location.origin}${schedule.ical_url}?user_id=${me.id}`;
+        return (
+          <li key={schedule.id} className="space-y-1" data-testid="calendar-link">
+            <div><strong>{schedule.name}</strong> · only {me.name}&apos;s shifts, 7 days back to 84 ahead</div>
+            <div className="flex flex-wrap items-center gap-2">
+              <input className="input min-w-0 flex-1 font-mono text-xs" readOnly value={url} aria-label={`Calendar URL of ${schedule.name}`} onFocus={(e) => e.target.select()} />
+              <button type="button" className="btn-secondary" onClick={() => void navigator.clipboard?.writeText(url).then(() => setCopied(schedule.id))}>
+                {copied === schedule.id ? "Copied" : "Copy"}
+              </button>
+              <a className="btn-secondary" href={url.replace(/^https?:/, "webcal:")}>Subscribe</a>
+            </div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** A person's shifts, calendar links and test page: My on-call, and a person's own page. */
+export function PersonOncall({ person, self }: { person: OncallUser; self: boolean }) {
+  const schedules = usePolling(() => oncall.schedules(), [], 60_000);
+  const [days, setDays] = useState(14);
+  return (
+    <>
+      <section className="card space-y-3" aria-label={self ? "My shifts" : "Shifts"}>
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <h2 className="font-semibold">{self ? "My shifts" : "Shifts"} (next {days} days)</h2>
+          <RangePicker days={days} onChange={setDays} />
+        </div>
+        <MyShifts me={person} days={days} />
+      </section>
+      <section className="card space-y-2" aria-label="Calendar">
+        <h2 className="font-semibold">Calendar</h2>
+        <p className="text-sm text-slate-600 dark:text-slate-300">
+          Subscribe in a calendar app: the URL is secret (anyone with it can read the schedule) and needs no login.
+        </p>
+        <ErrorBanner error={schedules.error} onRetry={schedules.reload} />
+        {schedules.data ? <CalendarLinks schedules={schedules.data} me={person} /> : <Loading />}
+      </section>
+      <TestPagePanel user={person} self={self} />
+    </>
+  );
+}
+
+export function MyOncallPage() {
+  const { session } = useAuth();
+  const username = session?.user.username ?? "";
+  const users = usePolling(() => oncall.users(), [], null);
+  const [, setPicked] = useState(0); // bumped by a pick: resolve again from localStorage
+  const { user: me, how } = resolveMe(username, users.data ?? []);
+
+  function pick(id: string | null) {
+    rememberUserId(username, id);
+    setPicked((n) => n + 1);
+  }
+
+  return (
+    <div className="space-y-4">
+      <PageHeader title="My on-call" />
+      <ErrorBanner error={users.error} onRetry={users.reload} />
+      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={pick} />}
+      {me && <PersonOncall person={me} self />}
+    </div>
+  );
+}
