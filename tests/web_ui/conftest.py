@@ -13,7 +13,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from tests.stack_runner import Stack
 from tests.web_ui.api_client import GatewayApi
@@ -84,6 +91,27 @@ async def sign_in(page: Page, username: str, password: str) -> None:
     await page.get_by_label("Username").fill(username)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
+
+
+async def signed_in_context(
+    browser: Browser,
+    ui_url: str,
+    username: str,
+    password: str,
+    *,
+    viewport: ViewportSize | None = None,
+) -> BrowserContext:
+    """A browser profile signed in once, for a module's tests to share (the gateway allows 10
+    logins a minute per address); 1280 x 860 unless told, 15 s waits."""
+    context = await browser.new_context(
+        base_url=ui_url, viewport=viewport or {"width": 1280, "height": 860}
+    )
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    await sign_in(page, username, password)
+    await expect(page.get_by_test_id("current-user")).to_contain_text(username)
+    await page.close()
+    return context
 
 
 async def shoot(page: Page, directory: Path, name: str) -> Path:

@@ -20,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Dialog, Page, expect
 
 from tests.stack_runner import ADMIN, Stack
 from tests.web_ui.api_client import GatewayApi
-from tests.web_ui.conftest import shoot, sign_in
+from tests.web_ui.conftest import shoot, signed_in_context
 
 # The escalation worker, the notification worker and the timeline jobs run on their own polling
 # intervals: a fact reaches the page within a few of them (and the page's own refresh).
@@ -29,13 +29,9 @@ ARRIVES = 30_000
 
 @pytest.fixture(scope="module")
 async def admin_context(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
-    """One sign-in for the module (the gateway allows 10 logins a minute per address)."""
-    context = await browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    await sign_in(page, *ADMIN)
-    await expect(page.get_by_test_id("current-user")).to_contain_text(ADMIN[0])
-    await page.close()
+    context = await signed_in_context(
+        browser, ui_url, *ADMIN, viewport={"width": 1280, "height": 900}
+    )
     yield context
     await context.close()
 

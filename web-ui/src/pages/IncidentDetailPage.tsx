@@ -76,6 +76,8 @@ export function IncidentDetailPage() {
       <ErrorBanner error={incident.error} onRetry={incident.reload} />
       <ErrorBanner error={actionError} />
 
+      {/* On a phone the actions come first (order-first): at 3 a.m. Acknowledge is the first thing on screen. */}
+      <div className="flex flex-col gap-4">
       <div className="grid gap-4 md:grid-cols-3">
         <div className="card">
           <div className="text-xs uppercase text-slate-500 dark:text-slate-400">MTTA</div>
@@ -97,8 +99,8 @@ export function IncidentDetailPage() {
       {data.description && <p className="card whitespace-pre-wrap text-sm">{data.description}</p>}
 
       {responder && (
-        <section aria-label="Actions" className="card space-y-3">
-          <div className="flex flex-wrap items-end gap-2">
+        <section aria-label="Actions" className="card order-first space-y-3 md:order-none">
+          <div className="flex flex-wrap items-end gap-2 max-sm:items-start">
             {next
               .filter((state) => state !== "resolved")
               .map((state) => (
@@ -115,7 +117,7 @@ export function IncidentDetailPage() {
                   if (await change(body)) setResolveNote("");
                 }}
               >
-                <input className="input min-w-48 flex-1" aria-label="Resolution note" placeholder="Resolution note (optional)" value={resolveNote} onChange={(e) => setResolveNote(e.target.value)} />
+                <input className="input min-w-48 flex-1 max-sm:order-last max-sm:basis-full" aria-label="Resolution note" placeholder="Resolution note (optional)" value={resolveNote} onChange={(e) => setResolveNote(e.target.value)} />
                 <button type="submit" className="btn-danger" disabled={busy}>
                   Resolve
                 </button>
@@ -124,7 +126,7 @@ export function IncidentDetailPage() {
           </div>
           <div className="flex flex-wrap gap-4">
             <form
-              className="flex items-end gap-2"
+              className="flex flex-wrap items-end gap-2"
               noValidate
               onSubmit={async (e: FormEvent) => {
                 e.preventDefault();
@@ -167,6 +169,7 @@ export function IncidentDetailPage() {
           </div>
         </section>
       )}
+      </div>
 
       <EscalationPanel incidentId={id} canEscalate={responder && data.status !== "resolved"} />
 
@@ -257,7 +260,7 @@ function AlertsSection({ incidentId, data }: { incidentId: string; data: Inciden
   }
 
   return (
-    <section className="card overflow-x-auto" aria-label="Alerts">
+    <section className="card relative overflow-x-auto" aria-label="Alerts">
       <h2 className="mb-2 font-semibold">Alerts</h2>
       {data.alerts_source === "unavailable" && (
         <p className="mb-2 text-sm text-amber-700 dark:text-amber-300">
