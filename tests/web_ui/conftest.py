@@ -43,10 +43,10 @@ def ui_url(running_stack: Stack) -> str:
     return running_stack.ui_url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(running_stack: Stack) -> Iterator[GatewayApi]:
-    """An admin session and an ingest key on the gateway (one login per module: the gateway
-    allows 10 a minute per address)."""
+    """An admin session and an ingest key on the gateway, one login for the whole run: the gateway
+    allows 10 logins a minute per address, and the browser modules' own sign-ins need them."""
     gateway = GatewayApi.connect(running_stack.urls["api-gateway"])
     try:
         yield gateway
