@@ -13,7 +13,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from tests.stack_runner import ADMIN, Stack
 from tests.web_ui.api_client import GatewayApi
@@ -36,10 +43,10 @@ def ui_url(running_stack: Stack) -> str:
     return running_stack.ui_url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(running_stack: Stack) -> Iterator[GatewayApi]:
-    """An admin session and an ingest key on the gateway (one login per module: the gateway
-    allows 10 a minute per address)."""
+    """An admin session and an ingest key on the gateway, one login for the whole run: the gateway
+    allows 10 logins a minute per address, and the browser modules' own sign-ins need them."""
     gateway = GatewayApi.connect(running_stack.urls["api-gateway"])
     try:
         yield gateway
@@ -79,16 +86,40 @@ async def page(browser: Browser, ui_url: str) -> AsyncIterator[Page]:
         await context.close()
 
 
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
-    """The admin signed in once for the module (the gateway allows 10 logins a minute per
-    address), 1280 px wide, 15 s waits."""
-    context = await browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 900})
+async def sign_in(page: Page, username: str, password: str) -> None:
+    await page.goto("/login")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def signed_in_context(
+    browser: Browser,
+    ui_url: str,
+    username: str,
+    password: str,
+    *,
+    viewport: ViewportSize | None = None,
+) -> BrowserContext:
+    """A browser profile signed in once, for a module's tests to share (the gateway allows 10
+    logins a minute per address); 1280 x 860 unless told, 15 s waits."""
+    context = await browser.new_context(
+        base_url=ui_url, viewport=viewport or {"width": 1280, "height": 860}
+    )
     context.set_default_timeout(15_000)
     page = await context.new_page()
-    await sign_in(page, *ADMIN)
-    await expect(page.get_by_test_id("current-user")).to_contain_text(ADMIN[0])
+    await sign_in(page, username, password)
+    await expect(page.get_by_test_id("current-user")).to_contain_text(username)
     await page.close()
+    return context
+
+
+@pytest.fixture(scope="module")
+async def admin_context(browser: Browser, ui_url: str) -> AsyncIterator[BrowserContext]:
+    """The admin signed in once for the module, 1280 x 900."""
+    context = await signed_in_context(
+        browser, ui_url, *ADMIN, viewport={"width": 1280, "height": 900}
+    )
     yield context
     await context.close()
 
@@ -98,13 +129,6 @@ async def admin_page(admin_context: BrowserContext) -> AsyncIterator[Page]:
     page = await admin_context.new_page()
     yield page
     await page.close()
-
-
-async def sign_in(page: Page, username: str, password: str) -> None:
-    await page.goto("/login")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 async def shoot(page: Page, directory: Path, name: str) -> Path:

@@ -7,27 +7,19 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.stack_runner import ADMIN
 from tests.web_ui.api_client import GatewayApi
-from tests.web_ui.conftest import shoot, sign_in
+from tests.web_ui.conftest import shoot, signed_in_context
 
 # The gateway allows 10 logins a minute per address: sign in once per role and reuse the session.
 
-
-async def _signed_in_context(
-    browser: Browser, ui_url: str, username: str, password: str
-) -> BrowserContext:
-    context = await browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    await sign_in(page, username, password)
-    await expect(page.get_by_test_id("current-user")).to_contain_text(username)
-    await page.close()
-    return context
 
 
 async def test_alert_to_resolved_incident_live_in_the_browser(
@@ -85,7 +77,7 @@ async def test_a_viewer_sees_no_action_buttons(
     service = f"search-{uuid.uuid4().hex[:6]}"
     accepted = api.post_alert(service=service, severity="high", message="Search latency p99 > 2s")
     username, password = api.create_account("viewer")
-    context = await _signed_in_context(browser, ui_url, username, password)
+    context = await signed_in_context(browser, ui_url, username, password)
     try:
         page = await context.new_page()
         await page.goto("/incidents")

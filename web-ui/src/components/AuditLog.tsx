@@ -39,7 +39,7 @@ export function AuditLog() {
       </div>
       <ErrorBanner error={page.error} onRetry={page.reload} />
       {page.loading && !page.data ? <Loading /> : entries?.length ? (
-        <div className="overflow-x-auto">
+        <div className="relative overflow-x-auto">
           <table className="min-w-full">
             <thead><tr><th className="th">When</th><th className="th">Actor</th><th className="th">Action</th><th className="th">Target</th><th className="th">Address</th><th className="th">Details</th></tr></thead>
             <tbody>

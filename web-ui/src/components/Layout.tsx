@@ -52,7 +52,7 @@ export function Layout() {
           </button>
         </div>
       </header>
-      <div className="flex-1 overflow-x-auto">
+      <div className="min-w-0 flex-1 overflow-x-auto">
         {user?.must_change_password && (
           <div role="alert" className="border-b border-amber-400 bg-amber-100 px-4 py-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200">
             You are using the default password. <NavLink to="/settings" className="font-semibold underline">Change it in Settings</NavLink>.

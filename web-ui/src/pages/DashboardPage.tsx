@@ -54,7 +54,7 @@ function RangePicker({ value, onChange }: { value: string; onChange: (key: strin
 function GroupTable({ title, page }: { title: string; page: GroupStatsPage }) {
   const noun = page.by === "team" ? "teams" : "services";
   return (
-    <section className="card overflow-x-auto" aria-label={title}>
+    <section className="card relative overflow-x-auto" aria-label={title}>
       <h2 className="mb-2 text-sm font-semibold">
         {title} <span className="font-normal text-slate-500 dark:text-slate-400">({page.items.length} of {page.groups} {noun})</span>
       </h2>

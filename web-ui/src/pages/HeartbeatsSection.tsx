@@ -39,7 +39,7 @@ export function HeartbeatsSection() {
       </p>
       <ErrorBanner error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : list.data?.length ? (
-        <div className="overflow-x-auto">
+        <div className="relative overflow-x-auto">
           <table className="min-w-full">
             <thead><tr><th className="th">Name</th><th className="th">State</th><th className="th">Every</th><th className="th">Last ping</th><th className="th">Deadline</th><th className="th">Ping URL</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
             <tbody>

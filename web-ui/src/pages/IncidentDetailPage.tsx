@@ -76,97 +76,100 @@ export function IncidentDetailPage() {
       <ErrorBanner error={incident.error} onRetry={incident.reload} />
       <ErrorBanner error={actionError} />
 
-      <div className="grid gap-4 md:grid-cols-3">
-        <div className="card">
-          <div className="text-xs uppercase text-slate-500 dark:text-slate-400">MTTA</div>
-          <div className="text-2xl font-semibold" data-testid="mtta">{formatDuration(data.mtta_seconds)}</div>
-          <div className="text-xs text-slate-500">acknowledged {formatTime(data.acknowledged_at)}</div>
+      {/* On a phone the actions come first (order-first): at 3 a.m. Acknowledge is the first thing on screen. */}
+      <div className="flex flex-col gap-4">
+        <div className="grid gap-4 md:grid-cols-3">
+          <div className="card">
+            <div className="text-xs uppercase text-slate-500 dark:text-slate-400">MTTA</div>
+            <div className="text-2xl font-semibold" data-testid="mtta">{formatDuration(data.mtta_seconds)}</div>
+            <div className="text-xs text-slate-500">acknowledged {formatTime(data.acknowledged_at)}</div>
+          </div>
+          <div className="card">
+            <div className="text-xs uppercase text-slate-500 dark:text-slate-400">MTTR</div>
+            <div className="text-2xl font-semibold" data-testid="mttr">{formatDuration(data.mttr_seconds)}</div>
+            <div className="text-xs text-slate-500">resolved {formatTime(data.resolved_at)}</div>
+          </div>
+          <div className="card">
+            <div className="text-xs uppercase text-slate-500 dark:text-slate-400">Alerts</div>
+            <div className="text-2xl font-semibold">{data.alert_count ?? data.alerts?.length ?? 0}</div>
+            <div className="text-xs text-slate-500">{data.duplicate_count ? `${data.duplicate_count} ${data.duplicate_count === 1 ? "duplicate" : "duplicates"}` : "\u00a0"}</div>
+          </div>
         </div>
-        <div className="card">
-          <div className="text-xs uppercase text-slate-500 dark:text-slate-400">MTTR</div>
-          <div className="text-2xl font-semibold" data-testid="mttr">{formatDuration(data.mttr_seconds)}</div>
-          <div className="text-xs text-slate-500">resolved {formatTime(data.resolved_at)}</div>
-        </div>
-        <div className="card">
-          <div className="text-xs uppercase text-slate-500 dark:text-slate-400">Alerts</div>
-          <div className="text-2xl font-semibold">{data.alert_count ?? data.alerts?.length ?? 0}</div>
-          <div className="text-xs text-slate-500">{data.duplicate_count ? `${data.duplicate_count} ${data.duplicate_count === 1 ? "duplicate" : "duplicates"}` : "\u00a0"}</div>
-        </div>
-      </div>
 
-      {data.description && <p className="card whitespace-pre-wrap text-sm">{data.description}</p>}
+        {data.description && <p className="card whitespace-pre-wrap text-sm">{data.description}</p>}
 
-      {responder && (
-        <section aria-label="Actions" className="card space-y-3">
-          <div className="flex flex-wrap items-end gap-2">
-            {next
-              .filter((state) => state !== "resolved")
-              .map((state) => (
-                <button key={state} type="button" className="btn-primary" disabled={busy} onClick={() => change({ status: state })}>
-                  {ACTION_LABEL[state]}
-                </button>
-              ))}
-            {next.includes("resolved") && (
+        {responder && (
+          <section aria-label="Actions" className="card order-first space-y-3 md:order-none">
+            <div className="flex flex-wrap items-end gap-2 max-sm:items-start">
+              {next
+                .filter((state) => state !== "resolved")
+                .map((state) => (
+                  <button key={state} type="button" className="btn-primary" disabled={busy} onClick={() => change({ status: state })}>
+                    {ACTION_LABEL[state]}
+                  </button>
+                ))}
+              {next.includes("resolved") && (
+                <form
+                  className="flex flex-1 flex-wrap items-end gap-2"
+                  onSubmit={async (e: FormEvent) => {
+                    e.preventDefault();
+                    const body = resolveNote.trim() ? { status: "resolved" as const, notes: resolveNote.trim() } : { status: "resolved" as const };
+                    if (await change(body)) setResolveNote("");
+                  }}
+                >
+                  <input className="input min-w-48 flex-1 max-sm:order-last max-sm:basis-full" aria-label="Resolution note" placeholder="Resolution note (optional)" value={resolveNote} onChange={(e) => setResolveNote(e.target.value)} />
+                  <button type="submit" className="btn-danger" disabled={busy}>
+                    Resolve
+                  </button>
+                </form>
+              )}
+            </div>
+            <div className="flex flex-wrap gap-4">
               <form
-                className="flex flex-1 flex-wrap items-end gap-2"
+                className="flex flex-wrap items-end gap-2"
+                noValidate
                 onSubmit={async (e: FormEvent) => {
                   e.preventDefault();
-                  const body = resolveNote.trim() ? { status: "resolved" as const, notes: resolveNote.trim() } : { status: "resolved" as const };
-                  if (await change(body)) setResolveNote("");
+                  // An empty box is not "unassign": that has its own button.
+                  if (!assignee.trim()) return setAssignProblem("Type who to assign it to (or use Unassign).");
+                  setAssignProblem("");
+                  if (await change({ assignee: assignee.trim() })) setAssignee("");
                 }}
               >
-                <input className="input min-w-48 flex-1" aria-label="Resolution note" placeholder="Resolution note (optional)" value={resolveNote} onChange={(e) => setResolveNote(e.target.value)} />
-                <button type="submit" className="btn-danger" disabled={busy}>
-                  Resolve
+                <div>
+                  <input className="input w-44" aria-label="Assignee" aria-invalid={assignProblem ? true : undefined} aria-describedby="assign-problem" placeholder={data.assignee ?? "assign to…"} value={assignee} onChange={(e) => { setAssignee(e.target.value); setAssignProblem(""); }} />
+                  {assignProblem && <p id="assign-problem" role="alert" className="mt-1 text-xs text-rose-700 dark:text-rose-300">{assignProblem}</p>}
+                </div>
+                <button type="submit" className="btn-secondary" disabled={busy}>
+                  Assign
+                </button>
+                {data.assignee && (
+                  <button type="button" className="btn-secondary" disabled={busy} onClick={() => change({ assignee: null })}>
+                    Unassign
+                  </button>
+                )}
+                {session && data.assignee !== session.user.username && (
+                  <button type="button" className="btn-secondary" disabled={busy} onClick={() => change({ assignee: session.user.username })}>
+                    Assign to me
+                  </button>
+                )}
+              </form>
+              <form
+                className="flex flex-1 items-end gap-2"
+                onSubmit={async (e: FormEvent) => {
+                  e.preventDefault();
+                  if (note.trim() && (await change({ notes: note.trim() }))) setNote("");
+                }}
+              >
+                <input className="input min-w-48 flex-1" aria-label="Note" placeholder="Add a note" value={note} onChange={(e) => setNote(e.target.value)} />
+                <button type="submit" className="btn-secondary" disabled={busy || !note.trim()}>
+                  Add note
                 </button>
               </form>
-            )}
-          </div>
-          <div className="flex flex-wrap gap-4">
-            <form
-              className="flex items-end gap-2"
-              noValidate
-              onSubmit={async (e: FormEvent) => {
-                e.preventDefault();
-                // An empty box is not "unassign": that has its own button.
-                if (!assignee.trim()) return setAssignProblem("Type who to assign it to (or use Unassign).");
-                setAssignProblem("");
-                if (await change({ assignee: assignee.trim() })) setAssignee("");
-              }}
-            >
-              <div>
-                <input className="input w-44" aria-label="Assignee" aria-invalid={assignProblem ? true : undefined} aria-describedby="assign-problem" placeholder={data.assignee ?? "assign to…"} value={assignee} onChange={(e) => { setAssignee(e.target.value); setAssignProblem(""); }} />
-                {assignProblem && <p id="assign-problem" role="alert" className="mt-1 text-xs text-rose-700 dark:text-rose-300">{assignProblem}</p>}
-              </div>
-              <button type="submit" className="btn-secondary" disabled={busy}>
-                Assign
-              </button>
-              {data.assignee && (
-                <button type="button" className="btn-secondary" disabled={busy} onClick={() => change({ assignee: null })}>
-                  Unassign
-                </button>
-              )}
-              {session && data.assignee !== session.user.username && (
-                <button type="button" className="btn-secondary" disabled={busy} onClick={() => change({ assignee: session.user.username })}>
-                  Assign to me
-                </button>
-              )}
-            </form>
-            <form
-              className="flex flex-1 items-end gap-2"
-              onSubmit={async (e: FormEvent) => {
-                e.preventDefault();
-                if (note.trim() && (await change({ notes: note.trim() }))) setNote("");
-              }}
-            >
-              <input className="input min-w-48 flex-1" aria-label="Note" placeholder="Add a note" value={note} onChange={(e) => setNote(e.target.value)} />
-              <button type="submit" className="btn-secondary" disabled={busy || !note.trim()}>
-                Add note
-              </button>
-            </form>
-          </div>
-        </section>
-      )}
+            </div>
+          </section>
+        )}
+      </div>
 
       <EscalationPanel incidentId={id} canEscalate={responder && data.status !== "resolved"} />
 
@@ -257,7 +260,7 @@ function AlertsSection({ incidentId, data }: { incidentId: string; data: Inciden
   }
 
   return (
-    <section className="card overflow-x-auto" aria-label="Alerts">
+    <section className="card relative overflow-x-auto" aria-label="Alerts">
       <h2 className="mb-2 font-semibold">Alerts</h2>
       {data.alerts_source === "unavailable" && (
         <p className="mb-2 text-sm text-amber-700 dark:text-amber-300">

@@ -196,7 +196,7 @@ export function IncidentsPage() {
       ) : data && data.items.length === 0 ? (
         <Empty>No incidents match these filters. All quiet.</Empty>
       ) : data ? (
-        <div className="card overflow-x-auto p-0">
+        <div className="card relative overflow-x-auto p-0">
           <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-800">
             <thead>
               <tr>
@@ -207,11 +207,11 @@ export function IncidentsPage() {
                 )}
                 <th className="th">Severity</th>
                 <th className="th">Title</th>
-                <th className="th">Service</th>
+                <th className="th hidden sm:table-cell">Service</th>
                 <th className="th">Status</th>
-                <th className="th">Team</th>
-                <th className="th">Assignee</th>
-                <th className="th">Opened</th>
+                <th className="th hidden sm:table-cell">Team</th>
+                <th className="th hidden sm:table-cell">Assignee</th>
+                <th className="th hidden sm:table-cell">Opened</th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -239,11 +239,15 @@ export function IncidentsPage() {
                       </span>
                     )}
                   </td>
-                  <td className="td">{incident.service}</td>
-                  <td className="td"><StatusBadge status={incident.status} /></td>
-                  <td className="td">{incident.team ?? "—"}</td>
-                  <td className="td">{incident.assignee ?? "—"}</td>
-                  <td className="td whitespace-nowrap" title={incident.created_at}>{timeAgo(incident.created_at)}</td>
+                  <td className="td hidden sm:table-cell">{incident.service}</td>
+                  <td className="td">
+                    <StatusBadge status={incident.status} />
+                    {/* On a phone the Opened column is hidden: the age sits under the status. */}
+                    <div className="mt-1 whitespace-nowrap text-xs text-slate-500 sm:hidden dark:text-slate-400" data-testid="age" title={incident.created_at}>{timeAgo(incident.created_at)}</div>
+                  </td>
+                  <td className="td hidden sm:table-cell">{incident.team ?? "—"}</td>
+                  <td className="td hidden sm:table-cell">{incident.assignee ?? "—"}</td>
+                  <td className="td hidden whitespace-nowrap sm:table-cell" title={incident.created_at}>{timeAgo(incident.created_at)}</td>
                 </tr>
               ))}
             </tbody>

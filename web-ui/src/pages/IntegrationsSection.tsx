@@ -89,7 +89,7 @@ export function IntegrationsSection() {
       <ErrorBanner error={error ?? list.error} />
       {created && <Shown created={created} />}
       {list.loading && !list.data ? <Loading /> : list.data?.length ? (
-        <div className="overflow-x-auto">
+        <div className="relative overflow-x-auto">
           <table className="min-w-full">
             <thead><tr><th className="th">Name</th><th className="th">Type</th><th className="th">Inbound URL</th><th className="th">Last event</th><th className="th">Events</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
             <tbody>

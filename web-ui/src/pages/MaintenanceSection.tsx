@@ -51,7 +51,7 @@ export function MaintenanceSection({ isAdmin }: { isAdmin: boolean }) {
       </p>
       <ErrorBanner error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : list.data?.length ? (
-        <div className="overflow-x-auto">
+        <div className="relative overflow-x-auto">
           <table className="min-w-full">
             <thead><tr><th className="th">Name</th><th className="th">Services / teams</th><th className="th">Status</th><th className="th">Now or next</th><th className="th">Repeats</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
             <tbody>

@@ -52,7 +52,7 @@ export function NotificationsPage() {
       ) : data && data.items.length === 0 ? (
         <Empty>No notifications sent yet.</Empty>
       ) : data ? (
-        <div className="card overflow-x-auto p-0">
+        <div className="card relative overflow-x-auto p-0">
           <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-800">
             <thead>
               <tr>

@@ -83,27 +83,29 @@ function Accounts() {
       <h2 className="font-semibold">Users and roles</h2>
       <ErrorBanner error={error ?? accounts.error} />
       {accounts.loading && !accounts.data ? <Loading /> : accounts.data?.length ? (
-        <table className="min-w-full">
-          <thead><tr><th className="th">User</th><th className="th">Role</th><th className="th">Last login</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
-          <tbody>
-            {accounts.data.map((account) => (
-              <tr key={account.username}>
-                <td className="td">{account.username}</td>
-                <td className="td">
-                  <select className="input w-32" aria-label={`Role of ${account.username}`} value={account.role} disabled={account.username === session?.user.username} onChange={(e) => act(() => adminApi.updateAccount(account.id, { role: e.target.value as Role }))}>
-                    {ROLES.map((r) => <option key={r}>{r}</option>)}
-                  </select>
-                </td>
-                <td className="td">{account.disabled ? "disabled" : formatTime(account.last_login_at)}</td>
-                <td className="td text-right">
-                  {account.username !== session?.user.username && (
-                    <button type="button" className="btn-secondary" onClick={() => window.confirm(`Delete ${account.username}?`) && act(() => adminApi.deleteAccount(account.id))}>Delete</button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="relative overflow-x-auto">
+          <table className="min-w-full">
+            <thead><tr><th className="th">User</th><th className="th">Role</th><th className="th hidden sm:table-cell">Last login</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {accounts.data.map((account) => (
+                <tr key={account.username}>
+                  <td className="td break-all">{account.username}</td>
+                  <td className="td">
+                    <select className="input w-32" aria-label={`Role of ${account.username}`} value={account.role} disabled={account.username === session?.user.username} onChange={(e) => act(() => adminApi.updateAccount(account.id, { role: e.target.value as Role }))}>
+                      {ROLES.map((r) => <option key={r}>{r}</option>)}
+                    </select>
+                  </td>
+                  <td className="td hidden sm:table-cell">{account.disabled ? "disabled" : formatTime(account.last_login_at)}</td>
+                  <td className="td text-right">
+                    {account.username !== session?.user.username && (
+                      <button type="button" className="btn-secondary" onClick={() => window.confirm(`Delete ${account.username}?`) && act(() => adminApi.deleteAccount(account.id))}>Delete</button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : accounts.data ? <Empty>No accounts.</Empty> : null}
       <form
         className="flex flex-wrap items-end gap-2"
@@ -171,25 +173,27 @@ function ApiKeys() {
         </div>
       )}
       {keys.loading && !keys.data ? <Loading /> : keys.data?.length ? (
-        <table className="min-w-full">
-          <thead><tr><th className="th">Name</th><th className="th">Prefix</th><th className="th">Role</th><th className="th">Last used</th><th className="th">Expires</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
-          <tbody>
-            {keys.data.map((key) => (
-              <tr key={key.id} data-testid="api-key-row">
-                <td className="td">{key.name}</td>
-                <td className="td font-mono">{key.prefix}…</td>
-                <td className="td">{[key.role, ...(key.permissions ?? [])].filter(Boolean).join(", ") || "—"}</td>
-                <td className="td">{formatTime(key.last_used_at)}</td>
-                <td className="td">
-                  {isExpired(key) ? <span className="font-semibold text-rose-700 dark:text-rose-300">expired {formatTime(key.expires_at)}</span> : key.expires_at ? formatTime(key.expires_at) : "never"}
-                </td>
-                <td className="td text-right">
-                  {key.revoked_at ? <span className="text-slate-500">revoked</span> : isExpired(key) ? <span className="text-slate-500">expired</span> : <button type="button" className="btn-secondary" onClick={() => revoke(key.id)}>Revoke</button>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="relative overflow-x-auto">
+          <table className="min-w-full">
+            <thead><tr><th className="th">Name</th><th className="th hidden sm:table-cell">Prefix</th><th className="th hidden sm:table-cell">Role</th><th className="th hidden sm:table-cell">Last used</th><th className="th">Expires</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {keys.data.map((key) => (
+                <tr key={key.id} data-testid="api-key-row">
+                  <td className="td">{key.name}</td>
+                  <td className="td hidden sm:table-cell font-mono">{key.prefix}…</td>
+                  <td className="td hidden sm:table-cell">{[key.role, ...(key.permissions ?? [])].filter(Boolean).join(", ") || "—"}</td>
+                  <td className="td hidden sm:table-cell">{formatTime(key.last_used_at)}</td>
+                  <td className="td">
+                    {isExpired(key) ? <span className="font-semibold text-rose-700 dark:text-rose-300">expired {formatTime(key.expires_at)}</span> : key.expires_at ? formatTime(key.expires_at) : "never"}
+                  </td>
+                  <td className="td text-right">
+                    {key.revoked_at ? <span className="text-slate-500">revoked</span> : isExpired(key) ? <span className="text-slate-500">expired</span> : <button type="button" className="btn-secondary" onClick={() => revoke(key.id)}>Revoke</button>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : keys.data ? <Empty>No API keys.</Empty> : null}
       <form className="flex flex-wrap items-end gap-2" onSubmit={create} aria-label="New API key">
         <Field label="Name"><input className="input w-44" required value={name} onChange={(e) => setName(e.target.value)} /></Field>

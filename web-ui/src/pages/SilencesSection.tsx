@@ -55,7 +55,7 @@ export function SilencesSection({ canWrite }: { canWrite: boolean }) {
       </div>
       <ErrorBanner error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : rows.length ? (
-        <div className="overflow-x-auto">
+        <div className="relative overflow-x-auto">
           <table className="min-w-full">
             <thead><tr><th className="th">Matchers</th><th className="th">Status</th><th className="th">Starts</th><th className="th">Ends</th><th className="th">By</th><th className="th">Comment</th><th className="th"><span className="sr-only">Actions</span></th></tr></thead>
             <tbody>
