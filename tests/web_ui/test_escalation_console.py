@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Dialog, Page, expect
+from playwright.async_api import BrowserContext, Dialog, Page, expect
 
-from tests.stack_runner import ADMIN, Stack
+from tests.stack_runner import Stack
 from tests.web_ui.api_client import GatewayApi
-from tests.web_ui.conftest import shoot, signed_in_context
+from tests.web_ui.conftest import shoot
 
 # The escalation worker, the notification worker and the timeline jobs run on their own polling
 # intervals: a fact reaches the page within a few of them (and the page's own refresh).

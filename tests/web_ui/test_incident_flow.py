@@ -7,19 +7,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.stack_runner import ADMIN
 from tests.web_ui.api_client import GatewayApi
 from tests.web_ui.conftest import shoot, signed_in_context
 
 # The gateway allows 10 logins a minute per address: sign in once per role and reuse the session.
-
 
 
 async def test_alert_to_resolved_incident_live_in_the_browser(
