@@ -33,7 +33,6 @@ import sys
 import uuid
 from dataclasses import dataclass
 
-import httpx
 import uvloop
 from incidents_bench import ack_request, create_request, open_ids
 from raw_http_load import Result, drive
@@ -56,6 +55,8 @@ from stack_scenarios import (
     SECONDS,
     Bench,
     measure,
+    open_bench,
+    port_of,
     unique_body,
 )
 from stack_stats import minus_idle
@@ -122,23 +123,14 @@ async def _paths(stack: Stack, database_url: str, replicas: int) -> list[Row]:
     api_key = await ingest_api_key(stack.urls["api-gateway"], *ADMIN)
     meter = StackMeter(stack.pids(), database_url)
     await meter.open()
-    async with (
-        httpx.AsyncClient(base_url=stack.urls["alert-ingestion"], timeout=10) as ingestion,
-        httpx.AsyncClient(base_url=stack.urls["incident-management"], timeout=10) as incidents,
-        httpx.AsyncClient(base_url=stack.urls["notification"], timeout=10) as notification,
-    ):
-        bench = Bench(
-            run_id=run_id,
-            team=team,
-            ingestion_port=_port(stack.urls["alert-ingestion"]),
-            gateway_port=_port(stack.urls["api-gateway"]),
-            ingestion=ingestion,
-            incidents=incidents,
-            notification=notification,
-            meter=meter,
-            api_key=api_key,
-            idle_rates=await meter.idle_rates(),
-        )
+    async with open_bench(
+        stack.urls,
+        run_id=run_id,
+        team=team,
+        meter=meter,
+        api_key=api_key,
+        idle_rates=await meter.idle_rates(),
+    ) as bench:
         try:
             print(f"  {GROUPS} groups (one alert each), until the stack is quiet...", flush=True)
             await measure(
@@ -166,7 +158,7 @@ async def _paths(stack: Stack, database_url: str, replicas: int) -> list[Row]:
                     through_gateway=through_gateway,
                 )
                 rows.append(Row(name, replicas, m.load, m.cpu))
-            port = _port(stack.urls["incident-management"])
+            port = port_of(stack.urls["incident-management"])
             # More than a short run can send: the run is bounded by BENCH_SECONDS.
             creates = [create_request(i, run_id) for i in range(int(SECONDS * 2000))]
             print(f"  incidents: create, then acknowledge: {SECONDS:.0f} s each...", flush=True)
@@ -180,10 +172,6 @@ async def _paths(stack: Stack, database_url: str, replicas: int) -> list[Row]:
             return rows
         finally:
             await meter.close()
-
-
-def _port(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
 
 
 def print_table(rows: list[Row]) -> None:

@@ -65,6 +65,7 @@ from stack_scenarios import (
     batch_body,
     duplicate_body,
     measure,
+    open_bench,
     storm,
     storm_body,
     unique_body,
@@ -103,26 +104,15 @@ async def run(
     await meter.open()
     idle_rates = await meter.idle_rates()
     print(f"idle stack: {sum(idle_rates.values()) * 1000:.0f} ms of CPU per second", flush=True)
-    limits = httpx.Limits(max_connections=16)
-    async with (
-        httpx.AsyncClient(
-            base_url=stack.urls["alert-ingestion"], timeout=10, limits=limits
-        ) as ingestion,
-        httpx.AsyncClient(base_url=stack.urls["incident-management"], timeout=10) as incidents,
-        httpx.AsyncClient(base_url=stack.urls["notification"], timeout=10) as notification,
-    ):
-        bench = Bench(
-            run_id=run_id,
-            team=team,
-            ingestion_port=_port(stack.urls["alert-ingestion"]),
-            gateway_port=_port(stack.urls["api-gateway"]),
-            ingestion=ingestion,
-            incidents=incidents,
-            notification=notification,
-            meter=meter,
-            api_key=api_key,
-            idle_rates=idle_rates,
-        )
+    async with open_bench(
+        stack.urls,
+        run_id=run_id,
+        team=team,
+        meter=meter,
+        api_key=api_key,
+        idle_rates=idle_rates,
+        ingestion_limits=httpx.Limits(max_connections=16),
+    ) as bench:
         try:
             results = await _scenarios(
                 bench, email=email, storm_team=storm_team, storm_email=storm_email
@@ -218,10 +208,6 @@ def _progress(m: Measurement) -> None:
         ),
         flush=True,
     )
-
-
-def _port(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
 
 
 def _fmt_seconds(value: float | None) -> str:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -51,6 +51,45 @@ class Bench:
     meter: StackMeter
     api_key: str = ""
     idle_rates: dict[str, float] = field(default_factory=dict)  # process -> idle CPU s/s
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+@contextlib.asynccontextmanager
+async def open_bench(
+    urls: dict[str, str],
+    *,
+    run_id: str,
+    team: str,
+    meter: StackMeter,
+    api_key: str,
+    idle_rates: dict[str, float],
+    ingestion_limits: httpx.Limits | None = None,
+) -> AsyncIterator[Bench]:
+    """The scenarios' view of a running stack (its public clients), closed afterwards."""
+    async with (
+        httpx.AsyncClient(
+            base_url=urls["alert-ingestion"],
+            timeout=10,
+            **({"limits": ingestion_limits} if ingestion_limits else {}),
+        ) as ingestion,
+        httpx.AsyncClient(base_url=urls["incident-management"], timeout=10) as incidents,
+        httpx.AsyncClient(base_url=urls["notification"], timeout=10) as notification,
+    ):
+        yield Bench(
+            run_id=run_id,
+            team=team,
+            ingestion_port=port_of(urls["alert-ingestion"]),
+            gateway_port=port_of(urls["api-gateway"]),
+            ingestion=ingestion,
+            incidents=incidents,
+            notification=notification,
+            meter=meter,
+            api_key=api_key,
+            idle_rates=idle_rates,
+        )
 
 
 # ------------------------------------------------------------------ bodies
