@@ -3,14 +3,19 @@ a pending one (still being retried) is kept however old, and newer ones are neve
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 NOTIFY = "/api/v1/notify"
+# Before every other test's notifications (theirs are made now): this test's passes see only its own.
+LONG_AGO = datetime(2019, 3, 1, 9, 0, tzinfo=UTC)
+INCIDENT = str(uuid.uuid4())
 
 
 async def _ids(client: Any, status: str) -> set[str]:
-    listed = await client.get("/api/v1/notifications", params={"status": status, "limit": 200})
+    params = {"status": status, "incident_id": INCIDENT, "limit": 200}
+    listed = await client.get("/api/v1/notifications", params=params)
     assert listed.status_code == 200
     return {item["id"] for item in listed.json()["items"]}
 
@@ -18,6 +23,7 @@ async def _ids(client: Any, status: str) -> set[str]:
 async def test_old_finished_notifications_go_and_pending_and_recent_ones_stay(
     notify_app: Any, notify_body: Any, clock: Any, drain: Any, receiver_factory: Any
 ) -> None:
+    clock.set(LONG_AGO)
     refusing = receiver_factory(statuses=[500])
     settings = {
         "retention_batch_size": 7,
@@ -26,19 +32,23 @@ async def test_old_finished_notifications_go_and_pending_and_recent_ones_stay(
         "webhook_secret": "test-webhook-secret",
     }
     async with notify_app(**settings) as (app, client):
+
+        def body(**fields: Any) -> dict[str, Any]:
+            return dict(notify_body(incident_id=INCIDENT, **fields))
+
         for _ in range(20):  # delivered, old by the end
-            await client.post(NOTIFY, json=notify_body())
+            await client.post(NOTIFY, json=body())
         await drain(app)
         # Failed for good (one attempt, refused by the receiver): old by the end too.
-        bad = notify_body(channel="webhook", recipient=refusing.url)
+        bad = body(channel="webhook", recipient=refusing.url)
         failed = (await client.post(NOTIFY, json=bad)).json()["id"]
         await drain(app)
         assert await _ids(client, "failed") == {failed}
         # Pending: retried for ever in the test's eyes (worker off), and old by the end.
-        pending = (await client.post(NOTIFY, json=notify_body())).json()["id"]
+        pending = (await client.post(NOTIFY, json=body())).json()["id"]
 
         clock.advance(timedelta(days=170))
-        recent = {(await client.post(NOTIFY, json=notify_body())).json()["id"] for _ in range(3)}
+        recent = {(await client.post(NOTIFY, json=body())).json()["id"] for _ in range(3)}
         clock.advance(timedelta(days=11))  # the first 22 are now 181 days old, the 3 are 11
 
         [task] = app.state.retention.tasks

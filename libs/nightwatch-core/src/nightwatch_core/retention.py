@@ -107,5 +107,7 @@ class RetentionWorker(PollingWorker):
             await asyncio.sleep(self.pause)  # let the hot path have the database between batches
         RETENTION_LAST_PASS.labels(task.table).set(app.state.clock.now().timestamp())
         if removed:
-            log.info("retention removed %d rows from %s (older than %s)", removed, task.table, cutoff)
+            log.info(
+                "retention removed %d rows from %s (older than %s)", removed, task.table, cutoff
+            )
         return removed

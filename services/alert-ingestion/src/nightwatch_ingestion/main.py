@@ -123,7 +123,11 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         workers=[
             refresh_worker,
             *([link_worker, heartbeat_worker, release_worker] if settings.workers_enabled else []),
-            *([retention.worker] if settings.workers_enabled and settings.retention_enabled else []),
+            *(
+                [retention.worker]
+                if settings.workers_enabled and settings.retention_enabled
+                else []
+            ),
         ],
         scrape_hooks=[refresh_link_backlog, refresh_active_suppressions],
         fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},

@@ -1,10 +1,10 @@
 """Retention of alerts (``ALERT_RETENTION_DAYS``, default 90): see nightwatch_core/retention.py.
 
-An alert past its age is removed with its delivery record unless the product still needs it:
+An alert past its age is removed unless the product still needs it:
 - its incident is not resolved yet: incident-management, which owns that fact, is asked for each
   batch (one call); resolved is final, so the answer cannot go stale before the delete;
-- it still has work queued: placement (``link_queue``), attaching (``attach_queue``) or a held
-  alert waiting for its silence or window to end (``held_alerts``).
+- it still has work queued: placement (``link_queue``, incident-management was unreachable) or a
+  held alert waiting for its silence or window to end (``held_alerts``).
 When incident-management cannot answer, the batch's incident alerts are kept for the next pass.
 """
 
@@ -31,12 +31,9 @@ DELETE = """
             SELECT a.id FROM ingestion.alerts a
             WHERE a.id = ANY($1::uuid[])
               AND NOT EXISTS (SELECT 1 FROM ingestion.link_queue q WHERE q.alert_id = a.id)
-              AND NOT EXISTS (SELECT 1 FROM ingestion.attach_queue q WHERE q.alert_id = a.id)
               AND NOT EXISTS (SELECT 1 FROM ingestion.held_alerts h WHERE h.alert_id = a.id)
             FOR UPDATE SKIP LOCKED)
         RETURNING id)
-    , deliveries AS (
-        DELETE FROM ingestion.alert_deliveries WHERE alert_id IN (SELECT id FROM gone))
     SELECT count(*) FROM gone
 """
 _FIRST = (datetime.min.replace(tzinfo=UTC), uuid.UUID(int=0))  # before every row
