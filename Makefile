@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness bench-push bench-notify-cost rolling-restart bench-replicas
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness bench-push bench-notify-cost bench-retention rolling-restart bench-replicas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ bench-pages: install ## new incident -> level-1 page recorded: CPU ms per incide
 
 bench-oncall: install ## on-call rotation math: who-is-on-call lookup and 92-day shift listing cost
 	@$(RUN) python bench/oncall_rotation_bench.py
+
+bench-retention: install ## ingest p99 and list p95 through the gateway, retention off vs removing 10M old alerts (own stack)
+	@$(RUN) python bench/retention_bench.py
 
 bench-suppression: install ## silences/windows check on the alert path: us per alert with 0, 20 windows, 200 silences
 	@$(RUN) python bench/suppression_bench.py

@@ -77,9 +77,9 @@ def throwaway_database() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_stack(database_url: str, replicas: int = 1) -> Iterator[Stack]:
-    """`make up REPLICAS=replicas` on a fresh STACK_DIR and free ports; `make down` and the
-    directory removed after."""
+def running_stack(database_url: str, replicas: int = 1, **extra_env: str) -> Iterator[Stack]:
+    """`make up REPLICAS=replicas` on a fresh STACK_DIR and free ports (``extra_env``: settings
+    of every service); `make down` and the directory removed after."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     state_root = Path(tempfile.mkdtemp(prefix="nw-stack-bench-"))
     try:
@@ -88,6 +88,7 @@ def running_stack(database_url: str, replicas: int = 1) -> Iterator[Stack]:
                 Path(tempfile.mkdtemp(dir=state_root)),
                 database_url=database_url,
                 REPLICAS=str(replicas),
+                **extra_env,
             )
         )
         try:

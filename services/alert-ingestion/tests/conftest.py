@@ -114,6 +114,15 @@ class FakeIncidentManagement:
                 await asyncio.sleep(self.slow_seconds)
             return JSONResponse(answer)
 
+        @app.post("/internal/v1/incidents/resolved")
+        async def resolved(request: Request) -> JSONResponse:
+            if self.mode == "failing":
+                return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
+            asked = (await request.json())["incident_ids"]
+            still_open = set(self.open.values())
+            known = [i for i in asked if i in self.incidents and i not in still_open]
+            return JSONResponse({"resolved": known})
+
         return app
 
     async def start(self) -> None:

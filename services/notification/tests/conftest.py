@@ -162,6 +162,7 @@ def notify_app(
     @contextlib.asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
         overrides.setdefault("notify_worker_enabled", False)
+        overrides.setdefault("retention_enabled", False)
         overrides.setdefault("notify_base_backoff_seconds", 10.0)
         overrides.setdefault("notify_max_backoff_seconds", 600.0)
         # The test receivers listen on loopback, which a webhook may reach only when allowed.

@@ -41,6 +41,13 @@ class ServiceSettings(BaseSettings):
     # `anonymous@loopback` (`make up` turns it on while the services listen on loopback).
     anonymous_loopback: bool = False
 
+    # Retention (nightwatch_core/retention.py): how often a replica removes rows past their age
+    # (each service sets the ages), in batches of at most this many rows, pausing between batches.
+    retention_enabled: bool = True
+    retention_interval_seconds: float = Field(default=3600.0, gt=0, le=86_400)
+    retention_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    retention_pause_seconds: float = Field(default=0.05, ge=0, le=60)
+
     # Inter-service calls.
     http_timeout_seconds: float = Field(default=5.0, gt=0)
     http_connect_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -12,6 +12,7 @@ from nightwatch_core.clock import Clock
 from nightwatch_core.coalescing import Coalescer
 from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
+from nightwatch_core.retention import RetentionWorker
 
 from nightwatch_ingestion.alerts.flows import Held, place_and_store, store_held
 from nightwatch_ingestion.alerts.intake import post_alerts_lane
@@ -29,6 +30,7 @@ from nightwatch_ingestion.metrics import (
     refresh_active_suppressions,
     refresh_link_backlog,
 )
+from nightwatch_ingestion.retention import alert_retention
 from nightwatch_ingestion.settings import IngestionSettings
 from nightwatch_ingestion.suppression.cache import SuppressionCache, refresh_worker
 from nightwatch_ingestion.suppression.release import SCAN_LIMIT, ReleaseWorker, release_worker
@@ -39,6 +41,7 @@ log = logging.getLogger("nightwatch.ingestion")
 
 def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IngestionSettings()
+    retention = RetentionWorker.from_settings(settings, [alert_retention(settings)])
 
     async def start_clients(app: FastAPI) -> None:
         app.state.link_wake = asyncio.Event()
@@ -102,7 +105,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         await app.state.incident_client.aclose()
         await app.state.inline_incident_client.aclose()
 
-    return create_service_app(
+    app = create_service_app(
         title="Nightwatch alert ingestion",
         description="Receives alerts, deduplicates by fingerprint and correlates them into incidents.",
         settings=settings,
@@ -120,8 +123,15 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         workers=[
             refresh_worker,
             *([link_worker, heartbeat_worker, release_worker] if settings.workers_enabled else []),
+            *(
+                [retention.worker]
+                if settings.workers_enabled and settings.retention_enabled
+                else []
+            ),
         ],
         scrape_hooks=[refresh_link_backlog, refresh_active_suppressions],
         fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},
         clock=clock,
     )
+    app.state.retention = retention
+    return app

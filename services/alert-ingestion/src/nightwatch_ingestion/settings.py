@@ -41,3 +41,5 @@ class IngestionSettings(ServiceSettings):
     # How often a replica looks for held-back alerts whose silence or window ended (still firing:
     # sent on to open their incident). An expiry or deletion wakes it at once.
     release_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Alerts older than this are removed, unless their incident is still open (retention.py).
+    alert_retention_days: int = Field(default=90, ge=1, le=36_500)

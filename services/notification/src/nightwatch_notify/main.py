@@ -7,10 +7,12 @@ from fastapi import FastAPI
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.clock import Clock
 from nightwatch_core.db import create_raw_pool
+from nightwatch_core.retention import RetentionWorker
 
 from nightwatch_notify.channels import build_channels
 from nightwatch_notify.channels.address_guard import guarded_client
 from nightwatch_notify.notifications.internal_router import internal_router
+from nightwatch_notify.notifications.retention import notification_retention
 from nightwatch_notify.notifications.router import router as notifications_router
 from nightwatch_notify.notifications.workers import DeliveryWorker
 from nightwatch_notify.settings import NotifySettings
@@ -19,6 +21,7 @@ from nightwatch_notify.settings import NotifySettings
 def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     delivery = DeliveryWorker(settings)
+    retention = RetentionWorker.from_settings(settings, [notification_retention(settings)])
 
     async def open_channels(app: FastAPI) -> None:
         # Outbound HTTP for webhook and slack; each channel passes its own timeout per request.
@@ -48,8 +51,12 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
         routers=[notifications_router, internal_router],
         on_startup=[open_channels],
         on_shutdown=[close_channels],
-        workers=[delivery.worker] if settings.notify_worker_enabled else [],
+        workers=[
+            *([delivery.worker] if settings.notify_worker_enabled else []),
+            *([retention.worker] if settings.retention_enabled else []),
+        ],
         clock=clock,
     )
     app.state.delivery = delivery
+    app.state.retention = retention
     return app

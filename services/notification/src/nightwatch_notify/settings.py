@@ -29,6 +29,8 @@ class NotifySettings(ServiceSettings):
     notify_batch_size: int = Field(default=50, ge=1, le=1000)
     notify_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     notify_worker_enabled: bool = True
+    # Delivered or failed notifications older than this are removed (notifications/retention.py).
+    notification_retention_days: int = Field(default=180, ge=1, le=36_500)
 
     # webhook: JSON POST to the recipient URL, signed with HMAC-SHA256 over the body.
     webhook_secret: SecretStr | None = None

@@ -7,6 +7,8 @@ import uuid
 from fastapi import APIRouter, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
+from pydantic import BaseModel, Field
+from sqlalchemy import text
 
 from nightwatch_incidents.incidents import service
 from nightwatch_incidents.incidents.page_state import record_outcomes
@@ -48,3 +50,22 @@ async def add_timeline_entry(
     if not created:
         response.status_code = 200
     return {"created": created}
+
+
+class IncidentIdsIn(BaseModel):
+    incident_ids: list[uuid.UUID] = Field(max_length=10_000)
+
+
+class ResolvedOut(BaseModel):
+    resolved: list[uuid.UUID]
+
+
+@router.post("/resolved")
+async def resolved_among(body: IncidentIdsIn, session: SessionDep) -> ResolvedOut:
+    """Which of these incidents are resolved (final): alert retention may remove their alerts.
+    Unknown ids are not listed, so their alerts are kept."""
+    rows = await session.execute(
+        text("SELECT id FROM incidents.incidents WHERE id = ANY(:ids) AND status = 'resolved'"),
+        {"ids": body.incident_ids},
+    )
+    return ResolvedOut(resolved=list(rows.scalars()))
