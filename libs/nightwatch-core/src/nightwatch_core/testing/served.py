@@ -48,7 +48,7 @@ async def start_serving(
     port: int = 0,
     lifespan: Literal["on", "off"] = "off",
     http: Any = "auto",
-    graceful_shutdown_seconds: float | None = None,
+    graceful_shutdown_seconds: int | None = None,
 ) -> ServedApp:
     """Serve ``app`` on 127.0.0.1 (a free port unless ``port`` is given, reusable at once)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
