@@ -64,15 +64,7 @@ def script_for(markdown: str, offset: int) -> str:
 
 
 def run_script(script: str, stack: Stack) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", script],
-        cwd=ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return stack.command(["bash", "-c", script])
 
 
 def test_every_readme_command_block_runs(running_stack: Stack) -> None:
