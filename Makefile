@@ -54,46 +54,46 @@ pipeline: install ## the 8-stage delivery pipeline (run-pipeline.sh); not part o
 	@./run-pipeline.sh
 
 bench: install ## alerts on the real stack (make up, own ports, throwaway db): alerts/s, p99, link lag, pages, CPU/alert
-	@$(RUN) python bench/stack_bench.py
+	@$(RUN) python -m bench.stack_bench
 
 chaos: install ## the fault suite on its own stack: kill -9 each service, stop PostgreSQL, webhook receiver down, slow neighbours; fails on a lost alert or page, a 500, recovery > 10 s
-	@$(RUN) python bench/chaos.py
+	@$(RUN) python -m bench.chaos
 
 bench-fairness: install ## one key attacking (slow bodies + a flood) vs others' p99 through the gateway, idle and under attack (own stack)
-	@$(RUN) python bench/gateway_fairness.py
+	@$(RUN) python -m bench.gateway_fairness
 
 bench-standin: install ## secondary: ingestion alone against a stand-in incident-management (alerts/s, p99, RSS)
-	@$(RUN) python bench/ingestion_bench.py
+	@$(RUN) python -m bench.ingestion_bench
 
 bench-gateway: install ## gateway overhead: req/s and p99 through the gateway vs direct (own stack, free ports)
-	@$(RUN) python bench/gateway_bench.py
+	@$(RUN) python -m bench.gateway_bench
 
 bench-notify: install ## notification outbox: accepted/s, delivered/s (mock, signed webhook) on its own stack
-	@$(RUN) python bench/notify_bench.py
+	@$(RUN) python -m bench.notify_bench
 
 bench-incidents: install ## incident lifecycle: creates/s, acks/s (with the on-call stop), racing acks, list/stats p99 (own stack)
-	@$(RUN) python bench/incidents_bench.py
+	@$(RUN) python -m bench.incidents_bench
 
 bench-push: install ## alert POST -> row in 5 open consoles by push (Chromium): p50/p95/max, fails past p95 1 s (own stack)
-	@$(RUN) python bench/push_latency_bench.py
+	@$(RUN) python -m bench.push_latency_bench
 
 bench-notify-cost: install ## write transactions/s with no change signal, NOTIFY inside the transaction, NOTIFY after the commit (own database)
-	@$(RUN) python bench/notify_cost_bench.py
+	@$(RUN) python -m bench.notify_cost_bench
 
 bench-escalation: install ## escalation timers: due -> step -> page lateness, 2 replicas, duplicates (own database)
-	@$(RUN) python bench/escalation_timers.py
+	@$(RUN) python -m bench.escalation_timers
 
 bench-pages: install ## new incident -> level-1 page recorded: CPU ms per incident per process (incl. PostgreSQL), 800-incident storm
-	@$(RUN) python bench/page_cost_bench.py
+	@$(RUN) python -m bench.page_cost_bench
 
 bench-oncall: install ## on-call rotation math: who-is-on-call lookup and 92-day shift listing cost
-	@$(RUN) python bench/oncall_rotation_bench.py
+	@$(RUN) python -m bench.oncall_rotation_bench
 
 bench-retention: install ## ingest p99 and list p95 through the gateway, retention off vs removing 10M old alerts (own stack)
 	@$(RUN) python bench/retention_bench.py
 
 bench-suppression: install ## silences/windows check on the alert path: us per alert with 0, 20 windows, 200 silences
-	@$(RUN) python bench/suppression_bench.py
+	@$(RUN) python -m bench.suppression_bench
 
 bench-replicas: install ## ingestion and incident paths at 1 then 2 replicas per service, one run: req/s, p50/p99, CPU ms/request over every process (BENCH_SECONDS 10)
-	@$(RUN) python bench/replicas_bench.py
+	@$(RUN) python -m bench.replicas_bench

@@ -69,7 +69,7 @@ stage_security_scan() {
   "$ROOT/.venv/bin/bandit" -q -r libs services -x '*/tests/*' --severity-level medium \
     --confidence-level medium && say "bandit: no findings of medium+ severity and confidence" \
     || failed=1
-  local dockerfiles=(services/*/Dockerfile)
+  local dockerfiles=(services/Dockerfile)
   [ -f web-ui/Dockerfile ] && dockerfiles+=(web-ui/Dockerfile)
   "$ROOT/.venv/bin/hadolint" --no-color "${dockerfiles[@]}" \
     && say "hadolint: ${#dockerfiles[@]} Dockerfiles clean" || failed=1

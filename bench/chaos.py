@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import secrets
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -36,17 +34,18 @@ from typing import Any
 
 import httpx
 from nightwatch_core.testing.stoppable_postgres import StoppablePostgres
-from stack_api import (  # bench/, beside this file
+
+from bench.stack_api import (
     count_total,
     ingest_api_key,
     link_backlog,
     set_up_oncall,
 )
-from webhook_receiver import WebhookReceiver
+from bench.webhook_receiver import WebhookReceiver
+from tests.stack_runner import ADMIN, Stack, make_stack, up_on_free_ports
+from tools import stack as stack_tool  # the code behind `make up`: starts one process again
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the repository: tests/
-from tests.stack_runner import ADMIN, Stack, make_stack, up_on_free_ports  # noqa: E402
 
 FAULT_SECONDS = float(os.environ.get("CHAOS_FAULT_SECONDS", "3"))
 RATE = float(os.environ.get("CHAOS_RATE", "20"))  # alerts a second
@@ -61,16 +60,6 @@ FAULTS = (
     RECEIVER_FAULT,
     *(f"pause {name}" for name in PAUSED),
 )
-
-
-def _stack_tool() -> Any:
-    """tools/stack.py (the code behind `make up`), to start one process again after a kill."""
-    spec = importlib.util.spec_from_file_location("nightwatch_stack_tool", ROOT / "tools/stack.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -311,7 +300,7 @@ async def _with_receiver(stack: Stack) -> int:
     receiver = WebhookReceiver(os.environ["WEBHOOK_SECRET"])
     await receiver.start()
     try:
-        return await run(stack, _stack_tool(), receiver)
+        return await run(stack, stack_tool, receiver)
     finally:
         await receiver.stop()
 

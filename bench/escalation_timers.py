@@ -7,7 +7,7 @@ seconds. It measures, for each level-2 step, the delay from due time to step tak
 written) and to the page arriving at "notification", and counts duplicate pages (must be 0).
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python bench/escalation_timers.py --incidents 200 --spread 3
+        .venv/bin/python -m bench.escalation_timers --incidents 200 --spread 3
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from nightwatch_oncall.main import create_app
 from nightwatch_oncall.settings import OncallSettings
 from sqlalchemy import text
 
+from bench.stack_stats import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -50,11 +52,6 @@ def receiver(arrivals: list[tuple[str, datetime]]) -> FastAPI:
         return JSONResponse({}, status_code=201)
 
     return app
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def run(incidents: int, spread: float) -> None:
@@ -169,7 +166,7 @@ def report(
             return f"{name}: none"
         return (
             f"{name}: n={len(values)} p50={statistics.median(values) * 1000:.0f} ms "
-            f"p95={pct(values, 0.95) * 1000:.0f} ms p99={pct(values, 0.99) * 1000:.0f} ms "
+            f"p95={percentile(values, 0.95) * 1000:.0f} ms p99={percentile(values, 0.99) * 1000:.0f} ms "
             f"max={max(values) * 1000:.0f} ms"
         )
 

@@ -19,7 +19,6 @@ import json
 import os
 import signal
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -28,14 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from nightwatch_core.testing.databases import create_database, drop_database, server_url
+
+from bench.stack_stats import cpu_seconds, percentile
+from tests.stack_runner import ADMIN, make_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
-
-from tests.stack_runner import ADMIN, make_stack  # noqa: E402
-
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
@@ -56,8 +53,8 @@ class Round:
         return self.requests / self.seconds
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        """Milliseconds."""
+        return percentile(self.latencies, q) * 1000
 
 
 @dataclass
@@ -134,12 +131,6 @@ async def credentials(gateway: str) -> tuple[dict[str, str], dict[str, str]]:
         )
         key.raise_for_status()
     return admin, {"X-API-Key": key.json()["key"]}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), whatever the machine's load."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def bench(urls: dict[str, str], pids: dict[str, int]) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,13 +30,13 @@ from pathlib import Path
 
 import httpx
 import psutil
-from stack_api import admin_headers, create_api_key  # bench/, beside this file
-from stack_harness import running_stack, throwaway_database
-from stack_stats import percentile
+
+from bench.stack_api import admin_headers, create_api_key
+from bench.stack_harness import running_stack, throwaway_database
+from bench.stack_stats import percentile
+from tests.stack_runner import ADMIN, Stack
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.stack_runner import ADMIN, Stack  # noqa: E402
 
 PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "15"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))

@@ -5,7 +5,7 @@ severity) — the first alert of a key `new_incident`, the others `correlated` (
 duplicates: the real rules are incident-management's). Raw asyncio, HTTP/1.1 keep-alive, loopback
 only. For `make bench-standin`: ingestion's own cost, not what `make up` gives.
 
-    python bench/incident_stub.py PORT
+    python -m bench.incident_stub PORT
 """
 
 from __future__ import annotations

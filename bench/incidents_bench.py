@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -40,17 +39,14 @@ from urllib.parse import urlencode, urlsplit
 import asyncpg
 import httpx
 import orjson
+from nightwatch_core.testing.databases import create_database, drop_database, server_url
+
+from bench.incident_seed import seed
+from bench.raw_http_load import Result, drive, http_request
+from bench.stack_stats import cpu_seconds
+from tests.stack_runner import make_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from incident_seed import seed  # noqa: E402
-from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
-from raw_http_load import Result, cpu_seconds, drive, http_request  # noqa: E402
-
-from tests.stack_runner import make_stack  # noqa: E402
-
 STORED = int(os.environ.get("BENCH_STORED", "100000"))
 CREATES = int(os.environ.get("BENCH_CREATES", "5000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "10"))

@@ -30,23 +30,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import socket
-import subprocess
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import asyncpg
 import orjson
 import psutil
+from nightwatch_core.testing.databases import create_database, drop_database, server_url
+
+from bench.raw_http_load import drive
+from tests.stack_runner import free_port_offset
+from tools import stack
+from tools.stack import ManagedProcess, StackConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
-from raw_http_load import drive  # noqa: E402
-
 UNIQUE = int(os.environ.get("BENCH_UNIQUE", "30000"))
 BATCHED = int(os.environ.get("BENCH_BATCHED", "50000"))
 DUPLICATES = int(os.environ.get("BENCH_DUPLICATES", "30000"))
@@ -57,12 +57,6 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 MAX_SECONDS = float(os.environ.get("BENCH_MAX_SECONDS", "120"))
 SERVICES = [f"bench-svc-{i}" for i in range(20)]
 SEVERITIES = ["critical", "high", "medium", "low"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def unique_body(i: int) -> bytes:
@@ -101,27 +95,6 @@ DUPLICATE = orjson.dumps(
 
 
 # ------------------------------------------------------------------ the run
-def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process on port {port} exited with {process.returncode}")
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as response,
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"nothing ready on port {port}")
-
-
-def launch(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(argv, env=env, cwd=ROOT)
-
-
 def rss_mb(pid: int) -> list[float]:
     """RSS of each serving process (the workers; the process itself when it serves alone)."""
     root = psutil.Process(pid)
@@ -156,55 +129,48 @@ async def drain(database_url: str) -> tuple[int, float]:
     return first, time.monotonic() - started
 
 
+def processes_for(config: StackConfig, database_url: str) -> tuple[ManagedProcess, ManagedProcess]:
+    """(ingestion exactly as `make up` runs it, the stand-in on incident-management's port)."""
+    by_name = {p.name: p for p in stack.service_processes(config, database_url)}
+    ingestion, placement = by_name["alert-ingestion"], by_name["incident-management"]
+    ingestion.argv += ["--workers", str(WORKERS)]
+    ingestion.env.update(
+        LOG_LEVEL="WARNING",
+        ACCESS_LOG="false",
+        # PostgreSQL here is shared (max_connections 100): at most 8 + 8 connections per worker.
+        DB_POOL_SIZE=os.environ.get("DB_POOL_SIZE", "8"),
+        DB_MAX_OVERFLOW=os.environ.get("DB_MAX_OVERFLOW", "0"),
+    )
+    stand_in = ManagedProcess(
+        "incident-management-stand-in",
+        [sys.executable, "-m", "bench.incident_stub", str(placement.port)],
+        placement.port,
+        ready_url="",
+    )
+    return ingestion, stand_in
+
+
 async def main() -> int:
     admin = server_url(ROOT)
     database_url = await create_database(admin, repo_root=ROOT, prefix="nw_bench")
-    stub_port, ingestion_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "INCIDENT_MANAGEMENT_URL": f"http://127.0.0.1:{stub_port}",
-        "ACCESS_LOG": "false",
-        "LOG_LEVEL": "WARNING",
-        "SERVICE_NAME": "alert-ingestion",
-        # Bound to loopback like `make up`: the load generator posts without the service credential.
-        "ANONYMOUS_LOOPBACK": "true",
-        # PostgreSQL here is shared (max_connections 100): at most 8 + 8 connections per worker.
-        "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "8"),
-        "DB_MAX_OVERFLOW": os.environ.get("DB_MAX_OVERFLOW", "0"),
-    }
-    stub = launch([sys.executable, str(ROOT / "bench" / "incident_stub.py"), str(stub_port)], env)
-    server = launch(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "nightwatch_ingestion.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(ingestion_port),
-            "--workers",
-            str(WORKERS),
-            "--loop",
-            "uvloop",
-            "--http",
-            "nightwatch_core.http_protocol:HttpToolsProtocol",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env,
+    state_dir = Path(tempfile.mkdtemp(prefix="nw-bench-standin-"))
+    config = StackConfig(
+        state_dir=state_dir, host="127.0.0.1", port_offset=free_port_offset(), ready_timeout=60
     )
+    ingestion, stand_in = processes_for(config, database_url)
+    ingestion_port = ingestion.port
+    pids = [stack.start(config, process) for process in (stand_in, ingestion)]
     try:
-        wait_ready(ingestion_port, server)
+        if stack.wait_ready(config, [ingestion]):
+            raise RuntimeError(
+                f"ingestion did not become ready:\n{stack.log_tail(config, ingestion.name)}"
+            )
         print(
             f"ingestion: {WORKERS} uvicorn worker(s); load: {CONCURRENCY} connections; "
             f"{os.cpu_count()} CPUs shared by server, PostgreSQL and load generator; "
             f"load average at start {os.getloadavg()[0]:.1f}\n"
         )
-        pid = server.pid
+        pid = pids[1]
         await drive(
             "warm-up",
             ingestion_port,
@@ -281,13 +247,10 @@ async def main() -> int:
         print(f"link backlog after the top-up: {backlog:,}, sent within {seconds:.1f} s")
         return 0 if all(r.errors == 0 for r in results) else 1
     finally:
-        for process in (server, stub):
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for started in pids:
+            stack.stop_pid(started)
         await drop_database(admin, database_url)
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -29,14 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from nightwatch_core.testing.databases import create_database, drop_database, server_url
+
+from bench.stack_stats import percentile
+from tests.stack_runner import make_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
-
-from tests.stack_runner import make_stack  # noqa: E402
-
 NOTIFICATIONS = int(os.environ.get("BENCH_NOTIFICATIONS", "1000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "25"))
 DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "300"))
@@ -140,15 +137,14 @@ async def run_channel(base_url: str, channel: str, recipient: str) -> dict[str, 
             ).json()["total"]
             for status in ("pending", "delivered", "failed")
         }
-    ordered = sorted(latencies)
     return {
         "channel": channel,
         "notifications": NOTIFICATIONS,
         "concurrency": CONCURRENCY,
         "accept_errors": errors,
         "accepted_per_s": round(NOTIFICATIONS / accepted_seconds, 1),
-        "accept_p50_ms": round(ordered[len(ordered) // 2] * 1000, 2),
-        "accept_p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000, 2),
+        "accept_p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+        "accept_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "delivered_per_s": round(counts["delivered"] / delivered_seconds, 1),
         "counts": counts,
         "client_transport_retries": transport_retries,

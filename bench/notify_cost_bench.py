@@ -24,16 +24,13 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import asyncpg
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nightwatch_core.change_signal import ChangeSignal
-from stack_harness import throwaway_database
+
+from bench.stack_harness import throwaway_database
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 BATCH = int(os.environ.get("BENCH_BATCH", "10"))

@@ -1,4 +1,4 @@
-"""Cost of the on-call rotation math (pure, no database): `uv run python bench/oncall_rotation_bench.py`.
+"""Cost of the on-call rotation math (pure, no database): `uv run python -m bench.oncall_rotation_bench`.
 
 Measures what the API does per request: one "who is on call" lookup (a ±35-day merge, as
 GET /api/v1/oncall/current and the escalation engine do per schedule), and the worst shifts listing
@@ -22,6 +22,8 @@ from nightwatch_oncall.schedules.rotation import (
     final_segments,
     oncall_at,
 )
+
+from bench.stack_stats import percentile
 
 BUSINESS = Restriction(frozenset(range(5)), 9 * 60, 17 * 60)
 NIGHTS = Restriction(frozenset(range(7)), 22 * 60, 6 * 60)
@@ -57,8 +59,7 @@ def _timed(label: str, repeat: int, run: Callable[[], object]) -> None:
         started = clock.perf_counter()
         run()
         samples.append((clock.perf_counter() - started) * 1000)
-    samples.sort()
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    p95 = percentile(samples, 0.95)
     print(
         f"{label:<62} median {statistics.median(samples):8.2f} ms   p95 {p95:8.2f} ms   (n={repeat})"
     )

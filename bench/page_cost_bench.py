@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import tempfile
 import time
 import uuid
@@ -48,15 +47,13 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from nightwatch_core.testing.databases import create_database, drop_database, server_url
+
+from bench.stack_stats import cpu_seconds
+from tests.stack_runner import free_port_offset
+from tools import stack as stack_tool
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from nightwatch_core.testing.databases import create_database, drop_database, server_url  # noqa: E402
-
-from tests.stack_runner import free_port_offset  # noqa: E402
-from tools import stack as stack_tool  # noqa: E402
-
 INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "800"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "20"))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "180"))
@@ -72,16 +69,6 @@ SPLITS = {
 }
 # Not on the path from a new incident to its recorded page (reported, not counted in "path").
 OFF_PATH = ("incident-management.api", "notification.worker")  # creates, deliveries
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far; 0 when it is gone (a backend that ended)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def socket_ports(pids: dict[str, int]) -> dict[int, str]:

@@ -21,18 +21,15 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 from playwright.async_api import Page, async_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack_api import ingest_api_key
-from stack_harness import running_stack, throwaway_database
-
+from bench.stack_api import ingest_api_key
+from bench.stack_harness import running_stack, throwaway_database
+from bench.stack_stats import percentile
 from tests.stack_runner import ADMIN, Stack
 from tests.web_ui.conftest import CHROMIUM, CHROMIUM_FLAGS
 
@@ -146,7 +143,7 @@ async def run(stack: Stack) -> int:
         print("no row arrived in any console")
         return 1
     ordered = sorted(latencies)
-    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    p95 = percentile(ordered, 0.95)
     print(
         json.dumps(
             {

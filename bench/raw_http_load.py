@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from bench.stack_stats import cpu_seconds, percentile
+
 # status, body, time.perf_counter() when the answer was complete
 AnswerCallback = Callable[[int, bytes, float], None]
 
@@ -43,8 +45,8 @@ class Result:
     drain_seconds: float = 0.0
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+        """Milliseconds."""
+        return percentile(self.latencies, q) * 1000
 
     @property
     def rate(self) -> float:
@@ -72,17 +74,6 @@ def postgres_cpu_seconds() -> float:
 def own_cpu_seconds() -> float:
     times = psutil.Process().cpu_times()
     return times.user + times.system
-
-
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU of the uvicorn supervisor and its workers (robust to a busy machine)."""
-    root = psutil.Process(pid)
-    total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            times = process.cpu_times()
-            total += times.user + times.system
-    return total
 
 
 class _Connection(asyncio.Protocol):

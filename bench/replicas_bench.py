@@ -34,11 +34,12 @@ import uuid
 from dataclasses import dataclass
 
 import uvloop
-from incidents_bench import ack_request, create_request, open_ids
-from raw_http_load import Result, drive
-from stack_api import ingest_api_key, set_up_oncall
-from stack_bench import SHORT
-from stack_harness import (
+
+from bench.incidents_bench import ack_request, create_request, open_ids
+from bench.raw_http_load import Result, drive
+from bench.stack_api import ingest_api_key, set_up_oncall
+from bench.stack_bench import SHORT
+from bench.stack_harness import (
     BALANCER,
     LOAD_GENERATOR,
     POSTGRES,
@@ -47,7 +48,7 @@ from stack_harness import (
     running_stack,
     throwaway_database,
 )
-from stack_scenarios import (
+from bench.stack_scenarios import (
     CONNECTIONS,
     GROUPS,
     MAX_REQUESTS,
@@ -59,8 +60,7 @@ from stack_scenarios import (
     port_of,
     unique_body,
 )
-from stack_stats import minus_idle
-
+from bench.stack_stats import minus_idle
 from tests.stack_runner import ADMIN, Stack
 from tools.replicas import MAX_REPLICAS
 

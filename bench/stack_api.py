@@ -7,17 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/
 from tests.stack_runner import always_on_call_schedule
 
 BACKLOG_GAUGE = "alerts_link_backlog"  # alerts accepted, not yet on their incident

@@ -41,8 +41,9 @@ from typing import Any
 
 import httpx
 import uvloop
-from stack_api import ingest_api_key, set_up_oncall
-from stack_harness import (
+
+from bench.stack_api import ingest_api_key, set_up_oncall
+from bench.stack_harness import (
     BALANCER,
     LOAD_GENERATOR,
     POSTGRES,
@@ -52,7 +53,7 @@ from stack_harness import (
     running_stack,
     throwaway_database,
 )
-from stack_scenarios import (
+from bench.stack_scenarios import (
     BATCH_CONNECTIONS,
     BATCH_SIZE,
     CONNECTIONS,
@@ -70,7 +71,6 @@ from stack_scenarios import (
     storm_body,
     unique_body,
 )
-
 from tests.stack_runner import ADMIN_PASSWORD, Stack
 
 ROOT = Path(__file__).resolve().parent.parent

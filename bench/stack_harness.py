@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,18 +20,15 @@ from pathlib import Path
 
 import asyncpg
 import psutil
+from nightwatch_core.migrations import libpq_dsn
+from nightwatch_core.settings import to_asyncpg_url
+from nightwatch_core.testing.databases import create_database, drop_database
+
+from bench.stack_stats import by_service, cpu_delta, cpu_seconds
+from tests.stack_runner import Stack, make_stack, up_on_free_ports
+from tools.replicas import MAX_REPLICAS
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from nightwatch_core.migrations import libpq_dsn  # noqa: E402
-from nightwatch_core.settings import to_asyncpg_url  # noqa: E402
-from nightwatch_core.testing.databases import create_database, drop_database  # noqa: E402
-from stack_stats import by_service, cpu_delta  # noqa: E402
-
-from tests.stack_runner import Stack, make_stack, up_on_free_ports  # noqa: E402
-from tools.replicas import MAX_REPLICAS  # noqa: E402
-
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES = "postgresql"
 LOAD_GENERATOR = "load generator"
@@ -99,18 +95,6 @@ def running_stack(database_url: str, replicas: int = 1, **extra_env: str) -> Ite
         shutil.rmtree(state_root, ignore_errors=True)
 
 
-def _process_cpu(pid: int) -> float:
-    """User+system CPU seconds of a process and its children (a uvicorn supervisor's workers)."""
-    total = 0.0
-    with contextlib.suppress(psutil.Error):
-        root = psutil.Process(pid)
-        for process in [root, *root.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                times = process.cpu_times()
-                total += times.user + times.system
-    return total
-
-
 def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
     readings = {}
     for pid in pids:
@@ -173,7 +157,7 @@ class StackMeter:
         own = psutil.Process().cpu_times()
         return CpuReading(
             at=time.monotonic(),
-            stack=by_service({name: _process_cpu(pid) for name, pid in self.pids.items()}),
+            stack=by_service({name: cpu_seconds(pid) for name, pid in self.pids.items()}),
             postgres_backends=_cpu_by_pid(backends),
             load_generator=own.user + own.system,
         )

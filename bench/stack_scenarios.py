@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 import httpx
 import orjson
-from raw_http_load import Result, drive
-from stack_api import BACKLOG_GAUGE, LinkTracker, count_total, link_backlog
-from stack_harness import CpuReading, StackMeter
-from stack_stats import minus_idle, percentile
+
+from bench.raw_http_load import Result, drive
+from bench.stack_api import BACKLOG_GAUGE, LinkTracker, count_total, link_backlog
+from bench.stack_harness import CpuReading, StackMeter
+from bench.stack_stats import minus_idle, percentile
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))

@@ -1,8 +1,14 @@
-"""Pure helpers of the stack bench: percentiles and CPU accounting (no I/O; unit tested)."""
+"""The benchmarks' statistics, once: percentiles and CPU accounting (unit tested).
+
+Everything here is pure but ``cpu_seconds``, which reads one process's counters.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
+
+import psutil
 
 
 def percentile(values: Sequence[float], q: float, *, zeros: int = 0) -> float:
@@ -18,6 +24,19 @@ def percentile(values: Sequence[float], q: float, *, zeros: int = 0) -> float:
     if rank < zeros:
         return 0.0
     return sorted(values)[rank - zeros]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of a process and its children so far (a uvicorn supervisor's
+    workers count with it); 0 once it is gone (a PostgreSQL backend that ended)."""
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
 
 
 def cpu_delta(before: Mapping[int, float], after: Mapping[int, float]) -> float:

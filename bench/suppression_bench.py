@@ -1,5 +1,5 @@
 """Cost of the suppression check on the alert path (pure, in memory, no database):
-`uv run python bench/suppression_bench.py` (also `make bench-suppression`).
+`uv run python -m bench.suppression_bench` (also `make bench-suppression`).
 
 Measures what ingestion adds per batch of alerts before it forwards them: ``SuppressionCache.split``
 over a batch of 100 alerts that nothing holds back (the common case: every silence is checked),

@@ -64,8 +64,12 @@ class Stack:
     ui_url: str
 
     def run(self, target: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return self.command(["make", "--no-print-directory", target], timeout=timeout)
+
+    def command(self, argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` in the repository with this stack's settings (directory, ports, database)."""
         return subprocess.run(
-            ["make", "--no-print-directory", target],
+            argv,
             cwd=ROOT,
             env=self.env,
             capture_output=True,

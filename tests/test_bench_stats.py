@@ -6,6 +6,7 @@ from __future__ import annotations
 from bench.stack_stats import (
     by_service,
     cpu_delta,
+    cpu_seconds,
     minus_idle,
     per_unit_ms,
     percentile,
@@ -64,3 +65,22 @@ def test_replicas_of_a_service_are_summed_other_processes_kept() -> None:
     assert service_of("notification.12") == "notification"
     assert service_of("web-ui") == "web-ui"
     assert service_of("v1.x") == "v1.x"
+
+
+def test_cpu_seconds_reads_a_live_process_and_zero_for_a_gone_one() -> None:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "sum(range(3_000_000)); input()"],
+                             stdin=subprocess.PIPE)  # fmt: skip
+    try:
+        spent = 0.0
+        for _ in range(200):  # bounded: until the child has burnt its loop
+            spent = cpu_seconds(child.pid)
+            if spent > 0.02:
+                break
+            __import__("time").sleep(0.05)
+        assert spent > 0.02
+    finally:
+        child.communicate(b"\n", timeout=30)
+    assert cpu_seconds(child.pid) == 0.0  # reaped: no such process

@@ -45,15 +45,13 @@ def test_each_service_has_the_same_port_module_and_environment(
     port = spec["port"]
     published = f"{port}:{port}" if name == "api-gateway" else f"127.0.0.1:{port}:{port}"
     assert service["ports"] == [published]
-    command = service["command"]
-    assert spec["module"] in command
-    assert command[command.index("--port") + 1] == str(port)
+    # The image recipe is told the same service, app factory and port; make up runs the same
+    # command (nightwatch_core.serve) with them; compose runs the image's CMD, no command of its own.
+    assert service["build"]["args"] == {"SERVICE": name, "APP": spec["module"], "PORT": str(port)}
+    assert "command" not in service and "healthcheck" not in service
     local_env = _stack_env(name)
-    assert spec["module"] in local_env["_argv"] and f"--port {port}" in local_env["_argv"]
-    # The same HTTP protocol (one write per response) in containers and local processes.
-    protocol = "nightwatch_core.http_protocol:HttpToolsProtocol"
-    assert command[command.index("--http") + 1] == protocol
-    assert f"--http {protocol}" in local_env["_argv"]
+    assert f"-m nightwatch_core.serve {spec['module']} " in local_env["_argv"]
+    assert f"--port {port}" in local_env["_argv"]
     compose_env = service["environment"]
     local_keys = {k for k in local_env if not k.startswith("_")}
     assert local_keys <= set(compose_env), f"{name}: compose lacks {local_keys - set(compose_env)}"
@@ -68,7 +66,11 @@ def test_each_service_has_the_same_port_module_and_environment(
 
 
 def test_compose_has_no_python_service_that_make_up_lacks(compose: dict[str, Any]) -> None:
-    python_services = {n for n, s in compose.items() if "uvicorn" in " ".join(s.get("command", []))}
+    python_services = {
+        n
+        for n, s in compose.items()
+        if s.get("build", {}).get("dockerfile") == "services/Dockerfile"
+    }
     assert python_services == set(STACK)
 
 
@@ -77,22 +79,24 @@ def test_postgres_runs_init_sql_on_first_start(compose: dict[str, Any]) -> None:
     assert any(m.startswith("./database/init.sql:/docker-entrypoint-initdb.d/") for m in mounts)
 
 
-def _dockerfile_instruction(name: str, instruction: str) -> str:
-    text = (ROOT / "services" / name / "Dockerfile").read_text().replace("\\\n", " ")
+def _dockerfile_instruction(instruction: str) -> str:
+    text = (ROOT / "services" / "Dockerfile").read_text().replace("\\\n", " ")
     lines = [line for line in text.splitlines() if line.startswith(instruction + " ")]
     return lines[-1].removeprefix(instruction + " ").strip()
 
 
-@pytest.mark.parametrize("name", list(STACK))
-def test_image_runs_what_compose_and_make_up_run(compose: dict[str, Any], name: str) -> None:
+def test_the_image_runs_and_checks_what_make_up_runs() -> None:
+    """The one recipe's CMD and HEALTHCHECK are nightwatch_core.serve, told the service by the
+    build arguments compose passes (test above); `make up` runs the same module."""
     import json
 
-    port = STACK[name]["port"]
-    assert json.loads(_dockerfile_instruction(name, "CMD")) == compose[name]["command"]
-    assert _dockerfile_instruction(name, "EXPOSE") == str(port)
-    assert f"127.0.0.1:{port}/health/ready" in _dockerfile_instruction(name, "HEALTHCHECK")
-    assert f"127.0.0.1:{port}/health/ready" in " ".join(compose[name]["healthcheck"]["test"])
-    assert compose[name]["build"]["dockerfile"] == f"services/{name}/Dockerfile"
+    assert json.loads(_dockerfile_instruction("CMD")) == ["python", "-m", "nightwatch_core.serve"]
+    healthcheck = _dockerfile_instruction("HEALTHCHECK")
+    assert healthcheck.endswith('CMD ["python", "-m", "nightwatch_core.serve", "--check"]')
+    assert _dockerfile_instruction("EXPOSE") == "${PORT}"
+    environment = _dockerfile_instruction("ENV")
+    for baked in ("SERVICE_NAME=${SERVICE}", "NIGHTWATCH_APP=${APP}", "NIGHTWATCH_PORT=${PORT}"):
+        assert baked in environment.split()
 
 
 def test_prometheus_scrapes_the_same_services_in_compose_and_make_up() -> None:
@@ -145,7 +149,7 @@ def test_kubernetes_runs_the_same_image_port_environment_and_probes(
     assert container["ports"] == [{"name": "http", "containerPort": port}]
     service_ports = by_kind(kubernetes, "Service")[name]["spec"]["ports"]
     assert [(p["port"], p["targetPort"]) for p in service_ports] == [(port, "http")]
-    # No command: the image's CMD, which compose runs too (test_image_runs_what_...).
+    # No command: the image's CMD, which compose runs too (test_the_image_runs_and_checks_...).
     assert "command" not in container and "args" not in container
     env = container_environment(container, by_kind(kubernetes, "ConfigMap"))
     compose_env = compose[name]["environment"]
@@ -155,10 +159,10 @@ def test_kubernetes_runs_the_same_image_port_environment_and_probes(
     assert env["SERVICE_NAME"] == name and env["ANONYMOUS_LOOPBACK"] == "false"
     for other_spec in STACK.values():
         assert env[other_spec["url_env"]] == compose_env[other_spec["url_env"]]
-    # Readiness is the same check compose's healthcheck and `make up`'s wait use.
+    # Readiness is the same check the image's HEALTHCHECK and `make up`'s wait use.
     assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
-    assert f"127.0.0.1:{port}/health/ready" in " ".join(compose[name]["healthcheck"]["test"])
+    assert compose[name]["build"]["args"]["PORT"] == str(port)  # what the image's check probes
     assert _stack_env(name) and f"127.0.0.1:{port}/health/ready" in _ready_url(name)
 
 

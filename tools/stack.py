@@ -74,23 +74,9 @@ def service_processes(config: StackConfig, database_url: str) -> list[ManagedPro
     processes = []
     for name, spec in services.items():
         port = spec["port"] + config.port_offset
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            spec["module"],
-            "--host",
-            config.host,
-            "--port",
-            str(port),
-            "--no-access-log",
-            # One write per response instead of two (nightwatch_core/http_protocol.py).
-            "--http",
-            "nightwatch_core.http_protocol:HttpToolsProtocol",
-            "--timeout-graceful-shutdown",
-            "5",
-        ]
+        # The one run command (nightwatch_core/serve.py), the same the images run.
+        argv = [sys.executable, "-m", "nightwatch_core.serve", spec["module"]]
+        argv += ["--host", config.host, "--port", str(port)]
         defaults = {key: os.environ.get(key, value) for key, value in spec.get("env", {}).items()}
         env = {
             **defaults,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from nightwatch_core.http_protocol import HttpToolsProtocol, TurnBufferedTransport
+from nightwatch_core.testing.served import served
 
 
 class RecordingTransport:
@@ -84,23 +83,8 @@ def _sample_app() -> FastAPI:
 
 @contextlib.asynccontextmanager
 async def _serve() -> AsyncIterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        _sample_app(), http=HttpToolsProtocol, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        await task
+    async with served(_sample_app(), http=HttpToolsProtocol) as server:
+        yield server.port
 
 
 async def test_a_small_response_arrives_in_one_piece_over_a_real_socket() -> None:

@@ -8,7 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
+from nightwatch_core.testing.served import served as serve_app
 from nightwatch_core.upstream import (
     UpstreamBroken,
     UpstreamPool,
@@ -68,20 +68,8 @@ APP = Starlette(
 
 @contextlib.asynccontextmanager
 async def served() -> AsyncIterator[int]:
-    server = uvicorn.Server(
-        uvicorn.Config(APP, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # bounded: 5 s
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+    async with serve_app(APP) as upstream:
+        yield upstream.port
 
 
 def pool_for(port: int, **options: float) -> UpstreamPool:

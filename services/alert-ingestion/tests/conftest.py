@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -18,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from nightwatch_core.clock import ManualClock
 from nightwatch_core.testing.plugin import running_app
+from nightwatch_core.testing.served import ServedApp, served, start_serving
 from nightwatch_ingestion.main import create_app
 from nightwatch_ingestion.settings import IngestionSettings
 
@@ -44,8 +43,7 @@ class FakeIncidentManagement:
         self.batch_sizes: list[int] = []
         self.items: list[dict[str, Any]] = []  # every alert item received, as sent
         self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._served: ServedApp | None = None
         self.app = self._build_app()
 
     @property
@@ -126,40 +124,14 @@ class FakeIncidentManagement:
         return app
 
     async def start(self) -> None:
-        self._server, self._task, self.port = await serve(self.app, port=self.port, lifespan="off")
+        self._served = await start_serving(self.app, port=self.port)
+        self.port = self._served.port
 
     async def stop(self) -> None:
         """Go down: stop listening (connections are refused) until start() again, same port."""
-        if self._server is not None and self._task is not None:
-            await shutdown(self._server, self._task)
-        self._server = None
-        self._task = None
-
-
-async def serve(
-    app: Any, *, port: int = 0, lifespan: str = "on"
-) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
-    """Serve an ASGI app over real HTTP on 127.0.0.1 (a free port unless given), in this loop."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            return server, task, port
-        if task.done():
-            break
-        await asyncio.sleep(0.01)
-    raise RuntimeError("test HTTP server did not start")
-
-
-async def shutdown(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, timeout=10)
+        if self._served is not None:
+            await self._served.stop()
+        self._served = None
 
 
 @pytest.fixture
@@ -217,11 +189,8 @@ def http_server() -> Callable[..., contextlib.AbstractAsyncContextManager[str]]:
 
     @contextlib.asynccontextmanager
     async def run(app: Any) -> AsyncIterator[str]:
-        server, task, port = await serve(app)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            await shutdown(server, task)
+        async with served(app, lifespan="on") as server:
+            yield server.url
 
     return run
 

@@ -10,7 +10,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Literal
 
-import uvicorn
+from nightwatch_core.testing.served import served
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -124,27 +124,8 @@ def upstream_app() -> Starlette:
 @contextlib.asynccontextmanager
 async def serve(app: Starlette, *, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
     """Serve an ASGI app over real HTTP on a free loopback port; yields its base URL."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan=lifespan,
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # bounded: 5 s
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "upstream did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+    async with served(app, lifespan=lifespan, graceful_shutdown_seconds=1) as server:
+        yield server.url
 
 
 def closed_port_url() -> str:

@@ -8,7 +8,7 @@ writes made during one turn of the event loop and hands them over together at th
 a small response leaves in one piece; nothing is held longer than that turn.
 
 Used by every service: ``uvicorn --http nightwatch_core.http_protocol:HttpToolsProtocol``
-(tools/stack.py, the Dockerfiles and docker-compose.yml, the benchmarks).
+(through nightwatch_core/serve.py: the images, `make up`, the benchmarks).
 """
 
 from __future__ import annotations

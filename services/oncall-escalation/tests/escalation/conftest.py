@@ -5,7 +5,6 @@ notification and incident-management that records every request."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -14,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from nightwatch_core.clock import ManualClock
 from nightwatch_core.testing.plugin import service_headers
+from nightwatch_core.testing.served import served
 from nightwatch_oncall.escalation.workers import run_due_steps, runtime
 from nightwatch_oncall.main import create_app
 from nightwatch_oncall.settings import OncallSettings
@@ -117,22 +116,9 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
 @pytest.fixture(scope="session")
 async def recorder_server() -> AsyncIterator[Recorder]:
     recorder = Recorder()
-    config = uvicorn.Config(
-        _recorder_app(recorder), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "recorder server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    recorder.url = f"http://127.0.0.1:{port}"
-    yield recorder
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, timeout=5)
+    async with served(_recorder_app(recorder)) as server:
+        recorder.url = server.url
+        yield recorder
 
 
 @pytest.fixture
