@@ -90,7 +90,7 @@ bench-oncall: install ## on-call rotation math: who-is-on-call lookup and 92-day
 	@$(RUN) python -m bench.oncall_rotation_bench
 
 bench-retention: install ## ingest p99 and list p95 through the gateway, retention off vs removing 10M old alerts (own stack)
-	@$(RUN) python bench/retention_bench.py
+	@$(RUN) python -m bench.retention_bench
 
 bench-suppression: install ## silences/windows check on the alert path: us per alert with 0, 20 windows, 200 silences
 	@$(RUN) python -m bench.suppression_bench

@@ -20,10 +20,10 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 import httpx
-from stack_api import admin_headers
-from stack_harness import LOAD_GENERATOR, StackMeter, running_stack, throwaway_database
-from stack_stats import percentile
 
+from bench.stack_api import admin_headers
+from bench.stack_harness import LOAD_GENERATOR, StackMeter, running_stack, throwaway_database
+from bench.stack_stats import percentile
 from tests.stack_runner import ADMIN
 
 ALERTS = int(os.environ.get("RETENTION_BENCH_ALERTS", "10000000"))
