@@ -14,7 +14,7 @@ from nightwatch_core.db import create_raw_pool
 from nightwatch_core.http_client import ServiceClient
 
 from nightwatch_ingestion.alerts.flows import Held, place_and_store, store_held
-from nightwatch_ingestion.alerts.intake import post_alerts_lane
+from nightwatch_ingestion.alerts.intake import POST_ALERTS_LANE
 from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.stats_router import router as alert_stats_router
@@ -122,6 +122,6 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             *([link_worker, heartbeat_worker, release_worker] if settings.workers_enabled else []),
         ],
         scrape_hooks=[refresh_link_backlog, refresh_active_suppressions],
-        fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},
+        fast_lanes={("POST", "/api/v1/alerts"): POST_ALERTS_LANE},
         clock=clock,
     )
