@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import uvicorn
+from nightwatch_core.testing.held_answers import until_the_caller_hangs_up
 from nightwatch_core.upstream import (
     UpstreamBroken,
     UpstreamPool,
@@ -47,8 +48,8 @@ async def chunked(_: Request) -> Response:
     return StreamingResponse(parts(), media_type="text/plain")
 
 
-async def slow(_: Request) -> Response:
-    await asyncio.sleep(2)
+async def slow(request: Request) -> Response:
+    await until_the_caller_hangs_up(request)  # past the pool's deadline, on any machine
     return Response(b"late")
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 import uvicorn
+from nightwatch_core.testing.held_answers import until_the_caller_hangs_up
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -94,8 +95,8 @@ async def events(_: Request) -> Response:
     return StreamingResponse(chunks(), media_type="text/event-stream")
 
 
-async def slow(_: Request) -> Response:
-    await asyncio.sleep(3)
+async def slow(request: Request) -> Response:
+    await until_the_caller_hangs_up(request)  # past the gateway's timeout, on any machine
     return JSONResponse({"late": True})
 
 
