@@ -7,14 +7,15 @@ from typing import Any
 
 import orjson
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Response
 from nightwatch_core.app_factory import create_service_app
 from nightwatch_core.errors import ApiError
-from nightwatch_core.fast_lane import json_content_type, read_body, replay
+from nightwatch_core.fast_lane import FastLane, json_content_type, read_body, replay
 from nightwatch_core.settings import ServiceSettings
 from nightwatch_core.testing.plugin import running_app
 from prometheus_client import REGISTRY
 from pydantic import BaseModel, Field
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -24,7 +25,7 @@ class Item(BaseModel):
 
 
 def items_router() -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(strict_content_type=False)
 
     @router.post("/items", status_code=201)
     async def create_item(item: Item) -> Item:
@@ -66,7 +67,7 @@ def lane_app(make_settings: Any) -> FastAPI:
         title="lane sample",
         settings=settings,
         routers=[items_router()],
-        fast_lanes={("POST", "/items"): items_lane},
+        fast_lanes={("POST", "/items"): FastLane(items_lane, body=Item)},
     )
 
 
@@ -136,11 +137,121 @@ async def test_the_body_limit_applies_to_the_lane(lane_app: FastAPI) -> None:
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
+def limit_per_tenant() -> None:
+    """Stands for a dependency someone adds to a laned route (auth, a tenant, a limit)."""
+
+
+def _extended(route: str) -> APIRouter:
+    """The items route with one more thing declared that the lane does not do."""
+    router = APIRouter(strict_content_type=False)
+    if route == "dependency":
+
+        @router.post("/items", status_code=201, dependencies=[Depends(limit_per_tenant)])
+        async def with_dependency(item: Item) -> Item:
+            return item
+    elif route == "query":
+
+        @router.post("/items", status_code=201)
+        async def with_query(item: Item, tenant: str = Query()) -> Item:
+            return item
+    elif route == "header":
+
+        @router.post("/items", status_code=201)
+        async def with_header(item: Item, x_tenant: str = Header()) -> Item:
+            return item
+    elif route == "second body":
+
+        @router.post("/items", status_code=201)
+        async def with_second_body(item: Item, other: Item) -> Item:
+            return item
+    elif route == "other body":
+
+        @router.post("/items", status_code=201)
+        async def with_other_body(item: dict[str, int]) -> dict[str, int]:
+            return item
+    elif route == "strict content type":
+        router = APIRouter()  # FastAPI's default: no content type, no JSON
+
+        @router.post("/items", status_code=201)
+        async def strict(item: Item) -> Item:
+            return item
+    elif route == "response":
+
+        @router.post("/items", status_code=201)
+        async def with_response(item: Item, response: Response) -> Item:
+            response.headers["x-tenant"] = "a"
+            return item
+
+    return router
+
+
+@pytest.mark.parametrize(
+    ("route", "named"),
+    [
+        ("dependency", "limit_per_tenant"),
+        ("query", "query:tenant"),
+        ("header", "header:x-tenant"),
+        ("second body", "body"),
+        ("other body", "dict[str, int]"),
+        ("response", "response"),
+        ("strict content type", "strict content type"),
+    ],
+)
+def test_a_lane_refuses_a_route_that_declares_what_the_lane_would_skip(
+    make_settings: Any, route: str, named: str
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="lane-sample")
+    with pytest.raises(ValueError, match="POST /items: its route declares") as refused:
+        create_service_app(
+            title="x",
+            settings=settings,
+            routers=[_extended(route)],
+            fast_lanes={("POST", "/items"): FastLane(items_lane, body=Item)},
+        )
+    assert named in str(refused.value)
+
+
+def test_a_lane_that_runs_the_dependency_itself_may_declare_it(make_settings: Any) -> None:
+    settings = make_settings(ServiceSettings, service_name="lane-sample")
+    lane = FastLane(items_lane, body=Item, dependencies=(limit_per_tenant,))
+    app = create_service_app(
+        title="x",
+        settings=settings,
+        routers=[_extended("dependency")],
+        fast_lanes={("POST", "/items"): lane},
+    )
+    assert app.openapi()["paths"]["/items"]["post"]
+
+
+def test_a_dependency_added_when_the_router_is_included_counts_too(make_settings: Any) -> None:
+    settings = make_settings(ServiceSettings, service_name="lane-sample")
+    app = create_service_app(title="x", settings=settings)
+    app.include_router(items_router(), dependencies=[Depends(limit_per_tenant)])
+    with pytest.raises(ValueError, match="limit_per_tenant"):
+        app.add_fast_lane("POST", "/items", FastLane(items_lane, body=Item))  # type: ignore[attr-defined]
+
+
+async def test_a_middleware_added_after_the_lane_stops_the_app_from_starting(
+    make_settings: Any,
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="lane-sample")
+    late_middleware = create_service_app(
+        title="x",
+        settings=settings,
+        routers=[items_router()],
+        fast_lanes={("POST", "/items"): FastLane(items_lane, body=Item)},
+    )
+    late_middleware.add_middleware(GZipMiddleware)
+    with pytest.raises(ValueError, match="GZipMiddleware"):
+        async with running_app(late_middleware):
+            pass
+
+
 def test_a_lane_needs_its_regular_route(make_settings: Any) -> None:
     settings = make_settings(ServiceSettings, service_name="lane-sample")
     with pytest.raises(ValueError, match="regular route"):
         create_service_app(
-            title="x", settings=settings, fast_lanes={("POST", "/nowhere"): items_lane}
+            title="x", settings=settings, fast_lanes={("POST", "/nowhere"): FastLane(items_lane)}
         )
 
 

@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
+from nightwatch_core.testing.held_answers import until_the_caller_hangs_up
 from nightwatch_core.testing.served import served as serve_app
 from nightwatch_core.upstream import (
     UpstreamBroken,
@@ -47,8 +48,8 @@ async def chunked(_: Request) -> Response:
     return StreamingResponse(parts(), media_type="text/plain")
 
 
-async def slow(_: Request) -> Response:
-    await asyncio.sleep(2)
+async def slow(request: Request) -> Response:
+    await until_the_caller_hangs_up(request)  # past the pool's deadline, on any machine
     return Response(b"late")
 
 

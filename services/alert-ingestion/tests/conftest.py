@@ -1,7 +1,8 @@
 """Fixtures: the ingestion app over real PostgreSQL, and a real HTTP stand-in for incident-management.
 
 ``FakeIncidentManagement`` follows the inter-service contract (POST /internal/v1/alert-batches) and
-can be up, slow (answers after a delay longer than ingestion's timeout), failing (503), refusing
+can be up, slow (holds its answer until the test releases it: past ingestion's timeout, whatever
+the machine's speed), failing (503), refusing
 (422) or down (not listening at all), so the outage tests exercise real sockets and real
 timeouts. The real correlation rules are tested in incident-management and end to end.
 """
@@ -33,7 +34,7 @@ class FakeIncidentManagement:
 
     def __init__(self) -> None:
         self.mode = "up"  # up | slow | failing | refusing
-        self.slow_seconds = 3.0
+        self.released = asyncio.Event()  # "slow" answers wait for it (release())
         self.open: dict[tuple[str, str], str] = {}  # (service, severity) -> incident id
         self.incidents: dict[str, dict[str, Any]] = {}  # id -> first alert (team, service, ...)
         self.fingerprints: set[tuple[str, str]] = set()
@@ -49,6 +50,10 @@ class FakeIncidentManagement:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def release(self) -> None:
+        """Let the answers held back in "slow" mode go (their callers gave up by now)."""
+        self.released.set()
 
     def resolve(self, incident_id: str) -> None:
         self.open = {key: i for key, i in self.open.items() if i != incident_id}
@@ -109,7 +114,7 @@ class FakeIncidentManagement:
             else:
                 answer = self.answers[body["batch_id"]] = self._place(body)
             if self.mode == "slow":
-                await asyncio.sleep(self.slow_seconds)
+                await asyncio.wait_for(self.released.wait(), timeout=30)
             return JSONResponse(answer)
 
         @app.post("/internal/v1/incidents/resolved")
@@ -139,6 +144,7 @@ async def incidents() -> AsyncIterator[FakeIncidentManagement]:
     fake = FakeIncidentManagement()
     await fake.start()
     yield fake
+    fake.release()
     await fake.stop()
 
 

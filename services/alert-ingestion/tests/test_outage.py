@@ -75,11 +75,11 @@ async def test_incident_management_down_answers_202_and_the_worker_links_later(
 async def test_slow_incident_management_times_out_to_202_and_the_resend_is_not_counted_twice(
     app: Any, client: Any, incidents: Any, clock: Any, make_alert: Any, service_name: str
 ) -> None:
-    incidents.mode = "slow"
-    incidents.slow_seconds = 1.5  # longer than the 0.5 s the test app waits
+    incidents.mode = "slow"  # the answer is held until released: the 0.5 s the app waits run out
     response = await client.post("/api/v1/alerts", json=make_alert())
     assert response.status_code == 202
-    # The slow call placed the alert on the server side (the stand-in places, then sleeps).
+    # The slow call placed the alert on the server side (the stand-in places, then holds).
+    incidents.release()
     incidents.mode = "up"
     await _drain(app, clock)
     [row] = await _alerts(app, service_name)
@@ -126,14 +126,11 @@ async def test_killing_ingestion_between_accept_and_link_loses_nothing(
         ]
     # That process is gone; a new one (say, after a crash and restart) picks the work up.
     await incidents.start()
-    async with ingestion(workers_enabled=True, worker_poll_seconds=0.05) as (app, client):
-        clock.advance(120)
-        app.state.link_wake.set()
-        for _ in range(100):  # bounded wait for the background worker
-            rows = await _alerts(app, service_name)
-            if all(row.linked_at for row in rows):
-                break
-            await asyncio.sleep(0.05)
+    # Its link rounds are run here, one after another, instead of polling for the background
+    # worker's (test_the_running_worker_... runs the real loop).
+    async with ingestion() as (app, client):
+        await _drain(app, clock)
+        rows = await _alerts(app, service_name)
     assert {row.id.hex for row in rows} == {a["alert_id"].replace("-", "") for a in accepted}
     assert all(row.incident_id is not None and row.linked_at for row in rows)
     assert len({row.incident_id for row in rows}) == 1

@@ -57,6 +57,17 @@ async def test_lane_and_route_answer_the_same(
             {"json": {"service": "api"}, "headers": {"X-API-Key": "nwk_unknown_key"}},
             {"json": {"service": "api"}, "headers": viewer},  # a viewer may not ingest: 403
             {"json": {"service": "api"}, "headers": {"Authorization": "Basic abc"}},
+            {"json": {"service": "a\u0000pi"}, "headers": {"X-API-Key": ingest}},  # NUL byte
+            {"json": {"service": 5, "labels": ["x"]}, "headers": {"X-API-Key": ingest}},
+            {"content": b"", "headers": {"X-API-Key": ingest}},
+            {"content": b'{"service": "api"}', "headers": {"X-API-Key": ingest}},  # no type
+            {
+                "content": b'{"service": "api"}',
+                "headers": {"X-API-Key": ingest, "Content-Type": "text/plain"},
+            },
+            {"content": b"x" * 2_000_000, "headers": {"X-API-Key": ingest}},  # over the limit
+            {"content": b"x" * 2_000_000},  # over the limit, no credential
+            {"json": {"service": "api"}, "headers": {"X-API-Key": "nwk_\u0000"}},
         ]
         for case in cases:
             answers = [

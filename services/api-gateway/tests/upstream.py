@@ -3,13 +3,13 @@ echoes what reached it, streams a large answer, answers slowly, and serves an Op
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import socket
 from collections.abc import AsyncIterator
 from typing import Literal
 
+from nightwatch_core.testing.held_answers import until_the_caller_hangs_up
 from nightwatch_core.testing.served import served
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -94,8 +94,8 @@ async def events(_: Request) -> Response:
     return StreamingResponse(chunks(), media_type="text/event-stream")
 
 
-async def slow(_: Request) -> Response:
-    await asyncio.sleep(3)
+async def slow(request: Request) -> Response:
+    await until_the_caller_hangs_up(request)  # past the gateway's timeout, on any machine
     return JSONResponse({"late": True})
 
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI
 from nightwatch_core.clock import Clock, SystemClock
 from nightwatch_core.db import create_engine, create_sessionmaker
 from nightwatch_core.errors import configure_errors
-from nightwatch_core.fast_lane import LaneHandler, LaneKey, ServiceApp
+from nightwatch_core.fast_lane import FastLane, LaneKey, ServiceApp
 from nightwatch_core.health import ReadinessCheck, configure_health
 from nightwatch_core.metrics import ScrapeHook, configure_metrics
 from nightwatch_core.middleware import CoreMiddleware
@@ -44,7 +44,7 @@ def create_service_app(
     on_shutdown: Sequence[LifecycleHook] = (),
     workers: Sequence[Worker] = (),
     scrape_hooks: Sequence[ScrapeHook] = (),
-    fast_lanes: dict[LaneKey, LaneHandler | tuple[LaneHandler, str]] | None = None,
+    fast_lanes: dict[LaneKey, FastLane] | None = None,
     clock: Clock | None = None,
     version: str = "0.1.0",
     description: str = "",
@@ -52,8 +52,8 @@ def create_service_app(
 ) -> FastAPI:
     """``require_service_credential``: False only for the gateway, whose callers are people and
     machines with their own credentials (nightwatch_core/service_auth.py).
-    ``fast_lanes``: (method, path) -> handler, or (handler, template of the regular route serving
-    the path) when that route is a catch-all (nightwatch_core/fast_lane.py)."""
+    ``fast_lanes``: (method, path) -> the lane serving it and what it does in FastAPI's place
+    (nightwatch_core/fast_lane.py)."""
     configure_logging(service=settings.service_name, level=settings.log_level)
     credential = StackSecret(SERVICE_TOKEN, settings.service_token)
     service_auth = (
@@ -64,6 +64,8 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if isinstance(app, ServiceApp):
+            app.check_lanes()  # before anything starts: a lane that skips a dependency is a bug
         # First, so the workers' first calls carry it; a database that is down does not stop the
         # start (requests needing the credential get a 503 until it is read in the background).
         timeout = settings.db_connect_timeout_seconds
@@ -116,12 +118,10 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     for (method, path), lane in (fast_lanes or {}).items():
-        handler, route_path = lane if isinstance(lane, tuple) else (lane, None)
         app.add_fast_lane(
             method,
             path,
-            handler,
-            route_path=route_path,
+            lane,
             service=settings.service_name,
             max_body_bytes=settings.max_body_bytes,
             access_log=settings.access_log,

@@ -15,7 +15,7 @@ from nightwatch_core.http_client import ServiceClient
 from nightwatch_core.retention import RetentionWorker
 
 from nightwatch_ingestion.alerts.flows import Held, place_and_store, store_held
-from nightwatch_ingestion.alerts.intake import post_alerts_lane
+from nightwatch_ingestion.alerts.intake import POST_ALERTS_LANE
 from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.stats_router import router as alert_stats_router
@@ -130,7 +130,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             ),
         ],
         scrape_hooks=[refresh_link_backlog, refresh_active_suppressions],
-        fast_lanes={("POST", "/api/v1/alerts"): post_alerts_lane},
+        fast_lanes={("POST", "/api/v1/alerts"): POST_ALERTS_LANE},
         clock=clock,
     )
     app.state.retention = retention

@@ -22,7 +22,7 @@ from nightwatch_gateway.openapi import configure_openapi
 from nightwatch_gateway.proxy.admission import Admission, RefusalPacer
 from nightwatch_gateway.proxy.health import downstream_checks
 from nightwatch_gateway.proxy.lean import LeanPools
-from nightwatch_gateway.proxy.router import PROXY_ROUTE, proxy_lane
+from nightwatch_gateway.proxy.router import PROXY_LANE
 from nightwatch_gateway.proxy.router import router as proxy_router
 from nightwatch_gateway.proxy.routes import RouteTable
 from nightwatch_gateway.proxy.shared_leases import SharedLeases
@@ -159,7 +159,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         require_service_credential=False,
         # The public alert path, the busiest route by far: the proxy route's admission,
         # authentication and audit, without FastAPI's routing and with the lean client.
-        fast_lanes={("POST", "/api/v1/alerts"): (proxy_lane, PROXY_ROUTE)},
+        fast_lanes={("POST", "/api/v1/alerts"): PROXY_LANE},
     )
     app.state.route_table = route_table
     app.state.client_addresses = ClientAddresses(settings.trusted_proxy_networks())

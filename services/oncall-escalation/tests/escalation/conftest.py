@@ -36,6 +36,7 @@ class Recorder:
     refuse_channels: set[str] = field(default_factory=set)  # answer 422 (not configured)
     hold: asyncio.Event | None = None  # when set, notify calls wait for it before answering
     arrived: int = 0  # notify calls received (even those still held)
+    arrival: asyncio.Event = field(default_factory=asyncio.Event)  # set by every notify call
     batches: int = 0  # batch notify calls received
     fail_timeline: int = 0  # answer 503 to this many timeline batch calls first
     old_versions: bool = False  # neighbours without the batch routes (404), as in a rolling deploy
@@ -71,6 +72,7 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
             return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
         body = await request.json()
         recorder.arrived += 1
+        recorder.arrival.set()
         if recorder.hold is not None:
             await asyncio.wait_for(recorder.hold.wait(), timeout=30)
         assert request.headers["Idempotency-Key"] == body["idempotency_key"]
@@ -88,6 +90,7 @@ def _recorder_app(recorder: Recorder) -> FastAPI:
             return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
         body = await request.json()
         recorder.arrived += 1
+        recorder.arrival.set()
         recorder.batches += 1
         if recorder.hold is not None:
             await asyncio.wait_for(recorder.hold.wait(), timeout=30)
@@ -129,6 +132,7 @@ def recorder(recorder_server: Recorder) -> Recorder:
     recorder_server.refuse_channels = set()
     recorder_server.hold = None
     recorder_server.arrived = 0
+    recorder_server.arrival = asyncio.Event()
     recorder_server.batches = 0
     recorder_server.fail_timeline = 0
     recorder_server.old_versions = False

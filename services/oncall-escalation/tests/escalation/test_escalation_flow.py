@@ -12,6 +12,8 @@ import httpx
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
 from nightwatch_oncall.escalation.workers import runtime
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .conftest import Recorder, World, drain, user_level
 
@@ -101,8 +103,29 @@ async def test_stop_cancels_pages_not_yet_sent(
     assert [p["status"] for p in response.json()["pages"]] == ["cancelled"]
 
 
+async def _blocked_by_the_page_sender(engine: AsyncEngine) -> None:
+    """Return once a statement waits for the page sender's share lock on the escalation rows."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity w, unnest(pg_blocking_pids(w.pid)) AS blocker(pid) "
+        "JOIN pg_stat_activity b ON b.pid = blocker.pid "
+        "WHERE w.datname = current_database() AND b.query LIKE '%FOR SHARE OF e%'"
+    )
+    async with engine.connect() as connection:
+        for _ in range(1000):  # bounded: the stop is sent before this is called
+            found = await connection.scalar(waiting)
+            await connection.commit()  # pg_stat_activity is read once per transaction
+            if found:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the stop never waited for the page being sent")
+
+
 async def test_a_stop_waits_for_a_page_in_flight_and_no_page_goes_out_after_it(
-    app: FastAPI, client: httpx.AsyncClient, world: World, recorder: Recorder
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    world: World,
+    recorder: Recorder,
+    db_engine: AsyncEngine,
 ) -> None:
     alice = await world.user("Alice", ("email", "alice@example.com"), ("slack", "@alice"))
     team = await world.team("inflight", alice)
@@ -112,10 +135,7 @@ async def test_a_stop_waits_for_a_page_in_flight_and_no_page_goes_out_after_it(
     # One page per batch here, so one is in flight while the other is still queued.
     runtime(app).pages.batch_size = 1
     sending = asyncio.create_task(runtime(app).pages.run_due(app))
-    for _ in range(500):  # bounded: until the first page is at "notification", held there
-        if recorder.arrived:
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(recorder.arrival.wait(), timeout=10)  # at "notification", held there
     assert recorder.arrived == 1
     stop = asyncio.create_task(
         client.post(
@@ -123,7 +143,9 @@ async def test_a_stop_waits_for_a_page_in_flight_and_no_page_goes_out_after_it(
             json={"reason": "acknowledged", "actor": "a"},
         )
     )
-    await asyncio.sleep(0.3)
+    # Seen in PostgreSQL, not guessed from elapsed time: the stop waits for the share lock the
+    # sender holds on the escalation's row while its page is out.
+    await _blocked_by_the_page_sender(db_engine)
     assert not stop.done(), "the stop must wait for the page being sent"
     recorder.hold.set()
     await sending

@@ -22,7 +22,9 @@ from nightwatch_ingestion.alerts.schemas import (
     as_utc,
 )
 
-router = APIRouter(tags=["alerts"])
+# A body without a content type is read as JSON, as the fast lane (intake.py) reads it: monitoring
+# tools that post bare JSON keep working, and lane and route answer alike (test_intake_lane.py).
+router = APIRouter(tags=["alerts"], strict_content_type=False)
 
 _ACCEPT_RESPONSES: dict[int | str, dict[str, object]] = {
     201: {"description": "Stored and linked to its incident"},

@@ -28,13 +28,11 @@ DEFAULT_PREFIXES: dict[str, str] = {
     "/api/v1/escalate": ONCALL,
     "/api/v1/escalations": ONCALL,
     "/api/v1/escalation-policies": ONCALL,
-    "/api/v1/policies": ONCALL,
     "/api/v1/users": ONCALL,
     "/api/v1/calendars": ONCALL,
     "/api/v1/teams": ONCALL,
     "/api/v1/notify": NOTIFICATION,
     "/api/v1/notifications": NOTIFICATION,
-    "/api/v1/channels": NOTIFICATION,
 }
 PUBLIC_ROOT = "/api/v1/"
 
