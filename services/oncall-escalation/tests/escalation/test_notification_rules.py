@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from nightwatch_core.clock import ManualClock
-from nightwatch_oncall.notification_rules.planning import quiet_hours_end
+from nightwatch_oncall.notification_rules.planning import _PREFERENCES_SQL, quiet_hours_end
+from sqlalchemy import text
 
 from .conftest import Recorder, World, drain, user_level
 
@@ -271,3 +272,15 @@ def test_quiet_hours_end_in_the_persons_time_zone() -> None:
         2026, 1, 5, 17, 0, tzinfo=UTC
     )
     assert quiet_hours_end(datetime(2026, 1, 5, 17, 0, tzinfo=UTC), "UTC", daytime) is None
+
+
+async def test_paging_reads_the_rules_by_index_probes(app: FastAPI) -> None:
+    """Autovacuum is off (no statistics): the statement's plan must not depend on them."""
+    async with app.state.sessionmaker() as session:
+        rows = await session.execute(
+            text(f"EXPLAIN {_PREFERENCES_SQL.text}"), {"ids": [uuid.uuid4(), uuid.uuid4()]}
+        )
+        plan = "\n".join(row[0] for row in rows)
+    assert "Seq Scan" not in plan, plan
+    for index in ("users_pkey", "notification_rules_user_idx", "notification_quiet_hours_pkey"):
+        assert index in plan, plan

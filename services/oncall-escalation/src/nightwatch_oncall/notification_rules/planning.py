@@ -137,8 +137,7 @@ _PREFERENCES_SQL = text(
     """
     SELECT u.id AS user_id, u.timezone, q.start_time, q.end_time,
            r.id AS rule_id, r.urgency, r.delay_minutes, r.type, r.address
-    FROM unnest(CAST(:ids AS uuid[])) AS wanted(id)
-    JOIN oncall.users u ON u.id = wanted.id
+    FROM oncall.users u
     LEFT JOIN oncall.notification_quiet_hours q ON q.user_id = u.id
     LEFT JOIN LATERAL (
         SELECT r.id, r.urgency, r.delay_minutes, c.type, c.address, c.position
@@ -146,6 +145,7 @@ _PREFERENCES_SQL = text(
         JOIN oncall.contact_methods c ON c.id = r.contact_method_id
         WHERE r.user_id = u.id
     ) r ON true
+    WHERE u.id = ANY(CAST(:ids AS uuid[]))
     ORDER BY u.id, r.urgency, r.delay_minutes, r.position
     """
 )
