@@ -57,6 +57,16 @@ DOCUMENTED = [
     ("DELETE", "/api/v1/maintenance-windows/{window_id}", Need.admin),
     # Heartbeats carry their ping URLs (keys): admin's, reading included.
     ("GET", "/api/v1/heartbeats", Need.admin),
+    # Personal notification rules (issue #16): anyone reads, admin edits; responders may send a
+    # test notification to a contact method.
+    ("GET", "/api/v1/users/7b0e3c2e-1111-4a5b-9c1d-000000000001/notification-rules", Need.read),
+    ("PUT", "/api/v1/users/7b0e3c2e-1111-4a5b-9c1d-000000000001/notification-rules", Need.admin),
+    (
+        "POST",
+        "/api/v1/users/7b0e3c2e-1111-4a5b-9c1d-000000000001/contact-methods/"
+        "7b0e3c2e-1111-4a5b-9c1d-000000000002/test",
+        Need.write,
+    ),
     ("POST", "/api/v1/heartbeats", Need.admin),
 ]
 

@@ -222,3 +222,23 @@ async def test_unknown_body_fields_are_refused(notify_app: Any, notify_body: Any
             json={"notifications": [notify_body(idempotency_key="k-ok")], "dry_run": True},
         )
         assert typo.status_code == 422 and "dry_run" in typo.json()["error"]["message"]
+
+
+async def test_the_notification_rule_that_sent_a_page_is_stored_and_listed(
+    notify_app: Any, notify_body: Any
+) -> None:
+    """On-call names the person's notification rule on the request (issue #16)."""
+    rule_id = str(uuid.uuid4())
+    incident = str(uuid.uuid4())
+    rule = "high urgency: after 2 min via sms +15550100"
+    async with notify_app() as (_, client):
+        body = notify_body(incident_id=incident, notification_rule_id=rule_id)
+        response = await client.post(NOTIFY, json=body | {"notification_rule": rule})
+        assert response.status_code == 202, response.text
+        listed = (
+            await client.get("/api/v1/notifications", params={"incident_id": incident})
+        ).json()
+        [item] = listed["items"]
+        assert (item["notification_rule_id"], item["notification_rule"]) == (rule_id, rule)
+        too_long = await client.post(NOTIFY, json=notify_body(notification_rule="x" * 301))
+        assert too_long.status_code == 422 and "notification_rule" in too_long.text

@@ -44,6 +44,7 @@ import type {
   TopServices,
   UserShift,
 } from "./types";
+import type { ContactMethodTest, NotificationRulesIn, NotificationRulesRead } from "./types";
 
 const enc = encodeURIComponent;
 
@@ -221,4 +222,14 @@ export const heartbeats = {
   create: (body: HeartbeatCreate) => request<Heartbeat>("POST", "/heartbeats", { body }),
   rotateKey: (id: string) => request<Heartbeat>("POST", `/heartbeats/${enc(id)}/rotate-key`),
   remove: (id: string) => request<void>("DELETE", `/heartbeats/${enc(id)}`),
+};
+
+// Personal notification rules (issue 16, oncall-escalation): anyone reads them, an admin edits
+// them; a responder may send a test notification to one contact method (queued, 202).
+export const notificationRules = {
+  get: (userId: string) => request<NotificationRulesRead>("GET", `/users/${enc(userId)}/notification-rules`),
+  replace: (userId: string, body: NotificationRulesIn) =>
+    request<NotificationRulesRead>("PUT", `/users/${enc(userId)}/notification-rules`, { body }),
+  testContactMethod: (userId: string, contactMethodId: string) =>
+    request<ContactMethodTest>("POST", `/users/${enc(userId)}/contact-methods/${enc(contactMethodId)}/test`),
 };

@@ -875,6 +875,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user_id}/notification-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Rules */
+        get: operations["read_rules_api_v1_users__user_id__notification_rules_get"];
+        /** Replace Rules */
+        put: operations["replace_rules_api_v1_users__user_id__notification_rules_put"];
+        /** Add Rule */
+        post: operations["add_rule_api_v1_users__user_id__notification_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/notification-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Rule */
+        delete: operations["delete_rule_api_v1_users__user_id__notification_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/contact-methods/{contact_method_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Contact Method
+         * @description Queue one test notification to this contact method, on the channel a page would use.
+         */
+        post: operations["test_contact_method_api_v1_users__user_id__contact_methods__contact_method_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schedules": {
         parameters: {
             query?: never;
@@ -2824,6 +2880,40 @@ export interface components {
             /** Address */
             address: string;
         };
+        /** ContactMethodSummary */
+        ContactMethodSummary: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Address */
+            address: string;
+        };
+        /** ContactMethodTestRead */
+        ContactMethodTestRead: {
+            /**
+             * Contact Method Id
+             * Format: uuid
+             */
+            contact_method_id: string;
+            /** Channel */
+            channel: string;
+            /** Recipient */
+            recipient: string;
+            /**
+             * Idempotency Key
+             * @description the notification's idempotency key: find it in GET /api/v1/notifications
+             */
+            idempotency_key: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "queued";
+        };
         /**
          * ContactableUser
          * @description A person and how to reach them (what paging needs).
@@ -3153,6 +3243,85 @@ export interface components {
              */
             delay_minutes: number;
         };
+        /** NotificationRuleIn */
+        NotificationRuleIn: {
+            /**
+             * Urgency
+             * @description high: critical and high incidents; low: medium and low
+             * @enum {string}
+             */
+            urgency: "high" | "low";
+            /**
+             * Delay Minutes
+             * @description minutes after the person is paged
+             */
+            delay_minutes: number;
+            /**
+             * Contact Method Id
+             * Format: uuid
+             * @description one of this person's contact methods
+             */
+            contact_method_id: string;
+        };
+        /** NotificationRuleRead */
+        NotificationRuleRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Urgency
+             * @enum {string}
+             */
+            urgency: "high" | "low";
+            /** Delay Minutes */
+            delay_minutes: number;
+            /**
+             * Contact Method Id
+             * Format: uuid
+             */
+            contact_method_id: string;
+            contact_method: components["schemas"]["ContactMethodSummary"];
+            /**
+             * Description
+             * @example high urgency: after 2 min via sms +15550100
+             */
+            description: string;
+        };
+        /**
+         * NotificationRulesIn
+         * @description The whole set: replaces the person's rules and quiet hours.
+         */
+        NotificationRulesIn: {
+            /** Rules */
+            rules?: components["schemas"]["NotificationRuleIn"][];
+            /** @description low-urgency notifications due inside wait until they end */
+            quiet_hours?: components["schemas"]["QuietHoursIn"] | null;
+        };
+        /** NotificationRulesRead */
+        NotificationRulesRead: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Timezone */
+            timezone: string;
+            quiet_hours: components["schemas"]["QuietHoursRead"] | null;
+            /**
+             * Rules
+             * @description by urgency, then delay
+             */
+            rules: components["schemas"]["NotificationRuleRead"][];
+            /**
+             * Defaults
+             * @description what happens for an urgency without rules (every contact method at once)
+             */
+            defaults: {
+                [key: string]: string;
+            };
+        };
         /**
          * OnCallAnswer
          * @description Who is on call for a team (one entry per schedule that has someone) at ``at``.
@@ -3291,6 +3460,21 @@ export interface components {
             created_at: string;
             /** Sent At */
             sent_at: string | null;
+            /**
+             * Due At
+             * @description when it is sent: a notification rule's delay, or quiet hours
+             */
+            due_at?: string | null;
+            /**
+             * Notification Rule Id
+             * @description the person's notification rule that sent it; null: default
+             */
+            notification_rule_id?: string | null;
+            /**
+             * Notification Rule
+             * @example high urgency: after 2 min via sms +15550100
+             */
+            notification_rule?: string | null;
         };
         /** Page[EscalationRead] */
         Page_EscalationRead_: {
@@ -3407,6 +3591,28 @@ export interface components {
             repeat_count?: number | null;
             /** Levels */
             levels?: components["schemas"]["Level"][] | null;
+        };
+        /** QuietHoursIn */
+        QuietHoursIn: {
+            /**
+             * Start
+             * @description HH:MM, 24-hour, in the person's time zone
+             * @example 22:00
+             */
+            start: string;
+            /**
+             * End
+             * @description HH:MM, 24-hour, in the person's time zone
+             * @example 22:00
+             */
+            end: string;
+        };
+        /** QuietHoursRead */
+        QuietHoursRead: {
+            /** Start */
+            start: string;
+            /** End */
+            end: string;
         };
         /**
          * RestrictionIn
@@ -3872,6 +4078,16 @@ export interface components {
              * @description Same key -> same notification, never sent twice (also accepted as the Idempotency-Key header)
              */
             idempotency_key?: string | null;
+            /**
+             * Notification Rule Id
+             * @description the on-call person's notification rule that sent this page
+             */
+            notification_rule_id?: string | null;
+            /**
+             * Notification Rule
+             * @example high urgency: after 2 min via sms +15550100
+             */
+            notification_rule?: string | null;
         };
         /** NotificationPage */
         NotificationPage: {
@@ -3903,6 +4119,10 @@ export interface components {
             incident_id: string | null;
             /** Idempotency Key */
             idempotency_key: string | null;
+            /** Notification Rule Id */
+            notification_rule_id?: string | null;
+            /** Notification Rule */
+            notification_rule?: string | null;
             /**
              * Status
              * @enum {string}
@@ -6468,6 +6688,171 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_rules_api_v1_users__user_id__notification_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRulesRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_rules_api_v1_users__user_id__notification_rules_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRulesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRulesRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_rule_api_v1_users__user_id__notification_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRuleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule_api_v1_users__user_id__notification_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_contact_method_api_v1_users__user_id__contact_methods__contact_method_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Actor"?: string;
+            };
+            path: {
+                contact_method_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactMethodTestRead"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -144,3 +144,12 @@ export type EscalationPage = S["PageSentRead"];
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown; request_id?: string };
 }
+
+// Personal notification rules and the test notification per contact method (issue 16,
+// oncall-escalation).
+export type ContactMethod = S["ContactMethodRead"];
+export type NotificationRulesRead = S["NotificationRulesRead"];
+export type NotificationRulesIn = S["NotificationRulesIn"];
+export type NotificationRule = S["NotificationRuleRead"];
+export type Urgency = NotificationRule["urgency"];
+export type ContactMethodTest = S["ContactMethodTestRead"];

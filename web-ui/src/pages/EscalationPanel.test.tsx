@@ -81,3 +81,25 @@ it("explains an escalation that has not started yet (404)", async () => {
   render(<EscalationPanel incidentId="inc-1" canEscalate={false} />);
   expect(await screen.findByText("On-call has not started escalating this incident yet.")).toBeInTheDocument();
 });
+
+it("shows which notification rule sent each page, and when a later step is due", async () => {
+  signIn("responder");
+  const due = new Date(Date.now() + 120_000).toISOString();
+  fakeApi({
+    "GET /api/v1/escalations/inc-1": () => ({
+      body: escalation({
+        pages: [
+          page({ notification_rule_id: "r1", notification_rule: "high urgency: immediately via email alice@example.com" }),
+          page({ channel: "mock", recipient: "+15550100", status: "queued", notification_id: null, sent_at: null, due_at: due,
+            notification_rule_id: "r2", notification_rule: "high urgency: after 2 min via sms +15550100" }),
+        ],
+      }),
+    }),
+    "GET /api/v1/notifications": () => ({ body: { items: [notification("n1", "delivered")], total: 1 } }),
+  });
+  render(<EscalationPanel incidentId="inc-1" canEscalate />);
+  const rows = await screen.findAllByTestId("escalation-page");
+  expect(rows[0]).toHaveTextContent("rule: high urgency: immediately via email alice@example.com");
+  expect(rows[1]).toHaveTextContent("rule: high urgency: after 2 min via sms +15550100");
+  expect(rows[1]).toHaveTextContent(/^.*due /);
+});

@@ -25,6 +25,8 @@ async function loadEscalation(incidentId: string): Promise<{ escalation: Escalat
 
 /** Whether a page reached the person: the page's own state, then the notification's delivery. */
 function delivery(page: EscalationPage, sent: NotificationRecord[]): string {
+  // A notification rule's later step (or one held for quiet hours) waits until it is due.
+  if (page.status === "queued" && page.due_at && new Date(page.due_at) > new Date()) return `due ${formatTime(page.due_at)}`;
   if (page.status !== "sent") return humanize(page.status) + (page.last_error ? `: ${page.last_error}` : "");
   const notification = sent.find((n) => n.id === page.notification_id);
   if (!notification) return "handed to notification";
@@ -99,7 +101,10 @@ export function EscalationPanel({ incidentId, canEscalate }: { incidentId: strin
                   <tr key={`${page.step}-${page.user_id}-${page.channel}-${page.recipient}`} data-testid="escalation-page">
                     <td className="td">{page.level} (round {page.round})</td>
                     <td className="td">{page.user_name}</td>
-                    <td className="td">{page.channel} · {page.recipient}</td>
+                    <td className="td">
+                      {page.channel} · {page.recipient}
+                      {page.notification_rule && <div className="text-xs text-slate-500" data-testid="page-rule">rule: {page.notification_rule}</div>}
+                    </td>
                     <td className="td">{delivery(page, loaded.data?.sent ?? [])}</td>
                   </tr>
                 ))}

@@ -8,6 +8,7 @@ import { Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
 import { rememberUserId, resolveMe } from "../oncall/me";
+import { NotificationRules } from "../oncall/NotificationRules";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { TestPagePanel } from "../oncall/TestPagePanel";
 import { dayStart } from "../oncall/timeline";
@@ -120,6 +121,7 @@ export function PersonOncall({ person, self }: { person: OncallUser; self: boole
         {schedules.data ? <CalendarLinks schedules={schedules.data} me={person} /> : <Loading />}
       </section>
       <TestPagePanel user={person} self={self} />
+      <NotificationRules user={person} />
     </>
   );
 }

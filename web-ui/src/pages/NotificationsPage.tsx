@@ -72,7 +72,10 @@ export function NotificationsPage() {
                   <td className="td whitespace-nowrap">{formatTime(n.created_at)}</td>
                   <td className="td">{n.recipient}</td>
                   <td className="td">{n.channel}</td>
-                  <td className="td">{n.subject ?? "—"}</td>
+                  <td className="td">
+                    {n.subject ?? "—"}
+                    {n.notification_rule && <div className="text-xs text-slate-500" data-testid="notification-rule">sent by rule: {n.notification_rule}</div>}
+                  </td>
                   <td className={`td font-medium ${STATUS_STYLE[n.status] ?? ""}`}>{n.status}</td>
                   <td className="td">{n.attempts ?? "—"}</td>
                   <td className="td text-rose-700 dark:text-rose-300">{n.last_error ?? ""}</td>

@@ -15,6 +15,7 @@ from nightwatch_core.db import create_raw_pool
 from nightwatch_oncall.escalation import workers as escalation
 from nightwatch_oncall.escalation.router import internal_router as escalation_internal_router
 from nightwatch_oncall.escalation.router import router as escalation_router
+from nightwatch_oncall.notification_rules.router import router as notification_rules_router
 from nightwatch_oncall.people.router import router as people_router
 from nightwatch_oncall.schedules.router import router as schedules_router
 from nightwatch_oncall.settings import OncallSettings
@@ -33,6 +34,7 @@ def create_app(settings: OncallSettings | None = None, *, clock: Clock | None = 
     settings = settings or OncallSettings()
     routers: list[APIRouter] = [
         people_router,
+        notification_rules_router,
         schedules_router,
         escalation_router,
         escalation_internal_router,

@@ -252,7 +252,9 @@ class World:
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
-    async def start(self, team: str, incident_id: uuid.UUID | None = None) -> uuid.UUID:
+    async def start(
+        self, team: str, incident_id: uuid.UUID | None = None, *, severity: str = "critical"
+    ) -> uuid.UUID:
         incident_id = incident_id or uuid.uuid4()
         response = await self.client.post(
             "/internal/v1/escalations",
@@ -261,7 +263,7 @@ class World:
                 "team": team,
                 "title": "Checkout 500s",
                 "service": "checkout",
-                "severity": "critical",
+                "severity": severity,
             },
         )
         assert response.status_code == 201, response.text

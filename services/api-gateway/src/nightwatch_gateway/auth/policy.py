@@ -77,6 +77,12 @@ _WRITE_RULES: tuple[tuple[frozenset[str], re.Pattern[str], Need], ...] = (
     (frozenset({"POST"}), re.compile(r"/api/v1/escalate"), Need.write),
     # Responders silence alerts (and expire silences); maintenance windows are admin's.
     (frozenset({"POST"}), re.compile(r"/api/v1/silences(/[^/]+/expire)?"), Need.write),
+    # "Send me a test notification" (issue #16): a responder checks a contact method works.
+    (
+        frozenset({"POST"}),
+        re.compile(r"/api/v1/users/[^/]+/contact-methods/[^/]+/test"),
+        Need.write,
+    ),
 )
 
 

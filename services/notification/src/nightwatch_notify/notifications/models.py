@@ -24,6 +24,8 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     incident_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
     idempotency_key: Mapped[str | None] = mapped_column(Text)
+    notification_rule_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    notification_rule: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     max_attempts: Mapped[int] = mapped_column(Integer)

@@ -49,6 +49,12 @@ class NotificationCreate(BaseModel):
         description="Same key -> same notification, never sent twice (also accepted as the "
         "Idempotency-Key header)",
     )
+    notification_rule_id: UUID | None = Field(
+        default=None, description="the on-call person's notification rule that sent this page"
+    )
+    notification_rule: Annotated[str, Field(max_length=300), AfterValidator(_no_nul)] | None = (
+        Field(default=None, examples=["high urgency: after 2 min via sms +15550100"])
+    )
 
 
 class NotificationRead(BaseModel):
@@ -61,6 +67,8 @@ class NotificationRead(BaseModel):
     message: str
     incident_id: UUID | None
     idempotency_key: str | None
+    notification_rule_id: UUID | None = None
+    notification_rule: str | None = None
     status: Status
     attempts: int
     max_attempts: int

@@ -15,3 +15,13 @@ ESCALATIONS = Counter(
     "POST /api/v1/escalate), by team",
     ["team"],
 )
+NOTIFICATION_RULE_STEPS = Counter(
+    "notification_rule_steps_total",
+    "Pages sent by a person's notification rule (not the default of every contact method at "
+    "once), by urgency",
+    ["urgency"],
+)
+QUIET_HOURS_HELD = Counter(
+    "notification_quiet_hours_held_total",
+    "Low-urgency pages held until a person's quiet hours end",
+)

@@ -157,6 +157,15 @@ class PageSentRead(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    due_at: datetime | None = Field(
+        default=None, description="when it is sent: a notification rule's delay, or quiet hours"
+    )
+    notification_rule_id: uuid.UUID | None = Field(
+        default=None, description="the person's notification rule that sent it; null: default"
+    )
+    notification_rule: str | None = Field(
+        default=None, examples=["high urgency: after 2 min via sms +15550100"]
+    )
 
 
 class EscalationRead(BaseModel):

@@ -25,13 +25,19 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.escalation import service
-from nightwatch_oncall.escalation.metrics import ONCALL_NOTIFICATIONS_SENT
+from nightwatch_oncall.escalation.metrics import (
+    NOTIFICATION_RULE_STEPS,
+    ONCALL_NOTIFICATIONS_SENT,
+    QUIET_HOURS_HELD,
+)
 from nightwatch_oncall.escalation.steps import JOB_SCHEMA, PAGE_JOB, new_event, timeline_job
 from nightwatch_oncall.escalation.targets import MOCK_CHANNEL
 
 NOTIFY_BATCH_ROUTE = "/internal/v1/notifications/batch"
 TIMELINE_BATCH_ROUTE = "/internal/v1/incidents/timeline/batch"
 PAGE_FIELDS = ("recipient", "channel", "subject", "message", "incident_id", "idempotency_key")
+# Sent only when set: which personal notification rule sent the page (shown in the list).
+RULE_FIELDS = ("notification_rule_id", "notification_rule")
 ENTRY_FIELDS = ("incident_id", "event_type", "actor", "message", "data", "dedup_key")
 
 
@@ -93,7 +99,7 @@ async def send_pages(
     )
     if not to_send:
         return [None] * len(payloads)
-    bodies = [{name: p[name] for name in PAGE_FIELDS} for p in to_send]
+    bodies = [_notify_body(p) for p in to_send]
     response = await app.state.escalation.notification.post(
         NOTIFY_BATCH_ROUTE,
         json={"notifications": bodies},
@@ -115,6 +121,7 @@ async def send_pages(
             sent.append((page_id, str(notification_id) if notification_id else None))
             channels[payload["channel"]] += 1
             jobs.append(_sent_entry(payload, notification_id, now))
+            _count_rule(payload)
         elif worth_retrying(status):
             raise RuntimeError(f"notification service: item answered {status}")
         else:
@@ -142,6 +149,19 @@ async def send_pages(
     return [None] * len(payloads)
 
 
+def _notify_body(payload: dict[str, Any]) -> dict[str, Any]:
+    body = {name: payload[name] for name in PAGE_FIELDS}
+    body.update({name: payload[name] for name in RULE_FIELDS if payload.get(name)})
+    return body
+
+
+def _count_rule(payload: dict[str, Any]) -> None:
+    if payload.get("notification_rule_id"):
+        NOTIFICATION_RULE_STEPS.labels(payload.get("urgency", "high")).inc()
+    if payload.get("quiet_hours"):
+        QUIET_HOURS_HELD.inc()
+
+
 async def _notify_one(app: FastAPI, body: dict[str, Any]) -> dict[str, Any]:
     """One page through ``POST /api/v1/notify``, answered as an item of the batch route."""
     response = await app.state.escalation.notification.post(
@@ -155,16 +175,20 @@ async def _notify_one(app: FastAPI, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sent_entry(payload: dict[str, Any], notification_id: Any, now: datetime) -> NewJob:
+    rule = payload.get("notification_rule")
     return timeline_job(
         incident_id=uuid.UUID(payload["incident_id"]),
         event_type="notification_sent",
-        message=f"Paged {payload['user_name']} via {payload['channel']}",
+        message=f"Paged {payload['user_name']} via {payload['channel']}"
+        + (f" (rule: {rule})" if rule else ""),
         dedup_key=f"{payload['idempotency_key']}:sent",
         now=now,
         data={
             "recipient": payload["recipient"],
             "channel": payload["channel"],
             "notification_id": notification_id,
+            "notification_rule_id": payload.get("notification_rule_id"),
+            "notification_rule": rule,
         },
     )
 
@@ -211,9 +235,11 @@ async def _fall_back_to_mock(
     await session.execute(
         text(
             "INSERT INTO oncall.escalation_pages (incident_id, step, level, round, user_id, "
-            "user_name, channel, recipient, idempotency_key, status, created_at) "
+            "user_name, channel, recipient, idempotency_key, status, created_at, "
+            "notification_rule_id, notification_rule, due_at) "
             "SELECT incident_id, step, level, round, user_id, user_name, :channel, recipient, "
-            ":key, 'queued', :now FROM oncall.escalation_pages WHERE id = :id "
+            ":key, 'queued', :now, notification_rule_id, notification_rule, :now "
+            "FROM oncall.escalation_pages WHERE id = :id "
             "ON CONFLICT (idempotency_key) DO NOTHING"
         ),
         {"channel": MOCK_CHANNEL, "key": key, "now": now, "id": page_id},

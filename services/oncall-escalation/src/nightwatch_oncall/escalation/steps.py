@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.escalation import targets
 from nightwatch_oncall.escalation.models import Escalation, EscalationEvent, EscalationPage
+from nightwatch_oncall.notification_rules import planning
 
 SYSTEM_ACTOR = "oncall-escalation"
 JOB_SCHEMA = "oncall"
@@ -108,6 +109,59 @@ def _nobody_paged_entry(
     )
 
 
+async def _preferences(
+    session: AsyncSession,
+    people: list[targets.Person],
+    cache: dict[str, planning.Preferences | None] | None,
+) -> dict[str, planning.Preferences | None]:
+    """The notification rules of the people paged (one statement for those not yet loaded)."""
+    known = {} if cache is None else cache
+    missing = [person.id for person in people if person.id not in known]
+    if missing:
+        loaded = await planning.load_preferences(session=session, user_ids=missing)
+        known.update({user_id: loaded.get(user_id) for user_id in missing})
+    return known
+
+
+def _rule_fields(contact: planning.PlannedPage) -> dict[str, str]:
+    """The rule carried on the notify request; left out for a default page, so notification
+    versions from before the rules take it unchanged."""
+    if contact.rule_id is None:
+        return {}
+    return {"notification_rule_id": str(contact.rule_id), "notification_rule": contact.rule or ""}
+
+
+def _planned_entry(
+    escalation: Escalation,
+    person: targets.Person,
+    contact: planning.PlannedPage,
+    key: str,
+    now: datetime,
+) -> NewJob:
+    """The timeline says a notification is due later (a rule's delay, or quiet hours)."""
+    why = contact.rule or "default"
+    if contact.deferred:
+        why += "; held for quiet hours"
+    due = contact.due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return timeline_job(
+        incident_id=escalation.incident_id,
+        event_type="notification_planned",
+        message=f"Will page {person.name} via {contact.channel} at {due} unless acknowledged "
+        f"({why})",
+        dedup_key=f"{key}:planned",
+        now=now,
+        data={
+            "user_id": person.id,
+            "channel": contact.channel,
+            "recipient": contact.recipient,
+            "due_at": contact.due_at.isoformat(),
+            "notification_rule_id": str(contact.rule_id) if contact.rule_id else None,
+            "notification_rule": contact.rule,
+            "quiet_hours": contact.deferred,
+        },
+    )
+
+
 def page_text(escalation: Escalation, level: int) -> tuple[str, str]:
     severity = (escalation.severity or "unknown").upper()
     title = escalation.title or "Incident"
@@ -132,11 +186,13 @@ async def run_step(
     lookup_cache: dict[str, targets.Lookup] | None = None,
     flush: bool = True,
     jobs: list[NewJob] | None = None,
+    preferences_cache: dict[str, planning.Preferences | None] | None = None,
 ) -> StepResult:
     """Page ``next_level`` (resolving its targets now), queue the pages and timeline entries, and
-    set the timer for the following step. The caller holds the row lock. ``lookup_cache`` lets a
-    batch of steps taken at the same instant resolve each target once; with ``jobs`` the page and
-    timeline jobs are appended there for the caller to write with one ``enqueue_many``."""
+    set the timer for the following step. The caller holds the row lock. ``lookup_cache`` (and
+    ``preferences_cache``) let a batch of steps taken at the same instant resolve each target (and
+    load each person's notification rules) once; with ``jobs`` the page and timeline jobs are
+    appended there for the caller to write with one ``enqueue_many``."""
     outbox: list[NewJob] = [] if jobs is None else jobs
     snapshot = escalation.policy_snapshot or {}
     levels: list[dict[str, Any]] = snapshot["levels"]
@@ -191,10 +247,17 @@ async def run_step(
     if not people:
         outbox.append(_nobody_paged_entry(escalation, lookups, number, key_base, now))
     subject, message = page_text(escalation, number)
+    urgency = planning.urgency_of(escalation.severity)
+    preferences = await _preferences(session, people, preferences_cache)
     pages = 0
     for person in people:
-        for contact_index, contact in enumerate(person.contacts):
+        planned = planning.plan(
+            person=person, preferences=preferences.get(person.id), urgency=urgency, now=now
+        )
+        for contact_index, contact in enumerate(planned):
             key = f"{key_base}:L{number}R{round_ + 1}:{person.id}:{contact_index}"
+            if contact.due_at > now:
+                outbox.append(_planned_entry(escalation, person, contact, key, now))
             session.add(
                 EscalationPage(
                     incident_id=escalation.incident_id,
@@ -208,6 +271,9 @@ async def run_step(
                     idempotency_key=key,
                     status="queued",
                     created_at=now,
+                    notification_rule_id=contact.rule_id,
+                    notification_rule=contact.rule,
+                    due_at=contact.due_at,
                 )
             )
             outbox.append(
@@ -221,8 +287,11 @@ async def run_step(
                         "incident_id": str(escalation.incident_id),
                         "idempotency_key": key,
                         "user_name": person.name,
+                        "urgency": urgency,
+                        "quiet_hours": contact.deferred,
+                        **_rule_fields(contact),
                     },
-                    run_at=now,
+                    run_at=contact.due_at,
                     dedup_key=key,
                 )
             )
@@ -267,6 +336,7 @@ async def run_steps(
     """``run_step`` for a batch taken at one instant: each target resolved once, every page, event
     and timer written with one flush, every job with one ``enqueue_many``."""
     lookups: dict[str, targets.Lookup] = {}
+    preferences: dict[str, planning.Preferences | None] = {}
     jobs: list[NewJob] = []
     with session.no_autoflush:
         results = [
@@ -277,6 +347,7 @@ async def run_steps(
                 lookup_cache=lookups,
                 flush=False,
                 jobs=jobs,
+                preferences_cache=preferences,
             )
             for escalation in escalations
         ]

@@ -28,6 +28,11 @@ _CHANNEL_OF_METHOD = {"email": "email", "slack": "slack", "webhook": "webhook"}
 MOCK_CHANNEL = "mock"
 
 
+def channel_of(method_type: str) -> str:
+    """The notification channel a contact method type is paged on."""
+    return _CHANNEL_OF_METHOD.get(method_type, MOCK_CHANNEL)
+
+
 @dataclass(frozen=True)
 class Contact:
     channel: str
@@ -74,8 +79,7 @@ class _Someone(Protocol):
 def person_of(user: _Someone) -> Person:
     contacts: list[Contact] = []
     for method in user.contact_methods:
-        channel = _CHANNEL_OF_METHOD.get(method.type, MOCK_CHANNEL)
-        contact = Contact(channel=channel, recipient=method.address)
+        contact = Contact(channel=channel_of(method.type), recipient=method.address)
         if contact not in contacts:
             contacts.append(contact)
     if not contacts:

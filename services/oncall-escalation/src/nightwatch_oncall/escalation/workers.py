@@ -35,6 +35,7 @@ from nightwatch_oncall.escalation.steps import (
     run_step,
     run_steps,
 )
+from nightwatch_oncall.notification_rules.contact_test import CONTACT_TEST_JOB, send_test
 
 log = logging.getLogger("nightwatch.escalation")
 
@@ -99,9 +100,10 @@ async def start_runtime(app: FastAPI) -> None:
         # together go out in one call; their escalations' row locks are held for that call only.
         pages=JobQueue(
             JOB_SCHEMA,
-            {},
+            # A person's test notification is a page too (they are waiting for it).
+            {CONTACT_TEST_JOB: send_test},
             batch_handlers={PAGE_JOB: send_pages},
-            kinds={PAGE_JOB},
+            kinds={PAGE_JOB, CONTACT_TEST_JOB},
             batch_size=PAGE_BATCH,
             poll_interval=poll,
             max_backoff=30.0,

@@ -54,6 +54,32 @@ def _contact_methods(methods: Sequence[ContactMethodIn]) -> list[ContactMethod]:
     ]
 
 
+async def _replace_contact_methods(
+    session: AsyncSession, user: User, methods: Sequence[ContactMethodIn]
+) -> None:
+    """The list becomes ``methods``; a method sent again unchanged (type and address) keeps its
+    id, so the notification rules that name it survive an edit of the list."""
+    unused = list(user.contact_methods)
+    kept: list[ContactMethod] = []
+    for method in methods:
+        same = next(
+            (m for m in unused if (m.type, m.address) == (method.type, method.address)), None
+        )
+        if same is not None:
+            unused.remove(same)
+        kept.append(same or ContactMethod(type=method.type, address=method.address))
+    for gone in unused:
+        user.contact_methods.remove(gone)
+    # (user_id, position) is unique and checked row by row: park the kept rows first.
+    for index, row in enumerate(kept):
+        row.position = -1 - index
+    await session.flush()
+    user.contact_methods[:] = kept
+    for index, row in enumerate(kept):
+        row.position = index
+    await session.flush()
+
+
 async def create_user(*, session: AsyncSession, data: UserCreate) -> User:
     await _ensure_email_free(session, data.email)
     user = User(
@@ -115,9 +141,7 @@ async def update_user(*, session: AsyncSession, user: User, data: UserUpdate) ->
         if field_name in changes:
             setattr(user, field_name, getattr(data, field_name))
     if data.contact_methods is not None:
-        user.contact_methods.clear()
-        await session.flush()
-        user.contact_methods.extend(_contact_methods(data.contact_methods))
+        await _replace_contact_methods(session, user, data.contact_methods)
     user.updated_at = func.now()
     await session.flush()
     await session.refresh(user)
