@@ -1,7 +1,7 @@
 // My on-call: the signed-in person's upcoming shifts, a calendar feed per schedule, a timeline with
 // a "now" marker, and a test page to their contact methods.
 import { useState } from "react";
-import { oncall } from "../api/endpoints";
+import { oncall, oncallSetup } from "../api/endpoints";
 import type { OncallUser, Schedule, UserShift } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
@@ -12,7 +12,17 @@ import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { TestPagePanel } from "../oncall/TestPagePanel";
 import { dayStart } from "../oncall/timeline";
 
-function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void }) {
+function WhoAmI({ users, me, how, onPick, canLink }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void; canLink: boolean }) {
+  if (me && how === "linked") {
+    return (
+      <section className="card space-y-2" aria-label="Who am I">
+        <p className="text-sm" data-testid="me">
+          You are <strong>{me.name}</strong> ({me.email}) in on-call: your console account is linked to this person.
+          {canLink ? " Change the link in On-call → People and teams." : " An admin can change the link."}
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="card space-y-2" aria-label="Who am I">
       {me ? (
@@ -22,8 +32,8 @@ function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUse
         </p>
       ) : (
         <p className="text-sm">
-          Console accounts and on-call people are separate: no on-call person matches your username. Pick yourself once;
-          this browser remembers it.
+          No on-call person is linked to your console account.{" "}
+          {canLink ? "Pick yourself: this links your account to that person." : "Pick yourself once (this browser remembers it), or ask an admin to link your account."}
         </p>
       )}
       <label className="flex flex-wrap items-center gap-2 text-sm">
@@ -125,13 +135,26 @@ export function PersonOncall({ person, self }: { person: OncallUser; self: boole
 }
 
 export function MyOncallPage() {
-  const { session } = useAuth();
+  const { session, can } = useAuth();
   const username = session?.user.username ?? "";
   const users = usePolling(() => oncall.users(), [], null);
   const [, setPicked] = useState(0); // bumped by a pick: resolve again from localStorage
+  const [linkError, setLinkError] = useState<unknown>(null);
   const { user: me, how } = resolveMe(username, users.data ?? []);
+  const canLink = can("admin"); // only admins edit on-call people
 
-  function pick(id: string | null) {
+  async function pick(id: string | null) {
+    setLinkError(null);
+    if (canLink && id) {
+      // Stored with the person, so every browser and "Send me a test page" know it.
+      try {
+        await oncallSetup.updateUser(id, { console_account: username });
+      } catch (cause) {
+        setLinkError(cause);
+      }
+      await users.reload();
+      return;
+    }
     rememberUserId(username, id);
     setPicked((n) => n + 1);
   }
@@ -140,7 +163,8 @@ export function MyOncallPage() {
     <div className="space-y-4">
       <PageHeader title="My on-call" />
       <ErrorBanner error={users.error} onRetry={users.reload} />
-      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={pick} />}
+      <ErrorBanner error={linkError} />
+      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={(id) => void pick(id)} canLink={canLink} />}
       {me && <PersonOncall person={me} self />}
     </div>
   );
