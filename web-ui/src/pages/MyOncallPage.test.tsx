@@ -114,7 +114,7 @@ it("an account linked to a person is that person, whatever the names say", async
   expect(screen.queryByLabelText("Which on-call person are you?")).toBeNull();
 });
 
-it("an admin's pick links the account to the person on the server", async () => {
+it("an admin links the account to the person picked, on the server", async () => {
   signIn("admin", "root");
   let linked = false;
   const { calls } = fakeApi({
@@ -128,6 +128,7 @@ it("an admin's pick links the account to the person on the server", async () => 
   });
   renderPage();
   await userEvent.selectOptions(await screen.findByLabelText("Which on-call person are you?"), "u2");
+  await userEvent.click(await screen.findByRole("button", { name: "Link my account to Bob Oncall" }));
   expect(await screen.findByTestId("me")).toHaveTextContent("your console account is linked to this person");
   expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ console_account: "root" });
   expect(rememberedUserId("root")).toBeNull(); // stored with the person, not in this browser

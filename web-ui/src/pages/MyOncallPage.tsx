@@ -12,13 +12,13 @@ import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { TestPagePanel } from "../oncall/TestPagePanel";
 import { dayStart } from "../oncall/timeline";
 
-function WhoAmI({ users, me, how, onPick, canLink }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void; canLink: boolean }) {
+function WhoAmI({ users, me, how, onPick, onLink }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void; onLink: ((user: OncallUser) => void) | null }) {
   if (me && how === "linked") {
     return (
       <section className="card space-y-2" aria-label="Who am I">
         <p className="text-sm" data-testid="me">
           You are <strong>{me.name}</strong> ({me.email}) in on-call: your console account is linked to this person.
-          {canLink ? " Change the link in On-call → People and teams." : " An admin can change the link."}
+          {onLink ? " Change the link in On-call → People and teams." : " An admin can change the link."}
         </p>
       </section>
     );
@@ -32,19 +32,24 @@ function WhoAmI({ users, me, how, onPick, canLink }: { users: OncallUser[]; me: 
         </p>
       ) : (
         <p className="text-sm">
-          No on-call person is linked to your console account.{" "}
-          {canLink ? "Pick yourself: this links your account to that person." : "Pick yourself once (this browser remembers it), or ask an admin to link your account."}
+          No on-call person is linked to your console account. Pick yourself once (this browser remembers it)
+          {onLink ? ", then link your account to keep it everywhere." : ", or ask an admin to link your account."}
         </p>
       )}
-      <label className="flex flex-wrap items-center gap-2 text-sm">
-        {me ? "Not you?" : "Which on-call person are you?"}
-        <select className="input w-auto" aria-label="Which on-call person are you?" value={me?.id ?? ""} onChange={(e) => onPick(e.target.value || null)}>
-          <option value="">choose…</option>
-          {users.map((user) => (
-            <option key={user.id} value={user.id}>{user.name} ({user.email})</option>
-          ))}
-        </select>
-      </label>
+      <div className="flex flex-wrap items-center gap-2">
+        <label className="flex flex-wrap items-center gap-2 text-sm">
+          {me ? "Not you?" : "Which on-call person are you?"}
+          <select className="input w-auto" aria-label="Which on-call person are you?" value={me?.id ?? ""} onChange={(e) => onPick(e.target.value || null)}>
+            <option value="">choose…</option>
+            {users.map((user) => (
+              <option key={user.id} value={user.id}>{user.name} ({user.email})</option>
+            ))}
+          </select>
+        </label>
+        {me && onLink && (
+          <button type="button" className="btn-secondary" onClick={() => onLink(me)}>Link my account to {me.name}</button>
+        )}
+      </div>
     </section>
   );
 }
@@ -141,22 +146,22 @@ export function MyOncallPage() {
   const [, setPicked] = useState(0); // bumped by a pick: resolve again from localStorage
   const [linkError, setLinkError] = useState<unknown>(null);
   const { user: me, how } = resolveMe(username, users.data ?? []);
-  const canLink = can("admin"); // only admins edit on-call people
 
-  async function pick(id: string | null) {
-    setLinkError(null);
-    if (canLink && id) {
-      // Stored with the person, so every browser and "Send me a test page" know it.
-      try {
-        await oncallSetup.updateUser(id, { console_account: username });
-      } catch (cause) {
-        setLinkError(cause);
-      }
-      await users.reload();
-      return;
-    }
+  function pick(id: string | null) {
     rememberUserId(username, id);
     setPicked((n) => n + 1);
+  }
+
+  /** Admins edit on-call people: store the link with the person, for every browser. */
+  async function link(user: OncallUser) {
+    setLinkError(null);
+    try {
+      await oncallSetup.updateUser(user.id, { console_account: username });
+      rememberUserId(username, null);
+    } catch (cause) {
+      setLinkError(cause);
+    }
+    await users.reload();
   }
 
   return (
@@ -164,7 +169,7 @@ export function MyOncallPage() {
       <PageHeader title="My on-call" />
       <ErrorBanner error={users.error} onRetry={users.reload} />
       <ErrorBanner error={linkError} />
-      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={(id) => void pick(id)} canLink={canLink} />}
+      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={pick} onLink={can("admin") ? (user) => void link(user) : null} />}
       {me && <PersonOncall person={me} self />}
     </div>
   );

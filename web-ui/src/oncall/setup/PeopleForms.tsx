@@ -37,7 +37,7 @@ export function PersonForm({ user, users, accounts, onSaved, onCancel }: { user?
         <Field label="Name"><input className="input" value={form.name} onChange={(e) => set({ name: e.target.value })} /></Field>
         <Field label="Email"><input className="input" type="email" value={form.email} onChange={(e) => set({ email: e.target.value })} /></Field>
         <Field label="Time zone">
-          <select className="input" value={form.timezone} onChange={(e) => set({ timezone: e.target.value })}>
+          <select className="input" aria-label="Time zone" value={form.timezone} onChange={(e) => set({ timezone: e.target.value })}>
             {timeZones().map((zone) => <option key={zone} value={zone}>{zone}</option>)}
           </select>
         </Field>
@@ -57,7 +57,7 @@ export function PersonForm({ user, users, accounts, onSaved, onCancel }: { user?
         <button type="button" className="btn-secondary" onClick={() => set({ contacts: [...form.contacts, { type: "email", address: "" }] })}>Add contact method</button>
       </div>
       <Field label="Console account (signs in as this person: My on-call, Send me a test page)">
-        <select className="input" value={form.console_account} onChange={(e) => set({ console_account: e.target.value })}>
+        <select className="input" aria-label="Console account" value={form.console_account} onChange={(e) => set({ console_account: e.target.value })}>
           <option value="">none</option>
           {form.console_account && !accounts?.some((a) => a.username === form.console_account) && <option value={form.console_account}>{form.console_account} (no such account)</option>}
           {(accounts ?? []).map((a) => {

@@ -36,12 +36,12 @@ function TargetRow({ target, choices, label, onChange, onRemove }: { target: Tar
   return (
     <div className="flex flex-wrap items-end gap-2" role="group" aria-label={label}>
       <Field label="Page">
-        <select className="input" value={target.type} onChange={(e) => onChange({ type: e.target.value as TargetType, id: "" })}>
+        <select className="input" aria-label="Page" value={target.type} onChange={(e) => onChange({ type: e.target.value as TargetType, id: "" })}>
           {TARGET_TYPES.map((t) => <option key={t.type} value={t.type}>{t.label}</option>)}
         </select>
       </Field>
       <Field label="Who">
-        <select className="input" value={target.id} onChange={(e) => onChange({ ...target, id: e.target.value })}>
+        <select className="input" aria-label="Who" value={target.id} onChange={(e) => onChange({ ...target, id: e.target.value })}>
           <option value="">choose…</option>
           {/* A stored target whose schedule, person or team is gone stays visible. */}
           {target.id && !options.some((o) => o.value === target.id) && <option value={target.id}>(not found: {target.id})</option>}
@@ -75,7 +75,7 @@ function LevelFields({ index, level, choices, team, onChange, onRemove }: { inde
 }
 
 export function PolicyForm({ policy, teams, schedules, users, onSaved, onCancel }: { policy?: EscalationPolicy; teams: Team[]; schedules: Schedule[]; users: OncallUser[]; onSaved: () => Promise<void>; onCancel: () => void }) {
-  const [form, setForm] = useState<PolicyFormState>(() => (policy ? policyFormOf(policy) : newPolicyForm(teams[0]?.name ?? "")));
+  const [form, setForm] = useState<PolicyFormState>(() => (policy ? policyFormOf(policy, teams) : newPolicyForm(teams[0]?.name ?? "")));
   const set = (patch: Partial<PolicyFormState>) => setForm((f) => ({ ...f, ...patch }));
   const choices = { schedules, users, teams };
   async function save(raw?: unknown) {
@@ -89,7 +89,7 @@ export function PolicyForm({ policy, teams, schedules, users, onSaved, onCancel 
       <div className="grid gap-2 sm:grid-cols-3">
         <Field label="Policy name"><input className="input" value={form.name} onChange={(e) => set({ name: e.target.value })} /></Field>
         <Field label="Team">
-          <select className="input" value={form.team} disabled={!!policy} onChange={(e) => set({ team: e.target.value })}>
+          <select className="input" aria-label="Team" value={form.team} disabled={!!policy} onChange={(e) => set({ team: e.target.value })}>
             <option value="">choose…</option>
             {teams.map((t) => <option key={t.id} value={t.name}>{t.name}</option>)}
           </select>

@@ -59,7 +59,7 @@ function LayerFields({ index, layer, users, onChange, onRemove }: { index: numbe
       <div className="grid gap-2 sm:grid-cols-3">
         <Field label="Layer name"><input className="input" value={layer.name} placeholder={label} onChange={(e) => set({ name: e.target.value })} /></Field>
         <Field label="Rotation">
-          <select className="input" value={layer.rotation_type} onChange={(e) => set({ rotation_type: e.target.value as Rotation })}>
+          <select className="input" aria-label="Rotation" value={layer.rotation_type} onChange={(e) => set({ rotation_type: e.target.value as Rotation })}>
             {ROTATIONS.map((r) => <option key={r} value={r}>{r}</option>)}
           </select>
         </Field>
@@ -134,13 +134,13 @@ export function ScheduleForm({ schedule, teams, users, onSaved, onCancel }: { sc
       <div className="grid gap-2 sm:grid-cols-3">
         <Field label="Schedule name"><input className="input" value={form.name} onChange={(e) => set({ name: e.target.value })} /></Field>
         <Field label="Team">
-          <select className="input" value={form.team} disabled={!!schedule} onChange={(e) => set({ team: e.target.value })}>
+          <select className="input" aria-label="Team" value={form.team} disabled={!!schedule} onChange={(e) => set({ team: e.target.value })}>
             <option value="">choose…</option>
             {teams.map((t) => <option key={t.id} value={t.name}>{t.name}</option>)}
           </select>
         </Field>
         <Field label="Time zone">
-          <select className="input" value={form.timezone} onChange={(e) => set({ timezone: e.target.value })}>
+          <select className="input" aria-label="Time zone" value={form.timezone} onChange={(e) => set({ timezone: e.target.value })}>
             {timeZones().map((zone) => <option key={zone} value={zone}>{zone}</option>)}
           </select>
         </Field>

@@ -84,6 +84,9 @@ it("builds the policy body: targets by type and picked id, numbers from the text
   expect(policyUpdateBody(form)).not.toHaveProperty("team");
   const saved = { id: "p1", version: 1, created_at: "", updated_at: "", ...policyCreateBody(form) } as EscalationPolicy;
   expect(policyCreateBody(policyFormOf(saved))).toEqual(policyCreateBody(form));
+  // The service keeps team targets by id: the form shows them by name.
+  const byId = { ...saved, levels: [{ delay_minutes: 10, targets: [{ type: "team_oncall" as const, id: "t-1" }] }] };
+  expect(policyFormOf(byId, [{ id: "t-1", name: "payments" }]).levels[0].targets).toEqual([{ type: "team_oncall", id: "payments" }]);
 });
 
 it("says what is missing in the policy form", () => {

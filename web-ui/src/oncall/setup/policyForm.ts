@@ -1,5 +1,5 @@
 // The escalation policy form: levels of targets picked by name, delays, repeats.
-import type { EscalationPolicy, EscalationTarget, PolicyCreate } from "../../api/types";
+import type { EscalationPolicy, EscalationTarget, PolicyCreate, Team } from "../../api/types";
 
 export type TargetType = EscalationTarget["type"];
 export const TARGET_TYPES: { type: TargetType; label: string }[] = [
@@ -36,13 +36,19 @@ export function newPolicyForm(team: string): PolicyFormState {
   return { team, name: team ? `${team} escalation` : "", description: "", repeat_count: "0", levels: [newLevel(team)] };
 }
 
-export function policyFormOf(policy: EscalationPolicy): PolicyFormState {
+/** A saved policy as form state. The service stores a team target by the team's id: shown (and
+ * picked) by name here, which the service accepts as well. */
+export function policyFormOf(policy: EscalationPolicy, teams: Pick<Team, "id" | "name">[] = []): PolicyFormState {
+  const byName = (target: EscalationTarget): TargetState =>
+    target.type === "team" || target.type === "team_oncall"
+      ? { type: target.type, id: teams.find((t) => t.id === target.id)?.name ?? target.id }
+      : { ...target };
   return {
     team: policy.team,
     name: policy.name,
     description: policy.description,
     repeat_count: String(policy.repeat_count),
-    levels: policy.levels.map((level) => ({ delay_minutes: String(level.delay_minutes), targets: level.targets.map((t) => ({ ...t })) })),
+    levels: policy.levels.map((level) => ({ delay_minutes: String(level.delay_minutes), targets: level.targets.map(byName) })),
   };
 }
 
