@@ -1048,6 +1048,19 @@ CREATE TABLE ingestion.heartbeats (
 CREATE INDEX heartbeats_due_idx ON ingestion.heartbeats (deadline_at) WHERE state <> 'down';
 INSERT INTO public.schema_migrations (version) VALUES ('0140_suppression_heartbeats');
 
+-- ==== migration 0170_oncall_console_account ====
+-- oncall-escalation: the console account (api-gateway username) an on-call person signs in with,
+-- so "My on-call" and "Send me a test page" know who the signed-in person is instead of guessing
+-- from names (issue #15). The gateway owns accounts: this stores its username, not a foreign key.
+-- At most one person per account, whatever its case.
+
+ALTER TABLE oncall.users
+    ADD COLUMN console_account text
+        CHECK (console_account IS NULL OR console_account ~ '^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$');
+CREATE UNIQUE INDEX users_console_account_key ON oncall.users (lower(console_account))
+    WHERE console_account IS NOT NULL;
+INSERT INTO public.schema_migrations (version) VALUES ('0170_oncall_console_account');
+
 -- ==== migration 0190_notification_rules ====
 -- Personal notification rules (issue #16, oncall-escalation): how each person is reached when an
 -- escalation level pages them. Per urgency (high = critical/high, low = medium/low), an ordered

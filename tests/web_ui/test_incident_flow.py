@@ -118,9 +118,12 @@ async def test_every_page_renders_for_an_admin(
         page.get_by_role("img", name=re.compile(f"Shifts of Payments primary {suffix}"))
     ).to_be_visible(timeout=35_000)
 
-    # An admin writes an escalation policy in the editor; the service validates and stores it.
+    # An admin writes an escalation policy as JSON (the policy form's advanced view; the form
+    # itself: test_oncall_setup.py); the service validates and stores it.
     await page.get_by_role("button", name="New policy").click()
-    editor = page.get_by_role("form", name="New escalation policy")
+    form = page.get_by_role("form", name="New escalation policy")
+    await form.get_by_role("button", name="Edit as JSON (advanced)").click()
+    editor = page.get_by_role("form", name="New escalation policy (JSON)")
     await editor.get_by_label("JSON").fill(
         json.dumps(
             {

@@ -6,8 +6,7 @@ import httpx
 
 
 async def make_user(client: httpx.AsyncClient, name: str, **extra: object) -> dict:
-    body = {"name": name, "email": f"{name.lower()}@example.com", **extra}
-    response = await client.post("/api/v1/users", json=body)
+    response = await make_user_response(client, name, **extra)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -112,3 +111,38 @@ async def test_team_by_name_or_id_with_members(client: httpx.AsyncClient) -> Non
     assert unknown_member.status_code == 404
     assert (await client.delete("/api/v1/teams/billing")).status_code == 204
     assert (await client.get("/api/v1/teams/billing")).status_code == 404
+
+
+async def test_console_account_link_is_unique_findable_and_removable(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await make_user(client, "Alice", console_account="alice.ops")
+    assert alice["console_account"] == "alice.ops"
+    bob = await make_user(client, "Bob")
+    assert bob["console_account"] is None
+
+    # Any case finds her; exactly one person per account.
+    found = (await client.get("/api/v1/users", params={"console_account": "ALICE.OPS"})).json()
+    assert [u["name"] for u in found["items"]] == ["Alice"] and found["total"] == 1
+    taken = await client.patch(f"/api/v1/users/{bob['id']}", json={"console_account": "Alice.Ops"})
+    assert taken.status_code == 409, taken.text
+    assert "already linked to Alice" in taken.json()["error"]["message"]
+    refused = await make_user_response(client, "Carol", console_account="alice.ops")
+    assert refused.status_code == 409, refused.text
+    bad = await make_user_response(client, "Dave", console_account="no spaces")
+    assert bad.status_code == 422, bad.text
+
+    # null unlinks; then Bob may take the account.
+    unlinked = await client.patch(f"/api/v1/users/{alice['id']}", json={"console_account": None})
+    assert unlinked.status_code == 200 and unlinked.json()["console_account"] is None
+    moved = await client.patch(f"/api/v1/users/{bob['id']}", json={"console_account": "alice.ops"})
+    assert moved.status_code == 200, moved.text
+    found = (await client.get("/api/v1/users", params={"console_account": "alice.ops"})).json()
+    assert [u["name"] for u in found["items"]] == ["Bob"]
+
+
+async def make_user_response(
+    client: httpx.AsyncClient, name: str, **extra: object
+) -> httpx.Response:
+    body = {"name": name, "email": f"{name.lower()}@example.com", **extra}
+    return await client.post("/api/v1/users", json=body)

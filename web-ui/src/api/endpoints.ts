@@ -43,6 +43,12 @@ import type {
   TimeSeries,
   TopServices,
   UserShift,
+  PolicyCreate,
+  SchedulePreviewRequest,
+  ScheduleUpdate,
+  ShiftPreview,
+  TeamCreate,
+  UserCreate,
 } from "./types";
 import type { ContactMethodTest, NotificationRulesIn, NotificationRulesRead } from "./types";
 
@@ -148,6 +154,31 @@ export const oncall = {
     request<EscalationPolicy>("PATCH", `/escalation-policies/${enc(id)}`, { body }),
   deletePolicy: (id: string) => request<void>("DELETE", `/escalation-policies/${enc(id)}`),
 };
+
+// ---- On-call set-up forms (issue #15) --------------------------------------------------------
+// People, teams, schedule preview and the console-account link, in the current style (request +
+// types.ts) so they convert to openapi-fetch with the rest at merge.
+export const oncallSetup = {
+  createUser: (body: UserCreate) => request<OncallUser>("POST", "/users", { body }),
+  updateUser: (id: string, body: Partial<UserCreate>) => request<OncallUser>("PATCH", `/users/${enc(id)}`, { body }),
+  deleteUser: (id: string) => request<void>("DELETE", `/users/${enc(id)}`),
+  /** The on-call person linked to a console account (none: an empty list). */
+  userOfAccount: async (username: string) =>
+    toPage<OncallUser>(await request("GET", "/users", { query: { console_account: username, limit: 1 } })).items[0] ?? null,
+  createTeam: (body: TeamCreate) => request<Team>("POST", "/teams", { body }),
+  updateTeam: (team: string, body: { name?: string; description?: string }) =>
+    request<Team>("PATCH", `/teams/${enc(team)}`, { body }),
+  deleteTeam: (team: string) => request<void>("DELETE", `/teams/${enc(team)}`),
+  addMember: (team: string, userId: string) => request<Team>("POST", `/teams/${enc(team)}/members`, { body: { user_id: userId } }),
+  removeMember: (team: string, userId: string) => request<void>("DELETE", `/teams/${enc(team)}/members/${enc(userId)}`),
+  previewSchedule: (body: SchedulePreviewRequest) => request<ShiftPreview>("POST", "/schedules/preview", { body }),
+  createSchedule: (body: ScheduleCreate) => request<Schedule>("POST", "/schedules", { body }),
+  updateSchedule: (id: string, body: ScheduleUpdate) => request<Schedule>("PATCH", `/schedules/${enc(id)}`, { body }),
+  createPolicy: (body: PolicyCreate) => request<EscalationPolicy>("POST", "/escalation-policies", { body }),
+  updatePolicy: (id: string, body: Omit<PolicyCreate, "team">) =>
+    request<EscalationPolicy>("PATCH", `/escalation-policies/${enc(id)}`, { body }),
+};
+// ---- end of the on-call set-up block ----------------------------------------------------------
 
 export const escalations = {
   /** 404 until on-call has started escalating the incident. */

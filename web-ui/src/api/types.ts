@@ -101,7 +101,7 @@ export interface TopServices {
 }
 
 export type Team = S["TeamRead"];
-export type OncallUser = S["UserRead"];
+export type OncallUser = S["UserRead"] & ConsoleLink;
 export type Schedule = S["ScheduleRead"];
 export type ScheduleCreate = S["ScheduleCreate"];
 export type Override = S["OverrideRead"];
@@ -110,6 +110,35 @@ export type Shift = S["ShiftRead"];
 export type ShiftList = S["ShiftList"];
 export type UserShift = S["UserShiftRead"];
 export type OncallCurrent = S["OnCallAnswer"];
+
+// On-call set-up forms (issue #15). The console-account link and the schedule preview are
+// written by hand until openapi.d.ts is regenerated from a gateway that serves them.
+/** The console account (gateway username) an on-call person signs in with. */
+export type ConsoleLink = { console_account?: string | null };
+export type ContactType = S["ContactMethodIn"]["type"];
+export type ContactMethodIn = S["ContactMethodIn"];
+export type UserCreate = S["UserCreate"] & ConsoleLink;
+export type TeamCreate = S["TeamCreate"];
+export type LayerIn = S["LayerIn"];
+export type RestrictionIn = S["RestrictionIn"];
+export type Weekday = RestrictionIn["days"][number];
+export type ScheduleUpdate = S["ScheduleUpdate"];
+export type PolicyCreate = S["PolicyCreate"];
+/** POST /schedules/preview: the rotation of an unsaved schedule and the range to show. */
+export interface SchedulePreviewRequest {
+  timezone: string;
+  layers: LayerIn[];
+  from?: string;
+  to?: string;
+}
+/** The shifts that rotation would produce (layer_id always null: nothing is stored). */
+export interface ShiftPreview {
+  timezone: string;
+  from: string;
+  to: string;
+  shifts: Shift[];
+  gaps: S["Gap"][];
+}
 
 export type NotificationRecord = S["NotificationRead"];
 export type Account = S["AccountRead"];

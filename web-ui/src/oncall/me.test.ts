@@ -30,3 +30,10 @@ it("prefers the choice remembered for this account, while that user exists", () 
   expect(rememberedUserId("alice")).toBeNull();
   expect(resolveMe("admin", [ALICE])).toEqual({ user: null, how: null });
 });
+
+it("a person linked to the account wins over the remembered choice and the name match", () => {
+  const linkedBob = { ...BOB, console_account: "Alice" };
+  rememberUserId("alice", "u3");
+  expect(resolveMe("alice", [ALICE, linkedBob, ALICE2])).toEqual({ user: linkedBob, how: "linked" });
+  expect(resolveMe("", [ALICE, linkedBob])).toEqual({ user: null, how: null });
+});

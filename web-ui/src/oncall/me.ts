@@ -1,12 +1,13 @@
 // Which on-call user the signed-in account is. Console accounts (gateway) and on-call users
-// (oncall-escalation) are separate records with no stored link: the console matches the account's
-// username to a user's email or email local part or name, and otherwise asks the person once and
-// remembers the answer in this browser (localStorage).
+// (oncall-escalation) are separate records; an on-call person carries the username of the account
+// they sign in with (`console_account`, set in the person form). Without that link the console
+// falls back to matching the username to a user's email, email local part or name, and otherwise
+// asks the person once and remembers the answer in this browser (localStorage).
 import type { OncallUser } from "../api/types";
 
 const KEY = "nightwatch.myOncallUser";
 
-type Someone = Pick<OncallUser, "id" | "name" | "email">;
+type Someone = Pick<OncallUser, "id" | "name" | "email" | "console_account">;
 
 function storageKey(username: string): string {
   return `${KEY}.${username}`;
@@ -33,8 +34,17 @@ export function matchByUsername<T extends Someone>(username: string, users: T[])
   return matches.length === 1 ? matches[0] : null;
 }
 
-/** The remembered choice while that user still exists, else the username match. */
-export function resolveMe<T extends Someone>(username: string, users: T[]): { user: T | null; how: "remembered" | "matched" | null } {
+/** The user linked to this console account (any case), if any. */
+export function linkedTo<T extends Someone>(username: string, users: T[]): T | null {
+  const wanted = username.trim().toLowerCase();
+  return (wanted && users.find((user) => user.console_account?.toLowerCase() === wanted)) || null;
+}
+
+/** The linked user, else the remembered choice while that user still exists, else the username
+ * match. */
+export function resolveMe<T extends Someone>(username: string, users: T[]): { user: T | null; how: "linked" | "remembered" | "matched" | null } {
+  const linked = linkedTo(username, users);
+  if (linked) return { user: linked, how: "linked" };
   const remembered = rememberedUserId(username);
   const chosen = remembered ? users.find((user) => user.id === remembered) : undefined;
   if (chosen) return { user: chosen, how: "remembered" };

@@ -5,6 +5,7 @@ import { afterEach, expect, it, vi } from "vitest";
 import { ROUTER_FUTURE } from "../App";
 import { AuthProvider } from "../auth";
 import { fakeApi, signIn } from "../test/fakeApi";
+import { rememberedUserId } from "../oncall/me";
 import { MyOncallPage } from "./MyOncallPage";
 
 afterEach(() => {
@@ -54,11 +55,11 @@ function routes() {
 }
 
 it("an account matching no on-call user picks itself once; the choice is remembered", async () => {
-  signIn("admin", "admin");
+  signIn("responder", "someone");
   const { calls } = routes();
   const first = renderPage();
   const picker = await screen.findByLabelText("Which on-call person are you?");
-  expect(screen.getByText(/no on-call person matches your username/)).toBeInTheDocument();
+  expect(screen.getByText(/No on-call person is linked to your console account/)).toBeInTheDocument();
   await userEvent.selectOptions(picker, "u1");
   expect(await screen.findByTestId("me")).toHaveTextContent("You are Alice Ops");
   const shifts = await screen.findAllByTestId("my-shift");
@@ -96,4 +97,39 @@ it("a viewer sees that a test page needs an admin", async () => {
   renderPage();
   expect(await screen.findByText(/needs the admin role/)).toBeInTheDocument();
   expect(screen.queryByRole("button", { name: "Send me a test page" })).toBeNull();
+});
+
+it("an account linked to a person is that person, whatever the names say", async () => {
+  signIn("viewer", "alice");
+  fakeApi({
+    // Alice's name matches the username, but Bob is the one linked to the account "alice".
+    "GET /api/v1/users": () => ({ body: { items: [ALICE, { ...BOB, console_account: "Alice" }], total: 2 } }),
+    "GET /api/v1/schedules": () => ({ body: { items: [], total: 0 } }),
+    "GET /api/v1/oncall/shifts": () => ({ body: [] }),
+  });
+  renderPage();
+  const me = await screen.findByTestId("me");
+  expect(me).toHaveTextContent("You are Bob Oncall");
+  expect(me).toHaveTextContent("your console account is linked to this person");
+  expect(screen.queryByLabelText("Which on-call person are you?")).toBeNull();
+});
+
+it("an admin links the account to the person picked, on the server", async () => {
+  signIn("admin", "root");
+  let linked = false;
+  const { calls } = fakeApi({
+    "GET /api/v1/users": () => ({ body: { items: [ALICE, linked ? { ...BOB, console_account: "root" } : BOB], total: 2 } }),
+    "PATCH /api/v1/users/u2": () => {
+      linked = true;
+      return { body: { ...BOB, console_account: "root" } };
+    },
+    "GET /api/v1/schedules": () => ({ body: { items: [], total: 0 } }),
+    "GET /api/v1/oncall/shifts": () => ({ body: [] }),
+  });
+  renderPage();
+  await userEvent.selectOptions(await screen.findByLabelText("Which on-call person are you?"), "u2");
+  await userEvent.click(await screen.findByRole("button", { name: "Link my account to Bob Oncall" }));
+  expect(await screen.findByTestId("me")).toHaveTextContent("your console account is linked to this person");
+  expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ console_account: "root" });
+  expect(rememberedUserId("root")).toBeNull(); // stored with the person, not in this browser
 });

@@ -1,7 +1,7 @@
 // My on-call: the signed-in person's upcoming shifts, a calendar feed per schedule, a timeline with
 // a "now" marker, and a test page to their contact methods.
 import { useState } from "react";
-import { oncall } from "../api/endpoints";
+import { oncall, oncallSetup } from "../api/endpoints";
 import type { OncallUser, Schedule, UserShift } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
@@ -13,7 +13,17 @@ import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { TestPagePanel } from "../oncall/TestPagePanel";
 import { dayStart } from "../oncall/timeline";
 
-function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void }) {
+function WhoAmI({ users, me, how, onPick, onLink }: { users: OncallUser[]; me: OncallUser | null; how: string | null; onPick: (id: string | null) => void; onLink: ((user: OncallUser) => void) | null }) {
+  if (me && how === "linked") {
+    return (
+      <section className="card space-y-2" aria-label="Who am I">
+        <p className="text-sm" data-testid="me">
+          You are <strong>{me.name}</strong> ({me.email}) in on-call: your console account is linked to this person.
+          {onLink ? " Change the link in On-call → People and teams." : " An admin can change the link."}
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="card space-y-2" aria-label="Who am I">
       {me ? (
@@ -23,19 +33,24 @@ function WhoAmI({ users, me, how, onPick }: { users: OncallUser[]; me: OncallUse
         </p>
       ) : (
         <p className="text-sm">
-          Console accounts and on-call people are separate: no on-call person matches your username. Pick yourself once;
-          this browser remembers it.
+          No on-call person is linked to your console account. Pick yourself once (this browser remembers it)
+          {onLink ? ", then link your account to keep it everywhere." : ", or ask an admin to link your account."}
         </p>
       )}
-      <label className="flex flex-wrap items-center gap-2 text-sm">
-        {me ? "Not you?" : "Which on-call person are you?"}
-        <select className="input w-auto" aria-label="Which on-call person are you?" value={me?.id ?? ""} onChange={(e) => onPick(e.target.value || null)}>
-          <option value="">choose…</option>
-          {users.map((user) => (
-            <option key={user.id} value={user.id}>{user.name} ({user.email})</option>
-          ))}
-        </select>
-      </label>
+      <div className="flex flex-wrap items-center gap-2">
+        <label className="flex flex-wrap items-center gap-2 text-sm">
+          {me ? "Not you?" : "Which on-call person are you?"}
+          <select className="input w-auto" aria-label="Which on-call person are you?" value={me?.id ?? ""} onChange={(e) => onPick(e.target.value || null)}>
+            <option value="">choose…</option>
+            {users.map((user) => (
+              <option key={user.id} value={user.id}>{user.name} ({user.email})</option>
+            ))}
+          </select>
+        </label>
+        {me && onLink && (
+          <button type="button" className="btn-secondary" onClick={() => onLink(me)}>Link my account to {me.name}</button>
+        )}
+      </div>
     </section>
   );
 }
@@ -127,10 +142,11 @@ export function PersonOncall({ person, self }: { person: OncallUser; self: boole
 }
 
 export function MyOncallPage() {
-  const { session } = useAuth();
+  const { session, can } = useAuth();
   const username = session?.user.username ?? "";
   const users = usePolling(() => oncall.users(), [], null);
   const [, setPicked] = useState(0); // bumped by a pick: resolve again from localStorage
+  const [linkError, setLinkError] = useState<unknown>(null);
   const { user: me, how } = resolveMe(username, users.data ?? []);
 
   function pick(id: string | null) {
@@ -138,11 +154,24 @@ export function MyOncallPage() {
     setPicked((n) => n + 1);
   }
 
+  /** Admins edit on-call people: store the link with the person, for every browser. */
+  async function link(user: OncallUser) {
+    setLinkError(null);
+    try {
+      await oncallSetup.updateUser(user.id, { console_account: username });
+      rememberUserId(username, null);
+    } catch (cause) {
+      setLinkError(cause);
+    }
+    await users.reload();
+  }
+
   return (
     <div className="space-y-4">
       <PageHeader title="My on-call" />
       <ErrorBanner error={users.error} onRetry={users.reload} />
-      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={pick} />}
+      <ErrorBanner error={linkError} />
+      {users.loading && !users.data ? <Loading /> : <WhoAmI users={users.data ?? []} me={me} how={how} onPick={pick} onLink={can("admin") ? (user) => void link(user) : null} />}
       {me && <PersonOncall person={me} self />}
     </div>
   );

@@ -2,47 +2,18 @@ import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { oncall } from "../api/endpoints";
 import { ApiError } from "../api/client";
-import type { EscalationTarget, OncallUser, Schedule, ScheduleCreate, Team } from "../api/types";
+import type { EscalationPolicy, EscalationTarget, OncallUser, Schedule, Team } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
 import { usePolling } from "../hooks";
-import { JsonEditor } from "./JsonEditor";
 import { OverridesList } from "./OverridesList";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { dayStart } from "../oncall/timeline";
+import { PeopleSection } from "../oncall/setup/PeopleSection";
+import { PolicyForm } from "../oncall/setup/PolicyForm";
+import { ScheduleForm } from "../oncall/setup/ScheduleForm";
 
-
-function scheduleTemplate(users: OncallUser[]) {
-  return {
-    name: "Primary",
-    team: "default",
-    timezone: "UTC",
-    layers: [
-      {
-        name: "Weekly",
-        participants: users.slice(0, 2).map((u) => u.id),
-        rotation_type: "weekly",
-        shift_length: 1,
-        start_date: new Date().toISOString().slice(0, 10),
-        handoff_time: "09:00",
-      },
-    ],
-  };
-}
-function policyTemplate(schedules: Schedule[]) {
-  const team = schedules[0]?.team.name ?? "default";
-  return {
-    team,
-    name: `${team} escalation`,
-    description: "",
-    repeat_count: 1,
-    levels: [
-      { delay_minutes: 5, targets: schedules[0] ? [{ type: "schedule", id: schedules[0].id }] : [{ type: "team_oncall", id: team }] },
-      { delay_minutes: 10, targets: [{ type: "team", id: team }] },
-    ],
-  };
-}
 
 /** Names for a policy's targets: schedule and user ids shown as what people recognise. */
 function targetLabel(target: EscalationTarget, schedules: Schedule[], users: OncallUser[], teams: Team[]): string {
@@ -145,11 +116,12 @@ export function OncallPage() {
   const admin = can("admin");
   const teams = usePolling(() => oncall.teams(), [], 15_000);
   const schedules = usePolling(() => oncall.schedules(), [], 15_000);
-  const users = usePolling(() => oncall.users(), [], null);
+  const users = usePolling(() => oncall.users(), [], 30_000);
   const policies = usePolling(() => oncall.policies(), [], 30_000);
   const [days, setDays] = useState(7);
   const [shiftsVersion, setShiftsVersion] = useState(0); // bumped by a change: reload the shifts
-  const [editing, setEditing] = useState<{ kind: "schedule" | "policy"; id?: string; value: unknown } | null>(null);
+  // The schedule or policy being built or edited with its form (the JSON view is inside it).
+  const [editing, setEditing] = useState<{ kind: "schedule"; schedule?: Schedule } | { kind: "policy"; policy?: EscalationPolicy } | null>(null);
   const [deleteError, setDeleteError] = useState<unknown>(null);
 
   /** Delete a schedule or a policy after a confirmation; a 409 (still referenced) is shown. */
@@ -165,14 +137,11 @@ export function OncallPage() {
     await (kind === "schedule" ? schedules.reload() : policies.reload());
   }
 
-  async function save(value: unknown) {
-    if (!editing) return;
-    if (editing.kind === "schedule") {
-      await (editing.id ? oncall.updateSchedule(editing.id, value) : oncall.createSchedule(value as ScheduleCreate)); // the server validates it (422 shown)
+  async function saved() {
+    if (editing?.kind === "schedule") {
       await schedules.reload();
       setShiftsVersion((v) => v + 1);
     } else {
-      await (editing.id ? oncall.updatePolicy(editing.id, value) : oncall.createPolicy(value));
       await policies.reload();
     }
     setEditing(null);
@@ -183,13 +152,16 @@ export function OncallPage() {
       <PageHeader title="On-call">
         {admin && (
           <>
-            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "schedule", value: scheduleTemplate(users.data ?? []) })}>New schedule</button>
-            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "policy", value: policyTemplate(schedules.data ?? []) })}>New policy</button>
+            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "schedule" })}>New schedule</button>
+            <button className="btn-secondary" type="button" onClick={() => setEditing({ kind: "policy" })}>New policy</button>
           </>
         )}
       </PageHeader>
-      {editing && (
-        <JsonEditor title={`${editing.id ? "Edit" : "New"} ${editing.kind === "schedule" ? "schedule" : "escalation policy"}`} initial={editing.value} onSave={save} onCancel={() => setEditing(null)} />
+      {editing?.kind === "schedule" && (
+        <ScheduleForm key={editing.schedule?.id ?? "new"} schedule={editing.schedule} teams={teams.data ?? []} users={users.data ?? []} onSaved={saved} onCancel={() => setEditing(null)} />
+      )}
+      {editing?.kind === "policy" && (
+        <PolicyForm key={editing.policy?.id ?? "new"} policy={editing.policy} teams={teams.data ?? []} schedules={schedules.data ?? []} users={users.data ?? []} onSaved={saved} onCancel={() => setEditing(null)} />
       )}
       <ErrorBanner error={deleteError} />
       <section className="card" aria-label="On call now">
@@ -206,6 +178,7 @@ export function OncallPage() {
           </ul>
         ) : teams.data ? <Empty>No teams yet.</Empty> : null}
       </section>
+      <PeopleSection users={users} teams={teams} canEdit={admin} />
       <section className="card space-y-4" aria-label="Schedules">
         <div className="flex flex-wrap items-center justify-between gap-2">
           <h2 className="font-semibold">Schedules (next {days} days)</h2>
@@ -220,12 +193,7 @@ export function OncallPage() {
                   <strong>{schedule.name}</strong> · team {schedule.team.name} · {schedule.timezone} ·{" "}
                   {schedule.layers.map((l) => `${l.name}: ${l.participants.map((p) => p.name).join(" → ")} (${l.shift_length} ${l.rotation_type})`).join("; ")}
                 </span>
-                {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "schedule", id: schedule.id, value: {
-                          name: schedule.name,
-                          timezone: schedule.timezone,
-                          layers: schedule.layers.map((l) => ({ name: l.name, participants: l.participants.map((p) => p.id), rotation_type: l.rotation_type, shift_length: l.shift_length, start_date: l.start_date, handoff_time: l.handoff_time, restrictions: l.restrictions })),
-                        },
-                      })}>Edit</button>}
+                {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "schedule", schedule })}>Edit</button>}
                 {admin && <button type="button" className="btn-secondary" onClick={() => remove("schedule", schedule.id, schedule.name)}>Delete</button>}
               </div>
               <ShiftTimeline schedule={schedule} version={shiftsVersion} days={days} />
@@ -255,7 +223,7 @@ export function OncallPage() {
                   <span><strong>{policy.name}</strong> · team {policy.team} · {policy.repeat_count ? `repeats ${policy.repeat_count}×` : "runs once"}</span>
                   {admin && (
                     <span className="flex gap-2">
-                      <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "policy", id: policy.id, value: { name: policy.name, description: policy.description, repeat_count: policy.repeat_count, levels: policy.levels } })}>Edit</button>
+                      <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "policy", policy })}>Edit</button>
                       <button type="button" className="btn-secondary" onClick={() => remove("policy", policy.id, policy.name)}>Delete</button>
                     </span>
                   )}

@@ -15,7 +15,7 @@ export function PersonPage() {
     <div className="space-y-4">
       <PageHeader title={user.name} />
       <section className="card text-sm" aria-label="Contact">
-        <p>{user.email} · {user.timezone}</p>
+        <p>{user.email} · {user.timezone}{user.console_account ? ` · signs in as ${user.console_account}` : ""}</p>
         <ul className="mt-1 list-disc pl-5">
           {user.contact_methods.map((method) => (
             <li key={method.id}>{method.type}: {method.address}</li>

@@ -19,6 +19,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(Text, default="UTC")
+    # The gateway account's username this person signs in with (migration 0170).
+    console_account: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     contact_methods: Mapped[list[ContactMethod]] = relationship(

@@ -71,9 +71,17 @@ async def list_users(
     limit: Limit = 50,
     offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="Search name or email")] = None,
+    console_account: Annotated[
+        str | None,
+        Query(max_length=100, description="Only the person linked to this console account"),
+    ] = None,
 ) -> Page[UserRead]:
     users, total = await service.list_users(
-        session=session, limit=limit, offset=offset, search=q.replace("\x00", "") if q else None
+        session=session,
+        limit=limit,
+        offset=offset,
+        search=q.replace("\x00", "") if q else None,
+        console_account=console_account.replace("\x00", "") if console_account else None,
     )
     items = [UserRead.model_validate(u) for u in users]
     return Page(items=items, total=total, limit=limit, offset=offset)

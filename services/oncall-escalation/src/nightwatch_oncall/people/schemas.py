@@ -29,6 +29,12 @@ from nightwatch_oncall.validation import (
 ContactType = Literal["email", "sms", "phone", "slack", "webhook"]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]
+# A console (api-gateway) account's username, the gateway's own pattern.
+ConsoleAccount = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$", max_length=100),
+    Field(description="The console account (username) this person signs in with"),
+]
 # A Slack member/channel id (U024BE7LH, C024BE91L), @handle or #channel, or an incoming webhook URL.
 _SLACK = re.compile(r"^([UWCGD][A-Z0-9]{2,20}|[@#][\w.-]{1,80}|https://hooks\.slack\.com/\S+)$")
 
@@ -73,6 +79,7 @@ class UserCreate(BaseModel):
     phone: PhoneNumber | None = None
     timezone: TimezoneName = "UTC"
     contact_methods: list[ContactMethodIn] = Field(default_factory=list, max_length=20)
+    console_account: ConsoleAccount | None = None
 
 
 class UserUpdate(BaseModel):
@@ -83,6 +90,7 @@ class UserUpdate(BaseModel):
     phone: PhoneNumber | None = None
     timezone: TimezoneName | None = None
     contact_methods: list[ContactMethodIn] | None = Field(default=None, max_length=20)
+    console_account: ConsoleAccount | None = Field(default=None, description="null unlinks")
 
 
 class ContactableUser(BaseModel):
@@ -98,6 +106,9 @@ class ContactableUser(BaseModel):
 
 
 class UserRead(ContactableUser):
+    console_account: str | None = Field(
+        default=None, description="The console account (username) this person signs in with"
+    )
     created_at: datetime
     updated_at: datetime
 

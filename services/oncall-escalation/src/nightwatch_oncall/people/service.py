@@ -48,6 +48,23 @@ async def _ensure_email_free(
         raise ApiError(409, f"A user with email {email} already exists", code="conflict")
 
 
+async def _ensure_account_free(
+    session: AsyncSession, account: str | None, *, except_id: uuid.UUID | None = None
+) -> None:
+    if account is None:
+        return
+    query = select(User.name).where(func.lower(User.console_account) == account.lower())
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    holder = (await session.execute(query)).scalar()
+    if holder is not None:
+        raise ApiError(
+            409,
+            f"The console account {account} is already linked to {holder}: unlink it there first",
+            code="conflict",
+        )
+
+
 def _contact_methods(methods: Sequence[ContactMethodIn]) -> list[ContactMethod]:
     return [
         ContactMethod(position=i, type=m.type, address=m.address) for i, m in enumerate(methods)
@@ -82,11 +99,13 @@ async def _replace_contact_methods(
 
 async def create_user(*, session: AsyncSession, data: UserCreate) -> User:
     await _ensure_email_free(session, data.email)
+    await _ensure_account_free(session, data.console_account)
     user = User(
         name=data.name,
         email=data.email,
         phone=data.phone,
         timezone=data.timezone,
+        console_account=data.console_account,
         contact_methods=_contact_methods(data.contact_methods),
     )
     session.add(user)
@@ -118,9 +137,17 @@ async def get_users(
 
 
 async def list_users(
-    *, session: AsyncSession, limit: int, offset: int, search: str | None = None
+    *,
+    session: AsyncSession,
+    limit: int,
+    offset: int,
+    search: str | None = None,
+    console_account: str | None = None,
 ) -> tuple[list[User], int]:
     query = select(User)
+    if console_account is not None:
+        # Probes the unique index on lower(console_account): at most one row.
+        query = query.where(func.lower(User.console_account) == console_account.lower())
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -137,7 +164,9 @@ async def update_user(*, session: AsyncSession, user: User, data: UserUpdate) ->
             raise ApiError(422, f"{field_name} cannot be null", code="validation_error")
     if data.email is not None and data.email.lower() != user.email.lower():
         await _ensure_email_free(session, data.email, except_id=user.id)
-    for field_name in ("name", "email", "phone", "timezone"):
+    if "console_account" in changes:
+        await _ensure_account_free(session, data.console_account, except_id=user.id)
+    for field_name in ("name", "email", "phone", "timezone", "console_account"):
         if field_name in changes:
             setattr(user, field_name, getattr(data, field_name))
     if data.contact_methods is not None:

@@ -16,15 +16,18 @@ from nightwatch_oncall.people.service import get_users
 from nightwatch_oncall.schedules import oncall, service
 from nightwatch_oncall.schedules.feed import load_feed_source, render_feed
 from nightwatch_oncall.schedules.models import Schedule
+from nightwatch_oncall.schedules.preview import preview_shifts
 from nightwatch_oncall.schedules.schemas import (
     Instant,
     OnCallAnswer,
     OverrideCreate,
     OverrideRead,
     ScheduleCreate,
+    SchedulePreviewIn,
     ScheduleRead,
     ScheduleUpdate,
     ShiftList,
+    ShiftPreview,
     UserShiftRead,
 )
 from nightwatch_oncall.settings import OncallSettings
@@ -59,6 +62,16 @@ async def create_schedule(data: ScheduleCreate, session: SessionDep) -> Schedule
     read = await service.schedule_read(session=session, schedule=schedule)
     await session.commit()
     return read
+
+
+@router.post("/schedules/preview", response_model_by_alias=True)
+async def preview_schedule(
+    data: SchedulePreviewIn, session: SessionDep, clock: ClockDep
+) -> ShiftPreview:
+    """The shifts an unsaved schedule's layers would produce in [from, to) (at most 92 days):
+    the console's schedule form shows them before saving. Stores nothing; no overrides."""
+    start, end = _range(data.start, data.end, clock.now())
+    return await preview_shifts(session=session, data=data, start=start, end=end)
 
 
 @router.get("/schedules")

@@ -110,6 +110,15 @@ class ScheduleUpdate(BaseModel):
     layers: list[LayerIn] | None = Field(default=None, min_length=1, max_length=20)
 
 
+class SchedulePreviewIn(BaseModel):
+    """An unsaved schedule's rotation, to see its shifts before saving (no team, no overrides)."""
+
+    timezone: TimezoneName = "UTC"
+    layers: list[LayerIn] = Field(min_length=1, max_length=20)
+    start: Instant | None = Field(default=None, alias="from", description="Default now")
+    end: Instant | None = Field(default=None, alias="to", description="Default from + 14 days")
+
+
 class UserBrief(BaseModel):
     id: uuid.UUID
     name: str
@@ -213,6 +222,17 @@ class ShiftList(BaseModel):
     end: datetime = Field(serialization_alias="to")
     shifts: list[ShiftRead]
     gaps: list[Gap] = Field(description="Ranges where nobody is on call")
+
+
+class ShiftPreview(BaseModel):
+    """The shifts an unsaved schedule would produce; ``layer_id`` is always null (no layer is
+    stored yet), ``layer_level`` and ``layer_name`` say which layer of the body made each."""
+
+    timezone: str
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    shifts: list[ShiftRead]
+    gaps: list[Gap]
 
 
 class OnCallEntry(BaseModel):
