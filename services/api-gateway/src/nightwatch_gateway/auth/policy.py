@@ -77,6 +77,8 @@ _WRITE_RULES: tuple[tuple[frozenset[str], re.Pattern[str], Need], ...] = (
     (frozenset({"POST"}), re.compile(r"/api/v1/escalate"), Need.write),
     # Responders silence alerts (and expire silences); maintenance windows are admin's.
     (frozenset({"POST"}), re.compile(r"/api/v1/silences(/[^/]+/expire)?"), Need.write),
+    # Trying a sample alert against the routing rules changes nothing; editing them is admin's.
+    (frozenset({"POST"}), re.compile(r"/api/v1/routing-rules/test"), Need.read),
 )
 
 
