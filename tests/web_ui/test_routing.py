@@ -43,7 +43,7 @@ async def test_an_admin_routes_a_service_to_a_team_from_the_console(
     await expect(banner).to_contain_text("routed nowhere in the last 24 hours")
 
     form = page.get_by_role("form", name="New routing rule")
-    await form.get_by_label("Name").fill(f"payments {suffix}")
+    await form.get_by_label("Name", exact=True).fill(f"payments {suffix}")
     await form.get_by_label("Matchers (one a line)").fill(f'service="{service}"')
     await form.get_by_label("Set team").fill(f"no-such-team-{suffix}")
     await form.get_by_role("button", name="Add rule").click()
