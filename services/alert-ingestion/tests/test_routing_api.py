@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 from nightwatch_core.settings import to_asyncpg_url
+from nightwatch_core.testing.plans import index_only_plan
 from nightwatch_oncall.main import create_app as create_oncall_app
 from nightwatch_oncall.settings import OncallSettings
 
@@ -344,3 +345,22 @@ async def test_service_team_map_is_imported_once(
             ] * 3
             teams = [item["team"] for item in incidents.items[-3:]]
             assert teams == ["sre", "payments", "ops"]
+
+
+async def test_unrouted_alerts_are_counted_and_listed_from_their_partial_index(app: Any) -> None:
+    # Tables are never analysed here: the plans must not depend on statistics.
+    count = await index_only_plan(
+        app.state.db_pool,
+        "SELECT count(*) FROM ingestion.alerts WHERE team = 'unrouted' "
+        "AND received_at >= now() - interval '1 day'",
+    )
+    assert "Index Only Scan" in count and "alerts_unrouted_idx" in count, count
+    async with app.state.db_pool.acquire() as conn:
+        listed = "\n".join(
+            row[0]
+            for row in await conn.fetch(
+                "EXPLAIN SELECT * FROM ingestion.alerts WHERE team = 'unrouted' "
+                "ORDER BY received_at DESC, id DESC LIMIT 51"
+            )
+        )
+    assert "alerts_unrouted_idx" in listed and "Sort" not in listed, listed
