@@ -120,3 +120,22 @@ def test_the_index_keeps_the_order_of_indexed_and_unindexed_rules() -> None:
     assert route(table, "svc-150").team == "regex"  # the regex (100) comes before svc-150 (151)
     assert route(table, "svc-99").team == "t99"
     assert route(table, "other").team == UNROUTED_TEAM
+
+
+def test_regex_rules_screened_together_keep_their_order_and_semantics() -> None:
+    rules = [
+        rule("eu db", 'service=~"db-.*"', 'region="eu"', set_team="eu-db"),
+        rule("case", 'service=~"(?i)WEB"', set_team="web"),  # inline flag: never combined
+        rule("indexed", 'service="db-main"', set_team="main"),
+        rule("any db", 'service=~"db-.*|cache"', set_team="db"),
+        rule("backref", 'service=~"(a)\\\\1"', set_team="aa"),  # a backreference: never combined
+    ]
+    table = RoutingTable(rules)
+    assert route(table, "db-main", labels={"region": "eu"}).team == "eu-db"
+    assert route(table, "db-main").team == "main"  # "eu db" fails on region, "indexed" is next
+    assert route(table, "db-x").team == "db"
+    assert route(table, "cache").team == "db"
+    assert route(table, "cache-x").team == UNROUTED_TEAM  # the alternation is anchored as a whole
+    assert route(table, "web").team == "web"
+    assert route(table, "aa").team == "aa"
+    assert route(table, "other").team == UNROUTED_TEAM

@@ -11,11 +11,15 @@
 - Labels a rule adds never replace a label the alert already has.
 
 Rules are indexed by their first equality matcher (``service="api"``): an alert is tried against
-the few rules whose value it has, plus the rules without one, in their order.
+the few rules whose value it has, plus the rules without one, in their order. The rules without one
+whose first matcher is a regex (``service=~"legacy-.*"``) are screened together: one alternation of
+their regexes per label name, matched once per alert in C; only when it matches are they tried one
+by one (a regex with inline flags or backreferences is not combined: such rules are always tried).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +27,10 @@ from dataclasses import dataclass, field
 from nightwatch_ingestion import matchers
 
 UNROUTED_TEAM = "unrouted"
+
+# Not combined into an alternation: inline flags (only valid at a pattern's start), numbered or
+# named groups referred back to (their numbers change when combined).
+_NOT_COMBINABLE = re.compile(r"\(\?[a-zA-Z]|\\[1-9]|\(\?P[<=]|\\g<")
 
 
 class RoutedBy:
@@ -68,18 +76,38 @@ class RoutingTable:
         self.catch_all_team = catch_all_team
         self._by_label: dict[str, dict[str, list[tuple[int, Rule]]]] = {}
         self._unindexed: list[tuple[int, Rule]] = []
+        by_regex: dict[str, list[tuple[int, Rule, str]]] = {}
         for order, rule in enumerate(self.rules):
             key = next((m for m in rule.matchers if m.operator is matchers.Operator.equal), None)
-            if key is None:
-                self._unindexed.append((order, rule))
-            else:
+            first = rule.matchers[0] if rule.matchers else None
+            if key is not None:
                 by_value = self._by_label.setdefault(key.name, {})
                 by_value.setdefault(key.value, []).append((order, rule))
+            elif (
+                first is not None
+                and first.operator is matchers.Operator.regex
+                and not _NOT_COMBINABLE.search(first.value)
+            ):
+                by_regex.setdefault(first.name, []).append((order, rule, first.value))
+            else:
+                self._unindexed.append((order, rule))
+        # label name -> (one regex: any of the rules' first matchers, the rules)
+        self._screened: list[tuple[str, re.Pattern[str], list[tuple[int, Rule]]]] = []
+        for name, entries in by_regex.items():
+            try:
+                screen = re.compile("|".join(f"(?:{value})" for _, _, value in entries))
+            except re.error:  # never expected (each compiled alone); then try them one by one
+                self._unindexed.extend((order, rule) for order, rule, _ in entries)
+                continue
+            self._screened.append((name, screen, [(order, rule) for order, rule, _ in entries]))
 
     def _candidates(self, labels: Mapping[str, str]) -> list[tuple[int, Rule]]:
         found = list(self._unindexed)
         for name, by_value in self._by_label.items():
             found.extend(by_value.get(labels.get(name, ""), ()))
+        for name, screen, rules in self._screened:
+            if screen.fullmatch(labels.get(name, "")) is not None:
+                found.extend(rules)
         if len(found) > 1:
             found.sort(key=lambda pair: pair[0])
         return found
