@@ -16,7 +16,7 @@ import time
 import uuid
 
 from nightwatch_ingestion import matchers
-from nightwatch_ingestion.routing.engine import Rule, RoutingTable
+from nightwatch_ingestion.routing.engine import RoutingTable, Rule
 
 ALERTS = 800  # the bench's groups: 200 services x 4 severities
 SERVICES = 200
