@@ -8,7 +8,7 @@ export UV_PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression chaos bench-fairness bench-push bench-notify-cost bench-retention rolling-restart bench-replicas
+.PHONY: help install up down status test lint format migrate init-sql pipeline bench-gateway bench-notify bench-escalation bench-incidents screenshots bench bench-standin bench-oncall bench-suppression bench-routing chaos bench-fairness bench-push bench-notify-cost bench-retention rolling-restart bench-replicas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ bench-retention: install ## ingest p99 and list p95 through the gateway, retenti
 
 bench-suppression: install ## silences/windows check on the alert path: us per alert with 0, 20 windows, 200 silences
 	@$(RUN) python -m bench.suppression_bench
+
+bench-routing: install ## routing rules on the alert path: us per alert with 0 and 200 rules (docs/routing.md)
+	@$(RUN) python -m bench.routing_bench
 
 bench-replicas: install ## ingestion and incident paths at 1 then 2 replicas per service, one run: req/s, p50/p99, CPU ms/request over every process (BENCH_SECONDS 10)
 	@$(RUN) python -m bench.replicas_bench

@@ -92,7 +92,7 @@ class Sender:
                 "service": f"chaos-{self.phase}-{number % 7}",
                 "severity": ("critical", "high", "medium", "low")[number % 4],
                 "message": f"chaos alert {number}",
-                "labels": {"fault": label},
+                "labels": {"fault": label, "team": "chaos"},
             }
             for _ in range(600):  # bounded: a minute of retries per alert
                 try:
@@ -225,7 +225,7 @@ async def _verify(
 
 async def run(stack: Stack, tool: Any, receiver: WebhookReceiver) -> int:
     postgres = StoppablePostgres(stack.state_dir / "pgdata")
-    await set_up_oncall(stack.urls["oncall-escalation"], "default", webhook=receiver.url)
+    await set_up_oncall(stack.urls["oncall-escalation"], "chaos", webhook=receiver.url)
     key = await ingest_api_key(stack.urls["api-gateway"], *ADMIN)
     sender = Sender(stack.urls["api-gateway"], key)
     sending = asyncio.create_task(sender.run())

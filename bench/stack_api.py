@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +92,28 @@ async def ingest_api_key(gateway_url: str, username: str, password: str) -> str:
     async with httpx.AsyncClient(base_url=gateway_url, timeout=15) as gateway:
         headers = await admin_headers(gateway, username, password)
         return await create_api_key(gateway, headers, "stack-bench", permissions=["ingest"])
+
+
+async def add_routing_rules(
+    ingestion_url: str, *, count: int, team: str, service_of: Callable[[int], str]
+) -> None:
+    """``count`` routing rules (ROUTING_RULES, docs/routing.md), as a large installation has them:
+    three in four match one service by name (looked up by the rules' index), set the team and add
+    a label; one in four is a regex that matches no alert, so every alert is tried against it."""
+    async with httpx.AsyncClient(base_url=ingestion_url, timeout=15) as ingestion:
+        for i in range(count):
+            if i % 4 == 3:
+                rule = {"matchers": [f'service=~"legacy-{i}-.*"'], "add_labels": {"legacy": "1"}}
+            else:
+                rule = {
+                    "matchers": [f'service="{service_of(i)}"', 'env!="staging"'],
+                    "set_team": team,
+                    "add_labels": {"routed_by": f"rule-{i}"},
+                }
+            _ok(
+                await ingestion.post("/api/v1/routing-rules", json={"name": f"bench {i}", **rule}),
+                201,
+            )
 
 
 async def count_total(client: httpx.AsyncClient, path: str, **filters: str) -> int:

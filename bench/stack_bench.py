@@ -25,6 +25,7 @@ routes are used, so the bench keeps working when the internals between the servi
     BENCH_JSON=/tmp/stack-bench.json make bench   # also write the figures as JSON
     BENCH_REPLICAS=2 make bench            # `make up REPLICAS=2`: CPU summed per service over its
                                            # replicas, nginx (the balancer) in a column of its own
+    ROUTING_RULES=200 make bench           # with 200 routing rules (stack_api.add_routing_rules)
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import Any
 import httpx
 import uvloop
 
-from bench.stack_api import ingest_api_key, set_up_oncall
+from bench.stack_api import add_routing_rules, ingest_api_key, set_up_oncall
 from bench.stack_harness import (
     BALANCER,
     LOAD_GENERATOR,
@@ -73,6 +74,8 @@ from bench.stack_scenarios import (
 )
 from tests.stack_runner import ADMIN_PASSWORD, Stack
 
+ROUTING_RULES = int(os.environ.get("ROUTING_RULES", "0"))
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = (
     os.environ.get("BENCH_ADMIN_USERNAME", "admin"),
@@ -100,6 +103,15 @@ async def run(
     email = await set_up_oncall(stack.urls["oncall-escalation"], team)
     storm_email = await set_up_oncall(stack.urls["oncall-escalation"], storm_team)
     api_key = await ingest_api_key(stack.urls["api-gateway"], *ADMIN)
+    if ROUTING_RULES:
+        services = GROUPS // 4  # the bench's services (group_alert): the rules match some of them
+        await add_routing_rules(
+            stack.urls["alert-ingestion"],
+            count=ROUTING_RULES,
+            team=team,
+            service_of=lambda i: f"bench-{run_id}-svc-{i % services}",
+        )
+        print(f"{ROUTING_RULES} routing rules created", flush=True)
     meter = StackMeter(stack.pids(), database_url)
     await meter.open()
     idle_rates = await meter.idle_rates()

@@ -66,7 +66,7 @@ async def _open_incident(page: Page, service: str) -> None:
 async def test_an_incident_that_paged_nobody_is_loud_everywhere(
     admin_page: Page, api: GatewayApi, running_stack: Stack, screenshot_dir: Path
 ) -> None:
-    """Item 2 (and item 9's "1 duplicate"): no labels.team -> team `default`, which does not exist."""
+    """Item 2 (and item 9's "1 duplicate"): no labels.team, no rule, no catch-all -> team `unrouted`, which does not exist."""
     page = admin_page
     service = f"orphan-{uuid.uuid4().hex[:6]}"
     first = _alert(api, service=service, severity="high", message="Queue depth > 10k")
@@ -78,13 +78,13 @@ async def test_an_incident_that_paged_nobody_is_loud_everywhere(
         "nobody paged", timeout=ARRIVES
     )
     incident = _get(api, f"/api/v1/incidents/{first['incident_id']}")
-    assert incident["page_state"] == "nobody_paged" and incident["team"] == "default"
+    assert incident["page_state"] == "nobody_paged" and incident["team"] == "unrouted"
 
     await row.get_by_role("link").click()
     banner = page.get_by_test_id("nobody-paged-banner")
     await expect(banner).to_contain_text("Nobody was paged for this incident.")
-    await expect(banner).to_contain_text("team default has no escalation policy")
-    await expect(banner).to_contain_text("team default does not exist")
+    await expect(banner).to_contain_text("team unrouted has no escalation policy")
+    await expect(banner).to_contain_text("team unrouted does not exist")
     await expect(page.get_by_text("1 duplicate", exact=True)).to_be_visible()
     escalation = page.get_by_role("region", name="Escalation")
     await expect(escalation.get_by_test_id("escalation-state")).to_contain_text(

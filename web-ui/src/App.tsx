@@ -11,6 +11,7 @@ import { NotificationsPage } from "./pages/NotificationsPage";
 import { MyOncallPage } from "./pages/MyOncallPage";
 import { OncallPage } from "./pages/OncallPage";
 import { PersonPage } from "./pages/PersonPage";
+import { RoutingPage } from "./routing/RoutingPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SilencesPage } from "./pages/SilencesPage";
 
@@ -46,6 +47,7 @@ export function AppRoutes() {
         <Route path="my-oncall" element={<MyOncallPage />} />
         <Route path="oncall/people/:id" element={<PersonPage />} />
         <Route path="silences" element={<SilencesPage />} />
+        <Route path="routing" element={<RoutingPage />} />
         <Route path="notifications" element={<NotificationsPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="*" element={<p>Page not found.</p>} />

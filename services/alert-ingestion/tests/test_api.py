@@ -39,7 +39,7 @@ async def test_get_alert_returns_what_was_stored_with_utc_times(
     assert body["timestamp"].replace("Z", "+00:00") == "2026-02-09T15:30:00+00:00"  # no zone: UTC
     assert body["incident_id"] == posted["incident_id"]
     assert body["result"] == "new_incident"
-    assert body["team"] == "default"
+    assert body["team"] == "unrouted"  # no label, rule or catch-all: routed nowhere
 
 
 async def test_timestamp_with_offset_is_converted_and_missing_timestamp_is_arrival(

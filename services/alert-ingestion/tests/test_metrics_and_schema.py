@@ -9,6 +9,8 @@ from typing import Any
 from nightwatch_core.testing.fuzz import find_server_errors
 from nightwatch_ingestion.main import create_app
 from nightwatch_ingestion.settings import IngestionSettings
+from nightwatch_oncall.main import create_app as create_oncall_app
+from nightwatch_oncall.settings import OncallSettings
 from prometheus_client import REGISTRY
 
 
@@ -44,16 +46,20 @@ async def test_metrics_count_alerts_by_severity_and_result(client: Any, make_ale
 async def test_schemathesis_finds_no_server_error(
     make_settings: Any, incidents: Any, http_server: Any
 ) -> None:
-    settings_ = make_settings(
-        IngestionSettings,
-        incident_management_url=incidents.url,
-        incident_create_timeout_seconds=0.5,
-        workers_enabled=False,
-    )
-    app = create_app(settings_)
-    async with http_server(app) as base_url:
-        calls, failures = await asyncio.to_thread(
-            partial(find_server_errors, app.openapi(), base_url, examples=25)
+    # Routing rules name teams: the real on-call answers whether they exist.
+    oncall = create_oncall_app(make_settings(OncallSettings, escalation_workers_enabled=False))
+    async with http_server(oncall) as oncall_url:
+        settings_ = make_settings(
+            IngestionSettings,
+            incident_management_url=incidents.url,
+            incident_create_timeout_seconds=0.5,
+            workers_enabled=False,
+            oncall_url=oncall_url,
         )
+        app = create_app(settings_)
+        async with http_server(app) as base_url:
+            calls, failures = await asyncio.to_thread(
+                partial(find_server_errors, app.openapi(), base_url, examples=25)
+            )
     assert failures == []
     assert calls >= 100  # it really exercised the API

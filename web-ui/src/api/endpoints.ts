@@ -37,6 +37,13 @@ import type {
   HeartbeatCreate,
   MaintenanceWindow,
   MaintenanceWindowCreate,
+  RoutingCatchAll,
+  RoutingChange,
+  RoutingOutcome,
+  RoutingRule,
+  RoutingRuleCreate,
+  RoutingRuleList,
+  RoutingTest,
   Silence,
   SilenceCreate,
   SilenceStatus,
@@ -263,4 +270,16 @@ export const notificationRules = {
     request<NotificationRulesRead>("PUT", `/users/${enc(userId)}/notification-rules`, { body }),
   testContactMethod: (userId: string, contactMethodId: string) =>
     request<ContactMethodTest>("POST", `/users/${enc(userId)}/contact-methods/${enc(contactMethodId)}/test`),
+};
+
+// Routing rules (issue 16): the ordered rules, the catch-all team, the try-it box.
+export const routingRules = {
+  list: () => request<RoutingRuleList>("GET", "/routing-rules"),
+  create: (body: RoutingRuleCreate) => request<RoutingRule>("POST", "/routing-rules", { body }),
+  replace: (id: string, body: RoutingRuleCreate) => request<RoutingRule>("PUT", `/routing-rules/${enc(id)}`, { body }),
+  remove: (id: string) => request<void>("DELETE", `/routing-rules/${enc(id)}`),
+  reorder: (ids: string[]) => request<RoutingRuleList>("PUT", "/routing-rules/order", { body: { ids } }),
+  setCatchAll: (team: string | null) => request<RoutingCatchAll>("PUT", "/routing-rules/catch-all", { body: { team } }),
+  history: async () => (await request<{ items: RoutingChange[] }>("GET", "/routing-rules/history", { query: { limit: 20 } })).items,
+  test: (body: RoutingTest) => request<RoutingOutcome>("POST", "/routing-rules/test", { body }),
 };

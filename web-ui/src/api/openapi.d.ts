@@ -572,6 +572,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/routing-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description The rules in order (first match wins), the catch-all, and how many alerts routed nowhere.
+         */
+        get: operations["list_rules_api_v1_routing_rules_get"];
+        put?: never;
+        /** Create Rule */
+        post: operations["create_rule_api_v1_routing_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing-rules/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Reorder Rules
+         * @description Every rule's id in the new order.
+         */
+        put: operations["reorder_rules_api_v1_routing_rules_order_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing-rules/catch-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Catch All
+         * @description Where alerts go that no label, rule or integration routed (null: they are unrouted).
+         */
+        put: operations["set_catch_all_api_v1_routing_rules_catch_all_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing-rules/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Routing History
+         * @description Who changed what, when (newest first), for every rule or one.
+         */
+        get: operations["routing_history_api_v1_routing_rules_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing-rules/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Rules
+         * @description Which rule a sample alert matches and what it would do (nothing is stored or sent).
+         */
+        post: operations["test_rules_api_v1_routing_rules_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Rule */
+        get: operations["get_rule_api_v1_routing_rules__rule_id__get"];
+        /**
+         * Replace Rule
+         * @description The whole rule; ``position`` moves it (omitted: it stays where it is).
+         */
+        put: operations["replace_rule_api_v1_routing_rules__rule_id__put"];
+        post?: never;
+        /** Delete Rule */
+        delete: operations["delete_rule_api_v1_routing_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/events": {
         parameters: {
             query?: never;
@@ -1729,6 +1852,31 @@ export interface components {
             /** Pending */
             pending: number;
         };
+        /** CatchAllRead */
+        CatchAllRead: {
+            /**
+             * Team
+             * @description where alerts no label, rule or integration routed go
+             */
+            team: string | null;
+            /**
+             * Exists
+             * @description on-call knows the team (null: not checked yet, on-call unreachable); a team that does not exist is not routed to: those alerts are unrouted
+             */
+            exists: boolean | null;
+            /** Updated By */
+            updated_by: string | null;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** CatchAllUpdate */
+        CatchAllUpdate: {
+            /**
+             * Team
+             * @description null: no catch-all (unrouted alerts)
+             */
+            team: string | null;
+        };
         /**
          * CorrelationResult
          * @enum {string}
@@ -2058,6 +2206,219 @@ export interface components {
          * @enum {string}
          */
         Recurrence: "none" | "weekly";
+        /** RoutingChange */
+        RoutingChange: {
+            /** Id */
+            id: number;
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** Actor */
+            actor: string;
+            /**
+             * Action
+             * @description created, updated, deleted, reordered, catch_all or imported
+             */
+            action: string;
+            /** Rule Id */
+            rule_id: string | null;
+            /** Before */
+            before: unknown;
+            /** After */
+            after: unknown;
+        };
+        /** RoutingHistory */
+        RoutingHistory: {
+            /** Items */
+            items: components["schemas"]["RoutingChange"][];
+        };
+        /** RoutingOutcome */
+        RoutingOutcome: {
+            /**
+             * Matched
+             * @description the rules that applied, in order
+             */
+            matched: components["schemas"]["RuleRef"][];
+            /** @description the first rule that matched */
+            rule: components["schemas"]["RuleRef"] | null;
+            /** Team */
+            team: string;
+            /**
+             * Routed By
+             * @description the rule that set the team, labels.team, integration or catch-all; null: unrouted
+             */
+            routed_by: string | null;
+            /** Unrouted */
+            unrouted: boolean;
+            severity: components["schemas"]["Severity"];
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /** Suppressed */
+            suppressed: boolean;
+            suppressed_by: components["schemas"]["RuleRef"] | null;
+        };
+        /**
+         * RoutingTest
+         * @example {
+         *       "alert": {
+         *         "labels": {
+         *           "env": "prod"
+         *         },
+         *         "service": "payments-api",
+         *         "severity": "high"
+         *       }
+         *     }
+         */
+        RoutingTest: {
+            alert: components["schemas"]["SampleAlert"];
+            /**
+             * Integration Team
+             * @description as if sent by an integration with this default team
+             */
+            integration_team?: string | null;
+        };
+        /**
+         * RuleCreate
+         * @description A rule: matchers (all must match; none: every alert) and at least one action.
+         * @example {
+         *       "add_labels": {
+         *         "routed": "payments"
+         *       },
+         *       "continue": false,
+         *       "matchers": [
+         *         "service=~\"payments-.*\"",
+         *         "env!=\"staging\""
+         *       ],
+         *       "name": "payments to the payments team",
+         *       "set_team": "payments",
+         *       "suppress": false
+         *     }
+         */
+        RuleCreate: {
+            /** Name */
+            name: string;
+            /** Matchers */
+            matchers?: string[];
+            /**
+             * Set Team
+             * @description must exist in on-call
+             */
+            set_team?: string | null;
+            set_severity?: components["schemas"]["Severity"] | null;
+            /** Add Labels */
+            add_labels?: {
+                [key: string]: string;
+            };
+            /**
+             * Suppress
+             * @description stored and shown, no incident, no page
+             * @default false
+             */
+            suppress: boolean;
+            /**
+             * Continue
+             * @description after this rule, the next matching rules add what this one did not set
+             * @default false
+             */
+            continue: boolean;
+            /**
+             * Position
+             * @description 0 = first; default: last (or unchanged)
+             */
+            position?: number | null;
+        };
+        /** RuleList */
+        RuleList: {
+            /** Items */
+            items: components["schemas"]["RuleRead"][];
+            /** Total */
+            total: number;
+            catch_all: components["schemas"]["CatchAllRead"];
+            /**
+             * Unrouted Last Day
+             * @description alerts that routed nowhere in the last 24 hours
+             */
+            unrouted_last_day: number;
+        };
+        /** RuleOrder */
+        RuleOrder: {
+            /**
+             * Ids
+             * @description every rule's id, in the new order
+             */
+            ids: string[];
+        };
+        /** RuleRead */
+        RuleRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Position */
+            position: number;
+            /** Name */
+            name: string;
+            /** Matchers */
+            matchers: string[];
+            /** Set Team */
+            set_team: string | null;
+            set_severity: components["schemas"]["Severity"] | null;
+            /** Add Labels */
+            add_labels: {
+                [key: string]: string;
+            };
+            /** Suppress */
+            suppress: boolean;
+            /** Continue */
+            continue: boolean;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** RuleRef */
+        RuleRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * SampleAlert
+         * @description What the rules see of an alert; the message is optional here.
+         */
+        SampleAlert: {
+            /** Service */
+            service: string;
+            severity: components["schemas"]["Severity"];
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Labels */
+            labels?: {
+                [key: string]: string;
+            };
+        };
         /** ServiceCount */
         ServiceCount: {
             /** Name */
@@ -4688,6 +5049,8 @@ export interface operations {
                 since?: string | null;
                 /** @description received before (UTC if no zone) */
                 until?: string | null;
+                /** @description only alerts no label, routing rule or catch-all gave a team */
+                unrouted?: boolean;
             };
             header?: never;
             path?: never;
@@ -5846,6 +6209,372 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    list_rules_api_v1_routing_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+        };
+    };
+    create_rule_api_v1_routing_rules_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid rule: a matcher, or a team on-call does not know (named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description on-call could not be asked whether the team exists */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    reorder_rules_api_v1_routing_rules_order_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleOrder"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid rule: a matcher, or a team on-call does not know (named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description on-call could not be asked whether the team exists */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    set_catch_all_api_v1_routing_rules_catch_all_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CatchAllUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatchAllRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid rule: a matcher, or a team on-call does not know (named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description on-call could not be asked whether the team exists */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    routing_history_api_v1_routing_rules_history_get: {
+        parameters: {
+            query?: {
+                rule_id?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingHistory"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_rules_api_v1_routing_rules_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoutingTest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingOutcome"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_rule_api_v1_routing_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid rule: a matcher, or a team on-call does not know (named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description on-call could not be asked whether the team exists */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    replace_rule_api_v1_routing_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid rule: a matcher, or a team on-call does not know (named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description on-call could not be asked whether the team exists */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_rule_api_v1_routing_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Who makes the change (set by the gateway) */
+                "x-actor"?: string | null;
+            };
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid rule: a matcher, or a team on-call does not know (named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description on-call could not be asked whether the team exists */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

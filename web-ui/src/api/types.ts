@@ -42,6 +42,14 @@ export type MaintenanceWindow = S["WindowRead"];
 export type MaintenanceWindowCreate = S["WindowCreate"];
 export type Heartbeat = S["HeartbeatRead"];
 export type HeartbeatCreate = S["HeartbeatCreate"];
+// Routing rules (issue 16, alert-ingestion).
+export type RoutingRule = S["RuleRead"];
+export type RoutingRuleCreate = S["RuleCreate"];
+export type RoutingRuleList = S["RuleList"];
+export type RoutingCatchAll = S["CatchAllRead"];
+export type RoutingTest = S["RoutingTest"];
+export type RoutingOutcome = S["RoutingOutcome"];
+export type RoutingChange = S["RoutingChange"];
 /** Whether the escalation paged anyone (incident-management's page_state; issue #15 item 2).
  * Written by hand until openapi.d.ts is regenerated from a gateway that serves it. */
 export type PageState = "pending" | "paged" | "nobody_paged";

@@ -11,6 +11,7 @@ const LINKS = [
   { to: "/oncall", label: "On-call" },
   { to: "/my-oncall", label: "My on-call" },
   { to: "/silences", label: "Silences" },
+  { to: "/routing", label: "Routing" },
   { to: "/notifications", label: "Notifications" },
   { to: "/settings", label: "Settings" },
 ];

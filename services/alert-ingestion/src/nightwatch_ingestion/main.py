@@ -29,8 +29,13 @@ from nightwatch_ingestion.metrics import (
     HOT_PATH_BATCH,
     refresh_active_suppressions,
     refresh_link_backlog,
+    refresh_routing,
 )
 from nightwatch_ingestion.retention import alert_retention
+from nightwatch_ingestion.routing.cache import RoutingCache
+from nightwatch_ingestion.routing.cache import refresh_worker as routing_refresh_worker
+from nightwatch_ingestion.routing.legacy import import_service_team_map
+from nightwatch_ingestion.routing.router import router as routing_router
 from nightwatch_ingestion.settings import IngestionSettings
 from nightwatch_ingestion.suppression.cache import SuppressionCache, refresh_worker
 from nightwatch_ingestion.suppression.release import SCAN_LIMIT, ReleaseWorker, release_worker
@@ -74,6 +79,25 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             await app.state.suppression.reload(app.state.db_pool, now=app.state.clock.now())
         except Exception as exc:  # the database is down: the refresh worker loads it later
             log.warning("silences and maintenance windows not loaded yet: %s", exc)
+        # Teams are on-call's: a rule or catch-all is checked against it (one short call).
+        app.state.oncall_client = ServiceClient(
+            settings.oncall_url,
+            timeout=2.0,
+            connect_timeout=1.0,
+            retries=0,
+            credential=app.state.service_credential,
+        )
+        app.state.routing = RoutingCache()
+        try:  # first load now (the rules only: on-call may still be starting; the worker asks)
+            await import_service_team_map(
+                app.state.db_pool,
+                service_team_map=settings.service_team_map,
+                default_team=settings.default_team,
+                now=app.state.clock.now(),
+            )
+            await app.state.routing.reload(app.state.db_pool)
+        except Exception as exc:  # the database is down: the refresh worker loads them later
+            log.warning("routing rules not loaded yet: %s", exc)
 
         # Concurrent single alerts share one call to incident-management and one statement.
         async def flush(alerts: list[Prepared]) -> list[Placed | BaseException | None]:
@@ -104,6 +128,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
         await app.state.db_pool.close()
         await app.state.incident_client.aclose()
         await app.state.inline_incident_client.aclose()
+        await app.state.oncall_client.aclose()
 
     app = create_service_app(
         title="Nightwatch alert ingestion",
@@ -116,12 +141,14 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
             integrations_router,
             suppression_router,
             heartbeats_router,
+            routing_router,
         ],
         on_startup=[start_clients],
         on_shutdown=[stop_clients],
         # The cache refresh is no job worker: every replica, and tests, keep theirs current.
         workers=[
             refresh_worker,
+            routing_refresh_worker,
             *([link_worker, heartbeat_worker, release_worker] if settings.workers_enabled else []),
             *(
                 [retention.worker]
@@ -129,7 +156,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
                 else []
             ),
         ],
-        scrape_hooks=[refresh_link_backlog, refresh_active_suppressions],
+        scrape_hooks=[refresh_link_backlog, refresh_active_suppressions, refresh_routing],
         fast_lanes={("POST", "/api/v1/alerts"): POST_ALERTS_LANE},
         clock=clock,
     )

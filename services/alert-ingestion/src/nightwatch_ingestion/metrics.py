@@ -61,10 +61,11 @@ def count_alerts(results: Iterable[str]) -> None:
 
 ALERTS_SUPPRESSED = Counter(
     "alerts_suppressed_total",
-    "Alerts stored but held back (no incident, no page), by reason: silence or maintenance",
+    "Alerts stored but held back (no incident, no page), by reason: silence, maintenance or "
+    "routing (a routing rule that suppresses)",
     ["reason"],
 )
-SUPPRESSION_REASONS = ("silence", "maintenance")
+SUPPRESSION_REASONS = ("silence", "maintenance", "routing")
 for _reason in SUPPRESSION_REASONS:  # both series exist from the start (0), so rate() has data
     ALERTS_SUPPRESSED.labels(_reason)
 SUPPRESSIONS_ACTIVE = Gauge(
@@ -84,6 +85,50 @@ async def refresh_active_suppressions(app: FastAPI) -> None:
     silences, windows = app.state.suppression.active_counts(now=app.state.clock.now())
     SUPPRESSIONS_ACTIVE.labels("silence").set(silences)
     SUPPRESSIONS_ACTIVE.labels("maintenance").set(windows)
+
+
+ALERTS_ROUTED = Counter(
+    "alerts_routed_total",
+    "Alerts given a team, by what decided it: a routing rule's name, labels.team, integration "
+    "or catch-all",
+    ["rule"],
+)
+ALERTS_UNROUTED = Counter(
+    "alerts_unrouted_total",
+    "Alerts no label, routing rule, integration or catch-all gave a team: their incident has the "
+    "team 'unrouted' and pages nobody (listed: GET /api/v1/alerts?unrouted=true)",
+)
+ROUTING_CATCH_ALL_VALID = Gauge(
+    "routing_catch_all_valid",
+    "1: the catch-all team is set and on-call knows it; 0: unset or unknown to on-call (alerts "
+    "no rule routes are unrouted); -1: on-call could not be asked (this replica's cache)",
+)
+ROUTING_RULES = Gauge("routing_rules", "Routing rules loaded (this replica's cache)")
+
+
+def count_routed(alerts: Iterable[Any]) -> None:
+    """Routing decided on this request, triggers only (a resolve is no new alert to route)."""
+    routed: Tally[str] = Tally()
+    unrouted = 0
+    for alert in alerts:
+        if alert.event != "trigger":
+            continue
+        if alert.routed_by is not None:
+            routed[alert.routed_by] += 1
+        elif alert.unrouted:
+            unrouted += 1
+    for rule, n in routed.items():
+        ALERTS_ROUTED.labels(rule).inc(n)
+    if unrouted:
+        ALERTS_UNROUTED.inc(unrouted)
+
+
+async def refresh_routing(app: FastAPI) -> None:
+    """Scrape hook: the cache's state (from memory, no query)."""
+    cache = app.state.routing
+    ROUTING_RULES.set(len(cache.table.rules))
+    valid = {True: 1, False: 0, None: -1}[cache.catch_all_exists]
+    ROUTING_CATCH_ALL_VALID.set(valid if cache.catch_all_team is not None else 0)
 
 
 HEARTBEATS_MISSED = Counter(

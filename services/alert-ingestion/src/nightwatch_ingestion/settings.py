@@ -8,10 +8,13 @@ from pydantic import Field
 
 class IngestionSettings(ServiceSettings):
     service_name: str = "alert-ingestion"
-    # Team of a new incident: the alert's labels.team, else this map (JSON, service -> team),
-    # else default_team.
+    # Replaced by routing rules (docs/routing.md): still set at startup, they are imported once
+    # as rules (service -> team, JSON) and the catch-all team, then ignored.
     service_team_map: dict[str, str] = Field(default_factory=dict)
-    default_team: str = "default"
+    default_team: str | None = Field(default=None, min_length=1, max_length=200)
+    # Routing rules are held in memory (routing/cache.py): reloaded on every change
+    # (LISTEN/NOTIFY) and at least this often (which also checks the catch-all team with on-call).
+    routing_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)
     # incident-management places each batch of alerts in its incidents; the request waits at most
     # this long. Past it (or when it is down or failing) the alerts are stored as pending,
     # answered 202, and the link worker places them when it answers again.

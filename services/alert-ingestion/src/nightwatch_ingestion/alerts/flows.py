@@ -30,7 +30,13 @@ from nightwatch_ingestion.alerts.schemas import (
     CorrelationResult,
     SuppressedBy,
 )
-from nightwatch_ingestion.metrics import count_alerts, count_received, count_suppressed
+from nightwatch_ingestion.metrics import (
+    count_alerts,
+    count_received,
+    count_routed,
+    count_suppressed,
+)
+from nightwatch_ingestion.routing.engine import RoutingTable
 from nightwatch_ingestion.settings import IngestionSettings
 from nightwatch_ingestion.suppression.cache import Suppression
 
@@ -45,27 +51,15 @@ def settings_of(app: FastAPI) -> IngestionSettings:
     return settings
 
 
-def team_for(
-    alert: AlertCreate,
-    *,
-    service_team_map: dict[str, str],
-    default_team: str,
-    integration_team: str | None = None,
-) -> str:
-    """labels.team, else the integration's default team, else the configured service->team map,
-    else the default team."""
-    label = alert.labels.get("team", "").strip()
-    return label or integration_team or service_team_map.get(alert.service) or default_team
-
-
 def prepare(
     alert: AlertCreate,
     *,
-    settings: IngestionSettings,
+    routing: RoutingTable,
     now: datetime,
     origin: Origin | None = None,
 ) -> Prepared:
-    """A validated alert ready to place and store; ``origin`` when an integration sent it."""
+    """A validated alert ready to place and store, routed (its team, severity and labels as the
+    rules say; the fingerprint is the alert's as sent); ``origin`` when an integration sent it."""
     if origin is not None:
         identity = origin.fingerprint
     elif alert.dedup_key is not None:
@@ -77,23 +71,31 @@ def prepare(
             message=alert.message,
             labels=alert.labels,
         )
+    event = origin.event if origin else ("resolve" if alert.status == "resolved" else "trigger")
+    routed = routing.route(
+        service=alert.service,
+        severity=alert.severity.value,
+        labels=alert.labels,
+        integration_team=origin.default_team if origin else None,
+    )
     return Prepared(
         alert_id=uuid7(),
         service=alert.service,
-        severity=alert.severity.value,
+        severity=routed.severity,
         fingerprint=identity,
         message=alert.message,
-        labels=alert.labels,
-        labels_json=orjson.dumps(alert.labels).decode(),
+        labels=routed.labels,
+        labels_json=orjson.dumps(routed.labels).decode(),
         timestamp=alert.timestamp,
-        team=team_for(
-            alert,
-            service_team_map=settings.service_team_map,
-            default_team=settings.default_team,
-            integration_team=origin.default_team if origin else None,
-        ),
+        team=routed.team,
         received_at=now,
-        event=origin.event if origin else ("resolve" if alert.status == "resolved" else "trigger"),
+        event=event,
+        routed_by=routed.routed_by,
+        unrouted=routed.unrouted,
+        # resolves and acknowledgements always pass: an open incident still hears its source
+        suppressed_by_rule=(
+            routed.suppressed_by.id if routed.suppressed_by and event == "trigger" else None
+        ),
         **(origin.fields() if origin else {}),
     )
 
@@ -101,19 +103,22 @@ def prepare(
 async def accept_alerts(*, app: FastAPI, alerts: list[AlertCreate]) -> list[AlertAccepted]:
     """Store alerts durably and answer for each: a single alert shares its call and statement
     with concurrent requests; a batch is sent in calls bounded in size."""
-    settings = settings_of(app)
     now = app.state.clock.now()
+    routing = app.state.routing.table
     return await accept_prepared(
-        app=app, prepared=[prepare(alert, settings=settings, now=now) for alert in alerts]
+        app=app, prepared=[prepare(alert, routing=routing, now=now) for alert in alerts]
     )
 
 
 async def accept_prepared(*, app: FastAPI, prepared: list[Prepared]) -> list[AlertAccepted]:
     """Store prepared alerts (from the API or an integration) durably; the answer for each.
 
-    Alerts an active silence or maintenance window holds back (decided in memory) are stored
-    as suppressed and never sent to incident-management."""
+    Alerts an active silence or maintenance window, or a routing rule, holds back (decided in
+    memory) are stored as suppressed and never sent to incident-management."""
     held = app.state.suppression.split(prepared, now=app.state.clock.now())
+    for alert in prepared:
+        if alert.suppressed_by_rule is not None and alert.alert_id not in held:
+            held[alert.alert_id] = Suppression("routing", alert.suppressed_by_rule)
     to_place = [a for a in prepared if a.alert_id not in held] if held else prepared
     await _store_held(app, prepared, held)
     placed: dict[uuid.UUID, Placed | None] = {}
@@ -128,6 +133,7 @@ async def accept_prepared(*, app: FastAPI, prepared: list[Prepared]) -> list[Ale
     count_received(a.severity for a in prepared if a.event == "trigger")
     count_alerts(p.result.value for p in placed.values() if p is not None)
     count_suppressed(why.kind for why in held.values())
+    count_routed(prepared)
     return [
         _suppressed_answer(alert, held[alert.alert_id])
         if alert.alert_id in held

@@ -46,6 +46,11 @@ class Prepared:
     actor: str | None = None  # integration:<name>: who resolves/acknowledges its incident
     auto_resolve: bool = True
     details_json: str | None = None  # annotations and links
+    # Routing decided on this request (routing/engine.py): what set the team, or unrouted; a
+    # routing rule that suppresses it. Alerts read back from the database carry none of these.
+    routed_by: str | None = None
+    unrouted: bool = False
+    suppressed_by_rule: uuid.UUID | None = None
 
     @property
     def size(self) -> int:

@@ -80,6 +80,9 @@ async def get_alerts(
         datetime | None, Query(description="received at or after (UTC if no zone)")
     ] = None,
     until: Annotated[datetime | None, Query(description="received before (UTC if no zone)")] = None,
+    unrouted: Annotated[
+        bool, Query(description="only alerts no label, routing rule or catch-all gave a team")
+    ] = False,
 ) -> AlertPage:
     items, next_cursor = await service.list_alerts(
         session,
@@ -90,6 +93,7 @@ async def get_alerts(
         incident_id=incident_id,
         since=_query_time("since", since),
         until=_query_time("until", until),
+        unrouted=unrouted,
     )
     return AlertPage(items=items, limit=limit, next_cursor=next_cursor)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_ingestion.alerts import models
 from nightwatch_ingestion.alerts.schemas import AlertRead, SuppressedBy
+from nightwatch_ingestion.routing.engine import UNROUTED_TEAM
 
 
 # ------------------------------------------------------------------ reading
@@ -86,6 +87,7 @@ async def list_alerts(
     incident_id: uuid.UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    unrouted: bool = False,
 ) -> tuple[list[AlertRead], str | None]:
     """Newest first (received_at, then id), keyset-paginated: stable while alerts keep arriving."""
     table = models.alerts
@@ -100,6 +102,8 @@ async def list_alerts(
         query = query.where(table.c.received_at >= since)
     if until is not None:
         query = query.where(table.c.received_at < until)
+    if unrouted:  # the partial index alerts_unrouted_idx
+        query = query.where(table.c.team == UNROUTED_TEAM)
     if cursor is not None:
         after_time, after_id = decode_cursor(cursor)
         query = query.where(

@@ -103,12 +103,12 @@ async def receive(request: Request, source: Source) -> Response:
 def _prepare(
     request: Request, integration: IntegrationAuth, events: list[SourceEvent]
 ) -> list[Any]:
-    settings = flows.settings_of(request.app)
+    routing = request.app.state.routing.table
     now = request.app.state.clock.now()
     return [
         flows.prepare(
             event.alert,
-            settings=settings,
+            routing=routing,
             now=now,
             origin=Origin(
                 source=integration.type,

@@ -11,7 +11,6 @@ alert is one length test.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -22,10 +21,10 @@ from typing import Any
 import asyncpg
 import orjson
 from fastapi import FastAPI
-from nightwatch_core.db import connect_database, libpq_dsn
 
 from nightwatch_ingestion import matchers
 from nightwatch_ingestion.alerts.placement import Prepared
+from nightwatch_ingestion.listening import keep_current
 from nightwatch_ingestion.suppression.recurrence import Schedule, active_at
 
 log = logging.getLogger("nightwatch.ingestion.suppression")
@@ -190,27 +189,11 @@ class SuppressionCache:
 async def refresh_worker(app: FastAPI) -> None:
     """Keep this replica's cache current: LISTEN for changes, and reload periodically anyway."""
     cache: SuppressionCache = app.state.suppression
-    settings = app.state.settings
-    while True:
-        conn: asyncpg.Connection | None = None
-        try:
-            conn = await connect_database(
-                libpq_dsn(settings.database_url), timeout=settings.db_connect_timeout_seconds
-            )
-            await conn.add_listener(CHANNEL, lambda *_: cache.changed.set())
-            while not conn.is_closed():
-                cache.changed.clear()
-                await cache.reload(app.state.db_pool, now=app.state.clock.now())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        cache.changed.wait(), timeout=settings.suppression_refresh_seconds
-                    )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the database is down: the cache keeps what it had
-            log.warning("suppression cache not refreshed: %s", exc)
-            await asyncio.sleep(min(5.0, settings.suppression_refresh_seconds))
-        finally:
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    await conn.close()
+    await keep_current(
+        app,
+        channel=CHANNEL,
+        changed=cache.changed,
+        reload=lambda: cache.reload(app.state.db_pool, now=app.state.clock.now()),
+        every=app.state.settings.suppression_refresh_seconds,
+        what="suppression cache",
+    )

@@ -1,5 +1,5 @@
-"""When a silence or maintenance window is over, the alerts it held that still fire open their
-incident: the release worker sends each held fingerprint's latest alert on, as a new alert.
+"""When a silence or maintenance window is over (or a routing rule stops suppressing), the alerts
+it held that still fire open their incident: the release worker sends each held fingerprint's latest alert on, as a new alert.
 
 ``ingestion.held_alerts`` has one row per fingerprint held back (written with the suppressed
 alert; a resolve from the source deletes it). Each round a replica locks the rows (``FOR UPDATE
@@ -20,6 +20,7 @@ from nightwatch_core.polling import PollingWorker
 from prometheus_client import Counter
 
 from nightwatch_ingestion.alerts import flows
+from nightwatch_ingestion.alerts.placement import Prepared
 from nightwatch_ingestion.alerts.workers import prepared_from_row
 
 log = logging.getLogger("nightwatch.ingestion.suppression")
@@ -46,6 +47,14 @@ CLAIM_HELD = """
 FORGET = "DELETE FROM ingestion.held_alerts WHERE fingerprint = ANY($1::text[])"
 
 
+def _routed_away(app: FastAPI, alert: Prepared) -> bool:
+    """A routing rule (still) suppresses it: held until the rule changes."""
+    decision = app.state.routing.table.route(
+        service=alert.service, severity=alert.severity, labels=alert.labels
+    )
+    return decision.suppressed_by is not None
+
+
 class ReleaseWorker(PollingWorker):
     """Sends on the held alerts whose silence or window is over (every replica runs one)."""
 
@@ -58,7 +67,11 @@ class ReleaseWorker(PollingWorker):
                 dataclasses.replace(prepared_from_row(row), alert_id=uuid7(), received_at=now)
                 for row in rows
             ]
-            released = [alert for alert in again if cache.check(alert, now=now) is None]
+            released = [
+                alert
+                for alert in again
+                if cache.check(alert, now=now) is None and not _routed_away(app, alert)
+            ]
             if not released:
                 return 0
             await flows.accept_prepared(app=app, prepared=released)

@@ -32,7 +32,7 @@ ActorHeader = Annotated[
 ]
 
 
-def _actor(x_actor: str | None) -> str:
+def actor_of(x_actor: str | None) -> str:
     actor = (x_actor or "").strip()
     if "\x00" in actor:
         raise ApiError(422, "Invalid request: header.X-Actor: must not contain NUL characters")
@@ -59,7 +59,7 @@ async def create_silence(
 ) -> SilenceRead:
     """Matching alerts are stored and shown as silenced: no incident, no page."""
     now = clock.now()
-    row = await service.create_silence(session=session, data=body, actor=_actor(x_actor), now=now)
+    row = await service.create_silence(session=session, data=body, actor=actor_of(x_actor), now=now)
     await session.commit()
     await _changed(request)
     return service.silence_read(row, now=now)
@@ -96,7 +96,7 @@ async def expire_silence(
     """End it now; the next matching alert opens an incident again."""
     now = clock.now()
     row = await service.expire_silence(
-        session=session, silence_id=silence_id, actor=_actor(x_actor), now=now
+        session=session, silence_id=silence_id, actor=actor_of(x_actor), now=now
     )
     await session.commit()
     await _changed(request)
@@ -115,7 +115,7 @@ async def create_window(
     """During the window the services' (or teams') alerts are stored and shown, but open no
     incident and page nobody."""
     now = clock.now()
-    row = await service.create_window(session=session, data=body, actor=_actor(x_actor), now=now)
+    row = await service.create_window(session=session, data=body, actor=actor_of(x_actor), now=now)
     await session.commit()
     await _changed(request)
     return service.window_read(row, now=now)

@@ -83,6 +83,8 @@ _WRITE_RULES: tuple[tuple[frozenset[str], re.Pattern[str], Need], ...] = (
         re.compile(r"/api/v1/users/[^/]+/contact-methods/[^/]+/test"),
         Need.write,
     ),
+    # Trying a sample alert against the routing rules changes nothing; editing them is admin's.
+    (frozenset({"POST"}), re.compile(r"/api/v1/routing-rules/test"), Need.read),
 )
 
 

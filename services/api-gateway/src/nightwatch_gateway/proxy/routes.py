@@ -22,6 +22,7 @@ DEFAULT_PREFIXES: dict[str, str] = {
     "/api/v1/silences": INGESTION,
     "/api/v1/maintenance-windows": INGESTION,
     "/api/v1/heartbeats": INGESTION,
+    "/api/v1/routing-rules": INGESTION,
     "/api/v1/incidents": INCIDENTS,
     "/api/v1/schedules": ONCALL,
     "/api/v1/oncall": ONCALL,

@@ -1,0 +1,1 @@
+"""Routing rules (issue #16): docs/routing.md."""
