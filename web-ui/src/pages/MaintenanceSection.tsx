@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { maintenanceWindows as api } from "../api/endpoints";
 import { Empty, ErrorBanner, Field, Loading } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery, invalidate } from "../hooks";
 import { LifecycleBadge } from "./SilencesSection";
 import { useAction } from "./useAction";
 
@@ -16,8 +16,8 @@ export function commaList(text: string): string[] {
 const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 export function MaintenanceSection({ isAdmin }: { isAdmin: boolean }) {
-  const list = usePolling(() => api.list(), [], 10000);
-  const { error, act } = useAction(list.reload);
+  const list = useApiQuery(["suppression", "maintenance-windows"], () => api.list(), { pollMs: 10000 });
+  const { error, act } = useAction(() => invalidate("suppression"));
   const [name, setName] = useState("");
   const [services, setServices] = useState("");
   const [teams, setTeams] = useState("");

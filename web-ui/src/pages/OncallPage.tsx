@@ -6,7 +6,7 @@ import type { EscalationTarget, OncallUser, Schedule, ScheduleCreate, Team } fro
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { invalidate, useApiQuery } from "../hooks";
 import { JsonEditor } from "./JsonEditor";
 import { OverridesList } from "./OverridesList";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
@@ -54,7 +54,7 @@ function targetLabel(target: EscalationTarget, schedules: Schedule[], users: Onc
 }
 
 function CurrentOncall({ team }: { team: string }) {
-  const { data, error } = usePolling(() => oncall.current(team), [team], 30_000);
+  const { data, error } = useApiQuery(["oncall", "current", team], () => oncall.current(team), { pollMs: 30_000 });
   if (error) return <span className="text-sm text-rose-700 dark:text-rose-300">{error.message}</span>;
   if (!data) return <span className="text-sm text-slate-500">…</span>;
   if (data.nobody_on_call || data.oncall.length === 0) {
@@ -80,10 +80,10 @@ function CurrentOncall({ team }: { team: string }) {
   );
 }
 
-function ShiftTimeline({ schedule, version, days }: { schedule: Schedule; version: number; days: number }) {
+function ShiftTimeline({ schedule, days }: { schedule: Schedule; days: number }) {
   const from = dayStart(new Date());
   const to = new Date(from.getTime() + days * 86_400_000);
-  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id, version, days], 15_000);
+  const { data, error } = useApiQuery(["oncall", "shifts", schedule.id, days], () => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), { pollMs: 15_000 });
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading shifts" />;
   if (data.shifts.length === 0) return <Empty>No shifts in the next {days} days.</Empty>;
@@ -143,12 +143,11 @@ function OverrideForm({ schedules, users, onDone }: { schedules: Schedule[]; use
 export function OncallPage() {
   const { can } = useAuth();
   const admin = can("admin");
-  const teams = usePolling(() => oncall.teams(), [], 15_000);
-  const schedules = usePolling(() => oncall.schedules(), [], 15_000);
-  const users = usePolling(() => oncall.users(), [], null);
-  const policies = usePolling(() => oncall.policies(), [], 30_000);
+  const teams = useApiQuery(["oncall", "teams"], () => oncall.teams(), { pollMs: 15_000 });
+  const schedules = useApiQuery(["oncall", "schedules"], () => oncall.schedules(), { pollMs: 15_000 });
+  const users = useApiQuery(["oncall", "users"], () => oncall.users());
+  const policies = useApiQuery(["oncall", "policies"], () => oncall.policies(), { pollMs: 30_000 });
   const [days, setDays] = useState(7);
-  const [shiftsVersion, setShiftsVersion] = useState(0); // bumped by a change: reload the shifts
   const [editing, setEditing] = useState<{ kind: "schedule" | "policy"; id?: string; value: unknown } | null>(null);
   const [deleteError, setDeleteError] = useState<unknown>(null);
 
@@ -162,18 +161,17 @@ export function OncallPage() {
     } catch (cause) {
       setDeleteError(cause);
     }
-    await (kind === "schedule" ? schedules.reload() : policies.reload());
+    await invalidate("oncall");
   }
 
   async function save(value: unknown) {
     if (!editing) return;
     if (editing.kind === "schedule") {
       await (editing.id ? oncall.updateSchedule(editing.id, value) : oncall.createSchedule(value as ScheduleCreate)); // the server validates it (422 shown)
-      await schedules.reload();
-      setShiftsVersion((v) => v + 1);
+      await invalidate("oncall"); // the schedule, its shifts and who is on call now
     } else {
       await (editing.id ? oncall.updatePolicy(editing.id, value) : oncall.createPolicy(value));
-      await policies.reload();
+      await invalidate("oncall");
     }
     setEditing(null);
   }
@@ -228,15 +226,15 @@ export function OncallPage() {
                       })}>Edit</button>}
                 {admin && <button type="button" className="btn-secondary" onClick={() => remove("schedule", schedule.id, schedule.name)}>Delete</button>}
               </div>
-              <ShiftTimeline schedule={schedule} version={shiftsVersion} days={days} />
-              <OverridesList schedule={schedule} version={shiftsVersion} canEdit={admin} onChanged={() => setShiftsVersion((v) => v + 1)} />
+              <ShiftTimeline schedule={schedule} days={days} />
+              <OverridesList schedule={schedule} canEdit={admin} onChanged={() => void invalidate("oncall")} />
             </div>
           ))
         ) : schedules.data ? <Empty>No schedules yet.</Empty> : null}
         {admin && schedules.data && schedules.data.length > 0 && (
           <div className="border-t border-slate-200 pt-3 dark:border-slate-800">
             <h3 className="mb-2 text-sm font-semibold">Override</h3>
-            <OverrideForm schedules={schedules.data} users={users.data ?? []} onDone={() => setShiftsVersion((v) => v + 1)} />
+            <OverrideForm schedules={schedules.data} users={users.data ?? []} onDone={() => void invalidate("oncall")} />
           </div>
         )}
       </section>
