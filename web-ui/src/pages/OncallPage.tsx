@@ -11,6 +11,7 @@ import { JsonEditor } from "./JsonEditor";
 import { OverridesList } from "./OverridesList";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { dayStart } from "../oncall/timeline";
+import { useTimeZone, wallTimeToInstant } from "../timezone";
 
 
 function scheduleTemplate(users: OncallUser[]) {
@@ -97,12 +98,16 @@ function OverrideForm({ schedules, users, onDone }: { schedules: Schedule[]; use
   const [end, setEnd] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
+  const zone = useTimeZone();
+  // The form is read on the schedule's clocks (its rotation and handoffs run there), not the browser's.
+  const scheduleZone = schedules.find((s) => s.id === scheduleId)?.timezone;
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     setSaved(false);
     try {
-      await oncall.addOverride(scheduleId, { user_id: userId, start: new Date(start).toISOString(), end: new Date(end).toISOString() });
+      const inZone = (local: string) => wallTimeToInstant(local, scheduleZone ?? "UTC").toISOString();
+      await oncall.addOverride(scheduleId, { user_id: userId, start: inZone(start), end: inZone(end) });
       setSaved(true);
       onDone();
     } catch (cause) {
@@ -135,8 +140,27 @@ function OverrideForm({ schedules, users, onDone }: { schedules: Schedule[]; use
       </Field>
       <button className="btn-primary" type="submit">Add override</button>
       {saved && <span className="text-sm text-emerald-700 dark:text-emerald-300">Saved.</span>}
+      <OverrideZoneHint scheduleZone={scheduleZone} zone={zone} start={start} end={end} />
       <div className="w-full"><ErrorBanner error={error} /></div>
     </form>
+  );
+}
+
+/** Which clocks the override form reads, and what the typed times are in the person's zone. */
+function OverrideZoneHint({ scheduleZone, zone, start, end }: { scheduleZone?: string; zone: string; start: string; end: string }) {
+  if (!scheduleZone) return <p className="w-full text-xs text-slate-500 dark:text-slate-400">From and To are read in the schedule's time zone: pick a schedule.</p>;
+  const shown = (local: string) => {
+    const instant = wallTimeToInstant(local, scheduleZone);
+    if (Number.isNaN(instant.getTime())) return "";
+    const iso = instant.toISOString();
+    return zone === scheduleZone ? formatTime(iso, scheduleZone) : `${formatTime(iso, scheduleZone)} = ${formatTime(iso, zone)} (your zone)`;
+  };
+  return (
+    <p className="w-full text-xs text-slate-600 dark:text-slate-300" data-testid="override-zone">
+      From and To are in the schedule&apos;s time zone, <strong>{scheduleZone}</strong>.
+      {start && ` From ${shown(start)}.`}
+      {end && ` To ${shown(end)}.`}
+    </p>
   );
 }
 
@@ -215,7 +239,7 @@ export function OncallPage() {
             <div key={schedule.id}>
               <div className="mb-1 flex flex-wrap items-center justify-between gap-2 text-sm">
                 <span>
-                  <strong>{schedule.name}</strong> · team {schedule.team.name} · {schedule.timezone} ·{" "}
+                  <strong>{schedule.name}</strong> · team {schedule.team.name} · <span data-testid="schedule-zone">time zone {schedule.timezone}</span> ·{" "}
                   {schedule.layers.map((l) => `${l.name}: ${l.participants.map((p) => p.name).join(" → ")} (${l.shift_length} ${l.rotation_type})`).join("; ")}
                 </span>
                 {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "schedule", id: schedule.id, value: {
