@@ -111,6 +111,11 @@ function useOpenCountAndAlarm(live: LiveState): void {
     document.title = tabTitle(open.data?.total ?? null);
   }, [open.data]);
   useEffect(() => () => void (document.title = tabTitle(null)), []);
+  // Switched off: forget the list, so switching on again takes a fresh baseline and does not
+  // ring for what came in meanwhile.
+  useEffect(() => {
+    if (!alarmOn) queryClient.removeQueries({ queryKey: ["incidents", "new-criticals"] });
+  }, [alarmOn]);
   const criticalsData = alarmOn ? criticals.data : undefined;
   useEffect(() => {
     if (!criticalsData) {
