@@ -143,7 +143,7 @@ async def test_every_page_renders_for_an_admin(
     await expect(policies).to_contain_text(f"Payments escalation {suffix}")
     await expect(policies).to_contain_text(f"on-call of team {team}")
 
-    # And an override: Bob covers tomorrow 10:00-12:00 (local time of the browser).
+    # And an override: Bob covers tomorrow 10:00-12:00 (on the schedule's clocks, Europe/Berlin).
     override = page.get_by_role("form", name="Add override")
     await override.get_by_label("Schedule").select_option(label=f"Payments primary {suffix}")
     await override.get_by_label("Who covers").select_option(label=f"Bob Oncall {suffix}")

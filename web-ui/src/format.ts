@@ -1,3 +1,5 @@
+import { currentZone } from "./timezone";
+
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
   const s = Math.max(0, Math.round(seconds));
@@ -9,11 +11,21 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-export function formatTime(iso: string | null | undefined): string {
+/** A time with its zone ("Jan 15, 2027, 09:00:00 GMT+1"): the person's picked zone unless told. */
+export function formatTime(iso: string | null | undefined, timeZone: string = currentZone()): string {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  return date.toLocaleString(undefined, {
+    timeZone,
+    timeZoneName: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
 }
 
 export function timeAgo(iso: string | null | undefined, now: number = Date.now()): string {

@@ -1,54 +1,56 @@
 import { useSearchParams } from "react-router-dom";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { keepPreviousData, QueryClient, useQuery, type QueryKey } from "@tanstack/react-query";
+import { useCallback } from "react";
 
 export const POLL_MS = 3000;
+
+/**
+ * One cache per tab for every answer of the API (TanStack Query). A query's key starts with the
+ * endpoint group it reads (`["incidents", …]`, `["oncall", …]`, see api/endpoints.ts), so a change
+ * invalidates a whole group: `invalidate("oncall")`, and a pushed event invalidates its kind
+ * (live/LiveContext.tsx). Passed to each hook explicitly, so a component works without a provider.
+ */
+export const queryClient = new QueryClient({
+  defaultOptions: {
+    // A failed load shows its error at once (with Retry) instead of retrying behind the person's back.
+    queries: { retry: false, refetchOnWindowFocus: false },
+  },
+});
+
+/** Refetch every shown query of these groups (and mark the hidden ones stale). */
+export function invalidate(...groups: string[]): Promise<void> {
+  return Promise.all(groups.map((group) => queryClient.invalidateQueries({ queryKey: [group] }))).then(() => undefined);
+}
 
 export interface Loaded<T> {
   data: T | undefined;
   error: Error | null;
+  /** The first load, or a load for other filters (the previous answer stays on screen meanwhile). */
   loading: boolean;
   reload: () => Promise<void>;
 }
 
+export interface ApiQueryOptions {
+  /** Refetch every so often while the tab is visible; null: only when invalidated. */
+  pollMs?: number | null;
+  /** false: keep what is shown, fetch nothing (a paused live view). */
+  enabled?: boolean;
+}
+
 /**
- * Load once, then again every `intervalMs` while the page is visible (the "live" view).
- * A failed refresh keeps the last good data and shows the error beside it.
+ * Load `key` once, then again on invalidation and every `pollMs`. A failed refresh keeps the last
+ * good data and shows the error beside it; new filters keep the old rows until the new ones come.
  */
-export function usePolling<T>(loader: () => Promise<T>, deps: unknown[], intervalMs: number | null = POLL_MS): Loaded<T> {
-  const [data, setData] = useState<T>();
-  const [error, setError] = useState<Error | null>(null);
-  const [loading, setLoading] = useState(true);
-  const loaderRef = useRef(loader);
-  loaderRef.current = loader;
-  const generation = useRef(0);
-
+export function useApiQuery<T>(key: QueryKey, load: () => Promise<T>, { pollMs = null, enabled = true }: ApiQueryOptions = {}): Loaded<T> {
+  const query = useQuery(
+    { queryKey: key, queryFn: load, refetchInterval: pollMs ?? false, enabled, placeholderData: keepPreviousData },
+    queryClient,
+  );
+  const { refetch } = query;
   const reload = useCallback(async () => {
-    const mine = ++generation.current;
-    try {
-      const result = await loaderRef.current();
-      if (mine !== generation.current) return; // a newer load (filters changed) wins
-      setData(result);
-      setError(null);
-    } catch (cause) {
-      if (mine !== generation.current) return;
-      setError(cause as Error);
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  }, []);
-
-  useEffect(() => {
-    setLoading(true);
-    void reload();
-    if (!intervalMs) return;
-    const timer = window.setInterval(() => {
-      if (document.visibilityState !== "hidden") void reload();
-    }, intervalMs);
-    return () => window.clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, intervalMs, reload]);
-
-  return { data, error, loading, reload };
+    await refetch();
+  }, [refetch]);
+  return { data: query.data, error: query.error, loading: query.isPending || query.isPlaceholderData, reload };
 }
 
 /**

@@ -1,5 +1,12 @@
-// Every call the console makes, in one place, typed.
-import { request, toPage, type Query } from "./client";
+// Every call the console makes, in one place: each is an openapi-fetch call on a path of the
+// generated `paths` (a path, a parameter or a body the gateway does not serve fails to compile),
+// unwrapped by `ok()` into the body or an ApiError. Pages read them through `useApiQuery`
+// (hooks.ts) under a query key that starts with the group's name below, and invalidate that key
+// after a change. Casts (`as`) mark the answers whose OpenAPI schema is looser than the console's
+// type (see types.ts).
+import { toPage } from "./client";
+import { api, ok } from "./http";
+import type { components, operations } from "./openapi";
 import type {
   Account,
   Alert,
@@ -12,7 +19,6 @@ import type {
   Incident,
   IncidentAlertPage,
   IncidentDetail,
-  IncidentMetrics,
   IncidentStatus,
   Integration,
   Override,
@@ -59,14 +65,23 @@ import type {
 } from "./types";
 import type { ContactMethodTest, NotificationRulesIn, NotificationRulesRead } from "./types";
 
-const enc = encodeURIComponent;
+type Schemas = components["schemas"];
+// Request bodies whose defaulted fields the generated types mark as required: the server fills them.
+type AccountCreate = Schemas["AccountCreate"];
+type ApiKeyCreate = Schemas["ApiKeyCreate"];
+type ScheduleUpdate = Schemas["ScheduleUpdate"];
+type EscalationPolicyCreate = Schemas["PolicyCreate"];
+type EscalationPolicyUpdate = Schemas["PolicyUpdate"];
+type NotifyBody = Schemas["NotificationCreate"];
+type NotificationQuery = operations["list_notifications_api_v1_notifications_get"]["parameters"]["query"];
+
 
 export const auth = {
   login: (username: string, password: string) =>
-    request<LoginResponse>("POST", "/auth/login", { body: { username, password }, anonymous: true }),
-  me: () => request<Me>("GET", "/auth/me"),
+    ok(api.POST("/api/v1/auth/login", { body: { username, password } })) as Promise<LoginResponse>,
+  me: () => ok(api.GET("/api/v1/auth/me")) as Promise<Me>,
   changePassword: (current_password: string, new_password: string) =>
-    request<unknown>("POST", "/auth/change-password", { body: { current_password, new_password } }),
+    ok(api.POST("/api/v1/auth/change-password", { body: { current_password, new_password } })),
 };
 
 export interface IncidentFilters {
@@ -85,29 +100,39 @@ export interface IncidentFilters {
   limit?: number;
   offset?: number;
 }
+// The filters come from the URL as typed: a value the server does not know gets its 422, shown.
+type IncidentQuery = operations["list_incidents_api_v1_incidents_get"]["parameters"]["query"];
+type AlertQuery = operations["get_alerts_api_v1_alerts_get"]["parameters"]["query"];
+
+const incidentPath = (id: string) => ({ params: { path: { incident_id: id } } });
 
 export const incidents = {
-  list: async (filters: IncidentFilters = {}): Promise<Page<Incident>> =>
+  list: async ({ severity, ...filters }: IncidentFilters = {}): Promise<Page<Incident>> =>
     toPage<Incident>(
-      await request("GET", "/incidents", { query: filters as Query }),
+      await ok(api.GET("/api/v1/incidents", { params: { query: { ...filters, severity: severity ? [severity] : undefined } as IncidentQuery } })),
       filters.limit,
       filters.offset,
     ),
-  get: (id: string) => request<IncidentDetail>("GET", `/incidents/${enc(id)}`),
-  metrics: (id: string) => request<IncidentMetrics>("GET", `/incidents/${enc(id)}/metrics`),
+  get: (id: string) => ok(api.GET("/api/v1/incidents/{incident_id}", incidentPath(id))) as Promise<IncidentDetail>,
+  metrics: (id: string) => ok(api.GET("/api/v1/incidents/{incident_id}/metrics", incidentPath(id))),
   /** Older alerts of the incident, page by page (the detail carries the newest 50). */
   alerts: (id: string, cursor: string) =>
-    request<IncidentAlertPage>("GET", `/incidents/${enc(id)}/alerts`, { query: { cursor, limit: 100 } }),
+    ok(
+      api.GET("/api/v1/incidents/{incident_id}/alerts", {
+        params: { path: { incident_id: id }, query: { cursor, limit: 100 } },
+      }),
+    ) as Promise<IncidentAlertPage>,
   update: (id: string, change: { status?: IncidentStatus; assignee?: string | null; notes?: string }) =>
-    request<IncidentDetail>("PATCH", `/incidents/${enc(id)}`, { body: change }),
+    ok(api.PATCH("/api/v1/incidents/{incident_id}", { ...incidentPath(id), body: change })) as Promise<IncidentDetail>,
   /** Acknowledge or resolve many at once: one request, a result per incident (200 / 404 / 409). */
   bulk: (action: "acknowledge" | "resolve", incident_ids: string[]) =>
-    request<BulkResult>("POST", "/incidents/bulk", { body: { action, incident_ids } }),
-  summary: (query: StatsRange = {}) => request<StatsSummary>("GET", "/incidents/stats/summary", { query }),
+    ok(api.POST("/api/v1/incidents/bulk", { body: { action, incident_ids } })) as Promise<BulkResult>,
+  summary: (query: StatsRange = {}) =>
+    ok(api.GET("/api/v1/incidents/stats/summary", { params: { query } })) as Promise<StatsSummary>,
   timeseries: (query: StatsRange & { bucket: StatsBucket }) =>
-    request<TimeSeries>("GET", "/incidents/stats/timeseries", { query }),
+    ok(api.GET("/api/v1/incidents/stats/timeseries", { params: { query } })) as Promise<TimeSeries>,
   byGroup: (query: StatsRange & { by: "team" | "service"; limit?: number }) =>
-    request<GroupStatsPage>("GET", "/incidents/stats/by-group", { query }),
+    ok(api.GET("/api/v1/incidents/stats/by-group", { params: { query } })) as Promise<GroupStatsPage>,
 };
 
 /** The time range of a stats route: created / received at or after `since`, before `until`. */
@@ -126,40 +151,57 @@ export interface AlertFilters {
 
 export const alerts = {
   list: async (filters: AlertFilters = {}): Promise<Page<Alert>> =>
-    toPage<Alert>(await request("GET", "/alerts", { query: filters as Query }), filters.limit),
+    toPage<Alert>(await ok(api.GET("/api/v1/alerts", { params: { query: filters as AlertQuery } })), filters.limit),
   timeseries: (query: StatsRange & { bucket: StatsBucket }) =>
-    request<TimeSeries>("GET", "/alerts/stats/timeseries", { query }),
+    ok(api.GET("/api/v1/alerts/stats/timeseries", { params: { query } })) as Promise<TimeSeries>,
   topServices: (query: StatsRange & { limit?: number }) =>
-    request<TopServices>("GET", "/alerts/stats/top-services", { query }),
+    ok(api.GET("/api/v1/alerts/stats/top-services", { params: { query } })) as Promise<TopServices>,
 };
 
+const schedulePath = (id: string) => ({ params: { path: { schedule_id: id } } });
+const policyPath = (id: string) => ({ params: { path: { policy_id: id } } });
+
 export const oncall = {
-  teams: async () => toPage<Team>(await request("GET", "/teams", { query: { limit: 100 } })).items,
-  users: async () => toPage<OncallUser>(await request("GET", "/users", { query: { limit: 100 } })).items,
-  user: (id: string) => request<OncallUser>("GET", `/users/${enc(id)}`),
-  current: (team: string) => request<OncallCurrent>("GET", "/oncall/current", { query: { team } }),
-  schedules: async () => toPage<Schedule>(await request("GET", "/schedules", { query: { limit: 100 } })).items,
-  createSchedule: (body: ScheduleCreate) => request<Schedule>("POST", "/schedules", { body }),
-  updateSchedule: (id: string, body: unknown) => request<Schedule>("PATCH", `/schedules/${enc(id)}`, { body }),
+  teams: async () => toPage<Team>(await ok(api.GET("/api/v1/teams", { params: { query: { limit: 100 } } }))).items,
+  users: async () => toPage<OncallUser>(await ok(api.GET("/api/v1/users", { params: { query: { limit: 100 } } }))).items,
+  user: (id: string) => ok(api.GET("/api/v1/users/{user_id}", { params: { path: { user_id: id } } })) as Promise<OncallUser>,
+  current: (team: string) => ok(api.GET("/api/v1/oncall/current", { params: { query: { team } } })) as Promise<OncallCurrent>,
+  schedules: async () =>
+    toPage<Schedule>(await ok(api.GET("/api/v1/schedules", { params: { query: { limit: 100 } } }))).items,
+  createSchedule: (body: ScheduleCreate) => ok(api.POST("/api/v1/schedules", { body })) as Promise<Schedule>,
+  updateSchedule: (id: string, body: unknown) =>
+    ok(api.PATCH("/api/v1/schedules/{schedule_id}", { ...schedulePath(id), body: body as ScheduleUpdate })) as Promise<Schedule>,
   shifts: (id: string, from: string, to: string) =>
-    request<ShiftList>("GET", `/schedules/${enc(id)}/shifts`, { query: { from, to } }),
+    ok(
+      api.GET("/api/v1/schedules/{schedule_id}/shifts", { params: { path: { schedule_id: id }, query: { from, to } } }),
+    ) as Promise<ShiftList>,
   /** One person's shifts across every schedule in [from, to) (at most 92 days). */
   userShifts: (userId: string, from: string, to: string) =>
-    request<UserShift[]>("GET", "/oncall/shifts", { query: { user_id: userId, from, to } }),
-  deleteSchedule: (id: string) => request<void>("DELETE", `/schedules/${enc(id)}`),
+    ok(api.GET("/api/v1/oncall/shifts", { params: { query: { user_id: userId, from, to } } })) as Promise<UserShift[]>,
+  deleteSchedule: (id: string) => ok(api.DELETE("/api/v1/schedules/{schedule_id}", schedulePath(id))),
   addOverride: (scheduleId: string, body: OverrideCreate) =>
-    request<unknown>("POST", `/schedules/${enc(scheduleId)}/overrides`, { body }),
+    ok(api.POST("/api/v1/schedules/{schedule_id}/overrides", { ...schedulePath(scheduleId), body })),
   /** The schedule's overrides that end after `from` (every one without it). */
   overrides: (scheduleId: string, from?: string) =>
-    request<Override[]>("GET", `/schedules/${enc(scheduleId)}/overrides`, { query: from ? { from } : {} }),
+    ok(
+      api.GET("/api/v1/schedules/{schedule_id}/overrides", { params: { path: { schedule_id: scheduleId }, query: { from } } }),
+    ) as Promise<Override[]>,
   deleteOverride: (scheduleId: string, id: string) =>
-    request<void>("DELETE", `/schedules/${enc(scheduleId)}/overrides/${enc(id)}`),
+    ok(
+      api.DELETE("/api/v1/schedules/{schedule_id}/overrides/{override_id}", {
+        params: { path: { schedule_id: scheduleId, override_id: id } },
+      }),
+    ),
   policies: async () =>
-    toPage<EscalationPolicy>(await request("GET", "/escalation-policies", { query: { limit: 100 } })).items,
-  createPolicy: (body: unknown) => request<EscalationPolicy>("POST", "/escalation-policies", { body }),
+    toPage<EscalationPolicy>(await ok(api.GET("/api/v1/escalation-policies", { params: { query: { limit: 100 } } })))
+      .items,
+  createPolicy: (body: unknown) =>
+    ok(api.POST("/api/v1/escalation-policies", { body: body as EscalationPolicyCreate })) as Promise<EscalationPolicy>,
   updatePolicy: (id: string, body: unknown) =>
-    request<EscalationPolicy>("PATCH", `/escalation-policies/${enc(id)}`, { body }),
-  deletePolicy: (id: string) => request<void>("DELETE", `/escalation-policies/${enc(id)}`),
+    ok(
+      api.PATCH("/api/v1/escalation-policies/{policy_id}", { ...policyPath(id), body: body as EscalationPolicyUpdate }),
+    ) as Promise<EscalationPolicy>,
+  deletePolicy: (id: string) => ok(api.DELETE("/api/v1/escalation-policies/{policy_id}", policyPath(id))),
 };
 
 // ---- On-call set-up forms (issue #15) --------------------------------------------------------
@@ -189,9 +231,11 @@ export const oncallSetup = {
 
 export const escalations = {
   /** 404 until on-call has started escalating the incident. */
-  get: (incidentId: string) => request<Escalation>("GET", `/escalations/${enc(incidentId)}`),
+  get: (incidentId: string) =>
+    ok(api.GET("/api/v1/escalations/{incident_id}", { params: { path: { incident_id: incidentId } } })) as Promise<Escalation>,
   /** Page the next level now (on-call's POST /escalate, through the gateway). */
-  escalateNow: (incidentId: string) => request<Escalation>("POST", "/escalate", { body: { incident_id: incidentId } }),
+  escalateNow: (incidentId: string) =>
+    ok(api.POST("/api/v1/escalate", { body: { incident_id: incidentId } })) as Promise<Escalation>,
 };
 
 export interface NotificationFilters {
@@ -206,60 +250,70 @@ export interface NotificationFilters {
 export const notifications = {
   /** Admin only: stored at once (202, pending), delivered by the outbox worker. */
   notify: (body: { channel: string; recipient: string; subject: string; message: string; idempotency_key: string }) =>
-    request<NotificationRecord>("POST", "/notify", { body }),
-  get: (id: string) => request<NotificationRecord>("GET", `/notifications/${enc(id)}`),
+    ok(api.POST("/api/v1/notify", { body: body as NotifyBody })) as Promise<NotificationRecord>,
+  get: (id: string) =>
+    ok(api.GET("/api/v1/notifications/{notification_id}", { params: { path: { notification_id: id } } })) as Promise<NotificationRecord>,
   list: async (filters: NotificationFilters = {}): Promise<Page<NotificationRecord>> =>
     toPage<NotificationRecord>(
-      await request("GET", "/notifications", { query: filters as Query }),
+      await ok(api.GET("/api/v1/notifications", { params: { query: filters as NotificationQuery } })),
       filters.limit,
       filters.offset,
     ),
 };
 
+const accountPath = (id: string) => ({ params: { path: { account_id: id } } });
+
 export const admin = {
-  accounts: async () => toPage<Account>(await request("GET", "/accounts")).items,
+  accounts: async () => toPage<Account>(await ok(api.GET("/api/v1/accounts"))).items,
   createAccount: (body: { username: string; password: string; role: Role }) =>
-    request<Account>("POST", "/accounts", { body }),
+    ok(api.POST("/api/v1/accounts", { body: body as AccountCreate })) as Promise<Account>,
   updateAccount: (id: string, body: { role?: Role; password?: string; disabled?: boolean }) =>
-    request<Account>("PATCH", `/accounts/${enc(id)}`, { body }),
-  deleteAccount: (id: string) => request<void>("DELETE", `/accounts/${enc(id)}`),
-  apiKeys: async () => toPage<ApiKey>(await request("GET", "/api-keys")).items,
+    ok(api.PATCH("/api/v1/accounts/{account_id}", { ...accountPath(id), body })) as Promise<Account>,
+  deleteAccount: (id: string) => ok(api.DELETE("/api/v1/accounts/{account_id}", accountPath(id))),
+  apiKeys: async () => toPage<ApiKey>(await ok(api.GET("/api/v1/api-keys"))).items,
   createApiKey: (body: { name: string; role: Role | null; permissions: string[]; expires_at?: string | null }) =>
-    request<ApiKey>("POST", "/api-keys", { body }),
-  revokeApiKey: (id: string) => request<void>("DELETE", `/api-keys/${enc(id)}`),
+    ok(api.POST("/api/v1/api-keys", { body: body as ApiKeyCreate })) as Promise<ApiKey>,
+  revokeApiKey: (id: string) => ok(api.DELETE("/api/v1/api-keys/{key_id}", { params: { path: { key_id: id } } })),
   audit: async (filters: { actor?: string; action?: string; limit: number; offset: number }) =>
-    toPage<AuditEntry>(await request("GET", "/audit", { query: filters }), filters.limit, filters.offset),
+    toPage<AuditEntry>(await ok(api.GET("/api/v1/audit", { params: { query: filters } })), filters.limit, filters.offset),
 };
+
+const integrationPath = (id: string) => ({ params: { path: { integration_id: id } } });
 
 export const integrations = {
-  list: async () => (await request<{ items: Integration[]; total: number }>("GET", "/integrations")).items,
-  create: (body: IntegrationCreate) => request<IntegrationWithKey>("POST", "/integrations", { body }),
+  list: async () => (await ok(api.GET("/api/v1/integrations"))).items as Integration[],
+  create: (body: IntegrationCreate) => ok(api.POST("/api/v1/integrations", { body })) as Promise<IntegrationWithKey>,
   update: (id: string, body: Partial<IntegrationCreate>) =>
-    request<Integration>("PATCH", `/integrations/${enc(id)}`, { body }),
-  rotateKey: (id: string) => request<IntegrationWithKey>("POST", `/integrations/${enc(id)}/rotate-key`),
-  remove: (id: string) => request<void>("DELETE", `/integrations/${enc(id)}`),
+    ok(api.PATCH("/api/v1/integrations/{integration_id}", { ...integrationPath(id), body })) as Promise<Integration>,
+  rotateKey: (id: string) =>
+    ok(api.POST("/api/v1/integrations/{integration_id}/rotate-key", integrationPath(id))) as Promise<IntegrationWithKey>,
+  remove: (id: string) => ok(api.DELETE("/api/v1/integrations/{integration_id}", integrationPath(id))),
 };
-
-type Items<T> = { items: T[]; total: number };
 
 export const silences = {
   list: async (status?: SilenceStatus) =>
-    (await request<Items<Silence>>("GET", "/silences", { query: { status } })).items,
-  create: (body: SilenceCreate) => request<Silence>("POST", "/silences", { body }),
-  expire: (id: string) => request<Silence>("POST", `/silences/${enc(id)}/expire`),
+    (await ok(api.GET("/api/v1/silences", { params: { query: { status } } }))).items as Silence[],
+  create: (body: SilenceCreate) => ok(api.POST("/api/v1/silences", { body })) as Promise<Silence>,
+  expire: (id: string) =>
+    ok(api.POST("/api/v1/silences/{silence_id}/expire", { params: { path: { silence_id: id } } })) as Promise<Silence>,
 };
 
 export const maintenanceWindows = {
-  list: async () => (await request<Items<MaintenanceWindow>>("GET", "/maintenance-windows")).items,
-  create: (body: MaintenanceWindowCreate) => request<MaintenanceWindow>("POST", "/maintenance-windows", { body }),
-  remove: (id: string) => request<void>("DELETE", `/maintenance-windows/${enc(id)}`),
+  list: async () => (await ok(api.GET("/api/v1/maintenance-windows"))).items as MaintenanceWindow[],
+  create: (body: MaintenanceWindowCreate) =>
+    ok(api.POST("/api/v1/maintenance-windows", { body })) as Promise<MaintenanceWindow>,
+  remove: (id: string) =>
+    ok(api.DELETE("/api/v1/maintenance-windows/{window_id}", { params: { path: { window_id: id } } })),
 };
 
+const heartbeatPath = (id: string) => ({ params: { path: { heartbeat_id: id } } });
+
 export const heartbeats = {
-  list: async () => (await request<Items<Heartbeat>>("GET", "/heartbeats")).items,
-  create: (body: HeartbeatCreate) => request<Heartbeat>("POST", "/heartbeats", { body }),
-  rotateKey: (id: string) => request<Heartbeat>("POST", `/heartbeats/${enc(id)}/rotate-key`),
-  remove: (id: string) => request<void>("DELETE", `/heartbeats/${enc(id)}`),
+  list: async () => (await ok(api.GET("/api/v1/heartbeats"))).items as Heartbeat[],
+  create: (body: HeartbeatCreate) => ok(api.POST("/api/v1/heartbeats", { body })) as Promise<Heartbeat>,
+  rotateKey: (id: string) =>
+    ok(api.POST("/api/v1/heartbeats/{heartbeat_id}/rotate-key", heartbeatPath(id))) as Promise<Heartbeat>,
+  remove: (id: string) => ok(api.DELETE("/api/v1/heartbeats/{heartbeat_id}", heartbeatPath(id))),
 };
 
 // Personal notification rules (issue 16, oncall-escalation): anyone reads them, an admin edits

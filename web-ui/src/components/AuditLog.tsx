@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { admin as adminApi } from "../api/endpoints";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 import { Empty, ErrorBanner, Field, Loading, Pager } from "./ui";
 
 const LIMIT = 20;
@@ -18,10 +18,8 @@ export function AuditLog() {
   const [actor, setActor] = useState("");
   const [action, setAction] = useState("");
   const [offset, setOffset] = useState(0);
-  const page = usePolling(
-    () => adminApi.audit({ actor: actor.trim() || undefined, action: action || undefined, limit: LIMIT, offset }),
-    [actor, action, offset],
-    null,
+  const page = useApiQuery(["admin", "audit", actor, action, offset], () =>
+    adminApi.audit({ actor: actor.trim() || undefined, action: action || undefined, limit: LIMIT, offset }),
   );
   const entries = page.data?.items;
   return (

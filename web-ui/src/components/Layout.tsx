@@ -2,6 +2,7 @@ import { useState } from "react";
 import { NavLink, Outlet } from "react-router-dom";
 import { useAuth } from "../auth";
 import { LiveProvider } from "../live/LiveContext";
+import { saveZone, useTimeZone, zoneChoices } from "../timezone";
 import { Logo } from "./ui";
 
 const LINKS = [
@@ -20,6 +21,7 @@ export function Layout() {
   const { session, logout } = useAuth();
   const [menuOpen, setMenuOpen] = useState(false);
   const user = session?.user;
+  const zone = useTimeZone();
   const linkClass = ({ isActive }: { isActive: boolean }) =>
     `block rounded-md px-3 py-2 text-sm font-medium ${
       isActive ? "bg-slate-800 text-white dark:bg-slate-700" : "text-slate-300 hover:bg-slate-800 hover:text-white"
@@ -51,6 +53,19 @@ export function Layout() {
           <button type="button" className="mt-1 text-slate-300 underline hover:text-white" onClick={logout}>
             Sign out
           </button>
+          <label className="mt-2 block text-xs text-slate-400">
+            Times shown in
+            <select
+              className="mt-1 block w-full max-w-full rounded bg-slate-800 px-1 py-1 text-sm text-white"
+              aria-label="Time zone"
+              value={zone}
+              onChange={(e) => saveZone(e.target.value)}
+            >
+              {zoneChoices(zone).map((choice) => (
+                <option key={choice} value={choice}>{choice}</option>
+              ))}
+            </select>
+          </label>
         </div>
       </header>
       <div className="min-w-0 flex-1 overflow-x-auto">
@@ -60,7 +75,8 @@ export function Layout() {
           </div>
         )}
         <main id="main" className="mx-auto max-w-7xl p-4 md:p-6">
-          <Outlet />
+          {/* Drawn again in a new zone: every formatTime reads the picked zone. */}
+          <Outlet key={zone} />
         </main>
       </div>
     </div>

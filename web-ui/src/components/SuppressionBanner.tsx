@@ -1,7 +1,7 @@
 // The live dashboard says when silences or maintenance windows are holding alerts back.
 import { Link } from "react-router-dom";
 import { maintenanceWindows, silences } from "../api/endpoints";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 
 async function activeCounts() {
   const [active, windows] = await Promise.all([silences.list("active"), maintenanceWindows.list()]);
@@ -13,7 +13,7 @@ function plural(n: number, one: string, many: string) {
 }
 
 export function SuppressionBanner() {
-  const { data } = usePolling(activeCounts, [], 15000);
+  const { data } = useApiQuery(["suppression", "active-counts"], activeCounts, { pollMs: 15000 });
   if (!data) return null; // not loaded, or not readable: the rest of the dashboard stands alone
   const quiet = data.silences === 0 && data.windows === 0;
   return (

@@ -1,15 +1,21 @@
 // Push updates for the whole console: one event stream per tab (GET /api/v1/incidents/events
 // through nginx and the gateway), polling only while it is down (reconnect with backoff).
-// Pages read `useLiveData`; the tab title and the optional critical alarm live here.
+// A pushed change invalidates the TanStack queries of its kind (keys starting with "incidents" or
+// "alerts"); pages read them with `useLiveData`. The tab title and the optional critical alarm
+// live here.
+import type { QueryKey } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { incidents as incidentsApi } from "../api/endpoints";
 import { clearSession, loadSession } from "../api/session";
-import { POLL_MS, usePolling, type Loaded } from "../hooks";
+import { POLL_MS, queryClient, useApiQuery, type Loaded } from "../hooks";
 import { alarm, loadPrefs, savePrefs, type LivePrefs } from "./alarm";
 import { CHANGE_KINDS, createBatcher, newCriticals, tabTitle, type ChangeKind } from "./coalesce";
 import { backoffMs, readEventStream, StreamRefused } from "./sse";
+import type { paths } from "../api/openapi";
 
-export const EVENTS_URL = "/api/v1/incidents/events";
+// Written out: the stream is text/event-stream read with fetch() (sse.ts), which openapi-fetch's
+// JSON client does not express; the path is the typed `paths["/api/v1/incidents/events"]`.
+export const EVENTS_URL = "/api/v1/incidents/events" satisfies keyof paths;
 const BATCH_MS = 100;
 
 export type LiveMode = "connecting" | "live" | "polling";
@@ -41,6 +47,9 @@ function useEventStream(enabled: boolean): { mode: LiveMode; versions: Record<Ch
     if (!enabled) return;
     const abort = new AbortController();
     const batcher = createBatcher((kinds) => {
+      // Shown queries of these kinds refetch now; paused (disabled) ones are only marked stale
+      // and refetch when they are enabled again.
+      kinds.forEach((kind) => void queryClient.invalidateQueries({ queryKey: [kind] }));
       setVersions((current) => {
         const next = { ...current };
         kinds.forEach((kind) => (next[kind] += 1));
@@ -89,35 +98,38 @@ function useEventStream(enabled: boolean): { mode: LiveMode; versions: Record<Ch
  *  going while the rows are paused (the pause is for the person's clicks, not for the alarm). */
 function useOpenCountAndAlarm(live: LiveState): void {
   const { mode, prefs } = live;
-  const state = { ...live, paused: false };
   const seen = useRef<Set<string> | null>(null);
-  const interval = mode === "live" ? null : POLL_MS;
-  const open = useLiveLoader(() => incidentsApi.list({ status: ["open"], limit: 1 }), [], ["incidents"], state, interval);
+  const pollMs = mode === "live" ? null : POLL_MS;
+  const open = useApiQuery(["incidents", "open-count"], () => incidentsApi.list({ status: ["open"], limit: 1 }), { pollMs });
   const alarmOn = prefs.notify || prefs.sound;
-  const criticals = useLiveLoader(
-    () => (alarmOn ? incidentsApi.list({ severity: "critical", sort: "-created_at", limit: 20 }) : Promise.resolve(null)),
-    [alarmOn],
-    ["incidents"],
-    state,
-    interval,
+  const criticals = useApiQuery(
+    ["incidents", "new-criticals"],
+    () => incidentsApi.list({ severity: "critical", sort: "-created_at", limit: 20 }),
+    { pollMs, enabled: alarmOn },
   );
   useEffect(() => {
     document.title = tabTitle(open.data?.total ?? null);
   }, [open.data]);
   useEffect(() => () => void (document.title = tabTitle(null)), []);
+  // Switched off: forget the list, so switching on again takes a fresh baseline and does not
+  // ring for what came in meanwhile.
   useEffect(() => {
-    if (!criticals.data) {
+    if (!alarmOn) queryClient.removeQueries({ queryKey: ["incidents", "new-criticals"] });
+  }, [alarmOn]);
+  const criticalsData = alarmOn ? criticals.data : undefined;
+  useEffect(() => {
+    if (!criticalsData) {
       seen.current = null;
       return;
     }
-    const { fresh, seen: next } = newCriticals(seen.current, criticals.data.items);
+    const { fresh, seen: next } = newCriticals(seen.current, criticalsData.items);
     seen.current = next;
     fresh.forEach((id) => {
-      const incident = criticals.data!.items.find((item) => item.id === id);
+      const incident = criticalsData.items.find((item) => item.id === id);
       if (incident) alarm(incident, prefs);
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [criticals.data]);
+  }, [criticalsData]);
 }
 
 /** `enabled` false: no stream and no title count (the gateway answers nothing but a password
@@ -148,26 +160,13 @@ export function useLive(): LiveState {
   return useContext(LiveContext) ?? NOT_LIVE;
 }
 
-function useLiveLoader<T>(loader: () => Promise<T>, deps: unknown[], kinds: ChangeKind[], live: LiveState, intervalMs: number | null): Loaded<T> {
-  const loaded = usePolling(loader, deps, live.paused ? null : intervalMs);
-  const version = kinds.map((kind) => live.versions[kind]).join(",");
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    if (!live.paused) void loaded.reload();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, live.paused]);
-  return loaded;
-}
-
 /**
- * Data that follows the platform: reloaded when a change of one of `kinds` is pushed; polled
- * every `fallbackMs` only while the stream is down; still (neither) while paused.
+ * Data that follows the platform. `key` starts with the kind of change that invalidates it
+ * ("incidents" or "alerts"): refetched when such a change is pushed, polled every `fallbackMs`
+ * only while the stream is down, and still (neither) while paused.
  */
-export function useLiveData<T>(loader: () => Promise<T>, deps: unknown[], kinds: ChangeKind[], fallbackMs: number = POLL_MS): Loaded<T> {
+export function useLiveData<T>(key: [ChangeKind, ...unknown[]], loader: () => Promise<T>, fallbackMs: number = POLL_MS): Loaded<T> {
   const live = useLive();
-  return useLiveLoader(loader, deps, kinds, live, live.mode === "live" ? null : fallbackMs);
+  const pollMs = live.mode === "live" || live.paused ? null : fallbackMs;
+  return useApiQuery(key as QueryKey, loader, { pollMs, enabled: !live.paused });
 }

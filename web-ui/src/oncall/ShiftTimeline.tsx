@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 import type { Shift } from "../api/types";
 import { formatTime } from "../format";
+import { currentZone } from "../timezone";
 import { barLabel, barPosition, nowPosition, ticks, type Span } from "./timeline";
 
 const PALETTE = ["bg-sky-600", "bg-violet-600", "bg-emerald-700", "bg-amber-700", "bg-rose-600", "bg-teal-700"];
@@ -69,7 +70,7 @@ export function ShiftBars({ shifts, gaps = [], from, to, now, label, barText }: 
       <div className="relative mt-1 h-4 text-[10px] text-slate-500">
         {ticks(from, to).map((tick) => (
           <span key={tick.getTime()} className="absolute" style={{ left: `${barPosition({ start: tick.toISOString(), end: to.toISOString() }, from, to).left}%` }}>
-            {tick.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" })}
+            {tick.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", timeZone: currentZone() })}
           </span>
         ))}
       </div>

@@ -37,3 +37,10 @@ it("starts the timeline at the browser's midnight", () => {
   const start = dayStart(new Date(2026, 2, 1, 10, 42, 13, 500));
   expect(start.getTime()).toBe(new Date(2026, 2, 1).getTime());
 });
+
+it("starts the timeline at midnight of the zone picked", () => {
+  // 10:42 UTC on March 1 is 23:42 in Auckland (UTC+13) and 05:42 in New York (UTC-5).
+  const now = new Date("2026-03-01T10:42:13Z");
+  expect(dayStart(now, "Pacific/Auckland").toISOString()).toBe("2026-02-28T11:00:00.000Z");
+  expect(dayStart(now, "America/New_York").toISOString()).toBe("2026-03-01T05:00:00.000Z");
+});

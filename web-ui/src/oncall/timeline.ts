@@ -1,4 +1,5 @@
 // Where the shift bars, the "now" marker and the day ticks of a shift timeline go (pure, tested).
+import { currentZone, instantToWallTime, wallTimeToInstant } from "../timezone";
 
 export interface Span {
   start: string;
@@ -50,10 +51,8 @@ export function ticks(from: Date, to: Date): Date[] {
   return Array.from({ length: Math.ceil(days / step) }, (_, index) => new Date(from.getTime() + index * step * 86_400_000));
 }
 
-/** The start of today in the browser's zone: the timeline's left edge, so the now marker sits
+/** The start of today in the picked zone: the timeline's left edge, so the now marker sits
  * inside today's column with the shift you are in (and the range is stable across re-renders). */
-export function dayStart(now: Date): Date {
-  const start = new Date(now);
-  start.setHours(0, 0, 0, 0);
-  return start;
+export function dayStart(now: Date, zone: string = currentZone()): Date {
+  return wallTimeToInstant(`${instantToWallTime(now, zone).slice(0, 10)}T00:00`, zone);
 }

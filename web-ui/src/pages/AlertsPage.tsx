@@ -41,7 +41,7 @@ export function AlertsPage() {
     limit: PAGE_SIZE,
     cursor: params.get("cursor") ?? "",
   };
-  const { data, error, loading, reload } = useLiveData(() => alertsApi.list(filters), [params.toString()], ["alerts"], 5000);
+  const { data, error, loading, reload } = useLiveData(["alerts", "list", params.toString()], () => alertsApi.list(filters), 5000);
 
   return (
     <div>

@@ -4,7 +4,7 @@ import type { GroupStatsPage } from "../api/types";
 import { Empty, ErrorBanner, Loading, PageHeader, SEVERITY_COLOR } from "../components/ui";
 import { formatDuration } from "../format";
 import { SuppressionBanner } from "../components/SuppressionBanner";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 import { chartPoints, loadDashboard, openBreakdown, RANGES, rangeFor } from "./dashboard";
 
 const REFRESH_MS = 10_000;
@@ -99,7 +99,7 @@ function GroupTable({ title, page }: { title: string; page: GroupStatsPage }) {
 export function DashboardPage() {
   const [params, setParams] = useSearchParams();
   const range = rangeFor(params.get("range"));
-  const loaded = usePolling(() => loadDashboard(range), [range.key], REFRESH_MS);
+  const loaded = useApiQuery(["dashboard", range.key], () => loadDashboard(range), { pollMs: REFRESH_MS });
   const d = loaded.data;
   const open = d ? openBreakdown(d.current) : null;
   const per = range.bucket;

@@ -4,7 +4,7 @@ import { escalations, notifications } from "../api/endpoints";
 import type { Escalation, EscalationPage, NotificationRecord } from "../api/types";
 import { Empty, ErrorBanner, Loading } from "../components/ui";
 import { formatTime, humanize, timeAgo } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 
 const REFRESH_MS = 5_000;
 
@@ -49,7 +49,7 @@ function stateLine(e: Escalation): string {
 /** Issue #15 item 3: the escalation on the incident (level, who was paged on which channel and
  * whether it arrived, the next level's time, who stopped it) and "Escalate now". */
 export function EscalationPanel({ incidentId, canEscalate }: { incidentId: string; canEscalate: boolean }) {
-  const loaded = usePolling(() => loadEscalation(incidentId), [incidentId], REFRESH_MS);
+  const loaded = useApiQuery(["escalations", incidentId], () => loadEscalation(incidentId), { pollMs: REFRESH_MS });
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const escalation = loaded.data?.escalation;

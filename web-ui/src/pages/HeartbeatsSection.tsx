@@ -6,7 +6,7 @@ import { heartbeats as api } from "../api/endpoints";
 import type { Heartbeat } from "../api/types";
 import { Empty, ErrorBanner, Field, Loading } from "../components/ui";
 import { formatDuration, formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery, invalidate } from "../hooks";
 import { CopyButton } from "./IntegrationsSection";
 import { useAction } from "./useAction";
 
@@ -17,8 +17,8 @@ const STATE_STYLE: Record<Heartbeat["state"], string> = {
 };
 
 export function HeartbeatsSection() {
-  const list = usePolling(() => api.list(), [], 10000);
-  const { error, act } = useAction(list.reload);
+  const list = useApiQuery(["suppression", "heartbeats"], () => api.list(), { pollMs: 10000 });
+  const { error, act } = useAction(() => invalidate("suppression"));
   const [name, setName] = useState("");
   const [team, setTeam] = useState("");
   const [interval, setIntervalMinutes] = useState(60);

@@ -28,7 +28,7 @@ function conflictMessage(error: ApiError): string {
 export function IncidentDetailPage() {
   const { id = "" } = useParams();
   const { can, session } = useAuth();
-  const incident = useLiveData(() => incidentsApi.get(id), [id], ["incidents"]);
+  const incident = useLiveData(["incidents", "detail", id], () => incidentsApi.get(id));
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [resolveNote, setResolveNote] = useState("");

@@ -114,9 +114,9 @@ it("reloads on a pushed change, shows the open count in the tab title, and stays
   let openCount = 7;
   let push: (text: string) => void = () => undefined;
   const { calls } = fakeApi({ "GET /api/v1/incidents": (_body, url) => (url.searchParams.get("limit") === "1" ? { body: { items: [], total: openCount, limit: 1, offset: 0 } } : page(rows)) });
-  const jsonFetch = globalThis.fetch as unknown as (input: string, init?: RequestInit) => Promise<Response>;
-  vi.stubGlobal("fetch", (input: string, init?: RequestInit) => {
-    if (!input.startsWith("/api/v1/incidents/events")) return jsonFetch(input, init);
+  const jsonFetch = globalThis.fetch as unknown as (input: string | Request, init?: RequestInit) => Promise<Response>;
+  vi.stubGlobal("fetch", (input: string | Request, init?: RequestInit) => {
+    if (typeof input !== "string" || !input.startsWith("/api/v1/incidents/events")) return jsonFetch(input, init);
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         push = (text) => controller.enqueue(new TextEncoder().encode(text));

@@ -42,7 +42,7 @@ export function IncidentsPage() {
     offset: Number(params.get("offset") ?? 0) || 0,
   };
   const key = params.toString();
-  const { data, error, loading, reload } = useLiveData(() => incidentsApi.list(filters), [key], ["incidents"]);
+  const { data, error, loading, reload } = useLiveData(["incidents", "list", key], () => incidentsApi.list(filters));
   const items = data?.items ?? [];
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [cursorId, setCursorId] = useState<string | null>(null);

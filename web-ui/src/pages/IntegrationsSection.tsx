@@ -6,7 +6,7 @@ import { integrations as api } from "../api/endpoints";
 import { INTEGRATION_TYPES, type IntegrationType, type IntegrationWithKey } from "../api/types";
 import { Empty, ErrorBanner, Field, Loading } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 
 export function CopyButton({ text, label }: { text: string; label: string }) {
   const [copied, setCopied] = useState(false);
@@ -51,7 +51,7 @@ function counts(events: Record<string, number>): string {
 }
 
 export function IntegrationsSection() {
-  const list = usePolling(() => api.list(), [], 10000);
+  const list = useApiQuery(["integrations"], () => api.list(), { pollMs: 10000 });
   const [type, setType] = useState<IntegrationType>("alertmanager");
   const [name, setName] = useState("");
   const [service, setService] = useState("");

@@ -4,7 +4,8 @@ import { useState, type FormEvent } from "react";
 import { maintenanceWindows as api } from "../api/endpoints";
 import { Empty, ErrorBanner, Field, Loading } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery, invalidate } from "../hooks";
+import { currentZone, isZone, wallTimeToInstant } from "../timezone";
 import { LifecycleBadge } from "./SilencesSection";
 import { useAction } from "./useAction";
 
@@ -13,27 +14,31 @@ export function commaList(text: string): string[] {
   return text.split(",").map((part) => part.trim()).filter(Boolean);
 }
 
-const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-
 export function MaintenanceSection({ isAdmin }: { isAdmin: boolean }) {
-  const list = usePolling(() => api.list(), [], 10000);
-  const { error, act } = useAction(list.reload);
+  const list = useApiQuery(["suppression", "maintenance-windows"], () => api.list(), { pollMs: 10000 });
+  const { error, act } = useAction(() => invalidate("suppression"));
   const [name, setName] = useState("");
   const [services, setServices] = useState("");
   const [teams, setTeams] = useState("");
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
   const [weekly, setWeekly] = useState(false);
-  const [zone, setZone] = useState(BROWSER_ZONE);
+  const [zone, setZone] = useState(currentZone);
+  const [zoneProblem, setZoneProblem] = useState("");
   async function create(event: FormEvent) {
     event.preventDefault();
+    setZoneProblem("");
+    if (!isZone(zone)) {
+      setZoneProblem(`"${zone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC.`);
+      return;
+    }
     const body = {
       name,
       services: commaList(services),
       teams: commaList(teams),
-      // datetime-local is the browser's wall clock: converted to an instant here.
-      starts_at: new Date(start).toISOString(),
-      ends_at: new Date(end).toISOString(),
+      // datetime-local is a wall clock without a zone: read on the window's own zone's clocks.
+      starts_at: wallTimeToInstant(start, zone).toISOString(),
+      ends_at: wallTimeToInstant(end, zone).toISOString(),
       recurrence: weekly ? ("weekly" as const) : ("none" as const),
       time_zone: zone,
     };
@@ -81,6 +86,8 @@ export function MaintenanceSection({ isAdmin }: { isAdmin: boolean }) {
           <label className="flex items-center gap-1 text-sm"><input type="checkbox" checked={weekly} onChange={(e) => setWeekly(e.target.checked)} /> Every week</label>
           <Field label="Time zone"><input className="input w-40" value={zone} onChange={(e) => setZone(e.target.value)} /></Field>
           <button className="btn-primary" type="submit">Schedule window</button>
+          <p className="w-full text-xs text-slate-500 dark:text-slate-400">Starts and ends are read on the clocks of {isZone(zone) ? zone : "the time zone above"}.</p>
+          {zoneProblem && <p role="alert" className="w-full text-sm text-rose-700 dark:text-rose-300">{zoneProblem}</p>}
         </form>
       )}
     </section>

@@ -6,7 +6,7 @@ import type { OncallUser, Schedule, UserShift } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 import { rememberUserId, resolveMe } from "../oncall/me";
 import { NotificationRules } from "../oncall/NotificationRules";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
@@ -58,7 +58,7 @@ function WhoAmI({ users, me, how, onPick, onLink }: { users: OncallUser[]; me: O
 function MyShifts({ me, days }: { me: OncallUser; days: number }) {
   const from = dayStart(new Date());
   const to = new Date(from.getTime() + days * 86_400_000);
-  const { data, error } = usePolling(() => oncall.userShifts(me.id, from.toISOString(), to.toISOString()), [me.id, days], 60_000);
+  const { data, error } = useApiQuery(["oncall", "user-shifts", me.id, days], () => oncall.userShifts(me.id, from.toISOString(), to.toISOString()), { pollMs: 60_000 });
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading your shifts" />;
   if (!data.some((shift) => new Date(shift.end) > new Date())) return <Empty>No shifts in the next {days} days.</Empty>;
@@ -116,7 +116,7 @@ function CalendarLinks({ schedules, me }: { schedules: Schedule[]; me: OncallUse
 
 /** A person's shifts, calendar links and test page: My on-call, and a person's own page. */
 export function PersonOncall({ person, self }: { person: OncallUser; self: boolean }) {
-  const schedules = usePolling(() => oncall.schedules(), [], 60_000);
+  const schedules = useApiQuery(["oncall", "schedules"], () => oncall.schedules(), { pollMs: 60_000 });
   const [days, setDays] = useState(14);
   return (
     <>
@@ -144,7 +144,7 @@ export function PersonOncall({ person, self }: { person: OncallUser; self: boole
 export function MyOncallPage() {
   const { session, can } = useAuth();
   const username = session?.user.username ?? "";
-  const users = usePolling(() => oncall.users(), [], null);
+  const users = useApiQuery(["oncall", "users"], () => oncall.users());
   const [, setPicked] = useState(0); // bumped by a pick: resolve again from localStorage
   const [linkError, setLinkError] = useState<unknown>(null);
   const { user: me, how } = resolveMe(username, users.data ?? []);

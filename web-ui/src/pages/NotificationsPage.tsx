@@ -2,7 +2,7 @@ import { Link } from "react-router-dom";
 import { notifications as notificationsApi } from "../api/endpoints";
 import { Empty, ErrorBanner, Field, Loading, PageHeader, Pager } from "../components/ui";
 import { formatTime } from "../format";
-import { useFilterParams, usePolling } from "../hooks";
+import { useFilterParams, useApiQuery } from "../hooks";
 
 const PAGE_SIZE = 50;
 const STATUS_STYLE: Record<string, string> = {
@@ -20,7 +20,7 @@ export function NotificationsPage() {
     limit: PAGE_SIZE,
     offset: Number(params.get("offset") ?? 0) || 0,
   };
-  const { data, error, loading, reload } = usePolling(() => notificationsApi.list(filters), [params.toString()], 5000);
+  const { data, error, loading, reload } = useApiQuery(["notifications", params.toString()], () => notificationsApi.list(filters), { pollMs: 5000 });
 
   return (
     <div>

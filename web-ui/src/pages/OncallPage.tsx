@@ -6,13 +6,14 @@ import type { EscalationPolicy, EscalationTarget, OncallUser, Schedule, Team } f
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { invalidate, useApiQuery } from "../hooks";
 import { OverridesList } from "./OverridesList";
 import { RangePicker, ShiftBars } from "../oncall/ShiftTimeline";
 import { dayStart } from "../oncall/timeline";
 import { PeopleSection } from "../oncall/setup/PeopleSection";
 import { PolicyForm } from "../oncall/setup/PolicyForm";
 import { ScheduleForm } from "../oncall/setup/ScheduleForm";
+import { useTimeZone, wallTimeToInstant } from "../timezone";
 
 
 /** Names for a policy's targets: schedule and user ids shown as what people recognise. */
@@ -25,7 +26,7 @@ function targetLabel(target: EscalationTarget, schedules: Schedule[], users: Onc
 }
 
 function CurrentOncall({ team }: { team: string }) {
-  const { data, error } = usePolling(() => oncall.current(team), [team], 30_000);
+  const { data, error } = useApiQuery(["oncall", "current", team], () => oncall.current(team), { pollMs: 30_000 });
   if (error) return <span className="text-sm text-rose-700 dark:text-rose-300">{error.message}</span>;
   if (!data) return <span className="text-sm text-slate-500">…</span>;
   if (data.nobody_on_call || data.oncall.length === 0) {
@@ -51,10 +52,10 @@ function CurrentOncall({ team }: { team: string }) {
   );
 }
 
-function ShiftTimeline({ schedule, version, days }: { schedule: Schedule; version: number; days: number }) {
+function ShiftTimeline({ schedule, days }: { schedule: Schedule; days: number }) {
   const from = dayStart(new Date());
   const to = new Date(from.getTime() + days * 86_400_000);
-  const { data, error } = usePolling(() => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), [schedule.id, version, days], 15_000);
+  const { data, error } = useApiQuery(["oncall", "shifts", schedule.id, days], () => oncall.shifts(schedule.id, from.toISOString(), to.toISOString()), { pollMs: 15_000 });
   if (error) return <ErrorBanner error={error} />;
   if (!data) return <Loading what="Loading shifts" />;
   if (data.shifts.length === 0) return <Empty>No shifts in the next {days} days.</Empty>;
@@ -68,12 +69,16 @@ function OverrideForm({ schedules, users, onDone }: { schedules: Schedule[]; use
   const [end, setEnd] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
+  const zone = useTimeZone();
+  // The form is read on the schedule's clocks (its rotation and handoffs run there), not the browser's.
+  const scheduleZone = schedules.find((s) => s.id === scheduleId)?.timezone;
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     setSaved(false);
     try {
-      await oncall.addOverride(scheduleId, { user_id: userId, start: new Date(start).toISOString(), end: new Date(end).toISOString() });
+      const inZone = (local: string) => wallTimeToInstant(local, scheduleZone ?? "UTC").toISOString();
+      await oncall.addOverride(scheduleId, { user_id: userId, start: inZone(start), end: inZone(end) });
       setSaved(true);
       onDone();
     } catch (cause) {
@@ -106,20 +111,38 @@ function OverrideForm({ schedules, users, onDone }: { schedules: Schedule[]; use
       </Field>
       <button className="btn-primary" type="submit">Add override</button>
       {saved && <span className="text-sm text-emerald-700 dark:text-emerald-300">Saved.</span>}
+      <OverrideZoneHint scheduleZone={scheduleZone} zone={zone} start={start} end={end} />
       <div className="w-full"><ErrorBanner error={error} /></div>
     </form>
+  );
+}
+
+/** Which clocks the override form reads, and what the typed times are in the person's zone. */
+function OverrideZoneHint({ scheduleZone, zone, start, end }: { scheduleZone?: string; zone: string; start: string; end: string }) {
+  if (!scheduleZone) return <p className="w-full text-xs text-slate-500 dark:text-slate-400">From and To are read in the schedule's time zone: pick a schedule.</p>;
+  const shown = (local: string) => {
+    const instant = wallTimeToInstant(local, scheduleZone);
+    if (Number.isNaN(instant.getTime())) return "";
+    const iso = instant.toISOString();
+    return zone === scheduleZone ? formatTime(iso, scheduleZone) : `${formatTime(iso, scheduleZone)} = ${formatTime(iso, zone)} (your zone)`;
+  };
+  return (
+    <p className="w-full text-xs text-slate-600 dark:text-slate-300" data-testid="override-zone">
+      From and To are in the schedule&apos;s time zone, <strong>{scheduleZone}</strong>.
+      {start && ` From ${shown(start)}.`}
+      {end && ` To ${shown(end)}.`}
+    </p>
   );
 }
 
 export function OncallPage() {
   const { can } = useAuth();
   const admin = can("admin");
-  const teams = usePolling(() => oncall.teams(), [], 15_000);
-  const schedules = usePolling(() => oncall.schedules(), [], 15_000);
-  const users = usePolling(() => oncall.users(), [], 30_000);
-  const policies = usePolling(() => oncall.policies(), [], 30_000);
+  const teams = useApiQuery(["oncall", "teams"], () => oncall.teams(), { pollMs: 15_000 });
+  const schedules = useApiQuery(["oncall", "schedules"], () => oncall.schedules(), { pollMs: 15_000 });
+  const users = useApiQuery(["oncall", "users"], () => oncall.users(), { pollMs: 30_000 });
+  const policies = useApiQuery(["oncall", "policies"], () => oncall.policies(), { pollMs: 30_000 });
   const [days, setDays] = useState(7);
-  const [shiftsVersion, setShiftsVersion] = useState(0); // bumped by a change: reload the shifts
   // The schedule or policy being built or edited with its form (the JSON view is inside it).
   const [editing, setEditing] = useState<{ kind: "schedule"; schedule?: Schedule } | { kind: "policy"; policy?: EscalationPolicy } | null>(null);
   const [deleteError, setDeleteError] = useState<unknown>(null);
@@ -134,16 +157,11 @@ export function OncallPage() {
     } catch (cause) {
       setDeleteError(cause);
     }
-    await (kind === "schedule" ? schedules.reload() : policies.reload());
+    await invalidate("oncall");
   }
 
   async function saved() {
-    if (editing?.kind === "schedule") {
-      await schedules.reload();
-      setShiftsVersion((v) => v + 1);
-    } else {
-      await policies.reload();
-    }
+    await invalidate("oncall"); // the schedule or policy, its shifts and who is on call now
     setEditing(null);
   }
 
@@ -190,21 +208,21 @@ export function OncallPage() {
             <div key={schedule.id}>
               <div className="mb-1 flex flex-wrap items-center justify-between gap-2 text-sm">
                 <span>
-                  <strong>{schedule.name}</strong> · team {schedule.team.name} · {schedule.timezone} ·{" "}
+                  <strong>{schedule.name}</strong> · team {schedule.team.name} · <span data-testid="schedule-zone">time zone {schedule.timezone}</span> ·{" "}
                   {schedule.layers.map((l) => `${l.name}: ${l.participants.map((p) => p.name).join(" → ")} (${l.shift_length} ${l.rotation_type})`).join("; ")}
                 </span>
                 {admin && <button type="button" className="btn-secondary" onClick={() => setEditing({ kind: "schedule", schedule })}>Edit</button>}
                 {admin && <button type="button" className="btn-secondary" onClick={() => remove("schedule", schedule.id, schedule.name)}>Delete</button>}
               </div>
-              <ShiftTimeline schedule={schedule} version={shiftsVersion} days={days} />
-              <OverridesList schedule={schedule} version={shiftsVersion} canEdit={admin} onChanged={() => setShiftsVersion((v) => v + 1)} />
+              <ShiftTimeline schedule={schedule} days={days} />
+              <OverridesList schedule={schedule} canEdit={admin} onChanged={() => void invalidate("oncall")} />
             </div>
           ))
         ) : schedules.data ? <Empty>No schedules yet.</Empty> : null}
         {admin && schedules.data && schedules.data.length > 0 && (
           <div className="border-t border-slate-200 pt-3 dark:border-slate-800">
             <h3 className="mb-2 text-sm font-semibold">Override</h3>
-            <OverrideForm schedules={schedules.data} users={users.data ?? []} onDone={() => setShiftsVersion((v) => v + 1)} />
+            <OverrideForm schedules={schedules.data} users={users.data ?? []} onDone={() => void invalidate("oncall")} />
           </div>
         )}
       </section>

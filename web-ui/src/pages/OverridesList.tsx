@@ -3,12 +3,12 @@ import { oncall } from "../api/endpoints";
 import type { Schedule } from "../api/types";
 import { ErrorBanner } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 
 /** A schedule's overrides that have not ended, each with Delete (issue #15 item 4: an overlap
  * error says "remove it first", so the page must be able to). */
-export function OverridesList({ schedule, version, canEdit, onChanged }: { schedule: Schedule; version: number; canEdit: boolean; onChanged: () => void }) {
-  const loaded = usePolling(() => oncall.overrides(schedule.id, new Date().toISOString()), [schedule.id, version], 30_000);
+export function OverridesList({ schedule, canEdit, onChanged }: { schedule: Schedule; canEdit: boolean; onChanged: () => void }) {
+  const loaded = useApiQuery(["oncall", "overrides", schedule.id], () => oncall.overrides(schedule.id, new Date().toISOString()), { pollMs: 30_000 });
   const [error, setError] = useState<unknown>(null);
 
   async function remove(id: string, who: string) {

@@ -2,12 +2,12 @@
 import { useParams } from "react-router-dom";
 import { oncall } from "../api/endpoints";
 import { ErrorBanner, Loading, PageHeader } from "../components/ui";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 import { PersonOncall } from "./MyOncallPage";
 
 export function PersonPage() {
   const { id = "" } = useParams();
-  const person = usePolling(() => oncall.user(id), [id], null);
+  const person = useApiQuery(["oncall", "user", id], () => oncall.user(id));
   if (person.error) return <ErrorBanner error={person.error} onRetry={person.reload} />;
   if (!person.data) return <Loading />;
   const user = person.data;

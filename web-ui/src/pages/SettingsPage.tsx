@@ -6,7 +6,7 @@ import { useAuth } from "../auth";
 import { AuditLog } from "../components/AuditLog";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 import { IntegrationsSection } from "./IntegrationsSection";
 
 const ROLES: Role[] = ["viewer", "responder", "admin"];
@@ -62,7 +62,7 @@ function ChangePassword() {
 
 function Accounts() {
   const { session } = useAuth();
-  const accounts = usePolling(() => adminApi.accounts(), [], null);
+  const accounts = useApiQuery(["admin", "accounts"], () => adminApi.accounts());
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [role, setRole] = useState<Role>("responder");
@@ -135,7 +135,7 @@ function isExpired(key: ApiKey, now: number = Date.now()): boolean {
 }
 
 function ApiKeys() {
-  const keys = usePolling(() => adminApi.apiKeys(), [], null);
+  const keys = useApiQuery(["admin", "api-keys"], () => adminApi.apiKeys());
   const [name, setName] = useState("");
   const [role, setRole] = useState("ingest");
   const [created, setCreated] = useState<ApiKey | null>(null);

@@ -5,7 +5,7 @@ import { silences as api } from "../api/endpoints";
 import type { Silence, SilenceStatus } from "../api/types";
 import { Empty, ErrorBanner, Field, Loading } from "../components/ui";
 import { formatTime } from "../format";
-import { usePolling } from "../hooks";
+import { useApiQuery, invalidate } from "../hooks";
 import { useAction } from "./useAction";
 
 const DURATIONS: [string, number][] = [["1 hour", 1], ["2 hours", 2], ["4 hours", 4], ["8 hours", 8], ["1 day", 24], ["1 week", 168]];
@@ -26,8 +26,8 @@ export function matcherLines(text: string): string[] {
 
 export function SilencesSection({ canWrite }: { canWrite: boolean }) {
   const [status, setStatus] = useState<SilenceStatus | "">("active");
-  const list = usePolling(() => api.list(status || undefined), [status], 10000);
-  const { error, act } = useAction(list.reload);
+  const list = useApiQuery(["suppression", "silences", status], () => api.list(status || undefined), { pollMs: 10000 });
+  const { error, act } = useAction(() => invalidate("suppression"));
   const [matchers, setMatchers] = useState("");
   const [hours, setHours] = useState(2);
   const [comment, setComment] = useState("");

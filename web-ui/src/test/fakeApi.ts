@@ -7,11 +7,15 @@ export type Handler = (body: unknown, url: URL) => { status?: number; body?: unk
 
 export function fakeApi(routes: Record<string, Handler>) {
   const calls: { method: string; path: string; query: URLSearchParams; body: unknown; headers: Record<string, string> }[] = [];
-  const fetchMock = vi.fn(async (input: string, init: RequestInit = {}) => {
-    const url = new URL(input, "http://ui.test");
-    const method = (init.method ?? "GET").toUpperCase();
-    const body = init.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method, path: url.pathname, query: url.searchParams, body, headers: (init.headers ?? {}) as Record<string, string> });
+  // The API client (openapi-fetch) sends a Request; the event stream a URL and an init.
+  const fetchMock = vi.fn(async (input: string | Request, init: RequestInit = {}) => {
+    const request = typeof input === "string" ? null : input;
+    const url = new URL(typeof input === "string" ? input : input.url, "http://ui.test");
+    const method = (request?.method ?? init.method ?? "GET").toUpperCase();
+    const text = request ? await request.text() : init.body ? String(init.body) : "";
+    const body = text ? JSON.parse(text) : undefined;
+    const headers = request ? Object.fromEntries(request.headers.entries()) : ((init.headers ?? {}) as Record<string, string>);
+    calls.push({ method, path: url.pathname, query: url.searchParams, body, headers });
     const handler = routes[`${method} ${url.pathname}`];
     const answer = handler ? handler(body, url) : { status: 404, body: { error: { code: "not_found", message: `no route ${method} ${url.pathname}` } } };
     const status = answer.status ?? 200;
