@@ -169,8 +169,9 @@ async def main() -> int:
         "SERVICE_NAME": "alert-ingestion",
         # Bound to loopback like `make up`: the load generator posts without the service credential.
         "ANONYMOUS_LOOPBACK": "true",
-        # PostgreSQL here is shared (max_connections 100): at most 8 + 8 connections per worker.
-        "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "8"),
+        # PostgreSQL here is shared (max_connections 100): a budget of 16 connections per worker
+        # (8 raw + 8 sessions).
+        "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "16"),
         "DB_MAX_OVERFLOW": os.environ.get("DB_MAX_OVERFLOW", "0"),
     }
     stub = launch([sys.executable, str(ROOT / "bench" / "incident_stub.py"), str(stub_port)], env)

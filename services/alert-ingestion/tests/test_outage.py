@@ -128,7 +128,7 @@ async def test_killing_ingestion_between_accept_and_link_loses_nothing(
     await incidents.start()
     async with ingestion(workers_enabled=True, worker_poll_seconds=0.05) as (app, client):
         clock.advance(120)
-        app.state.link_wake.set()
+        app.state.link_worker.wake()
         for _ in range(100):  # bounded wait for the background worker
             rows = await _alerts(app, service_name)
             if all(row.linked_at for row in rows):
