@@ -76,7 +76,6 @@ class OutageWorker(PollingWorker):
 
     async def run_due(self, app: Any) -> int:
         self.seen_failures.append(self.failures)
-        self.wake()  # ignored while backing off: the retry is what runs the next batch
         if len(self.seen_failures) <= self.outage:
             raise RetryLater("neighbour down")
         self.done.set()
