@@ -2,12 +2,12 @@
 
 The question of issue #14: would a maintained PostgreSQL job library do the outbox and timers as
 fast and as cheaply? One process enqueues ``--jobs`` jobs, one per transaction, at ``--rate`` per
-second (as a service does: one job per request that commits it) and runs the worker; the handler
-does nothing, so what is measured is the queue itself:
+second (as a service does: one job per request that commits it; both enqueue with one raw asyncpg
+statement) and runs the worker; the handler does nothing, so what is measured is the queue itself:
 
 - pick-up latency: enqueue committed -> handler called (p50 / p95 / p99, ms);
 - drain: first enqueue -> queue empty;
-- CPU per job: this process plus its PostgreSQL backends (``/proc``), so a shared, noisy machine
+- CPU per job (enqueue, claim, handler, completion): this process plus its PostgreSQL backends (``/proc``), so a shared, noisy machine
   still compares like with like;
 - idle CPU: ``--idle`` seconds with nothing queued (the cost of waiting for work).
 
@@ -90,7 +90,7 @@ class CpuMeter:
 
 async def run_jobqueue(dsn: str, record: Callable[[dict[str, Any]], None]) -> Any:
     from nightwatch_core.clock import SystemClock
-    from nightwatch_core.jobs import JobQueue, enqueue
+    from nightwatch_core.jobs import JobQueue
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     engine = create_async_engine(dsn.replace("postgresql://", "postgresql+asyncpg://"))
@@ -101,10 +101,14 @@ async def run_jobqueue(dsn: str, record: Callable[[dict[str, Any]], None]) -> An
         record(payload)
 
     queue = JobQueue("ab", {"ping": handler})  # the defaults the services run with
+    producer = await asyncpg.connect(dsn)
 
     async def put(payload: dict[str, Any]) -> None:
-        async with sessionmaker() as session, session.begin():
-            await enqueue(session, schema="ab", kind="ping", payload=payload)
+        # One statement on a raw connection, like PgQueuer's enqueue (and the incident create's
+        # job CTE): the A/B compares the workers, not SQLAlchemy against asyncpg on the way in.
+        await producer.execute(
+            "INSERT INTO ab.jobs (kind, payload) VALUES ('ping', $1::jsonb)", json.dumps(payload)
+        )
         queue.wake()  # what a service does after its commit
 
     async def count() -> int:
@@ -117,6 +121,7 @@ async def run_jobqueue(dsn: str, record: Callable[[dict[str, Any]], None]) -> An
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await producer.close()
         await engine.dispose()
 
     return put, count, close
