@@ -137,8 +137,9 @@ def processes_for(config: StackConfig, database_url: str) -> tuple[ManagedProces
     ingestion.env.update(
         LOG_LEVEL="WARNING",
         ACCESS_LOG="false",
-        # PostgreSQL here is shared (max_connections 100): at most 8 + 8 connections per worker.
-        DB_POOL_SIZE=os.environ.get("DB_POOL_SIZE", "8"),
+        # PostgreSQL here is shared (max_connections 100): a budget of 16 connections per worker
+        # (8 raw + 8 sessions).
+        DB_POOL_SIZE=os.environ.get("DB_POOL_SIZE", "16"),
         DB_MAX_OVERFLOW=os.environ.get("DB_MAX_OVERFLOW", "0"),
     )
     stand_in = ManagedProcess(

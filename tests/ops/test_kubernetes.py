@@ -256,9 +256,10 @@ CONNECTION_BUDGET = 300
 
 
 def _connections_per_replica(name: str, size: int, overflow: int) -> int:
-    """SQLAlchemy's pool and overflow, plus the raw asyncpg pool of the four domain services
-    (nightwatch_core/db.py), plus the gateway's one LISTEN connection (credential revocations)."""
-    return size + overflow + (1 if name == "api-gateway" else size)
+    """The process's budget (DB_POOL_SIZE: the raw asyncpg pool and SQLAlchemy's pool together,
+    nightwatch_core/settings.py) and the sessions' overflow, plus the gateway's one LISTEN
+    connection (credential revocations)."""
+    return size + overflow + (1 if name == "api-gateway" else 0)
 
 
 def test_every_replica_at_its_maximum_stays_within_the_connection_budget(

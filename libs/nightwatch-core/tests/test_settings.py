@@ -42,3 +42,19 @@ def test_out_of_range_numbers_are_refused(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("HTTP_RETRIES", "99")
     with pytest.raises(ValidationError):
         ServiceSettings()
+
+
+def test_one_connection_budget_per_process_split_between_the_two_pools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = ServiceSettings()
+    assert (defaults.raw_pool_size(), defaults.session_pool_size()) == (10, 10)
+    monkeypatch.setenv("DB_POOL_SIZE", "7")
+    monkeypatch.setenv("DB_RAW_POOL_SIZE", "3")
+    explicit = ServiceSettings()
+    assert (explicit.raw_pool_size(), explicit.session_pool_size()) == (3, 4)
+
+
+def test_a_raw_pool_as_large_as_the_budget_is_refused_with_the_reason() -> None:
+    with pytest.raises(ValidationError, match=r"DB_RAW_POOL_SIZE .* must be smaller than DB_POOL"):
+        ServiceSettings(db_pool_size=4, db_raw_pool_size=4)

@@ -45,7 +45,7 @@ async def connect_database(*args: Any, **kwargs: Any) -> asyncpg.Connection:
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.session_pool_size(),
         max_overflow=settings.db_max_overflow,
         # A restarted PostgreSQL leaves dead pooled connections: test each one on checkout so the
         # service recovers without a restart.
@@ -87,7 +87,7 @@ async def create_raw_pool(settings: ServiceSettings) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         libpq_dsn(settings.database_url),
         min_size=0,
-        max_size=settings.db_pool_size,
+        max_size=settings.raw_pool_size(),
         timeout=settings.db_connect_timeout_seconds,
         server_settings={"application_name": settings.service_name, "timezone": "UTC"},
         connection_class=_StatelessConnection,

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from nightwatch_core.backoff import Backoff
 from nightwatch_core.request_context import REQUEST_ID_HEADER, current_request_id
 from nightwatch_core.secrets import StackSecret
 from nightwatch_core.service_auth import SERVICE_TOKEN_HEADER
@@ -40,7 +41,7 @@ class ServiceClient:
         """``credential``: the stack's service credential (``app.state.service_credential``),
         sent on every call; the called service refuses calls without it."""
         self.retries = retries
-        self.backoff_seconds = backoff_seconds
+        self.backoff = Backoff(backoff_seconds)
         self._credential = credential
         self._client = httpx.AsyncClient(
             base_url=base_url,
@@ -103,7 +104,7 @@ class ServiceClient:
                 if response.status_code not in _RETRY_STATUSES or attempt == attempts:
                     return response
                 log.info("retrying %s %s after HTTP %s", method, path, response.status_code)
-            await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            await asyncio.sleep(self.backoff.seconds(attempt))
         raise AssertionError("unreachable")
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:

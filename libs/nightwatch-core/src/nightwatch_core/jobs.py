@@ -28,7 +28,7 @@ import logging
 import re
 from collections.abc import Awaitable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
@@ -37,6 +37,7 @@ from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nightwatch_core.backoff import Backoff
 from nightwatch_core.polling import PollingWorker
 
 log = logging.getLogger("nightwatch.jobs")
@@ -140,13 +141,9 @@ class JobQueue(PollingWorker):
         self.table = f"{self.schema}.jobs"
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
-        self.base_backoff = base_backoff
-        self.max_backoff = max_backoff
+        self.backoff = Backoff(base_backoff, max_backoff)
         self.max_attempts = max_attempts
         self.kinds = sorted(kinds) if kinds is not None else None
-
-    def backoff(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
 
     async def run_due(self, app: FastAPI) -> int:
         """Claim and run one batch of due jobs; return how many were claimed."""
@@ -235,7 +232,7 @@ class JobQueue(PollingWorker):
                 "id": row.id,
                 "attempts": attempts,
                 "error": f"{type(exc).__name__}: {exc}"[:2000],
-                "run_at": now + self.backoff(attempts),
+                "run_at": now + self.backoff.delay(attempts),
                 "dead_at": now if dead else None,
             },
         )

@@ -6,7 +6,9 @@ instance per app, so tests construct settings explicitly instead of patching the
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import ClassVar, Self
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/nightwatch"
@@ -26,8 +28,16 @@ class ServiceSettings(BaseSettings):
     service_name: str = "nightwatch"
     environment: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # One connection budget per process (docs/operations.md, "Connection budget"): at most
+    # DB_POOL_SIZE connections kept, split between the raw asyncpg pool of the hot paths and
+    # workers (DB_RAW_POOL_SIZE of them; unset: half) and SQLAlchemy's session pool for CRUD (the
+    # rest), plus up to DB_MAX_OVERFLOW sessions more in a burst. ``raw_pool_size()`` and
+    # ``session_pool_size()`` are the split the pools are built with.
+    db_pool_size: int = Field(default=20, ge=2, le=400)
+    db_raw_pool_size: int | None = Field(default=None, ge=1, le=399)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # False in a service without hot SQL paths (the gateway): the whole budget is its sessions'.
+    has_raw_pool: ClassVar[bool] = True
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     ready_timeout_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
@@ -56,6 +66,23 @@ class ServiceSettings(BaseSettings):
     incident_management_url: str = "http://127.0.0.1:8002"
     oncall_url: str = "http://127.0.0.1:8003"
     notification_url: str = "http://127.0.0.1:8004"
+
+    def raw_pool_size(self) -> int:
+        if not self.has_raw_pool:
+            return 0
+        return self.db_raw_pool_size or self.db_pool_size // 2
+
+    def session_pool_size(self) -> int:
+        return self.db_pool_size - self.raw_pool_size()
+
+    @model_validator(mode="after")
+    def _budget_split(self) -> Self:
+        if self.session_pool_size() < 1:
+            raise ValueError(
+                f"DB_RAW_POOL_SIZE ({self.db_raw_pool_size}) must be smaller than DB_POOL_SIZE "
+                f"({self.db_pool_size}), the process's whole budget: sessions need one at least"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from fastapi import FastAPI
@@ -19,7 +18,7 @@ from nightwatch_ingestion.alerts.intake import POST_ALERTS_LANE
 from nightwatch_ingestion.alerts.placement import MAX_CALL_BYTES, Placed, Prepared
 from nightwatch_ingestion.alerts.router import router as alerts_router
 from nightwatch_ingestion.alerts.stats_router import router as alert_stats_router
-from nightwatch_ingestion.alerts.workers import link_worker
+from nightwatch_ingestion.alerts.workers import LinkWorker, link_worker
 from nightwatch_ingestion.heartbeats.flows import HeartbeatWorker, heartbeat_worker
 from nightwatch_ingestion.heartbeats.router import router as heartbeats_router
 from nightwatch_ingestion.integrations.inbound import router as inbound_router
@@ -49,7 +48,7 @@ def create_app(settings: IngestionSettings | None = None, *, clock: Clock | None
     retention = RetentionWorker.from_settings(settings, [alert_retention(settings)])
 
     async def start_clients(app: FastAPI) -> None:
-        app.state.link_wake = asyncio.Event()
+        app.state.link_worker = LinkWorker(settings)
         # Workers retry (Idempotency-Key makes that safe); the request path tries once, briefly.
         app.state.incident_client = ServiceClient.from_settings(
             settings.incident_management_url, settings, credential=app.state.service_credential

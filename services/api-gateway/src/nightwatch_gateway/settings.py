@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from nightwatch_core.settings import ServiceSettings
 from pydantic import Field, field_validator, model_validator
 
@@ -16,6 +18,9 @@ DEFAULT_ADMIN_PASSWORD = "admin"  # noqa: S105 - the published first login, chan
 
 class GatewaySettings(ServiceSettings):
     service_name: str = "api-gateway"
+    # No hot SQL paths: the whole connection budget is SQLAlchemy's session pool.
+    has_raw_pool: ClassVar[bool] = False
+    db_pool_size: int = Field(default=10, ge=1, le=400)
 
     # Login tokens: HS256 only, signed with this secret; unset: the stack's own, generated on
     # first start and kept in the database (nightwatch_core/secrets.py).

@@ -237,7 +237,7 @@ async def place_and_store(app: FastAPI, alerts: list[Prepared]) -> dict[uuid.UUI
     app.state.change_signal.signal()
     if outcomes is not None:
         return outcomes
-    app.state.link_wake.set()
+    app.state.link_worker.wake()
     return dict.fromkeys((a.alert_id for a in alerts), None)
 
 

@@ -14,31 +14,27 @@ good (4xx) is kept, marked dead with the reason, never deleted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import orjson
 from fastapi import FastAPI
+from nightwatch_core.backoff import Backoff
+from nightwatch_core.polling import PollingWorker, RetryLater
 
 from nightwatch_ingestion.alerts import placement, store
 from nightwatch_ingestion.alerts.flows import settings_of
 from nightwatch_ingestion.alerts.placement import IncidentCallFailed, Placed, Prepared
 from nightwatch_ingestion.metrics import count_alerts
+from nightwatch_ingestion.settings import IngestionSettings
 
 log = logging.getLogger("nightwatch.ingestion.workers")
 
 # Batches claimed per round (each is at most one call's worth of alerts), and sent at once.
 LINK_BATCHES = 20
 LINK_CONCURRENCY = 8
-
-
-def backoff(attempts: int, cap: float) -> timedelta:
-    return timedelta(seconds=min(cap, 2 ** max(0, attempts - 1)))
 
 
 def prepared_from_row(row: Any) -> Prepared:
@@ -138,36 +134,31 @@ async def _failed(
     cap = (
         settings.link_retry_max_seconds if exc.unavailable else settings.worker_max_backoff_seconds
     )
-    due = now + backoff(batch[0]["attempts"] + 1, cap)
+    due = now + Backoff(1.0, cap).delay(batch[0]["attempts"] + 1)
     await conn.execute(store.RESCHEDULE, batch_id, due, str(exc)[:2000])
     log.warning("could not place batch %s: %s", batch_id, exc)
     return 0
 
 
+class LinkWorker(PollingWorker):
+    """Runs link rounds while there is work, else on a wake-up or the poll interval. While
+    incident-management is unreachable (or the database fails) it retries one small round at most
+    ``LINK_RETRY_MAX_SECONDS`` apart, deaf to wake-ups: they would only hammer a neighbour that is
+    down, and a recovery is still noticed within that bound."""
+
+    def __init__(self, settings: IngestionSettings) -> None:
+        super().__init__(
+            batch_size=1,  # any handled alert: look again at once
+            poll_interval=settings.worker_poll_seconds,
+            retry=Backoff(0.5, settings.link_retry_max_seconds),
+        )
+
+    async def run_due(self, app: FastAPI) -> int:
+        handled, unreachable = await link_once(app, recovering=self.failures > 0)
+        if unreachable:
+            raise RetryLater("incident-management is unreachable")
+        return handled
+
+
 async def link_worker(app: FastAPI) -> None:
-    """Run rounds while there is work, else on a wake-up or the poll interval; back off (capped)
-    while incident-management is unreachable or the database fails."""
-    settings = settings_of(app)
-    wake: asyncio.Event = app.state.link_wake
-    failures = 0
-    while True:
-        try:
-            handled, unreachable = await link_once(app, recovering=failures > 0)
-        except (OSError, asyncpg.PostgresError) as exc:
-            # The database is down (DatabaseUnreachable, 57P03, ...): retry later, quietly.
-            log.warning("link round failed: %s", type(exc).__name__)
-            handled, unreachable = 0, True
-        except Exception:
-            log.exception("link round failed")
-            handled, unreachable = 0, True
-        failures = failures + 1 if unreachable else 0
-        if failures:
-            # Wake-ups would only hammer a neighbour that is down. The retry is one call with one
-            # batch, so it stays frequent (LINK_RETRY_MAX_SECONDS): a recovery is noticed soon.
-            await asyncio.sleep(min(settings.link_retry_max_seconds, 0.5 * 2 ** (failures - 1)))
-            continue
-        if handled:
-            continue
-        wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=settings.worker_poll_seconds)
+    await app.state.link_worker.worker(app)

@@ -12,16 +12,19 @@ lost while incident-management is down.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import APIRouter, Request, Response
 
 from nightwatch_ingestion.alerts import flows
 from nightwatch_ingestion.alerts.fingerprint import scoped
 from nightwatch_ingestion.alerts.placement import Origin
-from nightwatch_ingestion.integrations import service
 from nightwatch_ingestion.integrations.schemas import IntegrationAuth
 from nightwatch_ingestion.metrics import count_integration_event
 from nightwatch_ingestion.sources import SOURCES
@@ -131,7 +134,7 @@ async def _record(request: Request, integration: IntegrationAuth, outcomes: Coun
         return
     try:
         async with request.app.state.db_pool.acquire() as conn:
-            await service.record_events(
+            await record_events(
                 conn,
                 integration_id=integration.id,
                 outcomes=outcomes,
@@ -147,6 +150,30 @@ def _route(source_type: str) -> Any:
 
     inbound.__name__ = f"{source_type}_inbound"
     return inbound
+
+
+# The hot path's one statement about the integration (raw pool, like the alerts it counts).
+_RECORD = """
+    UPDATE ingestion.integrations SET last_event_at = greatest(last_event_at, $2),
+        event_counts = event_counts || (
+            SELECT coalesce(jsonb_object_agg(c.outcome,
+                       coalesce((event_counts->>c.outcome)::bigint, 0) + c.n), '{}')
+            FROM unnest($3::text[], $4::bigint[]) AS c(outcome, n))
+    WHERE id = $1
+"""
+
+
+async def record_events(
+    conn: asyncpg.Connection,
+    *,
+    integration_id: uuid.UUID,
+    outcomes: Mapping[str, int],
+    at: datetime,
+) -> None:
+    """Last event and counts per outcome (one statement, in its own autocommit)."""
+    await conn.execute(
+        _RECORD, integration_id, at, list(outcomes), [int(n) for n in outcomes.values()]
+    )
 
 
 # (path, source, summary): one route per inbound format, each answering in its tool's dialect.

@@ -7,11 +7,9 @@ statement per notification, outside any request transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -170,26 +168,3 @@ async def rotate_key(
 async def remove(*, session: AsyncSession, integration_id: uuid.UUID) -> None:
     await get(session=session, integration_id=integration_id)
     await session.execute(delete(integrations).where(integrations.c.id == integration_id))
-
-
-_RECORD = """
-    UPDATE ingestion.integrations SET last_event_at = greatest(last_event_at, $2),
-        event_counts = event_counts || (
-            SELECT coalesce(jsonb_object_agg(c.outcome,
-                       coalesce((event_counts->>c.outcome)::bigint, 0) + c.n), '{}')
-            FROM unnest($3::text[], $4::bigint[]) AS c(outcome, n))
-    WHERE id = $1
-"""
-
-
-async def record_events(
-    conn: asyncpg.Connection,
-    *,
-    integration_id: uuid.UUID,
-    outcomes: Mapping[str, int],
-    at: datetime,
-) -> None:
-    """Last event and counts per outcome (one statement, in its own autocommit)."""
-    await conn.execute(
-        _RECORD, integration_id, at, list(outcomes), [int(n) for n in outcomes.values()]
-    )

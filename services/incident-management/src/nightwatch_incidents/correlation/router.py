@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi import APIRouter, FastAPI, Request
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
+from nightwatch_core.polling import PollingWorker
 from sqlalchemy.exc import DBAPIError
 
 from nightwatch_incidents.correlation import service
@@ -85,10 +86,12 @@ async def correlate_alerts(
     return AlertBatchOut(batch_id=body.batch_id, results=outcome.results, replayed=outcome.replayed)
 
 
-async def prune_worker(app: FastAPI) -> None:
-    """Forget batch answers past their retention (a supervised background worker)."""
-    retention = timedelta(hours=app.state.settings.alert_batch_answers_retention_hours)
-    while True:
+class AnswerPruner(PollingWorker):
+    """Forgets batch answers past their retention, every PRUNE_EVERY_SECONDS (on every replica:
+    a delete by age is safe to run twice)."""
+
+    async def run_due(self, app: FastAPI) -> int:
+        retention = timedelta(hours=app.state.settings.alert_batch_answers_retention_hours)
         async with app.state.sessionmaker() as session:
             pruned = await service.prune_answers(
                 session=session, before=app.state.clock.now() - retention
@@ -96,4 +99,9 @@ async def prune_worker(app: FastAPI) -> None:
             await session.commit()
         if pruned:
             log.info("pruned %d alert batch answers", pruned)
-        await asyncio.sleep(PRUNE_EVERY_SECONDS)
+        return pruned
+
+
+async def prune_worker(app: FastAPI) -> None:
+    # batch_size 1: after a prune that found answers, one more look at once, then the timer.
+    await AnswerPruner(batch_size=1, poll_interval=PRUNE_EVERY_SECONDS).worker(app)

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
+from nightwatch_core.backoff import Backoff
 from nightwatch_core.change_signal import CHANNEL
 from nightwatch_core.db import connect_database
 from nightwatch_core.migrations import libpq_dsn
@@ -95,7 +96,8 @@ async def listen_for_changes(app: FastAPI) -> None:
     open streams (their changes in between would be missed) and a new one starts with a resync."""
     hub: ChangeHub = app.state.change_hub
     settings = app.state.settings
-    delay = 0.5
+    retry = Backoff(0.5, _RECONNECT_MAX_SECONDS)
+    failures = 0
 
     def on_signal(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload in KINDS:
@@ -110,15 +112,15 @@ async def listen_for_changes(app: FastAPI) -> None:
             )
         except (ConnectionError, OSError, asyncpg.PostgresError) as exc:
             log.warning("change listener cannot connect: %s", exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+            failures += 1
+            await asyncio.sleep(retry.seconds(failures))
             continue
         lost = _termination_event(conn)
         try:
             await conn.add_listener(CHANNEL, on_signal)
             hub.connected.set()
             hub.publish(RESYNC)  # a stream opened while reconnecting may have missed a change
-            delay = 0.5
+            failures = 0
             while not lost.is_set():
                 try:
                     await asyncio.wait_for(lost.wait(), _LIVENESS_SECONDS)
@@ -137,4 +139,4 @@ async def listen_for_changes(app: FastAPI) -> None:
             hub.connected.clear()
             hub.close_all()
             conn.terminate()
-        await asyncio.sleep(delay)
+        await asyncio.sleep(retry.seconds(1))

@@ -15,13 +15,14 @@ its lease ends (at-least-once; webhook receivers deduplicate on ``X-Nightwatch-N
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from fastapi import FastAPI
+from nightwatch_core.backoff import Backoff
 from nightwatch_core.coalescing import Coalescer
+from nightwatch_core.polling import PollingWorker
 
 from nightwatch_notify.channels import (
     Channel,
@@ -46,9 +47,10 @@ LEASE_MARGIN_SECONDS = 30.0
 class DeliveryWorker:
     def __init__(self, settings: NotifySettings) -> None:
         self.concurrency = settings.notify_concurrency
-        self.poll_interval = settings.notify_poll_interval_seconds
-        self.base_backoff = settings.notify_base_backoff_seconds
-        self.max_backoff = settings.notify_max_backoff_seconds
+        poll = settings.notify_poll_interval_seconds
+        self.backoff = Backoff(
+            settings.notify_base_backoff_seconds, settings.notify_max_backoff_seconds
+        )
         self.batch_size = settings.notify_batch_size
         longest = max(
             settings.webhook_timeout_seconds,
@@ -57,22 +59,19 @@ class DeliveryWorker:
         )
         self.lease = timedelta(seconds=longest + LEASE_MARGIN_SECONDS)
         # Slots grow with the work: a slot that claims a notification brings one idle slot in, so
-        # one page uses one connection and a burst uses up to `concurrency`.
-        self._wakes = [asyncio.Event() for _ in range(self.concurrency)]
-        self._idle: set[int] = set()
-        self._missed_wake = False
+        # one page uses one connection and a burst uses up to `concurrency`. Slot 0 polls often
+        # (retries come due without a wake); the others rarely, as a backstop, and start asleep:
+        # no burst of connections at startup.
+        self.slots = [
+            DeliverySlot(self, poll_interval=poll if index == 0 else poll * 10, first=index == 0)
+            for index in range(self.concurrency)
+        ]
 
     def wake(self) -> None:
-        """Bring one idle slot in (after committing a new notification, or when one found work)."""
-        if self._idle:
-            self._wakes[min(self._idle)].set()
-        else:
-            self._missed_wake = True  # every slot is busy: the next to run out of work looks again
-
-    def backoff(self, attempts: int) -> timedelta:
-        """Delay after the ``attempts``-th failed attempt: base · 2^(attempts-1), capped."""
-        exponent = min(attempts - 1, 60)
-        return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2**exponent))
+        """Bring one idle slot in (after committing a new notification, or when one found work).
+        Every slot busy: slot 0 keeps the wake-up and looks again after its batch."""
+        idle = [slot for slot in self.slots if slot.idle]
+        (idle[0] if idle else self.slots[0]).wake()
 
     async def deliver_batch(self, app: FastAPI, on_claim: Callable[[], None] | None = None) -> int:
         """Claim due notifications, attempt them concurrently, record each outcome; how many
@@ -100,7 +99,7 @@ class DeliveryWorker:
 
         async def deliver(row: outbox.Claimed) -> None:
             error, retryable = await _attempt(channels, row)
-            retry_after = self.backoff(row.attempts + 1) if retryable else None
+            retry_after = self.backoff.delay(row.attempts + 1) if retryable else None
             now = app.state.clock.now()
             attempt = outbox.outcome(row, error, retry_after=retry_after, now=now)
             await recorder.submit(attempt)
@@ -138,35 +137,19 @@ class DeliveryWorker:
 
     async def worker(self, app: FastAPI) -> None:
         """Run the slots for the app's whole life (a ``create_service_app`` worker)."""
-        await asyncio.gather(*(self._slot(app, index) for index in range(self.concurrency)))
+        await asyncio.gather(*(slot.worker(app) for slot in self.slots))
 
-    async def _slot(self, app: FastAPI, index: int) -> None:
-        wake = self._wakes[index]
-        # Slot 0 polls often (retries come due without a wake); the others rarely, as a backstop.
-        timeout = self.poll_interval if index == 0 else self.poll_interval * 10
-        claim = index == 0  # the others start asleep: no burst of connections at startup
-        while True:
-            if claim:
-                wake.clear()  # before the claim: a wake during the delivery is not lost
-                try:
-                    delivered = await self.deliver_batch(app, on_claim=self.wake) > 0
-                except Exception:
-                    # The database may be down: the rows stay pending, try again after a pause.
-                    log.exception("delivery slot could not run")
-                    delivered = False
-                    await asyncio.sleep(self.poll_interval)
-                if delivered:
-                    continue
-                if self._missed_wake:
-                    self._missed_wake = False
-                    continue
-            claim = True
-            self._idle.add(index)
-            try:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=timeout)
-            finally:
-                self._idle.discard(index)
+
+class DeliverySlot(PollingWorker):
+    """One delivery slot: a batch at a time, again at once while it finds work (a claim wakes
+    one more idle slot). A failed batch (the database is down) leaves its rows pending."""
+
+    def __init__(self, owner: DeliveryWorker, *, poll_interval: float, first: bool) -> None:
+        super().__init__(batch_size=1, poll_interval=poll_interval, start_idle=not first)
+        self.owner = owner
+
+    async def run_due(self, app: FastAPI) -> int:
+        return await self.owner.deliver_batch(app, on_claim=self.owner.wake)
 
 
 def iter_growing(items: list[asyncio.Task[None]]) -> Iterator[asyncio.Task[None]]:
