@@ -58,7 +58,6 @@ import type {
   UserShift,
   PolicyCreate,
   SchedulePreviewRequest,
-  ScheduleUpdate,
   ShiftPreview,
   TeamCreate,
   UserCreate,
@@ -204,30 +203,40 @@ export const oncall = {
   deletePolicy: (id: string) => ok(api.DELETE("/api/v1/escalation-policies/{policy_id}", policyPath(id))),
 };
 
-// ---- On-call set-up forms (issue #15) --------------------------------------------------------
-// People, teams, schedule preview and the console-account link, in the current style (request +
-// types.ts) so they convert to openapi-fetch with the rest at merge.
+// ---- On-call set-up forms (issue #15): people, teams, the schedule preview, the account link.
+const userPath = (id: string) => ({ params: { path: { user_id: id } } });
+const teamPath = (team: string) => ({ params: { path: { team } } });
+
 export const oncallSetup = {
-  createUser: (body: UserCreate) => request<OncallUser>("POST", "/users", { body }),
-  updateUser: (id: string, body: Partial<UserCreate>) => request<OncallUser>("PATCH", `/users/${enc(id)}`, { body }),
-  deleteUser: (id: string) => request<void>("DELETE", `/users/${enc(id)}`),
-  /** The on-call person linked to a console account (none: an empty list). */
+  createUser: (body: UserCreate) => ok(api.POST("/api/v1/users", { body: body as Schemas["UserCreate"] })) as Promise<OncallUser>,
+  updateUser: (id: string, body: Partial<UserCreate>) =>
+    ok(api.PATCH("/api/v1/users/{user_id}", { ...userPath(id), body: body as Schemas["UserUpdate"] })) as Promise<OncallUser>,
+  deleteUser: (id: string) => ok(api.DELETE("/api/v1/users/{user_id}", userPath(id))),
+  /** The on-call person linked to a console account (none: null). */
   userOfAccount: async (username: string) =>
-    toPage<OncallUser>(await request("GET", "/users", { query: { console_account: username, limit: 1 } })).items[0] ?? null,
-  createTeam: (body: TeamCreate) => request<Team>("POST", "/teams", { body }),
+    toPage<OncallUser>(await ok(api.GET("/api/v1/users", { params: { query: { console_account: username, limit: 1 } } })))
+      .items[0] ?? null,
+  createTeam: (body: TeamCreate) => ok(api.POST("/api/v1/teams", { body: body as Schemas["TeamCreate"] })) as Promise<Team>,
   updateTeam: (team: string, body: { name?: string; description?: string }) =>
-    request<Team>("PATCH", `/teams/${enc(team)}`, { body }),
-  deleteTeam: (team: string) => request<void>("DELETE", `/teams/${enc(team)}`),
-  addMember: (team: string, userId: string) => request<Team>("POST", `/teams/${enc(team)}/members`, { body: { user_id: userId } }),
-  removeMember: (team: string, userId: string) => request<void>("DELETE", `/teams/${enc(team)}/members/${enc(userId)}`),
-  previewSchedule: (body: SchedulePreviewRequest) => request<ShiftPreview>("POST", "/schedules/preview", { body }),
-  createSchedule: (body: ScheduleCreate) => request<Schedule>("POST", "/schedules", { body }),
-  updateSchedule: (id: string, body: ScheduleUpdate) => request<Schedule>("PATCH", `/schedules/${enc(id)}`, { body }),
-  createPolicy: (body: PolicyCreate) => request<EscalationPolicy>("POST", "/escalation-policies", { body }),
+    ok(api.PATCH("/api/v1/teams/{team}", { ...teamPath(team), body: body as Schemas["TeamUpdate"] })) as Promise<Team>,
+  deleteTeam: (team: string) => ok(api.DELETE("/api/v1/teams/{team}", teamPath(team))),
+  addMember: (team: string, userId: string) =>
+    ok(api.POST("/api/v1/teams/{team}/members", { ...teamPath(team), body: { user_id: userId } as Schemas["TeamMemberIn"] })) as Promise<Team>,
+  removeMember: (team: string, userId: string) =>
+    ok(api.DELETE("/api/v1/teams/{team}/members/{user_id}", { params: { path: { team, user_id: userId } } })),
+  previewSchedule: (body: SchedulePreviewRequest) =>
+    ok(api.POST("/api/v1/schedules/preview", { body: body as Schemas["SchedulePreviewIn"] })) as Promise<ShiftPreview>,
+  createSchedule: (body: ScheduleCreate) =>
+    ok(api.POST("/api/v1/schedules", { body: body as Schemas["ScheduleCreate"] })) as Promise<Schedule>,
+  updateSchedule: (id: string, body: ScheduleUpdate) =>
+    ok(api.PATCH("/api/v1/schedules/{schedule_id}", { params: { path: { schedule_id: id } }, body })) as Promise<Schedule>,
+  createPolicy: (body: PolicyCreate) =>
+    ok(api.POST("/api/v1/escalation-policies", { body: body as EscalationPolicyCreate })) as Promise<EscalationPolicy>,
   updatePolicy: (id: string, body: Omit<PolicyCreate, "team">) =>
-    request<EscalationPolicy>("PATCH", `/escalation-policies/${enc(id)}`, { body }),
+    ok(
+      api.PATCH("/api/v1/escalation-policies/{policy_id}", { ...policyPath(id), body: body as EscalationPolicyUpdate }),
+    ) as Promise<EscalationPolicy>,
 };
-// ---- end of the on-call set-up block ----------------------------------------------------------
 
 export const escalations = {
   /** 404 until on-call has started escalating the incident. */
@@ -319,21 +328,35 @@ export const heartbeats = {
 // Personal notification rules (issue 16, oncall-escalation): anyone reads them, an admin edits
 // them; a responder may send a test notification to one contact method (queued, 202).
 export const notificationRules = {
-  get: (userId: string) => request<NotificationRulesRead>("GET", `/users/${enc(userId)}/notification-rules`),
+  get: (userId: string) =>
+    ok(api.GET("/api/v1/users/{user_id}/notification-rules", userPath(userId))) as Promise<NotificationRulesRead>,
   replace: (userId: string, body: NotificationRulesIn) =>
-    request<NotificationRulesRead>("PUT", `/users/${enc(userId)}/notification-rules`, { body }),
+    ok(
+      api.PUT("/api/v1/users/{user_id}/notification-rules", { ...userPath(userId), body: body as Schemas["NotificationRulesIn"] }),
+    ) as Promise<NotificationRulesRead>,
   testContactMethod: (userId: string, contactMethodId: string) =>
-    request<ContactMethodTest>("POST", `/users/${enc(userId)}/contact-methods/${enc(contactMethodId)}/test`),
+    ok(
+      api.POST("/api/v1/users/{user_id}/contact-methods/{contact_method_id}/test", {
+        params: { path: { user_id: userId, contact_method_id: contactMethodId } },
+      }),
+    ) as Promise<ContactMethodTest>,
 };
 
 // Routing rules (issue 16): the ordered rules, the catch-all team, the try-it box.
+const rulePath = (id: string) => ({ params: { path: { rule_id: id } } });
+
 export const routingRules = {
-  list: () => request<RoutingRuleList>("GET", "/routing-rules"),
-  create: (body: RoutingRuleCreate) => request<RoutingRule>("POST", "/routing-rules", { body }),
-  replace: (id: string, body: RoutingRuleCreate) => request<RoutingRule>("PUT", `/routing-rules/${enc(id)}`, { body }),
-  remove: (id: string) => request<void>("DELETE", `/routing-rules/${enc(id)}`),
-  reorder: (ids: string[]) => request<RoutingRuleList>("PUT", "/routing-rules/order", { body: { ids } }),
-  setCatchAll: (team: string | null) => request<RoutingCatchAll>("PUT", "/routing-rules/catch-all", { body: { team } }),
-  history: async () => (await request<{ items: RoutingChange[] }>("GET", "/routing-rules/history", { query: { limit: 20 } })).items,
-  test: (body: RoutingTest) => request<RoutingOutcome>("POST", "/routing-rules/test", { body }),
+  list: () => ok(api.GET("/api/v1/routing-rules")) as Promise<RoutingRuleList>,
+  create: (body: RoutingRuleCreate) =>
+    ok(api.POST("/api/v1/routing-rules", { body: body as Schemas["RuleCreate"] })) as Promise<RoutingRule>,
+  replace: (id: string, body: RoutingRuleCreate) =>
+    ok(api.PUT("/api/v1/routing-rules/{rule_id}", { ...rulePath(id), body: body as Schemas["RuleCreate"] })) as Promise<RoutingRule>,
+  remove: (id: string) => ok(api.DELETE("/api/v1/routing-rules/{rule_id}", rulePath(id))),
+  reorder: (ids: string[]) => ok(api.PUT("/api/v1/routing-rules/order", { body: { ids } })) as Promise<RoutingRuleList>,
+  setCatchAll: (team: string | null) =>
+    ok(api.PUT("/api/v1/routing-rules/catch-all", { body: { team } })) as Promise<RoutingCatchAll>,
+  history: async () =>
+    ((await ok(api.GET("/api/v1/routing-rules/history", { params: { query: { limit: 20 } } }))) as { items: RoutingChange[] }).items,
+  test: (body: RoutingTest) =>
+    ok(api.POST("/api/v1/routing-rules/test", { body: body })) as Promise<RoutingOutcome>,
 };

@@ -6,7 +6,7 @@ import { notificationRules } from "../api/endpoints";
 import type { ContactMethod, OncallUser, Urgency } from "../api/types";
 import { useAuth } from "../auth";
 import { ErrorBanner, Loading } from "../components/ui";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 import { bodyOf, draftOf, methodLabel, newStep, summary, URGENCIES, type Draft, type DraftStep } from "./notificationRules";
 
 function StepRow({ step, methods, editable, onChange, onRemove }: {
@@ -69,7 +69,7 @@ function TestButton({ user, method }: { user: OncallUser; method: ContactMethod 
 export function NotificationRules({ user }: { user: OncallUser }) {
   const { can } = useAuth();
   const editable = can("admin");
-  const loaded = usePolling(() => notificationRules.get(user.id), [user.id], null);
+  const loaded = useApiQuery(["oncall", "notification-rules", user.id], () => notificationRules.get(user.id));
   const [draft, setDraft] = useState<Draft | null>(null);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);

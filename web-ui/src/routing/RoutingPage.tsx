@@ -6,7 +6,7 @@ import { routingRules as api } from "../api/endpoints";
 import type { RoutingRule, RoutingRuleList } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
-import { usePolling } from "../hooks";
+import { useApiQuery } from "../hooks";
 import { useAction } from "../pages/useAction";
 import { RuleForm } from "./RuleForm";
 import { TryRouting } from "./TryRouting";
@@ -52,7 +52,7 @@ function CatchAllForm({ current, onSave }: { current: string | null; onSave: (te
 
 export function RoutingPage() {
   const isAdmin = useAuth().session?.user.role === "admin";
-  const list = usePolling(() => api.list(), [], 15000);
+  const list = useApiQuery(["routing", "rules"], () => api.list(), { pollMs: 15_000 });
   const { error, act } = useAction(list.reload);
   const [editing, setEditing] = useState<string | null>(null);
   const rules = list.data?.items ?? [];

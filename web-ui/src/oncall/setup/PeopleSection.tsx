@@ -4,7 +4,7 @@ import { Link } from "react-router-dom";
 import { admin as adminApi } from "../../api/endpoints";
 import type { OncallUser, Team } from "../../api/types";
 import { Empty, ErrorBanner } from "../../components/ui";
-import { usePolling, type Loaded } from "../../hooks";
+import { useApiQuery, type Loaded } from "../../hooks";
 import { PersonForm, TeamForm } from "./PeopleForms";
 
 type Editing = { kind: "person"; user?: OncallUser } | { kind: "team"; team?: Team } | null;
@@ -12,7 +12,7 @@ type Editing = { kind: "person"; user?: OncallUser } | { kind: "team"; team?: Te
 export function PeopleSection({ users, teams, canEdit }: { users: Loaded<OncallUser[]>; teams: Loaded<Team[]>; canEdit: boolean }) {
   const [editing, setEditing] = useState<Editing>(null);
   // Accounts are admin's to read: the console-account choice only appears in an admin's form.
-  const accounts = usePolling(() => (canEdit ? adminApi.accounts() : Promise.resolve(null)), [canEdit], null);
+  const accounts = useApiQuery(["admin", "accounts", canEdit], () => (canEdit ? adminApi.accounts() : Promise.resolve(null)));
   const done = async () => {
     await Promise.all([users.reload(), teams.reload()]);
     setEditing(null);
