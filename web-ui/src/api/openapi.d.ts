@@ -1072,6 +1072,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schedules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Schedule
+         * @description The shifts an unsaved schedule's layers would produce in [from, to) (at most 92 days):
+         *     the console's schedule form shows them before saving. Stores nothing; no overrides.
+         */
+        post: operations["preview_schedule_api_v1_schedules_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schedules/{schedule_id}": {
         parameters: {
             query?: never;
@@ -2967,6 +2988,11 @@ export interface components {
             /** Timeline */
             timeline: components["schemas"]["TimelineEntryRead"][];
         };
+        /** IncidentIdsIn */
+        IncidentIdsIn: {
+            /** Incident Ids */
+            incident_ids: string[];
+        };
         /** IncidentMetrics */
         IncidentMetrics: {
             /**
@@ -3088,6 +3114,11 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
+        };
+        /** ResolvedOut */
+        ResolvedOut: {
+            /** Resolved */
+            resolved: string[];
         };
         /** StatsSummary */
         StatsSummary: {
@@ -4040,6 +4071,29 @@ export interface components {
              */
             layers: components["schemas"]["LayerIn"][];
         };
+        /**
+         * SchedulePreviewIn
+         * @description An unsaved schedule's rotation, to see its shifts before saving (no team, no overrides).
+         */
+        SchedulePreviewIn: {
+            /**
+             * Timezone
+             * @default UTC
+             */
+            timezone: string;
+            /** Layers */
+            layers: components["schemas"]["LayerIn"][];
+            /**
+             * From
+             * @description Default now
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description Default from + 14 days
+             */
+            to?: string | null;
+        };
         /** ScheduleRead */
         ScheduleRead: {
             /**
@@ -4111,6 +4165,29 @@ export interface components {
              * Gaps
              * @description Ranges where nobody is on call
              */
+            gaps: components["schemas"]["Gap"][];
+        };
+        /**
+         * ShiftPreview
+         * @description The shifts an unsaved schedule would produce; ``layer_id`` is always null (no layer is
+         *     stored yet), ``layer_level`` and ``layer_name`` say which layer of the body made each.
+         */
+        ShiftPreview: {
+            /** Timezone */
+            timezone: string;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            /** Shifts */
+            shifts: components["schemas"]["ShiftRead"][];
+            /** Gaps */
             gaps: components["schemas"]["Gap"][];
         };
         /** ShiftRead */
@@ -4270,6 +4347,8 @@ export interface components {
             timezone: string;
             /** Contact Methods */
             contact_methods?: components["schemas"]["ContactMethodIn"][];
+            /** Console Account */
+            console_account?: string | null;
         };
         /** UserRead */
         UserRead: {
@@ -4288,6 +4367,11 @@ export interface components {
             timezone: string;
             /** Contact Methods */
             contact_methods: components["schemas"]["ContactMethodRead"][];
+            /**
+             * Console Account
+             * @description The console account (username) this person signs in with
+             */
+            console_account?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -4352,6 +4436,11 @@ export interface components {
             timezone?: string | null;
             /** Contact Methods */
             contact_methods?: components["schemas"]["ContactMethodIn"][] | null;
+            /**
+             * Console Account
+             * @description null unlinks
+             */
+            console_account?: string | null;
         };
         /** BatchItemError */
         BatchItemError: {
@@ -7012,6 +7101,8 @@ export interface operations {
                 offset?: number;
                 /** @description Search name or email */
                 q?: string | null;
+                /** @description Only the person linked to this console account */
+                console_account?: string | null;
             };
             header?: never;
             path?: never;
@@ -7648,6 +7739,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_schedule_api_v1_schedules_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePreviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftPreview"];
                 };
             };
             /** @description Validation Error */
