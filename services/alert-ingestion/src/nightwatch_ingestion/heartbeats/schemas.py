@@ -41,7 +41,7 @@ class HeartbeatCreate(BaseModel):
     service: ServiceName | None = Field(
         default=None, description="the service of its alert; default: the heartbeat's name"
     )
-    severity: Severity = Severity.high
+    severity: Severity = Severity.HIGH
     interval_seconds: int = Field(ge=MIN_INTERVAL, le=MAX_SECONDS)
     grace_seconds: int = Field(default=0, ge=0, le=MAX_SECONDS)
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
-from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import checked_query, reject_nul
 
 from nightwatch_ingestion.suppression import service
 from nightwatch_ingestion.suppression.schemas import (
@@ -33,9 +33,7 @@ ActorHeader = Annotated[
 
 
 def _actor(x_actor: str | None) -> str:
-    actor = (x_actor or "").strip()
-    if "\x00" in actor:
-        raise ApiError(422, "Invalid request: header.X-Actor: must not contain NUL characters")
+    actor = checked_query("header.X-Actor", reject_nul, (x_actor or "").strip())
     return actor or "anonymous"
 
 

@@ -33,9 +33,13 @@ async def find_account_by_username(*, session: AsyncSession, username: str) -> A
     return result.scalar_one_or_none()
 
 
-async def list_accounts(*, session: AsyncSession) -> list[Account]:
-    result = await session.execute(select(Account).order_by(Account.username))
-    return list(result.scalars())
+async def list_accounts(
+    *, session: AsyncSession, limit: int, offset: int
+) -> tuple[list[Account], int]:
+    """A page of accounts by username, and how many there are (a handful: counting is cheap)."""
+    page = select(Account).order_by(Account.username, Account.id).limit(limit).offset(offset)
+    total = await session.scalar(select(func.count()).select_from(Account))
+    return list((await session.execute(page)).scalars()), total or 0
 
 
 async def create_account(
@@ -189,9 +193,13 @@ async def create_api_key(
     return key
 
 
-async def list_api_keys(*, session: AsyncSession) -> list[ApiKey]:
-    result = await session.execute(select(ApiKey).order_by(ApiKey.created_at.desc()))
-    return list(result.scalars())
+async def list_api_keys(
+    *, session: AsyncSession, limit: int, offset: int
+) -> tuple[list[ApiKey], int]:
+    """A page of API keys, newest first, and how many there are."""
+    page = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
+    total = await session.scalar(select(func.count()).select_from(ApiKey))
+    return list((await session.execute(page)).scalars()), total or 0
 
 
 async def get_api_key(*, session: AsyncSession, key_id: uuid.UUID) -> ApiKey:

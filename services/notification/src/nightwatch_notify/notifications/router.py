@@ -6,8 +6,15 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from nightwatch_contracts.notifications import (
+    ChannelName,
+    IdempotencyKey,
+    NotificationCreate,
+    Recipient,
+)
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError, NotFound
+from nightwatch_core.validation import Page
 
 from nightwatch_notify.channels import KNOWN_CHANNELS, Channel
 from nightwatch_notify.channels.base import redact_url
@@ -15,13 +22,8 @@ from nightwatch_notify.notifications import service
 from nightwatch_notify.notifications.models import Notification
 from nightwatch_notify.notifications.schemas import (
     ChannelList,
-    ChannelName,
     ChannelRead,
-    IdempotencyKey,
-    NotificationCreate,
-    NotificationPage,
     NotificationRead,
-    Recipient,
     Status,
 )
 
@@ -103,7 +105,7 @@ async def notify(
 
 @router.get(
     "/notifications",
-    response_model=NotificationPage,
+    response_model=Page[NotificationRead],
     summary="List notifications, newest first",
 )
 async def list_notifications(
@@ -115,7 +117,7 @@ async def list_notifications(
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> NotificationPage:
+) -> Page[NotificationRead]:
     items, total = await service.list_notifications(
         session=session,
         filters=service.NotificationFilters(
@@ -124,7 +126,7 @@ async def list_notifications(
         limit=limit,
         offset=offset,
     )
-    return NotificationPage(
+    return Page[NotificationRead](
         items=[_read(request, item) for item in items],
         total=total,
         limit=limit,

@@ -81,6 +81,29 @@ def timeline_job(
     )
 
 
+def page_payload(
+    *,
+    incident_id: uuid.UUID,
+    recipient: str,
+    channel: str,
+    subject: str,
+    message: str,
+    idempotency_key: str,
+    user_name: str,
+) -> dict[str, Any]:
+    """A page job: the notification (senders.page_body, checked against notification's
+    ``NotificationCreate`` when sent) and whom it pages."""
+    return {
+        "recipient": recipient,
+        "channel": channel,
+        "subject": subject,
+        "message": message,
+        "incident_id": str(incident_id),
+        "idempotency_key": idempotency_key,
+        "user_name": user_name,
+    }
+
+
 def _unique_people(lookups: list[targets.Lookup]) -> list[targets.Person]:
     seen: dict[str, targets.Person] = {}
     for lookup in lookups:
@@ -210,22 +233,16 @@ async def run_step(
                     created_at=now,
                 )
             )
-            outbox.append(
-                NewJob(
-                    kind=PAGE_JOB,
-                    payload={
-                        "recipient": contact.recipient,
-                        "channel": contact.channel,
-                        "subject": subject,
-                        "message": message,
-                        "incident_id": str(escalation.incident_id),
-                        "idempotency_key": key,
-                        "user_name": person.name,
-                    },
-                    run_at=now,
-                    dedup_key=key,
-                )
+            page = page_payload(
+                incident_id=escalation.incident_id,
+                recipient=contact.recipient,
+                channel=contact.channel,
+                subject=subject,
+                message=message,
+                idempotency_key=key,
+                user_name=person.name,
             )
+            outbox.append(NewJob(kind=PAGE_JOB, payload=page, run_at=now, dedup_key=key))
             pages += 1
     session.add(
         new_event(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from nightwatch_core.db import SessionDep
+from nightwatch_core.validation import Limit, Offset, Page
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people import service
@@ -21,7 +22,7 @@ from nightwatch_oncall.people.schemas import (
     UserRead,
     UserUpdate,
 )
-from nightwatch_oncall.validation import Limit, Offset, Page, TeamRef
+from nightwatch_oncall.validation import TeamRef
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
 

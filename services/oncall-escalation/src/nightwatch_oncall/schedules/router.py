@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import Limit, Offset, Page
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people.service import get_users
@@ -28,7 +29,7 @@ from nightwatch_oncall.schedules.schemas import (
     UserShiftRead,
 )
 from nightwatch_oncall.settings import OncallSettings
-from nightwatch_oncall.validation import Limit, Offset, Page, TeamRef
+from nightwatch_oncall.validation import TeamRef
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
 
