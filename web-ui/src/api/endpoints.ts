@@ -130,14 +130,14 @@ export const oncall = {
   shifts: (id: string, from: string, to: string) =>
     request<ShiftList>("GET", `/schedules/${enc(id)}/shifts`, { query: { from, to } }),
   /** One person's shifts across every schedule in [from, to) (at most 92 days). */
-  userShifts: (userId: string, from: string, to: string) =>
-    request<UserShift[]>("GET", "/oncall/shifts", { query: { user_id: userId, from, to } }),
+  userShifts: async (userId: string, from: string, to: string) =>
+    toPage<UserShift>(await request("GET", "/oncall/shifts", { query: { user_id: userId, from, to } })).items,
   deleteSchedule: (id: string) => request<void>("DELETE", `/schedules/${enc(id)}`),
   addOverride: (scheduleId: string, body: OverrideCreate) =>
     request<unknown>("POST", `/schedules/${enc(scheduleId)}/overrides`, { body }),
   /** The schedule's overrides that end after `from` (every one without it). */
-  overrides: (scheduleId: string, from?: string) =>
-    request<Override[]>("GET", `/schedules/${enc(scheduleId)}/overrides`, { query: from ? { from } : {} }),
+  overrides: async (scheduleId: string, from?: string) =>
+    toPage<Override>(await request("GET", `/schedules/${enc(scheduleId)}/overrides`, { query: from ? { from } : {} })).items,
   deleteOverride: (scheduleId: string, id: string) =>
     request<void>("DELETE", `/schedules/${enc(scheduleId)}/overrides/${enc(id)}`),
   policies: async () =>

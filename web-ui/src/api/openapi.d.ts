@@ -1414,11 +1414,17 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** AuditPage */
+        /**
+         * AuditPage
+         * @description Newest first (docs/architecture.md, "Lists").
+         */
         AuditPage: {
             /** Items */
             items: components["schemas"]["AuditEntryRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -1479,15 +1485,29 @@ export interface components {
         Page_AccountRead_: {
             /** Items */
             items: components["schemas"]["AccountRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** Page[ApiKeyRead] */
         Page_ApiKeyRead_: {
             /** Items */
             items: components["schemas"]["ApiKeyRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /**
          * Permission
@@ -1581,7 +1601,10 @@ export interface components {
              */
             status: components["schemas"]["AlertStatus"];
         };
-        /** AlertPage */
+        /**
+         * AlertPage
+         * @description Newest first; ``next_cursor`` gives the older ones (docs/architecture.md, "Lists").
+         */
         AlertPage: {
             /** Items */
             items: components["schemas"]["AlertRead"][];
@@ -1589,7 +1612,7 @@ export interface components {
             limit: number;
             /**
              * Next Cursor
-             * @description Pass as ?cursor= for the next (older) page
+             * @description pass as ?cursor= for the next page; null: last
              */
             next_cursor: string | null;
         };
@@ -1707,12 +1730,22 @@ export interface components {
              */
             grace_seconds: number;
         };
-        /** HeartbeatList */
+        /**
+         * HeartbeatList
+         * @description docs/architecture.md, "Lists".
+         */
         HeartbeatList: {
             /** Items */
             items: components["schemas"]["HeartbeatRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** HeartbeatRead */
         HeartbeatRead: {
@@ -1822,12 +1855,22 @@ export interface components {
              */
             auto_resolve: boolean;
         };
-        /** IntegrationList */
+        /**
+         * IntegrationList
+         * @description docs/architecture.md, "Lists".
+         */
         IntegrationList: {
             /** Items */
             items: components["schemas"]["IntegrationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** IntegrationRead */
         IntegrationRead: {
@@ -2044,12 +2087,22 @@ export interface components {
             /** Comment */
             comment: string;
         };
-        /** SilenceList */
+        /**
+         * SilenceList
+         * @description docs/architecture.md, "Lists".
+         */
         SilenceList: {
             /** Items */
             items: components["schemas"]["SilenceRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** SilenceRead */
         SilenceRead: {
@@ -2199,12 +2252,22 @@ export interface components {
              */
             repeat_until?: string | null;
         };
-        /** WindowList */
+        /**
+         * WindowList
+         * @description docs/architecture.md, "Lists".
+         */
         WindowList: {
             /** Items */
             items: components["schemas"]["WindowRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** WindowRead */
         WindowRead: {
@@ -2380,9 +2443,9 @@ export interface components {
             result: "ok" | "not_found" | "invalid_transition";
             /** Message */
             message: string;
-            current_status?: components["schemas"]["Status"] | null;
+            current_status?: components["schemas"]["IncidentStatus"] | null;
             /** Allowed Transitions */
-            allowed_transitions?: components["schemas"]["Status"][];
+            allowed_transitions?: components["schemas"]["IncidentStatus"][];
             incident?: components["schemas"]["IncidentRead"] | null;
         };
         /** BulkResult */
@@ -2449,16 +2512,21 @@ export interface components {
             /** Items */
             items: components["schemas"]["GroupStats"][];
         };
-        /** IncidentAlertPage */
+        /**
+         * IncidentAlertPage
+         * @description Ingestion's alert bodies, newest first (docs/architecture.md, "Lists").
+         */
         IncidentAlertPage: {
-            /**
-             * Items
-             * @description ingestion's alert bodies, newest first
-             */
+            /** Items */
             items: {
                 [key: string]: unknown;
             }[];
-            /** Next Cursor */
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description pass as ?cursor= for the next page; null: last
+             */
             next_cursor: string | null;
         };
         /** IncidentCreate */
@@ -2495,7 +2563,7 @@ export interface components {
             /** Service */
             service: string;
             severity: components["schemas"]["Severity"];
-            status: components["schemas"]["Status"];
+            status: components["schemas"]["IncidentStatus"];
             /** Team */
             team: string | null;
             /** Assignee */
@@ -2529,7 +2597,7 @@ export interface components {
             /** Mttr Seconds */
             mttr_seconds: number | null;
             /** Allowed Transitions */
-            allowed_transitions: components["schemas"]["Status"][];
+            allowed_transitions: components["schemas"]["IncidentStatus"][];
             /**
              * Alerts
              * @description the newest alerts (ingestion's alert bodies); the rest page by page from GET /api/v1/incidents/{id}/alerts?cursor=alerts_next_cursor
@@ -2557,7 +2625,7 @@ export interface components {
              * Format: uuid
              */
             incident_id: string;
-            status: components["schemas"]["Status"];
+            status: components["schemas"]["IncidentStatus"];
             /**
              * Created At
              * Format: date-time
@@ -2592,7 +2660,7 @@ export interface components {
             /** Service */
             service: string;
             severity: components["schemas"]["Severity"];
-            status: components["schemas"]["Status"];
+            status: components["schemas"]["IncidentStatus"];
             /** Team */
             team: string | null;
             /** Assignee */
@@ -2626,14 +2694,19 @@ export interface components {
             /** Mttr Seconds */
             mttr_seconds: number | null;
             /** Allowed Transitions */
-            allowed_transitions: components["schemas"]["Status"][];
+            allowed_transitions: components["schemas"]["IncidentStatus"][];
         };
+        /**
+         * IncidentStatus
+         * @enum {string}
+         */
+        IncidentStatus: "open" | "acknowledged" | "in_progress" | "resolved";
         /**
          * IncidentUpdate
          * @description Any of: a status change, a new assignee (null unassigns), a note (`notes` or `note`).
          */
         IncidentUpdate: {
-            status?: components["schemas"]["Status"] | null;
+            status?: components["schemas"]["IncidentStatus"] | null;
             /** Assignee */
             assignee?: string | null;
             /** Notes */
@@ -2703,11 +2776,6 @@ export interface components {
             mtta: components["schemas"]["DurationStats"];
             mttr: components["schemas"]["DurationStats"];
         };
-        /**
-         * Status
-         * @enum {string}
-         */
-        Status: "open" | "acknowledged" | "in_progress" | "resolved";
         /** TimelineBatch */
         TimelineBatch: {
             /** Entries */
@@ -2943,8 +3011,7 @@ export interface components {
              * @default
              */
             service: string;
-            /** Severity */
-            severity?: ("critical" | "high" | "medium" | "low") | null;
+            severity?: components["schemas"]["Severity"] | null;
         };
         /** EscalationStartBatch */
         EscalationStartBatch: {
@@ -3296,7 +3363,24 @@ export interface components {
         Page_EscalationRead_: {
             /** Items */
             items: components["schemas"]["EscalationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[OverrideRead] */
+        Page_OverrideRead_: {
+            /** Items */
+            items: components["schemas"]["OverrideRead"][];
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3307,7 +3391,10 @@ export interface components {
         Page_PolicyRead_: {
             /** Items */
             items: components["schemas"]["PolicyRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3318,7 +3405,24 @@ export interface components {
         Page_ScheduleRead_: {
             /** Items */
             items: components["schemas"]["ScheduleRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[TeamMemberRead] */
+        Page_TeamMemberRead_: {
+            /** Items */
+            items: components["schemas"]["TeamMemberRead"][];
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3329,7 +3433,10 @@ export interface components {
         Page_TeamRead_: {
             /** Items */
             items: components["schemas"]["TeamRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3340,7 +3447,24 @@ export interface components {
         Page_UserRead_: {
             /** Items */
             items: components["schemas"]["UserRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[UserShiftRead] */
+        Page_UserShiftRead_: {
+            /** Items */
+            items: components["schemas"]["UserShiftRead"][];
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3873,11 +3997,17 @@ export interface components {
              */
             idempotency_key?: string | null;
         };
-        /** NotificationPage */
+        /**
+         * NotificationPage
+         * @description Newest first (docs/architecture.md, "Lists").
+         */
         NotificationPage: {
             /** Items */
             items: components["schemas"]["NotificationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -4087,7 +4217,10 @@ export interface operations {
     };
     list_accounts_api_v1_accounts_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4101,6 +4234,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AccountRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4235,7 +4377,10 @@ export interface operations {
     };
     list_api_keys_api_v1_api_keys_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4249,6 +4394,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_ApiKeyRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4727,7 +4881,10 @@ export interface operations {
     };
     list_integrations_api_v1_integrations_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4741,6 +4898,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IntegrationList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4979,6 +5145,7 @@ export interface operations {
             query?: {
                 status?: components["schemas"]["Lifecycle"] | null;
                 limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -5125,6 +5292,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -5306,7 +5474,10 @@ export interface operations {
     };
     list_heartbeats_api_v1_heartbeats_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5320,6 +5491,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HeartbeatList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6383,7 +6563,10 @@ export interface operations {
     };
     list_members_api_v1_teams__team__members_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path: {
                 /** @description The team's id or name */
@@ -6399,7 +6582,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TeamMemberRead"][];
+                    "application/json": components["schemas"]["Page_TeamMemberRead_"];
                 };
             };
             /** @description Validation Error */
@@ -6647,6 +6830,8 @@ export interface operations {
             query?: {
                 from?: string | null;
                 to?: string | null;
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path: {
@@ -6662,7 +6847,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OverrideRead"][];
+                    "application/json": components["schemas"]["Page_OverrideRead_"];
                 };
             };
             /** @description Validation Error */
@@ -6785,6 +6970,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Default from + 14 days */
                 to?: string | null;
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -6798,7 +6985,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserShiftRead"][];
+                    "application/json": components["schemas"]["Page_UserShiftRead_"];
                 };
             };
             /** @description Validation Error */

@@ -8,18 +8,13 @@ type S = components["schemas"];
 
 export type Role = S["Role"];
 export type Severity = S["Severity"];
-export type IncidentStatus = S["Status"];
+export type IncidentStatus = S["IncidentStatus"];
 
 export const SEVERITIES: Severity[] = ["critical", "high", "medium", "low"];
 export const STATUSES: IncidentStatus[] = ["open", "acknowledged", "in_progress", "resolved"];
 
-/** The state machine of issue 3, used only when a response lacks `allowed_transitions`. */
-export const NEXT_STATES: Record<IncidentStatus, IncidentStatus[]> = {
-  open: ["acknowledged", "resolved"],
-  acknowledged: ["in_progress", "resolved"],
-  in_progress: ["resolved"],
-  resolved: [],
-};
+// Which status may follow which is the server's alone: every incident carries its
+// `allowed_transitions` (nightwatch_contracts.vocabulary), so the console keeps no copy.
 
 export type SessionUser = S["AccountSummary"];
 export type LoginResponse = S["LoginResponse"];

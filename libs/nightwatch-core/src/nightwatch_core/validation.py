@@ -7,9 +7,9 @@ common 422 body, and ``checked_query`` does the same for a query or header value
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -85,6 +85,12 @@ class Page(BaseModel, Generic[ItemT]):
     total: int = Field(description="how many items the whole list has")
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, everything: Sequence[ItemT], *, limit: int, offset: int) -> Self:
+        """The page of a list computed whole (a team's members, a range's shifts)."""
+        items = list(everything[offset : offset + limit])
+        return cls(items=items, total=len(everything), limit=limit, offset=offset)
 
 
 class CursorPage(BaseModel, Generic[ItemT]):

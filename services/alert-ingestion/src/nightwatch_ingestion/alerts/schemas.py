@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from nightwatch_contracts.vocabulary import Severity
-from nightwatch_core.validation import UtcDatetime, storable, stripped
+from nightwatch_core.validation import CursorPage, UtcDatetime, storable, stripped
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 MAX_BATCH = 1000
@@ -157,7 +157,5 @@ class AlertRead(BaseModel):
     )
 
 
-class AlertPage(BaseModel):
-    items: list[AlertRead]
-    limit: int
-    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
+class AlertPage(CursorPage[AlertRead]):
+    """Newest first; ``next_cursor`` gives the older ones (docs/architecture.md, "Lists")."""

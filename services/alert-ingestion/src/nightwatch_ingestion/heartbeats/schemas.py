@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from nightwatch_core.validation import Page
 from pydantic import BaseModel, ConfigDict, Field
 
 from nightwatch_ingestion.alerts.schemas import ServiceName, Severity
@@ -73,9 +74,8 @@ class HeartbeatRead(BaseModel):
     updated_at: datetime
 
 
-class HeartbeatList(BaseModel):
-    items: list[HeartbeatRead]
-    total: int
+class HeartbeatList(Page[HeartbeatRead]):
+    """docs/architecture.md, "Lists"."""
 
 
 class PingAnswer(BaseModel):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from nightwatch_core.validation import stripped
+from nightwatch_core.validation import Page, stripped
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nightwatch_ingestion.alerts.schemas import ServiceName, Severity
@@ -113,9 +113,8 @@ class IntegrationWithKey(IntegrationRead):
     key: str = Field(description="the secret key: shown this once, stored only as a hash")
 
 
-class IntegrationList(BaseModel):
-    items: list[IntegrationRead]
-    total: int
+class IntegrationList(Page[IntegrationRead]):
+    """docs/architecture.md, "Lists"."""
 
 
 @dataclass(frozen=True)

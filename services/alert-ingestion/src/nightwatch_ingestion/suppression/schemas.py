@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nightwatch_core.validation import UtcDatetime, storable, stripped
+from nightwatch_core.validation import Page, UtcDatetime, storable, stripped
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from nightwatch_ingestion import matchers
@@ -117,9 +117,8 @@ class SilenceRead(BaseModel):
     status: Lifecycle = Field(description="pending (starts later), active, or expired")
 
 
-class SilenceList(BaseModel):
-    items: list[SilenceRead]
-    total: int
+class SilenceList(Page[SilenceRead]):
+    """docs/architecture.md, "Lists"."""
 
 
 class Recurrence(StrEnum):
@@ -190,6 +189,5 @@ class WindowRead(BaseModel):
     next_end: datetime | None
 
 
-class WindowList(BaseModel):
-    items: list[WindowRead]
-    total: int
+class WindowList(Page[WindowRead]):
+    """docs/architecture.md, "Lists"."""

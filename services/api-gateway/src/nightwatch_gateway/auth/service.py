@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from nightwatch_core.db import fetch_page
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,9 +38,9 @@ async def list_accounts(
     *, session: AsyncSession, limit: int, offset: int
 ) -> tuple[list[Account], int]:
     """A page of accounts by username, and how many there are (a handful: counting is cheap)."""
-    page = select(Account).order_by(Account.username, Account.id).limit(limit).offset(offset)
-    total = await session.scalar(select(func.count()).select_from(Account))
-    return list((await session.execute(page)).scalars()), total or 0
+    query = select(Account).order_by(Account.username, Account.id)
+    rows, total = await fetch_page(session, query, limit=limit, offset=offset)
+    return [row[0] for row in rows], total
 
 
 async def create_account(
@@ -197,9 +198,9 @@ async def list_api_keys(
     *, session: AsyncSession, limit: int, offset: int
 ) -> tuple[list[ApiKey], int]:
     """A page of API keys, newest first, and how many there are."""
-    page = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
-    total = await session.scalar(select(func.count()).select_from(ApiKey))
-    return list((await session.execute(page)).scalars()), total or 0
+    query = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)
+    rows, total = await fetch_page(session, query, limit=limit, offset=offset)
+    return [row[0] for row in rows], total
 
 
 async def get_api_key(*, session: AsyncSession, key_id: uuid.UUID) -> ApiKey:

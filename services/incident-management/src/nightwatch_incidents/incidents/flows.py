@@ -257,7 +257,11 @@ async def fetch_alert_page(
         raise AlertsUnavailable(f"HTTP {response.status_code}")
     try:
         body = response.json()
-        return {"items": list(body["items"]), "next_cursor": body.get("next_cursor")}
+        return {
+            "items": list(body["items"]),
+            "limit": limit,
+            "next_cursor": body.get("next_cursor"),
+        }
     except (ValueError, KeyError, TypeError):
         raise AlertsUnavailable("unexpected answer") from None
 

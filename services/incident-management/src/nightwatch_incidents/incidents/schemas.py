@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from nightwatch_core.validation import reject_nul
+from nightwatch_core.validation import CursorPage, reject_nul
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -158,9 +158,8 @@ class IncidentMetrics(BaseModel):
 ItemT = TypeVar("ItemT")
 
 
-class IncidentAlertPage(BaseModel):
-    items: list[dict[str, Any]] = Field(description="ingestion's alert bodies, newest first")
-    next_cursor: str | None
+class IncidentAlertPage(CursorPage[dict[str, Any]]):
+    """Ingestion's alert bodies, newest first (docs/architecture.md, "Lists")."""
 
 
 class Page(BaseModel, Generic[ItemT]):

@@ -14,7 +14,6 @@ from nightwatch_contracts.notifications import (
 )
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError, NotFound
-from nightwatch_core.validation import Page
 
 from nightwatch_notify.channels import KNOWN_CHANNELS, Channel
 from nightwatch_notify.channels.base import redact_url
@@ -23,6 +22,7 @@ from nightwatch_notify.notifications.models import Notification
 from nightwatch_notify.notifications.schemas import (
     ChannelList,
     ChannelRead,
+    NotificationPage,
     NotificationRead,
     Status,
 )
@@ -105,7 +105,7 @@ async def notify(
 
 @router.get(
     "/notifications",
-    response_model=Page[NotificationRead],
+    response_model=NotificationPage,
     summary="List notifications, newest first",
 )
 async def list_notifications(
@@ -117,7 +117,7 @@ async def list_notifications(
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> Page[NotificationRead]:
+) -> NotificationPage:
     items, total = await service.list_notifications(
         session=session,
         filters=service.NotificationFilters(
@@ -126,7 +126,7 @@ async def list_notifications(
         limit=limit,
         offset=offset,
     )
-    return Page[NotificationRead](
+    return NotificationPage(
         items=[_read(request, item) for item in items],
         total=total,
         limit=limit,

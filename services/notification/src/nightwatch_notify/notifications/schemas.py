@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from nightwatch_core.validation import Page
 from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["pending", "delivered", "failed"]
@@ -29,6 +30,10 @@ class NotificationRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
+
+
+class NotificationPage(Page[NotificationRead]):
+    """Newest first (docs/architecture.md, "Lists")."""
 
 
 class ChannelRead(BaseModel):

@@ -138,8 +138,11 @@ async def delete_team(team: CurrentTeam, session: SessionDep) -> Response:
 
 
 @router.get("/teams/{team}/members")
-async def list_members(team: CurrentTeam, session: SessionDep) -> list[TeamMemberRead]:
-    return (await _team_read(session, team)).members
+async def list_members(
+    team: CurrentTeam, session: SessionDep, limit: Limit = 500, offset: Offset = 0
+) -> Page[TeamMemberRead]:
+    members = (await _team_read(session, team)).members
+    return Page.of(members, limit=limit, offset=offset)
 
 
 @router.post("/teams/{team}/members", status_code=201)
