@@ -30,6 +30,15 @@ from pydantic import BaseModel
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 INCIDENT = uuid.UUID("0190aaaa-0000-7000-8000-000000000001")
+PAGED_ALICE: dict[str, Any] = {
+    "incident_id": INCIDENT,
+    "recipient": "alice@example.com",
+    "channel": "email",
+    "subject": "[critical] CPU",
+    "message": "checkout: CPU",
+    "idempotency_key": "page:1",
+    "user_name": "Alice",
+}
 
 
 @cache
@@ -155,15 +164,7 @@ def test_oncall_to_incidents_timeline() -> None:
 
 
 def test_oncall_to_notification_pages() -> None:
-    page = steps.page_payload(
-        incident_id=INCIDENT,
-        recipient="alice@example.com",
-        channel="email",
-        subject="[critical] CPU",
-        message="checkout: CPU",
-        idempotency_key="page:1",
-        user_name="Alice",
-    )
+    page = steps.page_payload(**PAGED_ALICE)
     body = senders.page_body(page)
     _pair("notify", "/api/v1/notify", notifications.NotificationCreate, body)
     batch = {"notifications": [body]}
