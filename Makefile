@@ -38,7 +38,7 @@ screenshots: install ## browser tests against a fresh stack, saving each page to
 lint: install ## ruff, format check, mypy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy libs/nightwatch-core/src services/*/src
+	@$(RUN) mypy libs/*/src services/*/src
 
 format: install ## apply ruff's fixes and formatting
 	@$(RUN) ruff check --fix .

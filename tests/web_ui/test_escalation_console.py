@@ -217,7 +217,7 @@ async def test_overrides_schedules_and_policies_are_deleted_from_the_oncall_page
     await expect(overrides.get_by_test_id("override")).to_contain_text(f"Bob Oncall {suffix}")
     await overrides.get_by_role("button", name="Delete override").click()
     await expect(overrides.get_by_test_id("override")).to_have_count(0)
-    assert _get(api, f"/api/v1/schedules/{schedule['id']}/overrides") == []
+    assert _get(api, f"/api/v1/schedules/{schedule['id']}/overrides")["items"] == []
 
     # The schedule is still paged by the policy: a 409 that says what to do.
     header = (

@@ -94,7 +94,7 @@ async def test_team_by_name_or_id_with_members(client: httpx.AsyncClient) -> Non
         "/api/v1/teams/payments/members", json={"user_id": bob["id"], "role": "manager"}
     )
     assert added.status_code == 201
-    members = (await client.get("/api/v1/teams/payments/members")).json()
+    members = (await client.get("/api/v1/teams/payments/members")).json()["items"]
     assert {(m["name"], m["role"]) for m in members} == {("Alice", "member"), ("Bob", "manager")}
 
     assert (await client.delete(f"/api/v1/teams/payments/members/{bob['id']}")).status_code == 204

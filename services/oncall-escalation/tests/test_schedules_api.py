@@ -92,7 +92,7 @@ async def test_hourly_and_weekly_rotations(client: httpx.AsyncClient, ops: dict[
         layers=[daily([ops["Alice"], ops["Bob"]], rotation_type="hourly", shift_length=12)],
     )
     await make_team(client, "db", "Dave", "Erin")
-    db_users = (await client.get("/api/v1/teams/db/members")).json()
+    db_users = (await client.get("/api/v1/teams/db/members")).json()["items"]
     by_name = {m["name"]: m["user_id"] for m in db_users}
     await make_schedule(
         client,
@@ -217,7 +217,8 @@ async def test_overrides_added_and_removed(client: httpx.AsyncClient, ops: dict[
     )
     assert inverted.status_code == 422
     listed = (await client.get(url)).json()
-    assert [o["id"] for o in listed] == [override["id"]]
+    assert [o["id"] for o in listed["items"]] == [override["id"]]
+    assert (listed["total"], listed["limit"], listed["offset"]) == (1, 500, 0)
 
     assert (await client.delete(f"{url}/{override['id']}")).status_code == 204
     assert names(await oncall(client, "ops", "2026-01-05T13:00:00Z")) == ["Alice"]
@@ -373,20 +374,25 @@ async def test_a_persons_shifts_across_schedules(
             "end": "2026-01-06T13:00:00Z",
         },
     )
-    response = await client.get(
-        "/api/v1/oncall/shifts",
-        params={
-            "user_id": ops["Alice"],
-            "from": "2026-01-05T00:00:00Z",
-            "to": "2026-01-08T00:00:00Z",
-        },
-    )
+    three_days = {
+        "user_id": ops["Alice"],
+        "from": "2026-01-05T00:00:00Z",
+        "to": "2026-01-08T00:00:00Z",
+    }
+    response = await client.get("/api/v1/oncall/shifts", params=three_days)
     assert response.status_code == 200, response.text
-    assert [(s["schedule_name"], s["source"], s["start"], s["end"]) for s in response.json()] == [
+    shifts = response.json()["items"]
+    assert [(s["schedule_name"], s["source"], s["start"], s["end"]) for s in shifts] == [
         ("Primary", "layer", "2026-01-05T09:00:00Z", "2026-01-06T09:00:00Z"),
         ("Secondary", "override", "2026-01-06T12:00:00Z", "2026-01-06T13:00:00Z"),
         ("Primary", "layer", "2026-01-07T09:00:00Z", "2026-01-08T00:00:00Z"),
     ]
-    assert {s["schedule_id"] for s in response.json()} == {primary["id"], secondary["id"]}
+    assert {s["schedule_id"] for s in shifts} == {primary["id"], secondary["id"]}
+    assert response.json()["total"] == 3
+    second = await client.get(
+        "/api/v1/oncall/shifts", params={**three_days, "limit": 1, "offset": 1}
+    )
+    assert [s["source"] for s in second.json()["items"]] == ["override"]
+    assert second.json()["total"] == 3
     unknown = await client.get("/api/v1/oncall/shifts", params={"user_id": ops["team"]["id"]})
     assert unknown.status_code == 404

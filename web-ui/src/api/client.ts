@@ -33,13 +33,11 @@ export function buildQuery(query: Query = {}): string {
   return text ? `?${text}` : "";
 }
 
-/** Services paginate as {items,total,limit,offset} or with a next cursor; a bare list is a page too. */
+/** Every list is one envelope (docs/architecture.md, "Lists"): {items, total, limit, offset} or
+ * {items, limit, next_cursor}. */
 export function toPage<T>(raw: unknown, limit = 0, offset = 0): Page<T> {
-  if (Array.isArray(raw)) {
-    return { items: raw as T[], total: raw.length, limit: limit || raw.length, offset, next_cursor: null };
-  }
   const value = (raw ?? {}) as Record<string, unknown>;
-  const items = (value.items ?? value.data ?? value.results ?? []) as T[];
+  const items = (value.items ?? []) as T[];
   return {
     items,
     total: typeof value.total === "number" ? value.total : null,

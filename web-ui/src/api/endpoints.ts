@@ -175,16 +175,16 @@ export const oncall = {
       api.GET("/api/v1/schedules/{schedule_id}/shifts", { params: { path: { schedule_id: id }, query: { from, to } } }),
     ) as Promise<ShiftList>,
   /** One person's shifts across every schedule in [from, to) (at most 92 days). */
-  userShifts: (userId: string, from: string, to: string) =>
-    ok(api.GET("/api/v1/oncall/shifts", { params: { query: { user_id: userId, from, to } } })) as Promise<UserShift[]>,
+  userShifts: async (userId: string, from: string, to: string) =>
+    toPage<UserShift>(await ok(api.GET("/api/v1/oncall/shifts", { params: { query: { user_id: userId, from, to } } }))).items,
   deleteSchedule: (id: string) => ok(api.DELETE("/api/v1/schedules/{schedule_id}", schedulePath(id))),
   addOverride: (scheduleId: string, body: OverrideCreate) =>
     ok(api.POST("/api/v1/schedules/{schedule_id}/overrides", { ...schedulePath(scheduleId), body })),
   /** The schedule's overrides that end after `from` (every one without it). */
-  overrides: (scheduleId: string, from?: string) =>
-    ok(
-      api.GET("/api/v1/schedules/{schedule_id}/overrides", { params: { path: { schedule_id: scheduleId }, query: { from } } }),
-    ) as Promise<Override[]>,
+  overrides: async (scheduleId: string, from?: string) =>
+    toPage<Override>(
+      await ok(api.GET("/api/v1/schedules/{schedule_id}/overrides", { params: { path: { schedule_id: scheduleId }, query: { from } } })),
+    ).items,
   deleteOverride: (scheduleId: string, id: string) =>
     ok(
       api.DELETE("/api/v1/schedules/{schedule_id}/overrides/{override_id}", {

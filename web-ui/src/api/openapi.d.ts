@@ -1614,11 +1614,17 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** AuditPage */
+        /**
+         * AuditPage
+         * @description Newest first (docs/architecture.md, "Lists").
+         */
         AuditPage: {
             /** Items */
             items: components["schemas"]["AuditEntryRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -1679,15 +1685,29 @@ export interface components {
         Page_AccountRead_: {
             /** Items */
             items: components["schemas"]["AccountRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** Page[ApiKeyRead] */
         Page_ApiKeyRead_: {
             /** Items */
             items: components["schemas"]["ApiKeyRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /**
          * Permission
@@ -1781,7 +1801,10 @@ export interface components {
              */
             status: components["schemas"]["AlertStatus"];
         };
-        /** AlertPage */
+        /**
+         * AlertPage
+         * @description Newest first; ``next_cursor`` gives the older ones (docs/architecture.md, "Lists").
+         */
         AlertPage: {
             /** Items */
             items: components["schemas"]["AlertRead"][];
@@ -1789,7 +1812,7 @@ export interface components {
             limit: number;
             /**
              * Next Cursor
-             * @description Pass as ?cursor= for the next (older) page
+             * @description pass as ?cursor= for the next page; null: last
              */
             next_cursor: string | null;
         };
@@ -1932,12 +1955,22 @@ export interface components {
              */
             grace_seconds: number;
         };
-        /** HeartbeatList */
+        /**
+         * HeartbeatList
+         * @description docs/architecture.md, "Lists".
+         */
         HeartbeatList: {
             /** Items */
             items: components["schemas"]["HeartbeatRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** HeartbeatRead */
         HeartbeatRead: {
@@ -2047,12 +2080,22 @@ export interface components {
              */
             auto_resolve: boolean;
         };
-        /** IntegrationList */
+        /**
+         * IntegrationList
+         * @description docs/architecture.md, "Lists".
+         */
         IntegrationList: {
             /** Items */
             items: components["schemas"]["IntegrationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** IntegrationRead */
         IntegrationRead: {
@@ -2482,12 +2525,22 @@ export interface components {
             /** Comment */
             comment: string;
         };
-        /** SilenceList */
+        /**
+         * SilenceList
+         * @description docs/architecture.md, "Lists".
+         */
         SilenceList: {
             /** Items */
             items: components["schemas"]["SilenceRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** SilenceRead */
         SilenceRead: {
@@ -2637,12 +2690,22 @@ export interface components {
              */
             repeat_until?: string | null;
         };
-        /** WindowList */
+        /**
+         * WindowList
+         * @description docs/architecture.md, "Lists".
+         */
         WindowList: {
             /** Items */
             items: components["schemas"]["WindowRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** WindowRead */
         WindowRead: {
@@ -2818,9 +2881,9 @@ export interface components {
             result: "ok" | "not_found" | "invalid_transition";
             /** Message */
             message: string;
-            current_status?: components["schemas"]["Status"] | null;
+            current_status?: components["schemas"]["IncidentStatus"] | null;
             /** Allowed Transitions */
-            allowed_transitions?: components["schemas"]["Status"][];
+            allowed_transitions?: components["schemas"]["IncidentStatus"][];
             incident?: components["schemas"]["IncidentRead"] | null;
         };
         /** BulkResult */
@@ -2887,16 +2950,21 @@ export interface components {
             /** Items */
             items: components["schemas"]["GroupStats"][];
         };
-        /** IncidentAlertPage */
+        /**
+         * IncidentAlertPage
+         * @description Ingestion's alert bodies, newest first (docs/architecture.md, "Lists").
+         */
         IncidentAlertPage: {
-            /**
-             * Items
-             * @description ingestion's alert bodies, newest first
-             */
+            /** Items */
             items: {
                 [key: string]: unknown;
             }[];
-            /** Next Cursor */
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description pass as ?cursor= for the next page; null: last
+             */
             next_cursor: string | null;
         };
         /** IncidentCreate */
@@ -2933,7 +3001,7 @@ export interface components {
             /** Service */
             service: string;
             severity: components["schemas"]["Severity"];
-            status: components["schemas"]["Status"];
+            status: components["schemas"]["IncidentStatus"];
             /** Team */
             team: string | null;
             /** Assignee */
@@ -2967,7 +3035,7 @@ export interface components {
             /** Mttr Seconds */
             mttr_seconds: number | null;
             /** Allowed Transitions */
-            allowed_transitions: components["schemas"]["Status"][];
+            allowed_transitions: components["schemas"]["IncidentStatus"][];
             /**
              * Alerts
              * @description the newest alerts (ingestion's alert bodies); the rest page by page from GET /api/v1/incidents/{id}/alerts?cursor=alerts_next_cursor
@@ -3000,7 +3068,7 @@ export interface components {
              * Format: uuid
              */
             incident_id: string;
-            status: components["schemas"]["Status"];
+            status: components["schemas"]["IncidentStatus"];
             /**
              * Created At
              * Format: date-time
@@ -3035,7 +3103,7 @@ export interface components {
             /** Service */
             service: string;
             severity: components["schemas"]["Severity"];
-            status: components["schemas"]["Status"];
+            status: components["schemas"]["IncidentStatus"];
             /** Team */
             team: string | null;
             /** Assignee */
@@ -3069,14 +3137,19 @@ export interface components {
             /** Mttr Seconds */
             mttr_seconds: number | null;
             /** Allowed Transitions */
-            allowed_transitions: components["schemas"]["Status"][];
+            allowed_transitions: components["schemas"]["IncidentStatus"][];
         };
+        /**
+         * IncidentStatus
+         * @enum {string}
+         */
+        IncidentStatus: "open" | "acknowledged" | "in_progress" | "resolved";
         /**
          * IncidentUpdate
          * @description Any of: a status change, a new assignee (null unassigns), a note (`notes` or `note`).
          */
         IncidentUpdate: {
-            status?: components["schemas"]["Status"] | null;
+            status?: components["schemas"]["IncidentStatus"] | null;
             /** Assignee */
             assignee?: string | null;
             /** Notes */
@@ -3151,11 +3224,6 @@ export interface components {
             mtta: components["schemas"]["DurationStats"];
             mttr: components["schemas"]["DurationStats"];
         };
-        /**
-         * Status
-         * @enum {string}
-         */
-        Status: "open" | "acknowledged" | "in_progress" | "resolved";
         /** TimelineBatch */
         TimelineBatch: {
             /** Entries */
@@ -3425,8 +3493,7 @@ export interface components {
              * @default
              */
             service: string;
-            /** Severity */
-            severity?: ("critical" | "high" | "medium" | "low") | null;
+            severity?: components["schemas"]["Severity"] | null;
         };
         /** EscalationStartBatch */
         EscalationStartBatch: {
@@ -3872,7 +3939,24 @@ export interface components {
         Page_EscalationRead_: {
             /** Items */
             items: components["schemas"]["EscalationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[OverrideRead] */
+        Page_OverrideRead_: {
+            /** Items */
+            items: components["schemas"]["OverrideRead"][];
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3883,7 +3967,10 @@ export interface components {
         Page_PolicyRead_: {
             /** Items */
             items: components["schemas"]["PolicyRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3894,7 +3981,24 @@ export interface components {
         Page_ScheduleRead_: {
             /** Items */
             items: components["schemas"]["ScheduleRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[TeamMemberRead] */
+        Page_TeamMemberRead_: {
+            /** Items */
+            items: components["schemas"]["TeamMemberRead"][];
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3905,7 +4009,10 @@ export interface components {
         Page_TeamRead_: {
             /** Items */
             items: components["schemas"]["TeamRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -3916,7 +4023,24 @@ export interface components {
         Page_UserRead_: {
             /** Items */
             items: components["schemas"]["UserRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[UserShiftRead] */
+        Page_UserShiftRead_: {
+            /** Items */
+            items: components["schemas"]["UserShiftRead"][];
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -4539,11 +4663,17 @@ export interface components {
              */
             notification_rule?: string | null;
         };
-        /** NotificationPage */
+        /**
+         * NotificationPage
+         * @description Newest first (docs/architecture.md, "Lists").
+         */
         NotificationPage: {
             /** Items */
             items: components["schemas"]["NotificationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
             total: number;
             /** Limit */
             limit: number;
@@ -4757,7 +4887,10 @@ export interface operations {
     };
     list_accounts_api_v1_accounts_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4771,6 +4904,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AccountRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4905,7 +5047,10 @@ export interface operations {
     };
     list_api_keys_api_v1_api_keys_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4919,6 +5064,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_ApiKeyRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5399,7 +5553,10 @@ export interface operations {
     };
     list_integrations_api_v1_integrations_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5413,6 +5570,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IntegrationList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5651,6 +5817,7 @@ export interface operations {
             query?: {
                 status?: components["schemas"]["Lifecycle"] | null;
                 limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -5797,6 +5964,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -5978,7 +6146,10 @@ export interface operations {
     };
     list_heartbeats_api_v1_heartbeats_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5992,6 +6163,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HeartbeatList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7423,7 +7603,10 @@ export interface operations {
     };
     list_members_api_v1_teams__team__members_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path: {
                 /** @description The team's id or name */
@@ -7439,7 +7622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TeamMemberRead"][];
+                    "application/json": components["schemas"]["Page_TeamMemberRead_"];
                 };
             };
             /** @description Validation Error */
@@ -7885,6 +8068,8 @@ export interface operations {
             query?: {
                 from?: string | null;
                 to?: string | null;
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path: {
@@ -7900,7 +8085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OverrideRead"][];
+                    "application/json": components["schemas"]["Page_OverrideRead_"];
                 };
             };
             /** @description Validation Error */
@@ -8023,6 +8208,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Default from + 14 days */
                 to?: string | null;
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -8036,7 +8223,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserShiftRead"][];
+                    "application/json": components["schemas"]["Page_UserShiftRead_"];
                 };
             };
             /** @description Validation Error */

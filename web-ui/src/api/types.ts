@@ -8,18 +8,17 @@ type S = components["schemas"];
 
 export type Role = S["Role"];
 export type Severity = S["Severity"];
-export type IncidentStatus = S["Status"];
+export type IncidentStatus = S["IncidentStatus"];
 
-export const SEVERITIES: Severity[] = ["critical", "high", "medium", "low"];
-export const STATUSES: IncidentStatus[] = ["open", "acknowledged", "in_progress", "resolved"];
+// The display order of the API's enums (nightwatch_contracts.vocabulary); `satisfies` makes a
+// value added to or removed from the OpenAPI a compile error here instead of a silent gap.
+const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2, low: 3 } satisfies Record<Severity, number>;
+const STATUS_ORDER = { open: 0, acknowledged: 1, in_progress: 2, resolved: 3 } satisfies Record<IncidentStatus, number>;
+export const SEVERITIES = Object.keys(SEVERITY_ORDER) as Severity[];
+export const STATUSES = Object.keys(STATUS_ORDER) as IncidentStatus[];
 
-/** The state machine of issue 3, used only when a response lacks `allowed_transitions`. */
-export const NEXT_STATES: Record<IncidentStatus, IncidentStatus[]> = {
-  open: ["acknowledged", "resolved"],
-  acknowledged: ["in_progress", "resolved"],
-  in_progress: ["resolved"],
-  resolved: [],
-};
+// Which status may follow which is the server's alone: every incident carries its
+// `allowed_transitions` (nightwatch_contracts.vocabulary), so the console keeps no copy.
 
 export type SessionUser = S["AccountSummary"];
 export type LoginResponse = S["LoginResponse"];

@@ -2,10 +2,10 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, expect, it, vi } from "vitest";
-import { NEXT_STATES, type IncidentDetail, type IncidentStatus } from "../api/types";
+import { type IncidentDetail, type IncidentStatus } from "../api/types";
 import { ROUTER_FUTURE } from "../App";
 import { AuthProvider } from "../auth";
-import { fakeApi, signIn } from "../test/fakeApi";
+import { fakeApi, SERVER_TRANSITIONS, signIn } from "../test/fakeApi";
 import { IncidentDetailPage } from "./IncidentDetailPage";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -14,7 +14,7 @@ function incident(status: IncidentStatus, extra: Partial<IncidentDetail> = {}): 
   return {
     id: "inc-1", title: "HTTP 5xx error rate > 10%", service: "frontend-api", severity: "high", status,
     description: "", team: "web", updated_at: "2026-01-01T10:00:00Z", acknowledged_by: null, resolved_by: null,
-    alert_count: 0, duplicate_count: 0, page_state: "paged", alerts_source: "ingestion", allowed_transitions: NEXT_STATES[status], assignee: null, created_at: "2026-01-01T10:00:00Z",
+    alert_count: 0, duplicate_count: 0, page_state: "paged", alerts_source: "ingestion", allowed_transitions: SERVER_TRANSITIONS[status], assignee: null, created_at: "2026-01-01T10:00:00Z",
     acknowledged_at: null, resolved_at: null, mtta_seconds: null, mttr_seconds: null,
     alerts: [], notes: [], timeline: [], ...extra,
   };

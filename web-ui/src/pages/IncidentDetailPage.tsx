@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError } from "../api/client";
 import { incidents as incidentsApi } from "../api/endpoints";
-import { NEXT_STATES, type IncidentAlert, type IncidentDetail, type IncidentStatus } from "../api/types";
+import { type IncidentAlert, type IncidentDetail, type IncidentStatus } from "../api/types";
 import { useAuth } from "../auth";
 import { Empty, ErrorBanner, Loading, SeverityBadge, StatusBadge } from "../components/ui";
 import { formatDuration, formatTime, humanize } from "../format";
@@ -55,7 +55,7 @@ export function IncidentDetailPage() {
   if (!incident.data) return <ErrorBanner error={incident.error ?? new Error("Incident not found")} onRetry={incident.reload} />;
   const data: IncidentDetail = incident.data;
   const responder = can("responder");
-  const next = data.allowed_transitions ?? NEXT_STATES[data.status] ?? [];
+  const next = data.allowed_transitions;
 
   return (
     <div className="space-y-4">

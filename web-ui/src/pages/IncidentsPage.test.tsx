@@ -2,11 +2,11 @@ import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, expect, it, vi } from "vitest";
-import { NEXT_STATES, type BulkResult, type Incident, type IncidentStatus } from "../api/types";
+import { type BulkResult, type Incident, type IncidentStatus } from "../api/types";
 import { ROUTER_FUTURE } from "../App";
 import { AuthProvider } from "../auth";
 import { LiveProvider } from "../live/LiveContext";
-import { fakeApi, signIn } from "../test/fakeApi";
+import { fakeApi, SERVER_TRANSITIONS, signIn } from "../test/fakeApi";
 import { IncidentsPage } from "./IncidentsPage";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -14,7 +14,7 @@ afterEach(() => vi.unstubAllGlobals());
 function incident(id: string, title: string, status: IncidentStatus = "open"): Incident {
   return {
     id, title, service: "checkout", severity: "high", status, description: "", team: "web", updated_at: "2026-01-01T10:00:00Z",
-    acknowledged_by: null, resolved_by: null, alert_count: 1, duplicate_count: 0, allowed_transitions: NEXT_STATES[status], assignee: null,
+    acknowledged_by: null, resolved_by: null, alert_count: 1, duplicate_count: 0, allowed_transitions: SERVER_TRANSITIONS[status], assignee: null,
     created_at: "2026-01-01T10:00:00Z", acknowledged_at: null, resolved_at: null, mtta_seconds: null, mttr_seconds: null,
     page_state: "paged",
   };

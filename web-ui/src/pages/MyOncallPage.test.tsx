@@ -45,7 +45,7 @@ function routes() {
   return fakeApi({
     "GET /api/v1/users": () => ({ body: { items: [ALICE, BOB], total: 2 } }),
     "GET /api/v1/schedules": () => ({ body: { items: [SCHEDULE], total: 1 } }),
-    "GET /api/v1/oncall/shifts": () => ({ body: [shift(-2, 24), shift(72, 24)] }),
+    "GET /api/v1/oncall/shifts": () => ({ body: { items: [shift(-2, 24), shift(72, 24)], total: 2, limit: 2208, offset: 0 } }),
     "POST /api/v1/notify": (body) => {
       const { channel } = body as { channel: string };
       if (channel === "email") return { status: 422, body: { error: { code: "unknown_channel", message: "Channel 'email' is not configured; available channels: mock" } } };

@@ -1,7 +1,7 @@
 // A fake gateway for component tests: routes "METHOD /path" to handlers and records calls.
 import { vi } from "vitest";
 import { saveLogin } from "../api/session";
-import type { Role } from "../api/types";
+import type { IncidentStatus, Role } from "../api/types";
 
 export type Handler = (body: unknown, url: URL) => { status?: number; body?: unknown };
 
@@ -31,3 +31,11 @@ export function fakeApi(routes: Record<string, Handler>) {
 export function signIn(role: Role, username: string = role) {
   saveLogin({ access_token: `token-${username}`, token_type: "bearer", expires_in: 3600, user: { username, role, must_change_password: false } });
 }
+
+/** What a fake server answers as `allowed_transitions` (the real one: the incidents service). */
+export const SERVER_TRANSITIONS: Record<IncidentStatus, IncidentStatus[]> = {
+  open: ["acknowledged", "resolved"],
+  acknowledged: ["in_progress", "resolved"],
+  in_progress: ["resolved"],
+  resolved: [],
+};

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -93,3 +94,14 @@ async def create_raw_pool(settings: ServiceSettings) -> asyncpg.Pool:
         connection_class=_StatelessConnection,
         connect=connect_database,
     )
+
+
+async def fetch_page(
+    session: AsyncSession, query: Select[Any], *, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of an ordered ``query`` and how many rows the whole query has, for the core's
+    ``Page`` (docs/architecture.md, "Lists"): for the short lists (accounts, silences, ...)
+    where a count is cheap."""
+    rows = (await session.execute(query.limit(limit).offset(offset))).all()
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    return list(rows), int((await session.execute(counted)).scalar_one())

@@ -1,21 +1,17 @@
-"""Field types shared by the service's request schemas: bounded, NUL-free, checked early (4xx)."""
+"""Field types shared by the service's request schemas: bounded, NUL-free (the core's
+``reject_nul``), checked early (4xx)."""
 
 from __future__ import annotations
 
 import functools
 import re
 import zoneinfo
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from nightwatch_core.validation import reject_nul
+from pydantic import AfterValidator, StringConstraints
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{2,30}$")
-
-
-def no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 @functools.cache
@@ -42,9 +38,9 @@ def _phone(value: str) -> str:
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(no_nul),
+    AfterValidator(reject_nul),
 ]
-Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)]
+Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(reject_nul)]
 TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
 PhoneNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)
@@ -54,17 +50,6 @@ TeamName = Annotated[
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$"),
 ]
 # A team in a path or query: its id or its name.
-TeamRef = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_nul)]
-
-ItemT = TypeVar("ItemT")
-
-
-class Page(BaseModel, Generic[ItemT]):
-    items: list[ItemT]
-    total: int
-    limit: int
-    offset: int
-
-
-Limit = Annotated[int, Field(ge=1, le=500)]
-Offset = Annotated[int, Field(ge=0, le=1_000_000)]
+TeamRef = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(reject_nul)
+]

@@ -135,11 +135,18 @@ def _item(alert: Prepared) -> dict[str, Any]:
     return item
 
 
+def batch_body(batch_id: uuid.UUID, alerts: list[Prepared]) -> bytes:
+    """The body of ``POST /internal/v1/alert-batches`` (``nightwatch_contracts.alert_placement.
+    AlertBatchIn``), written as plain dicts: this is the alert hot path, and
+    tests/test_contracts.py holds it to the contract."""
+    return orjson.dumps({"batch_id": str(batch_id), "alerts": [_item(a) for a in alerts]})
+
+
 async def place(
     client: ServiceClient, *, batch_id: uuid.UUID, alerts: list[Prepared]
 ) -> dict[uuid.UUID, Placed]:
     """Each alert's incident and result, keyed by alert id; raises IncidentCallFailed."""
-    body = orjson.dumps({"batch_id": str(batch_id), "alerts": [_item(a) for a in alerts]})
+    body = batch_body(batch_id, alerts)
     try:
         response = await client.post(
             PLACE_ROUTE, content=body, idempotency_key=f"nightwatch-alert-batch-{batch_id}"

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from nightwatch_core.db import SessionDep
-from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import as_utc, checked_query, reject_nul
 
 from nightwatch_ingestion.alerts import intake, service
 from nightwatch_ingestion.alerts.schemas import (
@@ -19,7 +19,6 @@ from nightwatch_ingestion.alerts.schemas import (
     AlertRead,
     BatchAccepted,
     Severity,
-    as_utc,
 )
 
 # A body without a content type is read as JSON, as the fast lane (intake.py) reads it: monitoring
@@ -53,21 +52,6 @@ async def post_alerts(
     return Response(answer, status_code=status, media_type="application/json")  # type: ignore[return-value]
 
 
-def _query_text(name: str, value: str | None) -> str | None:
-    if value is not None and "\x00" in value:
-        raise ApiError(422, f"Invalid request: query.{name}: must not contain NUL characters")
-    return value
-
-
-def _query_time(name: str, value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return as_utc(value)
-    except ValueError as exc:
-        raise ApiError(422, f"Invalid request: query.{name}: {exc}") from None
-
-
 @router.get("/api/v1/alerts", summary="List alerts, newest first")
 async def get_alerts(
     session: SessionDep,
@@ -87,12 +71,12 @@ async def get_alerts(
     items, next_cursor = await service.list_alerts(
         session,
         limit=limit,
-        cursor=_query_text("cursor", cursor),
-        service=_query_text("service", service_name),
+        cursor=checked_query("query.cursor", reject_nul, cursor),
+        service=checked_query("query.service", reject_nul, service_name),
         severity=severity.value if severity else None,
         incident_id=incident_id,
-        since=_query_time("since", since),
-        until=_query_time("until", until),
+        since=checked_query("query.since", as_utc, since),
+        until=checked_query("query.until", as_utc, until),
         unrouted=unrouted,
     )
     return AlertPage(items=items, limit=limit, next_cursor=next_cursor)

@@ -7,23 +7,18 @@ contain a NUL character or an unpaired surrogate (PostgreSQL cannot store either
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
+from nightwatch_contracts.vocabulary import Severity
+from nightwatch_core.validation import CursorPage, UtcDatetime, storable, stripped
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 MAX_BATCH = 1000
 MAX_LABELS = 64
 MAX_TEAM = 200
-
-
-class Severity(StrEnum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
 
 
 class CorrelationResult(StrEnum):
@@ -44,44 +39,16 @@ class AlertStatus(StrEnum):
     resolved = "resolved"
 
 
-def _storable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
-    return value
-
-
-def _stripped(value: str) -> str:
-    value = _storable(value).strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
 def _lowercase(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def as_utc(value: datetime) -> datetime:
-    """A timestamp without a zone is taken as UTC; every timestamp is stored and returned in UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range once converted to UTC") from None
-
-
-ServiceName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
-Message = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_stripped)]
-LabelKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_storable)]
-LabelValue = Annotated[str, Field(max_length=1024), AfterValidator(_storable)]
+ServiceName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(stripped)]
+Message = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(stripped)]
+LabelKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(storable)]
+LabelValue = Annotated[str, Field(max_length=1024), AfterValidator(storable)]
 SeverityIn = Annotated[Severity, BeforeValidator(_lowercase)]
-DedupKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_stripped)]
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+DedupKey = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(stripped)]
 
 
 class AlertCreate(BaseModel):
@@ -190,7 +157,5 @@ class AlertRead(BaseModel):
     )
 
 
-class AlertPage(BaseModel):
-    items: list[AlertRead]
-    limit: int
-    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
+class AlertPage(CursorPage[AlertRead]):
+    """Newest first; ``next_cursor`` gives the older ones (docs/architecture.md, "Lists")."""

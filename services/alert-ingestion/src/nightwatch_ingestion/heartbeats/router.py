@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
+from nightwatch_core.validation import Limit, Offset
 
 from nightwatch_ingestion.heartbeats import flows, service
 from nightwatch_ingestion.heartbeats.schemas import (
@@ -47,9 +48,12 @@ async def create_heartbeat(
 
 
 @router.get("/api/v1/heartbeats")
-async def list_heartbeats(request: Request, session: SessionDep) -> HeartbeatList:
-    rows = await service.list_all(session=session)
-    return HeartbeatList(items=[_read(request, row) for row in rows], total=len(rows))
+async def list_heartbeats(
+    request: Request, session: SessionDep, limit: Limit = 500, offset: Offset = 0
+) -> HeartbeatList:
+    rows, total = await service.list_page(session=session, limit=limit, offset=offset)
+    items = [_read(request, row) for row in rows]
+    return HeartbeatList(items=items, total=total, limit=limit, offset=offset)
 
 
 _PING = "/api/v1/heartbeats/ping/{key}"

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from nightwatch_core.validation import Page
 from pydantic import BaseModel, ConfigDict, Field
 
 from nightwatch_ingestion.alerts.schemas import ServiceName, Severity
@@ -41,7 +42,7 @@ class HeartbeatCreate(BaseModel):
     service: ServiceName | None = Field(
         default=None, description="the service of its alert; default: the heartbeat's name"
     )
-    severity: Severity = Severity.high
+    severity: Severity = Severity.HIGH
     interval_seconds: int = Field(ge=MIN_INTERVAL, le=MAX_SECONDS)
     grace_seconds: int = Field(default=0, ge=0, le=MAX_SECONDS)
 
@@ -73,9 +74,8 @@ class HeartbeatRead(BaseModel):
     updated_at: datetime
 
 
-class HeartbeatList(BaseModel):
-    items: list[HeartbeatRead]
-    total: int
+class HeartbeatList(Page[HeartbeatRead]):
+    """docs/architecture.md, "Lists"."""
 
 
 class PingAnswer(BaseModel):

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from nightwatch_core.db import fetch_page
 from nightwatch_core.errors import ApiError
 from nightwatch_core.ids import uuid7
 from sqlalchemy import delete, insert, select, update
@@ -82,8 +83,9 @@ async def get(*, session: AsyncSession, heartbeat_id: uuid.UUID) -> Any:
     return await one_or_404(session, heartbeats, heartbeat_id, "Heartbeat")
 
 
-async def list_all(*, session: AsyncSession) -> list[Any]:
-    return list((await session.execute(select(heartbeats).order_by(heartbeats.c.name))).all())
+async def list_page(*, session: AsyncSession, limit: int, offset: int) -> tuple[list[Any], int]:
+    query = select(heartbeats).order_by(heartbeats.c.name, heartbeats.c.id)
+    return await fetch_page(session, query, limit=limit, offset=offset)
 
 
 async def change(

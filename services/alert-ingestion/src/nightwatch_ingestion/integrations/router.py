@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
+from nightwatch_core.validation import Limit, Offset
 
 from nightwatch_ingestion.integrations import service
 from nightwatch_ingestion.integrations.schemas import (
@@ -45,12 +46,12 @@ async def create_integration(
 
 
 @router.get("")
-async def list_integrations(request: Request, session: SessionDep) -> IntegrationList:
-    rows = await service.list_all(session=session)
-    return IntegrationList(
-        items=[service.to_read(row, public_base_url=_base(request)) for row in rows],
-        total=len(rows),
-    )
+async def list_integrations(
+    request: Request, session: SessionDep, limit: Limit = 500, offset: Offset = 0
+) -> IntegrationList:
+    rows, total = await service.list_page(session=session, limit=limit, offset=offset)
+    items = [service.to_read(row, public_base_url=_base(request)) for row in rows]
+    return IntegrationList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{integration_id}", responses=_ERRORS)

@@ -8,9 +8,10 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
+from nightwatch_core.validation import Page, stripped
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from nightwatch_ingestion.alerts.schemas import ServiceName, Severity, _stripped
+from nightwatch_ingestion.alerts.schemas import ServiceName, Severity
 
 MAX_MAPPING = 50
 
@@ -22,9 +23,9 @@ class IntegrationType(StrEnum):
     generic = "generic"
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_stripped)]
-TeamName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
-ToolSeverity = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_stripped)]
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(stripped)]
+TeamName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(stripped)]
+ToolSeverity = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(stripped)]
 
 
 def _lower_keys(mapping: dict[str, Severity]) -> dict[str, Severity]:
@@ -66,7 +67,7 @@ class IntegrationCreate(BaseModel):
         "info->low)",
     )
     default_severity: Severity = Field(
-        default=Severity.medium, description="for a severity neither mapping knows"
+        default=Severity.MEDIUM, description="for a severity neither mapping knows"
     )
     auto_resolve: bool = Field(
         default=True,
@@ -112,9 +113,8 @@ class IntegrationWithKey(IntegrationRead):
     key: str = Field(description="the secret key: shown this once, stored only as a hash")
 
 
-class IntegrationList(BaseModel):
-    items: list[IntegrationRead]
-    total: int
+class IntegrationList(Page[IntegrationRead]):
+    """docs/architecture.md, "Lists"."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from nightwatch_core.db import fetch_page
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,9 +110,9 @@ async def get(*, session: AsyncSession, integration_id: uuid.UUID) -> Any:
     return row
 
 
-async def list_all(*, session: AsyncSession) -> list[Any]:
+async def list_page(*, session: AsyncSession, limit: int, offset: int) -> tuple[list[Any], int]:
     query = select(integrations).order_by(integrations.c.created_at, integrations.c.id)
-    return list((await session.execute(query)).all())
+    return await fetch_page(session, query, limit=limit, offset=offset)
 
 
 async def count(*, session: AsyncSession) -> int:

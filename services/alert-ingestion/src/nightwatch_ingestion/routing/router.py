@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
+from nightwatch_core.validation import Offset
 
 from nightwatch_ingestion.routing import service
 from nightwatch_ingestion.routing.cache import RoutingCache
@@ -128,11 +129,14 @@ async def routing_history(
     session: SessionDep,
     rule_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
 ) -> RoutingHistory:
-    """Who changed what, when (newest first), for every rule or one."""
-    return RoutingHistory(
-        items=await service.history(session=session, rule_id=rule_id, limit=limit)
+    """Who changed what, when (newest first), for every rule or one: a page
+    (docs/architecture.md, "Lists")."""
+    items, total = await service.history(
+        session=session, rule_id=rule_id, limit=limit, offset=offset
     )
+    return RoutingHistory(items=items, total=total, limit=limit, offset=offset)
 
 
 def _ref(rule: Rule | None) -> RuleRef | None:

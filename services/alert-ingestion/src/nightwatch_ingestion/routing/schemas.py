@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+from nightwatch_core.validation import Page, stripped
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from nightwatch_ingestion.alerts.schemas import (
@@ -15,12 +16,11 @@ from nightwatch_ingestion.alerts.schemas import (
     ServiceName,
     Severity,
     SeverityIn,
-    _stripped,
 )
 from nightwatch_ingestion.suppression.schemas import MAX_MATCHERS, MatcherText, TeamName
 
 MAX_RULES = 1000
-RuleName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
+RuleName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(stripped)]
 TestMessage = Annotated[str, Field(max_length=4096)]
 
 
@@ -135,8 +135,8 @@ class RoutingChange(BaseModel):
     after: Any
 
 
-class RoutingHistory(BaseModel):
-    items: list[RoutingChange]
+class RoutingHistory(Page[RoutingChange]):
+    """The change history, newest first."""
 
 
 class SampleAlert(BaseModel):

@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from nightwatch_core.db import fetch_page
 from nightwatch_core.errors import ApiError, NotFound
 from nightwatch_core.ids import uuid7
 from sqlalchemy import func, select, text
@@ -236,11 +237,12 @@ async def set_catch_all(
 
 
 async def history(
-    *, session: AsyncSession, rule_id: uuid.UUID | None, limit: int
-) -> list[RoutingChange]:
-    query = select(changes).order_by(changes.c.id.desc()).limit(limit)
+    *, session: AsyncSession, rule_id: uuid.UUID | None, limit: int, offset: int
+) -> tuple[list[RoutingChange], int]:
+    query = select(changes).order_by(changes.c.id.desc())
     if rule_id is not None:
         query = query.where(changes.c.rule_id == rule_id)
+    rows, total = await fetch_page(session, query, limit=limit, offset=offset)
     return [
         RoutingChange(
             id=row.id,
@@ -251,8 +253,8 @@ async def history(
             before=row.before,
             after=row.after,
         )
-        for row in (await session.execute(query)).all()
-    ]
+        for row in rows
+    ], total
 
 
 async def unrouted_since(session: AsyncSession, *, now: datetime) -> int:

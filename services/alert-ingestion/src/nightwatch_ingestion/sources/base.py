@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import as_utc
 from pydantic import ValidationError
 
 from nightwatch_ingestion.alerts.schemas import (
@@ -21,7 +22,6 @@ from nightwatch_ingestion.alerts.schemas import (
     AlertAccepted,
     AlertCreate,
     Severity,
-    as_utc,
 )
 from nightwatch_ingestion.integrations.schemas import IntegrationAuth
 

@@ -8,10 +8,10 @@ import logging
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
-from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import Limit, Offset, checked_query, reject_nul
 
 from nightwatch_ingestion.suppression import service
 from nightwatch_ingestion.suppression.schemas import (
@@ -33,9 +33,7 @@ ActorHeader = Annotated[
 
 
 def actor_of(x_actor: str | None) -> str:
-    actor = (x_actor or "").strip()
-    if "\x00" in actor:
-        raise ApiError(422, "Invalid request: header.X-Actor: must not contain NUL characters")
+    actor = checked_query("header.X-Actor", reject_nul, (x_actor or "").strip())
     return actor or "anonymous"
 
 
@@ -70,13 +68,16 @@ async def list_silences(
     session: SessionDep,
     clock: ClockDep,
     status: Lifecycle | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> SilenceList:
     """Latest-ending first; ``status`` = pending, active or expired."""
     now = clock.now()
-    rows = await service.list_silences(session=session, status=status, now=now, limit=limit)
+    rows, total = await service.list_silences(
+        session=session, status=status, now=now, limit=limit, offset=offset
+    )
     items = [service.silence_read(row, now=now) for row in rows]
-    return SilenceList(items=items, total=len(items))
+    return SilenceList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/api/v1/silences/{silence_id}", responses=_ERRORS)
@@ -123,12 +124,12 @@ async def create_window(
 
 @router.get("/api/v1/maintenance-windows")
 async def list_windows(
-    session: SessionDep, clock: ClockDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    session: SessionDep, clock: ClockDep, limit: Limit = 100, offset: Offset = 0
 ) -> WindowList:
     now = clock.now()
-    rows = await service.list_windows(session=session, limit=limit)
+    rows, total = await service.list_windows(session=session, limit=limit, offset=offset)
     items = [service.window_read(row, now=now) for row in rows]
-    return WindowList(items=items, total=len(items))
+    return WindowList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/api/v1/maintenance-windows/{window_id}", responses=_ERRORS)

@@ -8,10 +8,11 @@ from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from nightwatch_core.validation import Page, UtcDatetime, storable, stripped
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from nightwatch_ingestion import matchers
-from nightwatch_ingestion.alerts.schemas import ServiceName, UtcDatetime, _storable, _stripped
+from nightwatch_ingestion.alerts.schemas import ServiceName
 
 MAX_MATCHERS = 32
 MAX_TARGETS = 100
@@ -20,7 +21,7 @@ MAX_RANGE = timedelta(days=366)
 
 def _matcher(text: str) -> str:
     try:
-        return str(matchers.parse(_storable(text)))
+        return str(matchers.parse(storable(text)))
     except matchers.MatcherError as exc:
         raise ValueError(f"invalid matcher {exc}") from None
 
@@ -54,9 +55,9 @@ def _plausible(moment: datetime) -> datetime:
 
 WindowTime = Annotated[UtcDatetime, AfterValidator(_plausible)]
 MatcherText = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_matcher)]
-Comment = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_stripped)]
-WindowName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
-TeamName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
+Comment = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(stripped)]
+WindowName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(stripped)]
+TeamName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(stripped)]
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_zone)]
 
 
@@ -116,9 +117,8 @@ class SilenceRead(BaseModel):
     status: Lifecycle = Field(description="pending (starts later), active, or expired")
 
 
-class SilenceList(BaseModel):
-    items: list[SilenceRead]
-    total: int
+class SilenceList(Page[SilenceRead]):
+    """docs/architecture.md, "Lists"."""
 
 
 class Recurrence(StrEnum):
@@ -189,6 +189,5 @@ class WindowRead(BaseModel):
     next_end: datetime | None
 
 
-class WindowList(BaseModel):
-    items: list[WindowRead]
-    total: int
+class WindowList(Page[WindowRead]):
+    """docs/architecture.md, "Lists"."""

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from nightwatch_core.db import fetch_page
 from nightwatch_core.errors import ApiError
 from nightwatch_core.ids import uuid7
 from sqlalchemy import delete, insert, select, update
@@ -77,8 +78,8 @@ async def get_silence(*, session: AsyncSession, silence_id: uuid.UUID) -> Any:
 
 
 async def list_silences(
-    *, session: AsyncSession, status: Lifecycle | None, now: datetime, limit: int
-) -> list[Any]:
+    *, session: AsyncSession, status: Lifecycle | None, now: datetime, limit: int, offset: int
+) -> tuple[list[Any], int]:
     query = select(silences)
     if status is Lifecycle.active:
         query = query.where(silences.c.starts_at <= now, silences.c.ends_at > now)
@@ -86,8 +87,8 @@ async def list_silences(
         query = query.where(silences.c.starts_at > now)
     elif status is Lifecycle.expired:
         query = query.where(silences.c.ends_at <= now)
-    query = query.order_by(silences.c.ends_at.desc(), silences.c.id.desc()).limit(limit)
-    return list((await session.execute(query)).all())
+    query = query.order_by(silences.c.ends_at.desc(), silences.c.id.desc())
+    return await fetch_page(session, query, limit=limit, offset=offset)
 
 
 async def expire_silence(
@@ -160,11 +161,11 @@ async def get_window(*, session: AsyncSession, window_id: uuid.UUID) -> Any:
     return await one_or_404(session, maintenance_windows, window_id, "Maintenance window")
 
 
-async def list_windows(*, session: AsyncSession, limit: int) -> list[Any]:
+async def list_windows(*, session: AsyncSession, limit: int, offset: int) -> tuple[list[Any], int]:
     query = select(maintenance_windows).order_by(
         maintenance_windows.c.starts_at.desc(), maintenance_windows.c.id.desc()
     )
-    return list((await session.execute(query.limit(limit))).all())
+    return await fetch_page(session, query, limit=limit, offset=offset)
 
 
 async def replace_window(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from nightwatch_core.validation import Page
 from pydantic import BaseModel, ConfigDict
 
 
@@ -21,8 +22,5 @@ class AuditEntryRead(BaseModel):
     details: dict[str, Any]
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEntryRead]
-    total: int
-    limit: int
-    offset: int
+class AuditPage(Page[AuditEntryRead]):
+    """Newest first (docs/architecture.md, "Lists")."""

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import Limit, Offset, Page
 
 from nightwatch_gateway.audit import service as audit
 from nightwatch_gateway.auth import service
@@ -37,7 +38,6 @@ from nightwatch_gateway.auth.schemas import (
     LoginRequest,
     LoginResponse,
     MeResponse,
-    Page,
 )
 from nightwatch_gateway.settings import GatewaySettings
 
@@ -162,9 +162,13 @@ async def change_password(
 
 
 @router.get("/accounts", tags=["accounts"], summary="List login accounts (admin)")
-async def list_accounts(_: AdminDep, session: SessionDep) -> Page[AccountRead]:
-    accounts = await service.list_accounts(session=session)
-    return Page(items=[AccountRead.model_validate(a) for a in accounts], total=len(accounts))
+async def list_accounts(
+    _: AdminDep, session: SessionDep, limit: Limit = 500, offset: Offset = 0
+) -> Page[AccountRead]:
+    rows, total = await service.list_accounts(session=session, limit=limit, offset=offset)
+    return Page(
+        items=[AccountRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.post(
@@ -255,9 +259,13 @@ async def delete_account(
 
 
 @router.get("/api-keys", tags=["api-keys"], summary="List API keys, never their secrets (admin)")
-async def list_api_keys(_: AdminDep, session: SessionDep) -> Page[ApiKeyRead]:
-    keys = await service.list_api_keys(session=session)
-    return Page(items=[ApiKeyRead.model_validate(k) for k in keys], total=len(keys))
+async def list_api_keys(
+    _: AdminDep, session: SessionDep, limit: Limit = 500, offset: Offset = 0
+) -> Page[ApiKeyRead]:
+    rows, total = await service.list_api_keys(session=session, limit=limit, offset=offset)
+    return Page(
+        items=[ApiKeyRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.post(

@@ -4,34 +4,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
+from nightwatch_core.validation import reject_nul
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from nightwatch_gateway.auth.policy import Permission, Role
-
-T = TypeVar("T")
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
 
 Username = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$", max_length=100)
 ]
 # Login takes any string (a wrong one is a 401, not a 422 that tells which accounts can exist).
-LoginName = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_no_nul)]
+LoginName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(reject_nul)
+]
+Password = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(reject_nul)
+]
 NewPassword = Annotated[
-    str, StringConstraints(min_length=8, max_length=1024), AfterValidator(_no_nul)
+    str, StringConstraints(min_length=8, max_length=1024), AfterValidator(reject_nul)
 ]
 KeyName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
+    AfterValidator(reject_nul),
 ]
 
 
@@ -123,8 +119,3 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret: shown this once, stored only as a hash")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int

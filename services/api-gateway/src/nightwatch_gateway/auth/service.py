@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from nightwatch_core.db import fetch_page
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,9 +34,13 @@ async def find_account_by_username(*, session: AsyncSession, username: str) -> A
     return result.scalar_one_or_none()
 
 
-async def list_accounts(*, session: AsyncSession) -> list[Account]:
-    result = await session.execute(select(Account).order_by(Account.username))
-    return list(result.scalars())
+async def list_accounts(
+    *, session: AsyncSession, limit: int, offset: int
+) -> tuple[list[Account], int]:
+    """A page of accounts by username, and how many there are (a handful: counting is cheap)."""
+    query = select(Account).order_by(Account.username, Account.id)
+    rows, total = await fetch_page(session, query, limit=limit, offset=offset)
+    return [row[0] for row in rows], total
 
 
 async def create_account(
@@ -189,9 +194,13 @@ async def create_api_key(
     return key
 
 
-async def list_api_keys(*, session: AsyncSession) -> list[ApiKey]:
-    result = await session.execute(select(ApiKey).order_by(ApiKey.created_at.desc()))
-    return list(result.scalars())
+async def list_api_keys(
+    *, session: AsyncSession, limit: int, offset: int
+) -> tuple[list[ApiKey], int]:
+    """A page of API keys, newest first, and how many there are."""
+    query = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)
+    rows, total = await fetch_page(session, query, limit=limit, offset=offset)
+    return [row[0] for row in rows], total
 
 
 async def get_api_key(*, session: AsyncSession, key_id: uuid.UUID) -> ApiKey:

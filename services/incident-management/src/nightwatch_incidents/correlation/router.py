@@ -7,13 +7,13 @@ import logging
 from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI, Request
+from nightwatch_contracts.alert_placement import AlertBatchIn, AlertBatchOut
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.polling import PollingWorker
 from sqlalchemy.exc import DBAPIError
 
 from nightwatch_incidents.correlation import service
-from nightwatch_incidents.correlation.schemas import AlertBatchIn, AlertBatchOut
 from nightwatch_incidents.incidents import flows, stopping
 from nightwatch_incidents.metrics import INCIDENTS_CREATED, observe_transition
 

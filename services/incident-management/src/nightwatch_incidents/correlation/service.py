@@ -23,12 +23,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from nightwatch_contracts.alert_placement import AlertPlaced, AlertToCorrelate
 from nightwatch_core.errors import ApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_incidents.correlation import source_events
 from nightwatch_incidents.correlation import statements as sql
-from nightwatch_incidents.correlation.schemas import AlertPlaced, AlertToCorrelate
 from nightwatch_incidents.correlation.source_events import ACTOR
 from nightwatch_incidents.incidents.schemas import DESCRIPTION_MAX, TITLE_MAX
 

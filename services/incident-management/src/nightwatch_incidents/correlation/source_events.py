@@ -20,10 +20,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from nightwatch_contracts.alert_placement import AlertPlaced, AlertToCorrelate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_incidents.correlation import statements as sql
-from nightwatch_incidents.correlation.schemas import AlertPlaced, AlertToCorrelate
 from nightwatch_incidents.incidents import service
 from nightwatch_incidents.incidents.batch_timeline import Entry, append_timeline_many
 from nightwatch_incidents.incidents.models import Incident

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from nightwatch_contracts.timeline import TimelineBatch, TimelineBatchItem, TimelineBatchResult
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 
-from nightwatch_incidents.incidents.batch_timeline import (
-    Entry,
-    TimelineBatch,
-    TimelineBatchItem,
-    TimelineBatchResult,
-    append_timeline_many,
-)
+from nightwatch_incidents.incidents.batch_timeline import Entry, append_timeline_many
 
 router = APIRouter(prefix="/internal/v1/incidents", tags=["internal"])
 

@@ -8,34 +8,14 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_incidents.incidents.models import SCHEMA
 from nightwatch_incidents.incidents.page_state import record_outcomes
-from nightwatch_incidents.incidents.schemas import TimelineCreate
-
-TIMELINE_BATCH_MAX = 1_000
-
-
-class TimelineBatchEntry(TimelineCreate):
-    incident_id: uuid.UUID
-
-
-class TimelineBatch(BaseModel):
-    entries: Annotated[list[TimelineBatchEntry], Field(min_length=1, max_length=TIMELINE_BATCH_MAX)]
-
-
-class TimelineBatchItem(BaseModel):
-    status: int = Field(description="201 written, 200 replay of a dedup_key, 404 unknown incident")
-
-
-class TimelineBatchResult(BaseModel):
-    results: list[TimelineBatchItem] = Field(description="one per entry, in order")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Header, Query, Request
 from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import UtcDatetime, checked_query, reject_nul
 
 from nightwatch_incidents.incidents.page_state import PageState
 from nightwatch_incidents.incidents.queries import IncidentFilters
@@ -17,8 +18,6 @@ from nightwatch_incidents.incidents.schemas import (
     PERSON_MAX,
     SERVICE_MAX,
     TEAM_MAX,
-    UtcDatetime,
-    reject_nul,
 )
 from nightwatch_incidents.incidents.states import Severity, Status
 
@@ -75,12 +74,7 @@ def _choices(name: str, raw: list[str] | None, allowed: type[Status] | type[Seve
 
 
 def _optional_text(name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return reject_nul(value)
-    except ValueError as exc:
-        raise ApiError(422, f"{name} {exc}") from exc
+    return checked_query(f"query.{name}", reject_nul, value)
 
 
 def _search_text(name: str, value: str | None) -> str | None:

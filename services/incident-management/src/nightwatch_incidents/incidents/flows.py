@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import httpx
 from fastapi import FastAPI
+from nightwatch_contracts.escalations import EscalationStart, EscalationStartBatch
+from nightwatch_contracts.sending import ValidationError, checked_body
 from nightwatch_core.errors import ApiError
 from nightwatch_core.jobs import JobQueue, NewJob, PermanentJobError, enqueue_many
 from sqlalchemy import select
@@ -70,16 +72,22 @@ class EscalationSubject(Protocol):
     def severity(self) -> str: ...
 
 
+def escalation_start(incident: EscalationSubject) -> dict[str, Any]:
+    """What the job keeps and on-call receives (``nightwatch_contracts.escalations.
+    EscalationStart``, checked when sent: a team-less incident is refused there, not here)."""
+    return {
+        "incident_id": str(incident.id),
+        "team": incident.team,
+        "title": incident.title,
+        "service": incident.service,
+        "severity": incident.severity,
+    }
+
+
 def _start_job(app: FastAPI, incident: EscalationSubject) -> NewJob:
     return NewJob(
         kind=START_ESCALATION,
-        payload={
-            "incident_id": str(incident.id),
-            "team": incident.team,
-            "title": incident.title,
-            "service": incident.service,
-            "severity": incident.severity,
-        },
+        payload=escalation_start(incident),
         run_at=app.state.clock.now(),
         dedup_key=f"escalate:{incident.id}",
     )
@@ -150,9 +158,13 @@ async def start_escalations(
             entries.append(_started(incident_id, payload["team"]))
             to_start.append(payload)
     if to_start:
+        try:
+            body = checked_body(EscalationStartBatch, {"escalations": to_start})
+        except ValidationError:  # one start on-call would refuse: find it, one by one
+            return [await _start_alone(app, session, payload) for payload in payloads]
         response = await app.state.oncall.post(
             "/internal/v1/escalations/batch",
-            json={"escalations": to_start},
+            json=body,
             idempotency_key=f"escalate-batch:{to_start[0]['incident_id']}:{len(to_start)}",
         )
         if response.status_code in (400, 404, 422):
@@ -187,8 +199,12 @@ async def start_escalation(*, app: FastAPI, session: AsyncSession, payload: dict
     if incident.status != Status.OPEN:
         entry = _skipped(incident_id, incident.status)
     else:
+        try:
+            body = checked_body(EscalationStart, payload)
+        except ValidationError as exc:
+            raise PermanentJobError(f"on-call would refuse this start: {exc}") from None
         response = await app.state.oncall.post(
-            "/internal/v1/escalations", json=payload, idempotency_key=f"escalate:{incident_id}"
+            "/internal/v1/escalations", json=body, idempotency_key=f"escalate:{incident_id}"
         )
         _check(response, "start escalation")
     await append_timeline_many(session=session, entries=[entry], now=app.state.clock.now())
@@ -241,7 +257,11 @@ async def fetch_alert_page(
         raise AlertsUnavailable(f"HTTP {response.status_code}")
     try:
         body = response.json()
-        return {"items": list(body["items"]), "next_cursor": body.get("next_cursor")}
+        return {
+            "items": list(body["items"]),
+            "limit": limit,
+            "next_cursor": body.get("next_cursor"),
+        }
     except (ValueError, KeyError, TypeError):
         raise AlertsUnavailable("unexpected answer") from None
 

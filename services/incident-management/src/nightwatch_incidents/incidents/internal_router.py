@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response
+from nightwatch_contracts.timeline import TimelineCreate
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from pydantic import BaseModel, Field
@@ -12,7 +13,6 @@ from sqlalchemy import text
 
 from nightwatch_incidents.incidents import service
 from nightwatch_incidents.incidents.page_state import record_outcomes
-from nightwatch_incidents.incidents.schemas import TimelineCreate
 
 router = APIRouter(prefix="/internal/v1/incidents", tags=["internal"])
 

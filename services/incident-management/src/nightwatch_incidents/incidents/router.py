@@ -13,6 +13,7 @@ from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import NotFound
 from nightwatch_core.shared_reads import SharedReads
 from nightwatch_core.timeseries import Bucket, TimeRangeDep, TimeSeries, fetch_series, plan_buckets
+from nightwatch_core.validation import UtcDatetime
 
 from nightwatch_incidents.incidents import flows, hot_paths, queries, service, stopping
 from nightwatch_incidents.incidents.dependencies import (
@@ -35,7 +36,6 @@ from nightwatch_incidents.incidents.schemas import (
     Page,
     StatsSummary,
     TimelineEntryRead,
-    UtcDatetime,
 )
 from nightwatch_incidents.incidents.states import Status, allowed_next
 from nightwatch_incidents.metrics import INCIDENT_MTTA, INCIDENTS_CREATED, observe_transition

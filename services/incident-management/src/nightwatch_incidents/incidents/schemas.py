@@ -3,11 +3,11 @@ before anything reaches PostgreSQL; NUL characters, which PostgreSQL cannot stor
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from nightwatch_core.validation import CursorPage, reject_nul
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -15,7 +15,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
@@ -28,19 +27,6 @@ DESCRIPTION_MAX = 100_000
 TEAM_MAX = 200
 PERSON_MAX = 200
 NOTE_MAX = 10_000
-TIMELINE_MESSAGE_MAX = 2_000
-ALERT_BATCH_MAX = 1_000
-
-
-def reject_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (\\u0000) characters")
-    return value
-
-
-def as_utc(value: datetime) -> datetime:
-    """A timestamp without a zone is taken as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 Title = Annotated[
@@ -73,7 +59,6 @@ NoteText = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX),
     AfterValidator(reject_nul),
 ]
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class IncidentCreate(BaseModel):
@@ -173,9 +158,8 @@ class IncidentMetrics(BaseModel):
 ItemT = TypeVar("ItemT")
 
 
-class IncidentAlertPage(BaseModel):
-    items: list[dict[str, Any]] = Field(description="ingestion's alert bodies, newest first")
-    next_cursor: str | None
+class IncidentAlertPage(CursorPage[dict[str, Any]]):
+    """Ingestion's alert bodies, newest first (docs/architecture.md, "Lists")."""
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -222,34 +206,3 @@ class GroupStatsPage(BaseModel):
     until: datetime | None
     groups: int = Field(description="how many teams / services the range has (items: the top)")
     items: list[GroupStats]
-
-
-# ---------------------------------------------------------------- internal (service to service)
-
-
-class TimelineCreate(BaseModel):
-    event_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]
-    actor: Person = "system"
-    # A long message (e.g. a lookup naming many people) is cut, not refused: a refused entry
-    # would be lost to the caller's retries.
-    message: str = ""
-    data: dict[str, Any] = Field(default_factory=dict)
-    dedup_key: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
-
-    @field_validator("message")
-    @classmethod
-    def _short_message(cls, value: str) -> str:
-        return reject_nul(value)[:TIMELINE_MESSAGE_MAX]
-
-    @field_validator("dedup_key")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        return None if value is None else reject_nul(value)
-
-    @field_validator("data")
-    @classmethod
-    def _data_without_nul(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # PostgreSQL's jsonb cannot hold \u0000 anywhere, keys included.
-        if "\\u0000" in json.dumps(value):
-            raise ValueError("must not contain NUL (\\u0000) characters")
-        return value

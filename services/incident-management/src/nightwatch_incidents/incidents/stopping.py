@@ -16,6 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from nightwatch_contracts.escalations import EscalationStop, EscalationStopBatch
+from nightwatch_contracts.sending import ValidationError, checked_body
 from nightwatch_core.coalescing import Coalescer
 from nightwatch_core.jobs import PermanentJobError, enqueue
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +36,11 @@ def stop_key(incident_id: uuid.UUID | str, reason: str) -> str:
     return f"stop:{incident_id}:{reason}"
 
 
+def escalation_stop(incident_id: uuid.UUID, *, reason: str, actor: str) -> Payload:
+    """What the job keeps: an ``EscalationStopItem`` (nightwatch_contracts.escalations)."""
+    return {"incident_id": str(incident_id), "reason": reason, "actor": actor}
+
+
 def _key_of(payload: Payload) -> str:
     return stop_key(payload["incident_id"], payload["reason"])
 
@@ -46,7 +53,7 @@ async def queue_escalation_stop(
         session,
         schema=SCHEMA,
         kind=STOP_ESCALATION,
-        payload={"incident_id": str(incident.id), "reason": reason, "actor": actor},
+        payload=escalation_stop(incident.id, reason=reason, actor=actor),
         run_at=app.state.clock.now() + grace,
         dedup_key=stop_key(incident.id, reason),
     )
@@ -68,9 +75,14 @@ async def post_stops(client: Any, payloads: list[Payload]) -> list[Exception | N
     outcomes: list[Exception | None] = []
     for start in range(0, len(payloads), STOP_BATCH):
         chunk = payloads[start : start + STOP_BATCH]
+        try:
+            body = checked_body(EscalationStopBatch, {"stops": chunk})
+        except ValidationError:  # one stop on-call would refuse: one by one, as for its 422
+            outcomes += [await _post_stop(client, payload) for payload in chunk]
+            continue
         response = await client.post(
             "/internal/v1/escalations/stops",
-            json={"stops": chunk},
+            json=body,
             idempotency_key=f"stops:{_key_of(chunk[0])}:{len(chunk)}",
         )
         if response.status_code in (404, 422):
@@ -83,9 +95,15 @@ async def post_stops(client: Any, payloads: list[Payload]) -> list[Exception | N
 
 
 async def _post_stop(client: Any, payload: Payload) -> Exception | None:
+    try:
+        body = checked_body(
+            EscalationStop, {"reason": payload["reason"], "actor": payload["actor"]}
+        )
+    except ValidationError as exc:
+        return PermanentJobError(f"on-call would refuse this stop: {exc}")
     response = await client.post(
         f"/internal/v1/escalations/{payload['incident_id']}/stop",
-        json={"reason": payload["reason"], "actor": payload["actor"]},
+        json=body,
         idempotency_key=f"stop:{payload['incident_id']}:{payload['reason']}",
     )
     return _outcome(response, "stop escalation")

@@ -4,19 +4,19 @@ one call, so an escalation storm costs one request per batch of pages instead of
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from nightwatch_core.db import SessionDep
-from nightwatch_core.errors import ApiError
-from pydantic import ValidationError
-
-from nightwatch_notify.notifications import service
-from nightwatch_notify.notifications.router import checked
-from nightwatch_notify.notifications.schemas import (
+from nightwatch_contracts.notifications import (
     BatchItemError,
     BatchItemResult,
     NotificationBatch,
     NotificationBatchResult,
     NotificationCreate,
 )
+from nightwatch_core.db import SessionDep
+from nightwatch_core.errors import ApiError
+from pydantic import ValidationError
+
+from nightwatch_notify.notifications import service
+from nightwatch_notify.notifications.router import checked
 
 internal_router = APIRouter(prefix="/internal/v1", tags=["internal"])
 

@@ -6,6 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from nightwatch_contracts.notifications import (
+    ChannelName,
+    IdempotencyKey,
+    NotificationCreate,
+    Recipient,
+)
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError, NotFound
 
@@ -15,13 +21,9 @@ from nightwatch_notify.notifications import service
 from nightwatch_notify.notifications.models import Notification
 from nightwatch_notify.notifications.schemas import (
     ChannelList,
-    ChannelName,
     ChannelRead,
-    IdempotencyKey,
-    NotificationCreate,
     NotificationPage,
     NotificationRead,
-    Recipient,
     Status,
 )
 

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from nightwatch_contracts.notifications import NotificationCreate
 from nightwatch_core.ids import uuid7
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_notify.notifications.models import Notification
-from nightwatch_notify.notifications.schemas import NotificationCreate
 
 
 @dataclass(frozen=True)

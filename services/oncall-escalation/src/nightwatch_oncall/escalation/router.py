@@ -6,16 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from nightwatch_core.clock import ClockDep
-from nightwatch_core.db import SessionDep
-from nightwatch_core.errors import NotFound
-
-from nightwatch_oncall.escalation import policies, service, stopping
-from nightwatch_oncall.escalation.metrics import ESCALATIONS
-from nightwatch_oncall.escalation.models import Escalation
-from nightwatch_oncall.escalation.schemas import (
-    EscalateRequest,
-    EscalationRead,
+from nightwatch_contracts.escalations import (
     EscalationStart,
     EscalationStartBatch,
     EscalationStartBatchResult,
@@ -24,6 +15,18 @@ from nightwatch_oncall.escalation.schemas import (
     EscalationStopBatch,
     EscalationStopBatchResult,
     EscalationStopped,
+)
+from nightwatch_core.clock import ClockDep
+from nightwatch_core.db import SessionDep
+from nightwatch_core.errors import NotFound
+from nightwatch_core.validation import Limit, Offset, Page
+
+from nightwatch_oncall.escalation import policies, service, stopping
+from nightwatch_oncall.escalation.metrics import ESCALATIONS
+from nightwatch_oncall.escalation.models import Escalation
+from nightwatch_oncall.escalation.schemas import (
+    EscalateRequest,
+    EscalationRead,
     EventRead,
     PageSentRead,
     PolicyCreate,
@@ -32,7 +35,6 @@ from nightwatch_oncall.escalation.schemas import (
 )
 from nightwatch_oncall.escalation.stopping import Stop
 from nightwatch_oncall.escalation.workers import runtime
-from nightwatch_oncall.validation import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1", tags=["escalation"])
 internal_router = APIRouter(prefix="/internal/v1", tags=["internal: escalation"])

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from nightwatch_oncall.validation import Description, Name, no_nul
+from nightwatch_oncall.validation import Description, Name
 
 MAX_LEVELS = 20
 MAX_TARGETS_PER_LEVEL = 10
 MAX_REPEAT_COUNT = 9  # PagerDuty allows 9 loops; more is a misconfiguration, not a policy
 MAX_DELAY_MINUTES = 1440
-MAX_START_BATCH = 1000
 
 
-Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(no_nul)]
-Severity = Literal["critical", "high", "medium", "low"]
 TargetType = Literal["schedule", "user", "team", "team_oncall"]
 
 
@@ -69,60 +66,6 @@ class PolicyRead(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-
-class EscalationStart(BaseModel):
-    # Fields incident-management may add later are ignored, not refused: a refused start would
-    # be a page never sent.
-    model_config = ConfigDict(extra="ignore")
-
-    incident_id: uuid.UUID
-    team: Name
-    title: Title = ""
-    service: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)] = ""
-    severity: Severity | None = None
-
-
-MAX_STOP_BATCH = 500
-
-
-class EscalationStartBatch(BaseModel):
-    escalations: list[EscalationStart] = Field(min_length=1, max_length=MAX_START_BATCH)
-
-
-class EscalationStarted(BaseModel):
-    incident_id: uuid.UUID
-    created: bool = Field(description="false: this incident's escalation existed (a replay)")
-    status: Literal["active", "exhausted", "stopped"]
-
-
-class EscalationStartBatchResult(BaseModel):
-    results: list[EscalationStarted] = Field(description="one per distinct incident_id")
-
-
-class EscalationStop(Strict):
-    reason: Literal["acknowledged", "resolved"]
-    actor: Name = "anonymous"
-
-
-class EscalationStopItem(EscalationStop):
-    incident_id: uuid.UUID
-
-
-class EscalationStopBatch(Strict):
-    """The stops of concurrent acknowledges / resolves, sent together by incident management."""
-
-    stops: list[EscalationStopItem] = Field(min_length=1, max_length=MAX_STOP_BATCH)
-
-
-class EscalationStopped(BaseModel):
-    incident_id: uuid.UUID
-    status: Literal["active", "exhausted", "stopped"]
-    stop_reason: str | None
-
-
-class EscalationStopBatchResult(BaseModel):
-    results: list[EscalationStopped] = Field(description="one per stop, in the order sent")
 
 
 class EscalateRequest(Strict):

@@ -20,6 +20,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from nightwatch_contracts.notifications import NotificationCreate
+from nightwatch_contracts.sending import ValidationError, checked_body
+from nightwatch_contracts.timeline import TimelineBatch, TimelineCreate
 from nightwatch_core.jobs import NewJob, PermanentJobError, enqueue_many
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +42,19 @@ PAGE_FIELDS = ("recipient", "channel", "subject", "message", "incident_id", "ide
 # Sent only when set: which personal notification rule sent the page (shown in the list).
 RULE_FIELDS = ("notification_rule_id", "notification_rule")
 ENTRY_FIELDS = ("incident_id", "event_type", "actor", "message", "data", "dedup_key")
+
+
+def page_body(payload: dict[str, Any]) -> dict[str, Any]:
+    """A page job's notification, as notification's ``NotificationCreate`` takes it (with the
+    notification rule that sent it, when one did)."""
+    body = {name: payload[name] for name in PAGE_FIELDS}
+    body.update({name: payload[name] for name in RULE_FIELDS if payload.get(name)})
+    return body
+
+
+def timeline_entry(payload: dict[str, Any]) -> dict[str, Any]:
+    """A timeline job's entry, as incident management's ``TimelineBatchEntry`` takes it."""
+    return {name: payload[name] for name in ENTRY_FIELDS}
 
 
 def worth_retrying(status: int) -> bool:
@@ -99,16 +115,21 @@ async def send_pages(
     )
     if not to_send:
         return [None] * len(payloads)
-    bodies = [_notify_body(p) for p in to_send]
-    response = await app.state.escalation.notification.post(
-        NOTIFY_BATCH_ROUTE,
-        json={"notifications": bodies},
-        idempotency_key=f"pages:{to_send[0]['idempotency_key']}:{len(to_send)}",
-    )
-    if response.status_code == 404:  # a notification without the batch route (rolling deploy)
+    bodies = [page_body(p) for p in to_send]
+    try:
+        checked = [checked_body(NotificationCreate, body) for body in bodies]
+    except ValidationError:  # one page notification would refuse: each on its own, as for a 404
         results = [await _notify_one(app, body) for body in bodies]
     else:
-        results = _results(response, "notification service", len(to_send))
+        response = await app.state.escalation.notification.post(
+            NOTIFY_BATCH_ROUTE,
+            json={"notifications": checked},
+            idempotency_key=f"pages:{to_send[0]['idempotency_key']}:{len(to_send)}",
+        )
+        if response.status_code == 404:  # a notification without the batch route (rolling deploy)
+            results = [await _notify_one(app, body) for body in checked]
+        else:
+            results = _results(response, "notification service", len(to_send))
     now = app.state.clock.now()
     sent: list[tuple[int, str | None]] = []
     jobs: list[NewJob] = []
@@ -149,12 +170,6 @@ async def send_pages(
     return [None] * len(payloads)
 
 
-def _notify_body(payload: dict[str, Any]) -> dict[str, Any]:
-    body = {name: payload[name] for name in PAGE_FIELDS}
-    body.update({name: payload[name] for name in RULE_FIELDS if payload.get(name)})
-    return body
-
-
 def _count_rule(payload: dict[str, Any]) -> None:
     if payload.get("notification_rule_id"):
         NOTIFICATION_RULE_STEPS.labels(payload.get("urgency", "high")).inc()
@@ -164,6 +179,10 @@ def _count_rule(payload: dict[str, Any]) -> None:
 
 async def _notify_one(app: FastAPI, body: dict[str, Any]) -> dict[str, Any]:
     """One page through ``POST /api/v1/notify``, answered as an item of the batch route."""
+    try:
+        body = checked_body(NotificationCreate, body)
+    except ValidationError as exc:  # refused here as notification would: a 422, not a call
+        return {"status": 422, "error": {"message": str(exc)}}
     response = await app.state.escalation.notification.post(
         "/api/v1/notify", json=body, idempotency_key=body["idempotency_key"]
     )
@@ -259,9 +278,14 @@ async def post_timelines(
     *, app: FastAPI, session: AsyncSession, payloads: list[dict[str, Any]]
 ) -> list[Exception | None]:
     """Batch job: add entries to their incidents' timelines (deduplicated there per entry)."""
+    entries = [timeline_entry(p) for p in payloads]
+    try:
+        body = checked_body(TimelineBatch, {"entries": entries})
+    except ValidationError:  # one entry incident-management would refuse: find it, one by one
+        return [await _post_one(app, payload) for payload in payloads]
     response = await app.state.escalation.incidents.post(
         TIMELINE_BATCH_ROUTE,
-        json={"entries": [{name: p[name] for name in ENTRY_FIELDS} for p in payloads]},
+        json=body,
         idempotency_key=f"timeline:{payloads[0]['dedup_key']}:{len(payloads)}",
     )
     if response.status_code in (400, 404, 422):
@@ -277,7 +301,12 @@ async def post_timelines(
 
 
 async def _post_one(app: FastAPI, payload: dict[str, Any]) -> Exception | None:
-    body = {name: payload[name] for name in ENTRY_FIELDS if name != "incident_id"}
+    entry = timeline_entry(payload)
+    del entry["incident_id"]
+    try:
+        body = checked_body(TimelineCreate, entry)
+    except ValidationError as exc:
+        return _failure(422, str(exc))
     response = await app.state.escalation.incidents.post(
         f"/internal/v1/incidents/{payload['incident_id']}/timeline",
         json=body,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from nightwatch_contracts.escalations import EscalationStart
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -24,7 +25,6 @@ from nightwatch_oncall.escalation.models import (
     EscalationPage,
     EscalationPolicy,
 )
-from nightwatch_oncall.escalation.schemas import EscalationStart
 from nightwatch_oncall.escalation.steps import new_event, run_step, run_steps
 
 

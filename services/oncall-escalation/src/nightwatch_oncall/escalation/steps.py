@@ -82,6 +82,29 @@ def timeline_job(
     )
 
 
+def page_payload(
+    *,
+    incident_id: uuid.UUID,
+    recipient: str,
+    channel: str,
+    subject: str,
+    message: str,
+    idempotency_key: str,
+    user_name: str,
+) -> dict[str, Any]:
+    """A page job: the notification (senders.page_body, checked against notification's
+    ``NotificationCreate`` when sent) and whom it pages."""
+    return {
+        "recipient": recipient,
+        "channel": channel,
+        "subject": subject,
+        "message": message,
+        "incident_id": str(incident_id),
+        "idempotency_key": idempotency_key,
+        "user_name": user_name,
+    }
+
+
 def _unique_people(lookups: list[targets.Lookup]) -> list[targets.Person]:
     seen: dict[str, targets.Person] = {}
     for lookup in lookups:
@@ -276,25 +299,16 @@ async def run_step(
                     due_at=contact.due_at,
                 )
             )
-            outbox.append(
-                NewJob(
-                    kind=PAGE_JOB,
-                    payload={
-                        "recipient": contact.recipient,
-                        "channel": contact.channel,
-                        "subject": subject,
-                        "message": message,
-                        "incident_id": str(escalation.incident_id),
-                        "idempotency_key": key,
-                        "user_name": person.name,
-                        "urgency": urgency,
-                        "quiet_hours": contact.deferred,
-                        **_rule_fields(contact),
-                    },
-                    run_at=contact.due_at,
-                    dedup_key=key,
-                )
-            )
+            page = page_payload(
+                incident_id=escalation.incident_id,
+                recipient=contact.recipient,
+                channel=contact.channel,
+                subject=subject,
+                message=message,
+                idempotency_key=key,
+                user_name=person.name,
+            ) | {"urgency": urgency, "quiet_hours": contact.deferred, **_rule_fields(contact)}
+            outbox.append(NewJob(kind=PAGE_JOB, payload=page, run_at=contact.due_at, dedup_key=key))
             pages += 1
     session.add(
         new_event(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from nightwatch_core.db import SessionDep
+from nightwatch_core.validation import Limit, Offset, Page
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people import service
@@ -21,7 +22,7 @@ from nightwatch_oncall.people.schemas import (
     UserRead,
     UserUpdate,
 )
-from nightwatch_oncall.validation import Limit, Offset, Page, TeamRef
+from nightwatch_oncall.validation import TeamRef
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
 
@@ -145,8 +146,11 @@ async def delete_team(team: CurrentTeam, session: SessionDep) -> Response:
 
 
 @router.get("/teams/{team}/members")
-async def list_members(team: CurrentTeam, session: SessionDep) -> list[TeamMemberRead]:
-    return (await _team_read(session, team)).members
+async def list_members(
+    team: CurrentTeam, session: SessionDep, limit: Limit = 500, offset: Offset = 0
+) -> Page[TeamMemberRead]:
+    members = (await _team_read(session, team)).members
+    return Page.of(members, limit=limit, offset=offset)
 
 
 @router.post("/teams/{team}/members", status_code=201)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from nightwatch_core.validation import as_utc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people import service as people
@@ -30,7 +31,6 @@ from nightwatch_oncall.schedules.schemas import (
     TeamBrief,
     UserBrief,
     UserShiftRead,
-    as_utc,
 )
 from nightwatch_oncall.schedules.service import (
     get_schedule,

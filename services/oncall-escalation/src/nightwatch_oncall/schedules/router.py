@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from nightwatch_core.clock import ClockDep
 from nightwatch_core.db import SessionDep
 from nightwatch_core.errors import ApiError
+from nightwatch_core.validation import Limit, Offset, Page
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_oncall.people.service import get_users
@@ -31,7 +33,11 @@ from nightwatch_oncall.schedules.schemas import (
     UserShiftRead,
 )
 from nightwatch_oncall.settings import OncallSettings
-from nightwatch_oncall.validation import Limit, Offset, Page, TeamRef
+from nightwatch_oncall.validation import TeamRef
+
+# 92 days of hourly shifts fit one page: the default is the whole range.
+MAX_SHIFTS = 92 * 24
+ShiftLimit = Annotated[int, Field(ge=1, le=MAX_SHIFTS)]
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
 
@@ -126,11 +132,15 @@ async def list_overrides(
     session: SessionDep,
     start: Annotated[Instant | None, Query(alias="from")] = None,
     end: Annotated[Instant | None, Query(alias="to")] = None,
-) -> list[OverrideRead]:
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> Page[OverrideRead]:
     overrides = await service.list_overrides(
         session=session, schedule_id=schedule.id, start=start, end=end
     )
-    return [await service.override_read(session=session, override=o) for o in overrides]
+    page = overrides[offset : offset + limit]
+    items = [await service.override_read(session=session, override=o) for o in page]
+    return Page(items=items, total=len(overrides), limit=limit, offset=offset)
 
 
 @router.delete("/schedules/{schedule_id}/overrides/{override_id}", status_code=204)
@@ -162,10 +172,13 @@ async def list_user_shifts(
     clock: ClockDep,
     start: Annotated[Instant | None, Query(alias="from", description="Default now")] = None,
     end: Annotated[Instant | None, Query(alias="to", description="Default from + 14 days")] = None,
-) -> list[UserShiftRead]:
+    limit: ShiftLimit = MAX_SHIFTS,
+    offset: Offset = 0,
+) -> Page[UserShiftRead]:
     """One person's final shifts across every schedule in [from, to) ("my on-call shifts")."""
     start, end = _range(start, end, clock.now())
-    return await oncall.user_shifts(session=session, user_id=user_id, start=start, end=end)
+    shifts = await oncall.user_shifts(session=session, user_id=user_id, start=start, end=end)
+    return Page.of(shifts, limit=limit, offset=offset)
 
 
 @router.get("/schedules/{schedule_id}/oncall")

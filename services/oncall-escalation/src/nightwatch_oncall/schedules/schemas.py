@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
+from nightwatch_core.validation import as_utc
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from nightwatch_oncall.people.schemas import ContactableUser
@@ -36,11 +37,6 @@ def _in_range(value: date) -> date:
     if not EARLIEST.date() <= value < LATEST.date():
         raise ValueError("must be between 1970-01-01 and 2199-12-31")
     return value
-
-
-def as_utc(value: datetime) -> datetime:
-    """An instant as aware UTC; a naive one is taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _instant(value: datetime) -> datetime:

@@ -1,4 +1,6 @@
-"""Bodies of ``POST /internal/v1/alert-batches`` (alert ingestion -> incident management)."""
+"""``POST /internal/v1/alert-batches`` (alert ingestion -> incident management): which incident
+each alert of a batch joins. Ingestion builds the items on its hot path as plain dicts (no model per
+alert); tests/test_contracts.py checks that those dicts are what ``AlertBatchIn`` takes."""
 
 from __future__ import annotations
 
@@ -6,16 +8,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+from nightwatch_core.validation import UtcDatetime, reject_nul
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from nightwatch_incidents.incidents.schemas import (
-    ALERT_BATCH_MAX,
-    ServiceName,
-    Team,
-    UtcDatetime,
-    reject_nul,
-)
-from nightwatch_incidents.incidents.states import Severity
+from nightwatch_contracts.fields import Name
+from nightwatch_contracts.vocabulary import Severity
+
+ALERT_BATCH_MAX = 1_000
 
 EARLIEST_RECEIVED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_RECEIVED_AT = datetime(9000, 1, 1, tzinfo=UTC)
@@ -33,12 +32,12 @@ class AlertToCorrelate(BaseModel):
     new incident's title need)."""
 
     alert_id: uuid.UUID
-    service: ServiceName
+    service: Name
     severity: Severity
     fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     message: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
     labels: dict[str, str] = Field(default_factory=dict, max_length=64)
-    team: Team
+    team: Name
     # Ingestion's arrival time: the correlation window counts between alerts' arrivals.
     received_at: UtcDatetime
     action: AlertAction = "trigger"
