@@ -642,7 +642,8 @@ export interface paths {
         };
         /**
          * Routing History
-         * @description Who changed what, when (newest first), for every rule or one.
+         * @description Who changed what, when (newest first), for every rule or one: a page
+         *     (docs/architecture.md, "Lists").
          */
         get: operations["routing_history_api_v1_routing_rules_history_get"];
         put?: never;
@@ -2293,10 +2294,22 @@ export interface components {
             /** After */
             after: unknown;
         };
-        /** RoutingHistory */
+        /**
+         * RoutingHistory
+         * @description The change history, newest first.
+         */
         RoutingHistory: {
             /** Items */
             items: components["schemas"]["RoutingChange"][];
+            /**
+             * Total
+             * @description how many items the whole list has
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** RoutingOutcome */
         RoutingOutcome: {
@@ -6650,6 +6663,7 @@ export interface operations {
             query?: {
                 rule_id?: string | null;
                 limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
