@@ -64,7 +64,7 @@ async def test_an_override_typed_at_0900_lands_at_0900_on_the_schedules_clocks(
 
     stored = api.client.get(
         f"/api/v1/schedules/{schedule['id']}/overrides", headers=api.admin
-    ).json()
+    ).json()["items"]
     assert [
         (datetime.fromisoformat(o["start"]), datetime.fromisoformat(o["end"])) for o in stored
     ] == [

@@ -59,12 +59,11 @@ DOCUMENTED = [
     ("GET", "/api/v1/heartbeats", Need.admin),
     # Personal notification rules (issue #16): anyone reads, admin edits; responders may send a
     # test notification to a contact method.
-    ("GET", "/api/v1/users/7b0e3c2e-1111-4a5b-9c1d-000000000001/notification-rules", Need.read),
-    ("PUT", "/api/v1/users/7b0e3c2e-1111-4a5b-9c1d-000000000001/notification-rules", Need.admin),
+    ("GET", "/api/v1/users/{user_id}/notification-rules", Need.read),
+    ("PUT", "/api/v1/users/{user_id}/notification-rules", Need.admin),
     (
         "POST",
-        "/api/v1/users/7b0e3c2e-1111-4a5b-9c1d-000000000001/contact-methods/"
-        "7b0e3c2e-1111-4a5b-9c1d-000000000002/test",
+        "/api/v1/users/{user_id}/contact-methods/{contact_method_id}/test",
         Need.write,
     ),
     ("POST", "/api/v1/heartbeats", Need.admin),
@@ -74,7 +73,7 @@ DOCUMENTED = [
     ("POST", "/api/v1/routing-rules", Need.admin),
     ("PUT", "/api/v1/routing-rules/order", Need.admin),
     ("PUT", "/api/v1/routing-rules/catch-all", Need.admin),
-    ("DELETE", "/api/v1/routing-rules/7b0e3c2e-1111-4a5b-9c1d-000000000001", Need.admin),
+    ("DELETE", "/api/v1/routing-rules/{rule_id}", Need.admin),
 ]
 
 # Every route the services serve through the gateway, with a request path and its need. The

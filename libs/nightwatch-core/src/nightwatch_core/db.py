@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from nightwatch_core.errors import NotFound
 from nightwatch_core.migrations import libpq_dsn
 from nightwatch_core.settings import ServiceSettings
 
@@ -105,3 +106,23 @@ async def fetch_page(
     rows = (await session.execute(query.limit(limit).offset(offset))).all()
     counted = select(func.count()).select_from(query.order_by(None).subquery())
     return list(rows), int((await session.execute(counted)).scalar_one())
+
+
+RowT = TypeVar("RowT")
+
+
+async def get_or_404(session: AsyncSession, model: type[RowT], ident: object, what: str) -> RowT:
+    """The row of ``model`` with this primary key, or the 404 naming it ("<what> <id> not found")."""
+    found = await session.get(model, ident)
+    if found is None:
+        raise NotFound(what, ident)
+    return found
+
+
+async def add_and_load(session: AsyncSession, row: RowT, *attributes: str) -> RowT:
+    """Add a new row, flush it and read back what the database filled in (defaults, and the
+    relationships named in ``attributes``); the caller commits."""
+    session.add(row)
+    await session.flush()
+    await session.refresh(row, list(attributes) or None)
+    return row

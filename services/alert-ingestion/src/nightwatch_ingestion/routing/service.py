@@ -14,7 +14,7 @@ from typing import Any
 from nightwatch_core.db import fetch_page
 from nightwatch_core.errors import ApiError, NotFound
 from nightwatch_core.ids import uuid7
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nightwatch_ingestion.alerts import models as alert_models
@@ -85,16 +85,14 @@ async def _ordered_ids(session: AsyncSession) -> list[uuid.UUID]:
 
 
 async def _write_order(session: AsyncSession, ids: list[uuid.UUID]) -> None:
-    # -1: ORDINALITY counts from 1, positions from 0
+    """Positions 0..n-1 in this order (one statement, at most MAX_RULES rows)."""
+    if not ids:
+        return
     await session.execute(
-        text(
-            """
-            UPDATE ingestion.routing_rules r SET position = o.n - 1
-            FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS o(id, n)
-            WHERE r.id = o.id AND r.position <> o.n - 1
-            """
-        ),
-        {"ids": ids},
+        update(rules)
+        .where(rules.c.id == bindparam("rule_id"))
+        .values(position=bindparam("new_position")),
+        [{"rule_id": rule_id, "new_position": n} for n, rule_id in enumerate(ids)],
     )
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from nightwatch_core.db import fetch_page
-from nightwatch_core.errors import ApiError, NotFound
+from nightwatch_core.db import add_and_load, fetch_page, get_or_404
+from nightwatch_core.errors import ApiError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,10 +23,7 @@ from nightwatch_gateway.auth.policy import Role
 
 
 async def get_account(*, session: AsyncSession, account_id: uuid.UUID) -> Account:
-    account = await session.get(Account, account_id)
-    if account is None:
-        raise NotFound("Account", account_id)
-    return account
+    return await get_or_404(session, Account, account_id, "Account")
 
 
 async def find_account_by_username(*, session: AsyncSession, username: str) -> Account | None:
@@ -59,10 +56,7 @@ async def create_account(
         role=role.value,
         must_change_password=must_change_password,
     )
-    session.add(account)
-    await session.flush()
-    await session.refresh(account)
-    return account
+    return await add_and_load(session, account)
 
 
 async def _enabled_admin_count(session: AsyncSession) -> int:
@@ -188,10 +182,7 @@ async def create_api_key(
         expires_at=expires_at,
         created_by=created_by,
     )
-    session.add(key)
-    await session.flush()
-    await session.refresh(key)
-    return key
+    return await add_and_load(session, key)
 
 
 async def list_api_keys(
@@ -204,10 +195,7 @@ async def list_api_keys(
 
 
 async def get_api_key(*, session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
-    key = await session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound("API key", key_id)
-    return key
+    return await get_or_404(session, ApiKey, key_id, "API key")
 
 
 async def find_api_key_by_prefix(*, session: AsyncSession, prefix: str) -> ApiKey | None:

@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from nightwatch_core.errors import ApiError, NotFound
+from nightwatch_core.db import add_and_load, get_or_404
+from nightwatch_core.errors import ApiError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,17 +64,11 @@ async def create_policy(
         created_at=now,
         updated_at=now,
     )
-    session.add(policy)
-    await session.flush()
-    await session.refresh(policy, ["team_ref"])
-    return policy
+    return await add_and_load(session, policy, "team_ref")
 
 
 async def get_policy(*, session: AsyncSession, policy_id: uuid.UUID) -> EscalationPolicy:
-    policy = await session.get(EscalationPolicy, policy_id)
-    if policy is None:
-        raise NotFound("Escalation policy", policy_id)
-    return policy
+    return await get_or_404(session, EscalationPolicy, policy_id, "Escalation policy")
 
 
 async def list_policies(

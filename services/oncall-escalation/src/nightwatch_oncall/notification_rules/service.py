@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import time
 
+from nightwatch_core.db import add_and_load
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,10 +135,7 @@ async def add_rule(
         delay_minutes=data.delay_minutes,
         contact_method_id=data.contact_method_id,
     )
-    session.add(rule)
-    await session.flush()
-    await session.refresh(rule)
-    return _rule_read(rule)
+    return _rule_read(await add_and_load(session, rule))
 
 
 async def delete_rule(*, session: AsyncSession, user: User, rule_id: uuid.UUID) -> None:

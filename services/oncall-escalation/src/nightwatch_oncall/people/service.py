@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from nightwatch_core.db import add_and_load, get_or_404
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,17 +109,11 @@ async def create_user(*, session: AsyncSession, data: UserCreate) -> User:
         console_account=data.console_account,
         contact_methods=_contact_methods(data.contact_methods),
     )
-    session.add(user)
-    await session.flush()
-    await session.refresh(user)
-    return user
+    return await add_and_load(session, user)
 
 
 async def get_user(*, session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound("User", user_id)
-    return user
+    return await get_or_404(session, User, user_id, "User")
 
 
 async def get_users(
@@ -304,10 +299,7 @@ async def add_member(*, session: AsyncSession, team: Team, member: TeamMemberIn)
         await session.flush()
         return existing
     membership = TeamMember(team_id=team.id, user_id=member.user_id, role=member.role)
-    session.add(membership)
-    await session.flush()
-    await session.refresh(membership)
-    return membership
+    return await add_and_load(session, membership)
 
 
 async def remove_member(*, session: AsyncSession, team: Team, user_id: uuid.UUID) -> None:

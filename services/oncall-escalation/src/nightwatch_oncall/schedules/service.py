@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time
 
+from nightwatch_core.db import add_and_load, get_or_404
 from nightwatch_core.errors import ApiError, NotFound
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,17 +87,11 @@ async def create_schedule(*, session: AsyncSession, data: ScheduleCreate) -> Sch
         timezone=data.timezone,
         layers=_layers(data.layers),
     )
-    session.add(schedule)
-    await session.flush()
-    await session.refresh(schedule)
-    return schedule
+    return await add_and_load(session, schedule)
 
 
 async def get_schedule(*, session: AsyncSession, schedule_id: uuid.UUID) -> Schedule:
-    schedule = await session.get(Schedule, schedule_id)
-    if schedule is None:
-        raise NotFound("Schedule", schedule_id)
-    return schedule
+    return await get_or_404(session, Schedule, schedule_id, "Schedule")
 
 
 async def list_schedules(
@@ -223,10 +218,7 @@ async def add_override(
     override = ScheduleOverride(
         schedule_id=schedule.id, user_id=data.user_id, starts_at=data.start, ends_at=data.end
     )
-    session.add(override)
-    await session.flush()
-    await session.refresh(override)
-    return override
+    return await add_and_load(session, override)
 
 
 async def list_overrides(
