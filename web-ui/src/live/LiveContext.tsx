@@ -1,7 +1,8 @@
 // Push updates for the whole console: one event stream per tab (GET /api/v1/incidents/events
 // through nginx and the gateway), polling only while it is down (reconnect with backoff).
 // A pushed change invalidates the TanStack queries of its kind (keys starting with "incidents" or
-// "alerts"); pages read them with `useLiveData`. The tab title and the optional critical alarm
+// "alerts"), and the dashboard's aggregates at most every AGGREGATES_MS; pages read them with
+// `useLiveData`. The tab title and the optional critical alarm
 // live here.
 import type { QueryKey } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
@@ -17,6 +18,9 @@ import type { paths } from "../api/openapi";
 // JSON client does not express; the path is the typed `paths["/api/v1/incidents/events"]`.
 export const EVENTS_URL = "/api/v1/incidents/events" satisfies keyof paths;
 const BATCH_MS = 100;
+// Aggregates (the dashboard: keys starting with "dashboard") follow pushed changes too, but at
+// most once per this window per kind: an alert storm must not recompute them for every batch.
+export const AGGREGATES_MS = 5_000;
 
 export type LiveMode = "connecting" | "live" | "polling";
 
@@ -46,7 +50,9 @@ function useEventStream(enabled: boolean): { mode: LiveMode; versions: Record<Ch
   useEffect(() => {
     if (!enabled) return;
     const abort = new AbortController();
+    const aggregates = createBatcher(() => void queryClient.invalidateQueries({ queryKey: ["dashboard"] }), AGGREGATES_MS);
     const batcher = createBatcher((kinds) => {
+      kinds.forEach((kind) => aggregates.add(kind));
       // Shown queries of these kinds refetch now; paused (disabled) ones are only marked stale
       // and refetch when they are enabled again.
       kinds.forEach((kind) => void queryClient.invalidateQueries({ queryKey: [kind] }));
@@ -89,6 +95,7 @@ function useEventStream(enabled: boolean): { mode: LiveMode; versions: Record<Ch
     return () => {
       abort.abort();
       batcher.stop();
+      aggregates.stop();
     };
   }, [enabled]);
   return { mode, versions };

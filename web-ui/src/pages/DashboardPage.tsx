@@ -5,6 +5,7 @@ import { Empty, ErrorBanner, Loading, PageHeader, SEVERITY_COLOR } from "../comp
 import { formatDuration } from "../format";
 import { SuppressionBanner } from "../components/SuppressionBanner";
 import { useApiQuery } from "../hooks";
+import { useLive } from "../live/LiveContext";
 import { chartPoints, loadDashboard, openBreakdown, RANGES, rangeFor } from "./dashboard";
 
 const REFRESH_MS = 10_000;
@@ -99,7 +100,9 @@ function GroupTable({ title, page }: { title: string; page: GroupStatsPage }) {
 export function DashboardPage() {
   const [params, setParams] = useSearchParams();
   const range = rangeFor(params.get("range"));
-  const loaded = useApiQuery(["dashboard", range.key], () => loadDashboard(range), { pollMs: REFRESH_MS });
+  // Pushed changes refresh it (LiveContext, at most every 5 s); polled only while the stream is down.
+  const live = useLive();
+  const loaded = useApiQuery(["dashboard", range.key], () => loadDashboard(range), { pollMs: live.mode === "live" ? null : REFRESH_MS });
   const d = loaded.data;
   const open = d ? openBreakdown(d.current) : null;
   const per = range.bucket;
