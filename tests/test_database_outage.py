@@ -8,6 +8,7 @@ it is gone (the socket file is removed: ``FileNotFoundError``), then it is start
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
@@ -54,6 +55,7 @@ REQUESTS: list[tuple[str, str, str, Any]] = [
 ]
 
 
+ANSWER_BOUND_SECONDS = 30
 NEIGHBOURS = ("alert_ingestion", "incident_management", "oncall", "notification")
 
 
@@ -110,7 +112,12 @@ async def five_services(database_url: str) -> AsyncIterator[dict[str, httpx.Asyn
 async def answers(clients: dict[str, httpx.AsyncClient]) -> list[tuple[str, str, int, str]]:
     out = []
     for service, method, path, body in REQUESTS:
-        response = await clients[service].request(method, path, json=body)
+        try:  # bound: an answer (a 503 when the database is gone) well within 30 s, never a hang
+            response = await asyncio.wait_for(
+                clients[service].request(method, path, json=body), timeout=ANSWER_BOUND_SECONDS
+            )
+        except TimeoutError:
+            raise AssertionError(f"{service} {method} {path}: no answer in 30 s") from None
         out.append((service, path, response.status_code, response.headers.get("retry-after", "")))
     return out
 

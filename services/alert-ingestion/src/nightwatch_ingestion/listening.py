@@ -44,6 +44,7 @@ async def keep_current(
             log.warning("%s not refreshed: %s", what, exc)
             await asyncio.sleep(min(5.0, every))
         finally:
+            # terminate(), not close(): a cleanup path (also on cancellation at shutdown) must not
+            # wait on a server that may be stopping or gone.
             if conn is not None:
-                with contextlib.suppress(Exception):
-                    await conn.close()
+                conn.terminate()
